@@ -1,0 +1,99 @@
+# Amparo — build, run and test.  `make run` and `make test` are the two commands
+# the README promises; everything else here serves them.
+
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?=
+PKGS    := libmicrohttpd jansson libsodium sqlite3
+DATA    ?= data
+LISTEN  ?= 127.0.0.1:8080
+DEMO_CASES ?= 5000
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -pthread -lm
+
+ifeq ($(SAN),1)
+BUILD   := build-asan
+CFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/embed.o
+BIN     := $(BUILD)/amparo
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+E2E_BIN  := $(BUILD)/tests/e2e_api
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+
+.PHONY: all run test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The field catalogue and the OpenAPI document are compiled into the binary.
+$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BUILD)/libamparo.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka
+
+$(E2E_BIN): tests/e2e/e2e_api.c $(BUILD)/libamparo.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka -lcurl
+
+# ---- the two commands -------------------------------------------------------
+run: deps $(BIN)
+	@if [ ! -f $(DATA)/amparo.db ]; then \
+	  $(BIN) init --data $(DATA) --country EC && \
+	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES); fi
+	$(BIN) serve --data $(DATA) --listen $(LISTEN)
+
+# Everything: unit and end-to-end tests, the same under ASan+UBSan, fuzz smoke runs.
+test: deps
+	@tests/run-all.sh
+
+test-unit: $(BIN) $(UNIT_BIN)
+	@tests/run.sh $(BUILD) unit
+
+test-e2e: $(BIN) $(E2E_BIN)
+	@tests/run.sh $(BUILD) e2e
+
+test-asan:
+	@$(MAKE) --no-print-directory SAN=1 test-unit test-e2e
+
+fuzz:
+	@tests/fuzz-smoke.sh
+
+deps:
+	@tools/install-deps.sh
+
+bench: $(BIN)
+	@bench/run.sh
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h fuzz/*.c
+
+check-format:
+	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h fuzz/*.c
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

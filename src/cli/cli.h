@@ -1,0 +1,38 @@
+/* cli.h — what the amparo subcommands share: options, the data directory, exit
+ * codes.  Exit codes: 0 success, 1 failure, 2 usage error, 3 not found,
+ * 4 invalid input. */
+#ifndef AMPARO_CLI_H
+#define AMPARO_CLI_H
+
+#include "core/core.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_INVALID = 4 };
+
+/** An opened data directory: its store, catalogue and core. */
+typedef struct {
+    char dir[4096];
+    char country[3];
+    store *store;
+    catalogue *cat;
+    core *core;
+} cli_env;
+
+/** The data directory: --data if given, else $AMPARO_DATA, else "./data". */
+const char *cli_data_dir(const char *opt);
+
+/** Opens an initialised data directory; prints the reason and returns -1 on failure. */
+int cli_env_open(cli_env *env, const char *dir);
+void cli_env_close(cli_env *env);
+
+/** Prints a core error (message and each field) to stderr; returns the exit code. */
+int cli_report(const amp_err *err);
+
+/** True when arg is -h or --help. */
+int cli_is_help(const char *arg);
+
+int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_case(int argc, char **argv);
+
+#endif

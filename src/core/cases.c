@@ -1,0 +1,1357 @@
+/* cases.c — cases and their child records: create, read, patch, list, history. */
+#include "core/core.h"
+#include "core/validate.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct core {
+    store *store;
+    const catalogue *cat;
+    char default_country[3];
+};
+
+#define MAX_CHILDREN 200 /* per kind, per case */
+
+static const child_kind child_kinds[] = {
+    {"event", "events"},
+    {"comment", "comments"},
+    {"support_plan", "support_plans"},
+    {"perpetrator", "perpetrators"},
+};
+#define NKINDS (sizeof child_kinds / sizeof *child_kinds)
+
+/* Keys the server sets; a client may not write them (except "version" in a patch). */
+static const char *const meta_keys[] = {"id",         "reference",  "version",    "created_at",
+                                        "updated_at", "created_by", "updated_by", NULL};
+
+/* The derived filter: countries of the events of type Exploitation. */
+#define TERM_COUNTRY_OF_EXPLOITATION "country_of_exploitation"
+
+core *core_new(store *s, const catalogue *cat, const char *default_country)
+{
+    core *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->store = s;
+    c->cat = cat;
+    snprintf(c->default_country, sizeof c->default_country, "%s",
+             default_country ? default_country : "");
+    return c;
+}
+
+void core_free(core *c) { free(c); }
+const catalogue *core_catalogue(const core *c) { return c->cat; }
+store *core_store(core *c) { return c->store; }
+
+const child_kind *core_child_kind(const char *collection)
+{
+    for (size_t i = 0; i < NKINDS; i++) {
+        const char *a = child_kinds[i].collection;
+        size_t n = strlen(a);
+        if (strlen(collection) != n)
+            continue;
+        size_t k = 0;
+        while (k < n && (a[k] == collection[k] || (a[k] == '_' && collection[k] == '-')))
+            k++;
+        if (k == n)
+            return &child_kinds[i];
+    }
+    return NULL;
+}
+
+static bool is_meta_key(const char *key)
+{
+    for (const char *const *m = meta_keys; *m; m++) {
+        if (strcmp(*m, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool lookup_exists(void *arg, const char *target, const char *id)
+{
+    core *c = arg;
+    if (strcmp(target, "organisation") != 0)
+        return true; /* users and persons arrive with access control */
+    store_row r;
+    int rc = store_org_get(c->store, id, &r);
+    if (rc == STORE_OK)
+        store_row_release(&r);
+    return rc == STORE_OK;
+}
+
+static validate_ctx make_ctx(core *c, const principal *p, const char *today, const char *birth,
+                             const char *prefix)
+{
+    validate_ctx v = {.today = today,
+                      .birthdate = birth,
+                      .lang = p->lang,
+                      .prefix = prefix,
+                      .lookup_exists = lookup_exists,
+                      .lookup_arg = c};
+    return v;
+}
+
+/* ==== turning rows into records ============================================ */
+
+static void put_meta(json_t *o, const store_row *r)
+{
+    json_object_set_new(o, "id", json_string(r->uid));
+    if (r->reference[0])
+        json_object_set_new(o, "reference", json_string(r->reference));
+    json_object_set_new(o, "version", json_integer(r->version));
+    json_object_set_new(o, "created_at", json_string(r->created_at));
+    json_object_set_new(o, "updated_at", json_string(r->updated_at));
+    json_object_set_new(o, "created_by", json_string(r->created_by));
+    json_object_set_new(o, "updated_by", json_string(r->updated_by));
+}
+
+static json_t *row_record(const store_row *r)
+{
+    json_t *o = json_object();
+    put_meta(o, r);
+    json_object_update(o, r->doc);
+    return o;
+}
+
+/* A child as the store lists it ({id, version, …, doc}) turned into a record. */
+static json_t *stored_child_record(const json_t *stored)
+{
+    json_t *o = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)stored, key, v) {
+        if (strcmp(key, "doc") != 0)
+            json_object_set(o, key, v);
+    }
+    json_object_update(o, json_object_get(stored, "doc"));
+    return o;
+}
+
+/* Route order: amp_EventSequence, then hte_Date, then creation order. */
+static int cmp_events(const void *pa, const void *pb)
+{
+    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    json_int_t sa = json_integer_value(json_object_get(a, "amp_EventSequence"));
+    json_int_t sb = json_integer_value(json_object_get(b, "amp_EventSequence"));
+    if (sa != sb)
+        return sa == 0 ? 1 : sb == 0 ? -1 : (sa < sb ? -1 : 1);
+    const char *da = json_string_value(json_object_get(a, "hte_Date"));
+    const char *db = json_string_value(json_object_get(b, "hte_Date"));
+    if (da && db && strcmp(da, db) != 0)
+        return strcmp(da, db);
+    return strcmp(json_string_value(json_object_get(a, "id")),
+                  json_string_value(json_object_get(b, "id")));
+}
+
+static void sort_events(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    if (n < 2)
+        return;
+    json_t **items = malloc(n * sizeof *items);
+    if (!items)
+        return;
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(arr, i));
+    qsort(items, n, sizeof *items, cmp_events);
+    json_array_clear(arr);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, items[i]);
+    free(items);
+}
+
+/* The full case record: row fields plus every child collection (possibly empty). */
+static json_t *case_record(const store_row *r, const json_t *stored_children)
+{
+    json_t *o = row_record(r);
+    for (size_t k = 0; k < NKINDS; k++) {
+        json_t *arr = json_array();
+        size_t i;
+        json_t *ch;
+        json_array_foreach(json_object_get(stored_children, child_kinds[k].entity), i, ch)
+            json_array_append_new(arr, stored_child_record(ch));
+        if (k == 0)
+            sort_events(arr);
+        json_object_set_new(o, child_kinds[k].collection, arr);
+    }
+    return o;
+}
+
+/* ==== case terms ================================================================ */
+
+static void add_term(json_t *terms, const char *name, const char *value)
+{
+    json_t *arr = json_object_get(terms, name);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(terms, name, arr);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (strcmp(json_string_value(v), value) == 0)
+            return;
+    }
+    json_array_append_new(arr, json_string(value));
+}
+
+/* The filterable terms of a case: {filter: [values]} from the catalogue's filter
+ * fields, plus the countries of exploitation from its events (stored children:
+ * {entity: [{"id", …, "doc"}]}). */
+static json_t *case_terms(const core *c, const json_t *fields, const json_t *stored_children)
+{
+    json_t *terms = json_object();
+    size_t n;
+    const cat_field *const *fs = catalogue_fields(c->cat, "case", &n);
+    for (size_t i = 0; i < n; i++) {
+        const cat_field *f = fs[i];
+        if (!f->filter || f->type == FT_DATE)
+            continue;
+        json_t *v = json_object_get(fields, f->name);
+        if (json_is_string(v)) {
+            add_term(terms, f->filter, json_string_value(v));
+        } else if (json_is_array(v)) {
+            size_t k;
+            json_t *e;
+            json_array_foreach(v, k, e) {
+                if (json_is_string(e))
+                    add_term(terms, f->filter, json_string_value(e));
+            }
+        }
+    }
+    size_t i;
+    json_t *ev;
+    json_array_foreach(json_object_get(stored_children, "event"), i, ev) {
+        const json_t *doc = json_object_get(ev, "doc");
+        const char *type = json_string_value(json_object_get(doc, "hte_Type"));
+        const char *country = json_string_value(json_object_get(doc, "hte_Country"));
+        if (type && country && strcmp(type, "Exploitation") == 0)
+            add_term(terms, TERM_COUNTRY_OF_EXPLOITATION, country);
+    }
+    return terms;
+}
+
+/* ==== checking input ============================================================ */
+
+/* Splits a create body into case fields and child documents by entity.  Reports
+ * read-only and malformed child arrays into err.  Returns new references. */
+static void split_case_body(const json_t *body, json_t **fields, json_t **children,
+                            const principal *p, amp_err *err)
+{
+    *fields = json_object();
+    *children = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v) {
+        const child_kind *kind = core_child_kind(key);
+        if (kind) {
+            char path[64];
+            snprintf(path, sizeof path, "%s", key);
+            if (!json_is_array(v)) {
+                amp_err_field(err, path, "type", "must be an array of records");
+                continue;
+            }
+            if (json_array_size(v) > MAX_CHILDREN) {
+                amp_err_field(err, path, "max_items", "too many records (at most 200)");
+                continue;
+            }
+            json_object_set(*children, kind->entity, v);
+        } else if (is_meta_key(key)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s is set by the server and cannot be written", key);
+            amp_err_field(err, key, "read_only", msg);
+        } else {
+            json_object_set(*fields, key, v);
+        }
+    }
+    (void)p;
+}
+
+/* Adds catalogue defaults and the registration defaults to new case fields. */
+static void apply_case_defaults(const core *c, json_t *fields, const char *today)
+{
+    size_t n;
+    const cat_field *const *fs = catalogue_fields(c->cat, "case", &n);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *cur = json_object_get(fields, fs[i]->name);
+        if (fs[i]->default_value && (!cur || json_is_null(cur)))
+            json_object_set_new(fields, fs[i]->name, json_deep_copy(fs[i]->default_value));
+    }
+    const json_t *d = json_object_get(fields, "amp_RegistrationDate");
+    if (!d || json_is_null(d))
+        json_object_set_new(fields, "amp_RegistrationDate", json_string(today));
+    const json_t *cc = json_object_get(fields, "amp_RegistrationCountry");
+    if ((!cc || json_is_null(cc)) && c->default_country[0])
+        json_object_set_new(fields, "amp_RegistrationCountry", json_string(c->default_country));
+}
+
+/* Removes null members (absent values) from a document. */
+static void drop_nulls(json_t *doc)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(doc, tmp, key, v) {
+        if (json_is_null(v))
+            json_object_del(doc, key);
+    }
+}
+
+static const char *birthdate_of(const json_t *fields)
+{
+    const char *b = json_string_value(json_object_get(fields, "prs_Birthdate"));
+    return b && validate_date(b) ? b : NULL;
+}
+
+/* Validates a child document at position `index` of its collection (index < 0:
+ * a child on its own). */
+static void validate_child(core *c, const principal *p, const child_kind *kind, const json_t *doc,
+                           int index, const char *today, const char *birth, amp_err *err)
+{
+    char prefix[64] = "";
+    if (index >= 0)
+        snprintf(prefix, sizeof prefix, "%s[%d].", kind->collection, index);
+    if (!json_is_object(doc)) {
+        amp_err_field(err, index >= 0 ? prefix : kind->collection, "object",
+                      "each record must be a JSON object");
+        return;
+    }
+    validate_ctx v = make_ctx(c, p, today, birth, prefix);
+    validate_record(c->cat, kind->entity, doc, &v, NULL, err);
+}
+
+/* Validates case fields and every child document. */
+static void validate_case(core *c, const principal *p, const json_t *fields,
+                          const json_t *children, const char *today, amp_err *err)
+{
+    validate_ctx v = make_ctx(c, p, today, NULL, NULL);
+    validate_record(c->cat, "case", fields, &v, NULL, err);
+    const char *birth = birthdate_of(fields);
+    for (size_t k = 0; k < NKINDS; k++) {
+        size_t i;
+        json_t *doc;
+        json_array_foreach(json_object_get(children, child_kinds[k].entity), i, doc)
+            validate_child(c, p, &child_kinds[k], doc, (int)i, today, birth, err);
+    }
+}
+
+static amp_code invalid(amp_err *err, const principal *p)
+{
+    size_t n = json_array_size(err->fields);
+    if (p->lang[0] == 'e' && p->lang[1] == 's')
+        return amp_err_set(err, AMP_EINVALID, "%zu campo(s) no son válidos", n);
+    if (p->lang[0] == 'f' && p->lang[1] == 'r')
+        return amp_err_set(err, AMP_EINVALID, "%zu champ(s) non valides", n);
+    if (p->lang[0] == 'u' && p->lang[1] == 'k')
+        return amp_err_set(err, AMP_EINVALID, "Недійсних полів: %zu", n);
+    return amp_err_set(err, AMP_EINVALID, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
+}
+
+/* Names of the fields whose values differ between two documents, sorted. */
+static json_t *changed_fields(const json_t *before, const json_t *after)
+{
+    json_t *names = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)after, key, v) {
+        if (!json_equal(v, json_object_get(before, key)))
+            json_array_append_new(names, json_string(key));
+    }
+    json_object_foreach((json_t *)before, key, v) {
+        if (!json_object_get(after, key))
+            json_array_append_new(names, json_string(key));
+    }
+    return names;
+}
+
+static json_t *field_names(const json_t *doc)
+{
+    json_t *names = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)doc, key, v) json_array_append_new(names, json_string(key));
+    return names;
+}
+
+/* ==== asynchronous write operations =============================================== */
+
+typedef enum { OP_CASE_CREATE, OP_CASE_UPDATE, OP_CHILD_CREATE, OP_CHILD_UPDATE, OP_CHILD_DELETE } op_type;
+
+typedef struct {
+    op_type type;
+    core *c;
+    principal p;
+    char key[72]; /* case id or reference */
+    const child_kind *kind;
+    char uid[40];     /* child id */
+    json_t *fields;   /* create: validated case fields / child doc; update: the patch */
+    json_t *children; /* case create: child docs by entity */
+    int64_t if_match, body_version;
+    char today[11];
+    amp_code code;
+    amp_err err;
+    json_t *result;
+    core_done_fn done;
+    void *arg;
+} write_op;
+
+#define JOB_FAILED 100 /* job return values above this carry an amp_code */
+
+static write_op *op_new(op_type type, core *c, const principal *p, core_done_fn done, void *arg)
+{
+    write_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->type = type;
+    op->c = c;
+    op->p = *p;
+    op->done = done;
+    op->arg = arg;
+    clock_today(op->today);
+    return op;
+}
+
+static void op_free(write_op *op)
+{
+    json_decref(op->fields);
+    json_decref(op->children);
+    json_decref(op->result);
+    amp_err_clear(&op->err);
+    free(op);
+}
+
+static int op_fail(write_op *op, amp_code code)
+{
+    op->code = code;
+    json_decref(op->result);
+    op->result = NULL;
+    return JOB_FAILED + (int)code;
+}
+
+static int store_failure(write_op *op, int rc, const char *what)
+{
+    if (rc == STORE_NOTFOUND) {
+        amp_err_set(&op->err, AMP_ENOTFOUND, "no %s '%s'", what, op->key);
+        return op_fail(op, AMP_ENOTFOUND);
+    }
+    if (rc == STORE_CONFLICT) {
+        amp_err_set(&op->err, AMP_ECONFLICT, "the %s was changed by someone else", what);
+        return op_fail(op, AMP_ECONFLICT);
+    }
+    amp_err_set(&op->err, AMP_EINTERNAL, "storage failure");
+    return op_fail(op, AMP_EINTERNAL);
+}
+
+static void op_done(void *arg, int rc)
+{
+    write_op *op = arg;
+    if (rc != STORE_OK && op->code == AMP_OK) {
+        log_error("core: write was not committed (store code %d)", rc);
+        amp_err_set(&op->err, AMP_EINTERNAL, "the write could not be saved");
+        op->code = AMP_EINTERNAL;
+    }
+    json_t *result = op->code == AMP_OK ? op->result : NULL;
+    op->result = NULL;
+    op->done(op->arg, op->code, result, &op->err);
+    op_free(op);
+}
+
+/* Child documents by entity from stored children ({entity: [{…, "doc"}]}). */
+static json_t *stored_docs(const json_t *stored)
+{
+    json_t *out = json_object();
+    const char *kind;
+    json_t *rows;
+    json_object_foreach((json_t *)stored, kind, rows) {
+        json_t *arr = json_array();
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) json_array_append(arr, json_object_get(row, "doc"));
+        json_object_set_new(out, kind, arr);
+    }
+    return out;
+}
+
+static json_t *stored_child(const store_row *ch)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:O}", "id", ch->uid, "version",
+                     (json_int_t)ch->version, "created_at", ch->created_at, "updated_at",
+                     ch->updated_at, "created_by", ch->created_by, "updated_by", ch->updated_by,
+                     "doc", ch->doc);
+}
+
+/* ---- case create ---- */
+
+/* Inserts a validated case and its children; *result (if not NULL) receives the
+ * record.  Shared by the asynchronous create and bulk loading. */
+static int insert_case(core *c, store_tx *tx, const principal *p, json_t *fields,
+                       const json_t *children, json_t **result)
+{
+    store_row r = {0};
+    const char *regdate = json_string_value(json_object_get(fields, "amp_RegistrationDate"));
+    const char *country = json_string_value(json_object_get(fields, "amp_RegistrationCountry"));
+    const char *owner = json_string_value(json_object_get(fields, "amp_OwnerOrganisation"));
+    char seqname[16];
+    int64_t seq;
+    snprintf(seqname, sizeof seqname, "%.2s-%.4s", country && *country ? country : "XX", regdate);
+    int rc = store_tx_next_sequence(tx, seqname, &seq);
+    if (rc != STORE_OK)
+        return rc;
+    uuid_v7(r.uid);
+    snprintf(r.reference, sizeof r.reference, "%s-%06lld", seqname, (long long)seq);
+    r.version = 1;
+    clock_now(r.created_at);
+    memcpy(r.updated_at, r.created_at, sizeof r.updated_at);
+    snprintf(r.created_by, sizeof r.created_by, "%s", p->actor);
+    memcpy(r.updated_by, r.created_by, sizeof r.updated_by);
+    snprintf(r.registered_on, sizeof r.registered_on, "%s", regdate);
+    snprintf(r.owner_org, sizeof r.owner_org, "%s", owner ? owner : "");
+    r.doc = fields;
+
+    /* The children as they will be stored, so terms and the record can use them. */
+    size_t nchildren = 0, nrows = 0;
+    for (size_t k = 0; k < NKINDS; k++)
+        nchildren += json_array_size(json_object_get(children, child_kinds[k].entity));
+    store_row *rows = calloc(nchildren ? nchildren : 1, sizeof *rows);
+    if (!rows)
+        return STORE_ERROR;
+    json_t *stored = json_object();
+    for (size_t k = 0; k < NKINDS; k++) {
+        size_t i;
+        json_t *doc;
+        json_array_foreach(json_object_get(children, child_kinds[k].entity), i, doc) {
+            store_row *ch = &rows[nrows++];
+            memset(ch, 0, sizeof *ch);
+            uuid_v7(ch->uid);
+            snprintf(ch->kind, sizeof ch->kind, "%s", child_kinds[k].entity);
+            ch->version = 1;
+            memcpy(ch->created_at, r.created_at, sizeof ch->created_at);
+            memcpy(ch->updated_at, r.created_at, sizeof ch->updated_at);
+            memcpy(ch->created_by, r.created_by, sizeof ch->created_by);
+            memcpy(ch->updated_by, r.created_by, sizeof ch->updated_by);
+            drop_nulls(doc);
+            ch->doc = doc;
+            json_t *arr = json_object_get(stored, ch->kind);
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(stored, ch->kind, arr);
+            }
+            json_array_append_new(arr, stored_child(ch));
+        }
+    }
+
+    json_t *terms = case_terms(c, fields, stored);
+    rc = store_tx_case_insert(tx, &r, terms);
+    json_decref(terms);
+    for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
+        rows[i].case_id = r.id;
+        rc = store_tx_child_insert(tx, &rows[i]);
+    }
+    if (rc == STORE_OK) {
+        json_t *names = field_names(fields);
+        rc = store_tx_history_add(tx, r.id, 1, r.created_at, p->actor, "create", NULL, names);
+        json_decref(names);
+    }
+    if (rc == STORE_OK && result)
+        *result = case_record(&r, stored);
+    json_decref(stored);
+    free(rows);
+    return rc;
+}
+
+static int job_case_create(store_tx *tx, void *arg)
+{
+    write_op *op = arg;
+    int rc = insert_case(op->c, tx, &op->p, op->fields, op->children, &op->result);
+    return rc == STORE_OK ? STORE_OK : store_failure(op, rc, "case");
+}
+
+/* Checks and prepares new case fields; on success the fields and the children
+ * are new references. */
+static amp_code prepare_case(core *c, const principal *p, const json_t *body, const char *today,
+                             json_t **fields, json_t **children, amp_err *err)
+{
+    *fields = *children = NULL;
+    if (!json_is_object(body)) {
+        amp_err_field(err, "", "object", "the body must be a JSON object");
+        return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+    }
+    split_case_body(body, fields, children, p, err);
+    drop_nulls(*fields);
+    apply_case_defaults(c, *fields, today);
+    validate_case(c, p, *fields, *children, today, err);
+    if (json_array_size(err->fields)) {
+        json_decref(*fields);
+        json_decref(*children);
+        *fields = *children = NULL;
+        return invalid(err, p);
+    }
+    return AMP_OK;
+}
+
+static amp_code submit(write_op *op, store_job_fn job, amp_err *err)
+{
+    if (store_submit(op->c->store, job, op_done, op) != STORE_OK) {
+        op_free(op);
+        return amp_err_set(err, AMP_EINTERNAL, "the store is not accepting writes");
+    }
+    return AMP_OK;
+}
+
+amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done,
+                      void *arg, amp_err *err)
+{
+    write_op *op = op_new(OP_CASE_CREATE, c, p, done, arg);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    amp_code code = prepare_case(c, p, body, op->today, &op->fields, &op->children, err);
+    if (code != AMP_OK) {
+        op_free(op);
+        return code;
+    }
+    return submit(op, job_case_create, err);
+}
+
+amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_err *err)
+{
+    char today[11];
+    json_t *fields, *children;
+    clock_today(today);
+    amp_code code = prepare_case(c, p, body, today, &fields, &children, err);
+    if (code != AMP_OK)
+        return code;
+    int rc = insert_case(c, store_bulk_tx(c->store), p, fields, children, NULL);
+    json_decref(fields);
+    json_decref(children);
+    if (rc != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);
+    return AMP_OK;
+}
+
+/* ---- versions and patches, shared by updates ---- */
+
+/* Takes the version out of a patch body into op->body_version; checks that one of
+ * If-Match and the body version is given. */
+static amp_code take_version(write_op *op, const json_t *patch, amp_err *err)
+{
+    if (!json_is_object(patch)) {
+        amp_err_field(err, "", "object", "the body must be a JSON object");
+        return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+    }
+    json_t *v = json_object_get(patch, "version");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+        amp_err_field(err, "version", "type", "version must be a positive integer");
+        return amp_err_set(err, AMP_EINVALID, "version must be a positive integer");
+    }
+    op->body_version = v ? json_integer_value(v) : 0;
+    if (op->if_match <= 0 && op->body_version <= 0)
+        return amp_err_set(err, AMP_ENEEDVER,
+                           "give the version you are changing (If-Match header or "
+                           "\"version\" field) so that no one else's change is overwritten");
+    return AMP_OK;
+}
+
+static int check_version(write_op *op, int64_t current, const char *what)
+{
+    int64_t wanted = op->if_match > 0 ? op->if_match : op->body_version;
+    if (wanted == current)
+        return STORE_OK;
+    amp_code code = op->if_match > 0 ? AMP_EPRECOND : AMP_ECONFLICT;
+    amp_err_set(&op->err, code, "the %s is at version %lld, not %lld: someone saved it first",
+                what, (long long)current, (long long)wanted);
+    return op_fail(op, code);
+}
+
+/* Applies a merge patch (without "version") to a copy of doc; read-only and child
+ * keys are reported into err. */
+static json_t *merge_patch(const json_t *doc, const json_t *patch, amp_err *err, bool is_case)
+{
+    json_t *merged = json_deep_copy(doc);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)patch, key, v) {
+        char msg[160];
+        if (strcmp(key, "version") == 0)
+            continue;
+        if (is_meta_key(key)) {
+            snprintf(msg, sizeof msg, "%s is set by the server and cannot be written", key);
+            amp_err_field(err, key, "read_only", msg);
+        } else if (is_case && core_child_kind(key)) {
+            snprintf(msg, sizeof msg, "%s are changed through /cases/{id}/%s", key, key);
+            amp_err_field(err, key, "sub_resource", msg);
+        } else if (json_is_null(v)) {
+            json_object_del(merged, key);
+        } else {
+            json_object_set(merged, key, v);
+        }
+    }
+    return merged;
+}
+
+/* ---- case update ---- */
+
+static int job_case_update(store_tx *tx, void *arg)
+{
+    write_op *op = arg;
+    core *c = op->c;
+    store_row r;
+    int rc = store_tx_case_get(tx, op->key, &r);
+    if (rc != STORE_OK)
+        return store_failure(op, rc, "case");
+    json_t *merged = NULL, *stored = NULL, *docs = NULL, *changed = NULL, *terms = NULL;
+    int out = check_version(op, r.version, "case");
+    if (out != STORE_OK)
+        goto done;
+    if ((rc = store_tx_children(tx, r.id, &stored)) != STORE_OK) {
+        out = store_failure(op, rc, "case");
+        goto done;
+    }
+    merged = merge_patch(r.doc, op->fields, &op->err, true);
+    docs = stored_docs(stored);
+    validate_case(c, &op->p, merged, docs, op->today, &op->err);
+    if (json_array_size(op->err.fields)) {
+        invalid(&op->err, &op->p);
+        out = op_fail(op, AMP_EINVALID);
+        goto done;
+    }
+    changed = changed_fields(r.doc, merged);
+    if (json_array_size(changed) > 0) {
+        int64_t expected = r.version;
+        const char *regdate = json_string_value(json_object_get(merged, "amp_RegistrationDate"));
+        const char *owner = json_string_value(json_object_get(merged, "amp_OwnerOrganisation"));
+        r.version++;
+        clock_now(r.updated_at);
+        snprintf(r.updated_by, sizeof r.updated_by, "%s", op->p.actor);
+        if (regdate)
+            snprintf(r.registered_on, sizeof r.registered_on, "%s", regdate);
+        snprintf(r.owner_org, sizeof r.owner_org, "%s", owner ? owner : "");
+        json_decref(r.doc);
+        r.doc = json_incref(merged);
+        terms = case_terms(c, merged, stored);
+        rc = store_tx_case_update(tx, &r, expected, terms);
+        if (rc == STORE_OK)
+            rc = store_tx_history_add(tx, r.id, r.version, r.updated_at, op->p.actor, "update",
+                                      NULL, changed);
+        if (rc != STORE_OK) {
+            out = store_failure(op, rc, "case");
+            goto done;
+        }
+    }
+    op->result = case_record(&r, stored);
+done:
+    json_decref(merged);
+    json_decref(stored);
+    json_decref(docs);
+    json_decref(changed);
+    json_decref(terms);
+    store_row_release(&r);
+    return out;
+}
+
+static amp_code check_key(const char *key, amp_err *err)
+{
+    if (!key || !*key || strlen(key) > 64)
+        return amp_err_set(err, AMP_ENOTFOUND, "no such case");
+    return AMP_OK;
+}
+
+amp_code cases_update(core *c, const principal *p, const char *key, const json_t *patch,
+                      int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+{
+    if (check_key(key, err) != AMP_OK)
+        return err->code;
+    write_op *op = op_new(OP_CASE_UPDATE, c, p, done, arg);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    snprintf(op->key, sizeof op->key, "%s", key);
+    op->if_match = if_match;
+    amp_code code = take_version(op, patch, err);
+    if (code != AMP_OK) {
+        op_free(op);
+        return code;
+    }
+    op->fields = json_incref((json_t *)patch);
+    return submit(op, job_case_update, err);
+}
+
+/* ---- children ---- */
+
+/* Rewrites the case's terms after a change to its children (events feed the
+ * country-of-exploitation filter). */
+static int refresh_terms(write_op *op, store_tx *tx, store_row *cr)
+{
+    json_t *stored = NULL;
+    int rc = store_tx_children(tx, cr->id, &stored);
+    if (rc != STORE_OK)
+        return rc;
+    json_t *terms = case_terms(op->c, cr->doc, stored);
+    rc = store_tx_case_update(tx, cr, cr->version, terms);
+    json_decref(terms);
+    json_decref(stored);
+    return rc;
+}
+
+static int job_child_write(store_tx *tx, void *arg)
+{
+    write_op *op = arg;
+    store_row cr, ch = {0};
+    int rc = store_tx_case_get(tx, op->key, &cr);
+    if (rc != STORE_OK)
+        return store_failure(op, rc, "case");
+    int out = STORE_OK;
+    json_t *merged = NULL, *names = NULL;
+    const char *action_verb = "create";
+
+    if (op->type != OP_CHILD_CREATE) {
+        rc = store_tx_child_get(tx, cr.id, op->kind->entity, op->uid, &ch);
+        if (rc != STORE_OK) {
+            snprintf(op->key, sizeof op->key, "%s", op->uid);
+            out = store_failure(op, rc, op->kind->entity);
+            goto done;
+        }
+        if ((op->if_match > 0 || op->body_version > 0) &&
+            (out = check_version(op, ch.version, op->kind->entity)) != STORE_OK)
+            goto done;
+    }
+
+    if (op->type == OP_CHILD_DELETE) {
+        action_verb = "delete";
+        rc = store_tx_child_delete(tx, cr.id, op->kind->entity, op->uid);
+        names = json_array();
+    } else {
+        merged = op->type == OP_CHILD_CREATE ? json_deep_copy(op->fields)
+                                             : merge_patch(ch.doc, op->fields, &op->err, false);
+        drop_nulls(merged);
+        validate_child(op->c, &op->p, op->kind, merged, -1, op->today, birthdate_of(cr.doc),
+                       &op->err);
+        if (json_array_size(op->err.fields)) {
+            invalid(&op->err, &op->p);
+            out = op_fail(op, AMP_EINVALID);
+            goto done;
+        }
+        if (op->type == OP_CHILD_CREATE) {
+            uuid_v7(ch.uid);
+            ch.case_id = cr.id;
+            snprintf(ch.kind, sizeof ch.kind, "%s", op->kind->entity);
+            ch.version = 1;
+            clock_now(ch.created_at);
+            memcpy(ch.updated_at, ch.created_at, sizeof ch.updated_at);
+            snprintf(ch.created_by, sizeof ch.created_by, "%s", op->p.actor);
+            memcpy(ch.updated_by, ch.created_by, sizeof ch.updated_by);
+            ch.doc = json_incref(merged);
+            names = field_names(merged);
+            rc = store_tx_child_insert(tx, &ch);
+        } else {
+            action_verb = "update";
+            names = changed_fields(ch.doc, merged);
+            if (json_array_size(names) == 0)
+                goto record;
+            int64_t expected = ch.version;
+            ch.version++;
+            clock_now(ch.updated_at);
+            snprintf(ch.updated_by, sizeof ch.updated_by, "%s", op->p.actor);
+            json_decref(ch.doc);
+            ch.doc = json_incref(merged);
+            rc = store_tx_child_update(tx, &ch, expected);
+        }
+    }
+    if (rc == STORE_OK && strcmp(op->kind->entity, "event") == 0)
+        rc = refresh_terms(op, tx, &cr);
+    if (rc == STORE_OK) {
+        char action[48], at[32];
+        clock_now(at);
+        snprintf(action, sizeof action, "%s.%s", op->kind->entity, action_verb);
+        rc = store_tx_history_add(tx, cr.id, cr.version, at, op->p.actor, action, ch.uid, names);
+    }
+    if (rc != STORE_OK) {
+        out = store_failure(op, rc, op->kind->entity);
+        goto done;
+    }
+record:
+    if (op->type == OP_CHILD_DELETE) {
+        op->result = json_pack("{s:s, s:b}", "id", op->uid, "deleted", 1);
+    } else {
+        json_t *s = stored_child(&ch);
+        op->result = stored_child_record(s);
+        json_decref(s);
+    }
+done:
+    json_decref(merged);
+    json_decref(names);
+    store_row_release(&ch);
+    store_row_release(&cr);
+    return out;
+}
+
+static amp_code child_op(op_type type, core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const char *uid, const json_t *body,
+                         int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+{
+    if (check_key(case_key, err) != AMP_OK)
+        return err->code;
+    if (uid && strlen(uid) >= 40)
+        return amp_err_set(err, AMP_ENOTFOUND, "no such %s", kind->entity);
+    write_op *op = op_new(type, c, p, done, arg);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    snprintf(op->key, sizeof op->key, "%s", case_key);
+    snprintf(op->uid, sizeof op->uid, "%s", uid ? uid : "");
+    op->kind = kind;
+    op->if_match = if_match;
+    amp_code code = AMP_OK;
+    if (type == OP_CHILD_UPDATE) {
+        code = take_version(op, body, err);
+    } else if (type == OP_CHILD_CREATE) {
+        if (!json_is_object(body)) {
+            amp_err_field(err, "", "object", "the body must be a JSON object");
+            code = amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+        } else {
+            const char *key;
+            json_t *v;
+            json_object_foreach((json_t *)body, key, v) {
+                if (is_meta_key(key)) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg, "%s is set by the server and cannot be written",
+                             key);
+                    amp_err_field(err, key, "read_only", msg);
+                }
+            }
+            if (json_array_size(err->fields))
+                code = invalid(err, p);
+        }
+    }
+    if (code != AMP_OK) {
+        op_free(op);
+        return code;
+    }
+    op->fields = body ? json_incref((json_t *)body) : NULL;
+    return submit(op, job_child_write, err);
+}
+
+amp_code children_create(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const json_t *body, core_done_fn done,
+                         void *arg, amp_err *err)
+{
+    return child_op(OP_CHILD_CREATE, c, p, case_key, kind, NULL, body, 0, done, arg, err);
+}
+
+amp_code children_update(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const char *uid, const json_t *patch,
+                         int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+{
+    return child_op(OP_CHILD_UPDATE, c, p, case_key, kind, uid, patch, if_match, done, arg, err);
+}
+
+amp_code children_delete(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const char *uid, int64_t if_match,
+                         core_done_fn done, void *arg, amp_err *err)
+{
+    return child_op(OP_CHILD_DELETE, c, p, case_key, kind, uid, NULL, if_match, done, arg, err);
+}
+
+/* ==== reads ===================================================================== */
+
+static amp_code read_failure(int rc, const char *what, const char *key, amp_err *err)
+{
+    if (rc == STORE_NOTFOUND)
+        return amp_err_set(err, AMP_ENOTFOUND, "no %s '%.64s'", what, key);
+    return amp_err_set(err, AMP_EINTERNAL, "storage failure");
+}
+
+amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, amp_err *err)
+{
+    (void)p;
+    if (check_key(key, err) != AMP_OK)
+        return err->code;
+    store_row r;
+    json_t *stored = NULL;
+    int rc = store_case_get(c->store, key, &r, &stored);
+    if (rc != STORE_OK)
+        return read_failure(rc, "case", key, err);
+    *out = case_record(&r, stored);
+    json_decref(stored);
+    store_row_release(&r);
+    return AMP_OK;
+}
+
+amp_code cases_history(core *c, const principal *p, const char *key, json_t **out,
+                       amp_err *err)
+{
+    (void)p;
+    if (check_key(key, err) != AMP_OK)
+        return err->code;
+    json_t *items = NULL;
+    int rc = store_history(c->store, key, &items);
+    if (rc != STORE_OK)
+        return read_failure(rc, "case", key, err);
+    *out = json_pack("{s:o}", "items", items);
+    return AMP_OK;
+}
+
+amp_code children_list(core *c, const principal *p, const char *case_key,
+                       const child_kind *kind, json_t **out, amp_err *err)
+{
+    json_t *record = NULL;
+    amp_code code = cases_get(c, p, case_key, &record, err);
+    if (code != AMP_OK)
+        return code;
+    *out = json_pack("{s:O}", "items", json_object_get(record, kind->collection));
+    json_decref(record);
+    return AMP_OK;
+}
+
+amp_code children_get(core *c, const principal *p, const char *case_key,
+                      const child_kind *kind, const char *uid, json_t **out, amp_err *err)
+{
+    (void)p;
+    if (check_key(case_key, err) != AMP_OK)
+        return err->code;
+    if (!uid || strlen(uid) >= 40)
+        return amp_err_set(err, AMP_ENOTFOUND, "no such %s", kind->entity);
+    store_row ch;
+    int rc = store_child_get(c->store, case_key, kind->entity, uid, &ch);
+    if (rc != STORE_OK)
+        return read_failure(rc, kind->entity, uid, err);
+    json_t *s = stored_child(&ch);
+    *out = stored_child_record(s);
+    json_decref(s);
+    store_row_release(&ch);
+    return AMP_OK;
+}
+
+/* ---- list ---- */
+
+static bool filter_value_ok(const core *c, const cat_field *f, const char *v)
+{
+    if (f->type == FT_COUNTRY)
+        return catalogue_is_country(c->cat, v);
+    if (f->type == FT_LANGUAGE)
+        return catalogue_is_language(c->cat, v);
+    if (f->type == FT_PICKLIST || f->type == FT_MULTISELECT)
+        return cat_field_has_value(f, v);
+    return true;
+}
+
+/* Adds the comma-separated values of one filter parameter to the query.  The
+ * split copies live in `scratch` (freed by the caller). */
+static void add_filter(core *c, store_query *q, const char *name, const cat_field *f,
+                       const char *value, json_t *scratch, amp_err *err)
+{
+    int slot = -1;
+    for (int i = 0; i < q->nterms; i++) {
+        if (strcmp(q->terms[i].field, name) == 0)
+            slot = i;
+    }
+    if (slot < 0) {
+        if (q->nterms == STORE_MAX_TERM_FILTERS) {
+            amp_err_field(err, name, "max_items", "too many filters");
+            return;
+        }
+        slot = q->nterms++;
+        q->terms[slot].field = name;
+        q->terms[slot].nvalues = 0;
+    }
+    const char *s = value;
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        json_t *part = json_stringn(s, len);
+        if (!part) {
+            amp_err_field(err, name, "type", "not valid UTF-8");
+            return;
+        }
+        json_array_append_new(scratch, part);
+        const char *v = json_string_value(part);
+        char msg[200];
+        if (!*v || (f && !filter_value_ok(c, f, v)) ||
+            (!f && !catalogue_is_country(c->cat, v))) {
+            snprintf(msg, sizeof msg, "'%.60s' is not a value of filter %s", v, name);
+            amp_err_field(err, name, "picklist", msg);
+        } else if (q->terms[slot].nvalues == STORE_MAX_TERM_VALUES) {
+            amp_err_field(err, name, "max_items", "too many values (at most 32)");
+            return;
+        } else {
+            q->terms[slot].values[q->terms[slot].nvalues++] = v;
+        }
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+}
+
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    long v = strtol(s, &end, 10);
+    if (*end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool reference_chars_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+amp_code cases_list(core *c, const principal *p, const list_param *params, size_t nparams,
+                    json_t **out, amp_err *err)
+{
+    (void)p;
+    store_query q = {.sort = SORT_REGISTERED, .descending = true, .limit = CASES_DEFAULT_LIMIT};
+    json_t *scratch = json_array();
+    for (size_t i = 0; i < nparams; i++) {
+        const char *name = params[i].name, *value = params[i].value ? params[i].value : "";
+        const cat_field *f = NULL;
+        long n;
+        char msg[200];
+        if (strcmp(name, "registered_from") == 0 || strcmp(name, "registered_to") == 0) {
+            if (!validate_date(value))
+                amp_err_field(err, name, "date", "must be a date written YYYY-MM-DD");
+            else if (name[11] == 'f')
+                q.registered_from = value;
+            else
+                q.registered_to = value;
+        } else if (strcmp(name, "reference") == 0) {
+            if (!reference_chars_ok(value))
+                amp_err_field(err, name, "reference",
+                              "must be a case reference or its beginning, e.g. EC-2026");
+            else
+                q.reference_prefix = value;
+        } else if (strcmp(name, "owner") == 0) {
+            if (!validate_identifier(value))
+                amp_err_field(err, name, "lookup", "must be an organisation identifier");
+            else
+                q.owner_org = value;
+        } else if (strcmp(name, "sort") == 0) {
+            const char *k = value[0] == '-' ? value + 1 : value;
+            q.descending = value[0] == '-';
+            if (strcmp(k, "registered") == 0)
+                q.sort = SORT_REGISTERED;
+            else if (strcmp(k, "reference") == 0)
+                q.sort = SORT_REFERENCE;
+            else if (strcmp(k, "created") == 0)
+                q.sort = SORT_CREATED;
+            else if (strcmp(k, "updated") == 0)
+                q.sort = SORT_UPDATED;
+            else
+                amp_err_field(err, name, "picklist",
+                              "sort by registered, reference, created or updated, with - "
+                              "for descending order");
+        } else if (strcmp(name, "limit") == 0) {
+            if (!parse_int(value, 1, CASES_MAX_LIMIT, &n))
+                amp_err_field(err, name, "max", "limit must be a whole number from 1 to 500");
+            else
+                q.limit = (int)n;
+        } else if (strcmp(name, "offset") == 0) {
+            if (!parse_int(value, 0, 100000000, &n))
+                amp_err_field(err, name, "min", "offset must be a whole number, 0 or more");
+            else
+                q.offset = (int)n;
+        } else if (strcmp(name, TERM_COUNTRY_OF_EXPLOITATION) == 0 ||
+                   ((f = catalogue_filter_field(c->cat, "case", name)) && f->type != FT_DATE)) {
+            add_filter(c, &q, f ? f->filter : TERM_COUNTRY_OF_EXPLOITATION, f, value, scratch,
+                       err);
+        } else {
+            snprintf(msg, sizeof msg, "'%.60s' is not a list parameter", name);
+            amp_err_field(err, name, "unknown_parameter", msg);
+        }
+    }
+    if (json_array_size(err->fields)) {
+        json_decref(scratch);
+        return amp_err_set(err, AMP_EBADREQ, "the list parameters are not valid");
+    }
+    store_row *rows = NULL;
+    int nrows = 0;
+    int64_t total = 0;
+    int rc = store_case_list(c->store, &q, &rows, &nrows, &total);
+    json_decref(scratch);
+    if (rc != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure");
+    json_t *items = json_array();
+    for (int i = 0; i < nrows; i++) {
+        json_array_append_new(items, row_record(&rows[i]));
+        store_row_release(&rows[i]);
+    }
+    free(rows);
+    *out = json_pack("{s:o, s:I, s:i, s:i}", "items", items, "total", (json_int_t)total, "limit",
+                     q.limit, "offset", q.offset);
+    return AMP_OK;
+}
+
+/* ==== organisations ================================================================= */
+
+typedef struct {
+    store_row row;
+} org_put;
+
+static int job_org_put(store_tx *tx, void *arg) { return store_tx_org_put(tx, &((org_put *)arg)->row); }
+
+amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
+{
+    if (!json_is_object(body)) {
+        amp_err_field(err, "", "object", "the body must be a JSON object");
+        return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+    }
+    const char *id = json_string_value(json_object_get(body, "id"));
+    if (!validate_identifier(id))
+        amp_err_field(err, "id", "identifier",
+                      "id must be 1 to 64 letters, digits, '.', '_' or '-'");
+    char today[11];
+    clock_today(today);
+    validate_ctx v = make_ctx(c, p, today, NULL, NULL);
+    static const char *const ignore[] = {"id", NULL};
+    validate_record(c->cat, "organisation", body, &v, ignore, err);
+    if (json_array_size(err->fields))
+        return invalid(err, p);
+
+    org_put op = {{0}};
+    store_row old;
+    op.row.version = 1;
+    clock_now(op.row.created_at);
+    if (store_org_get(c->store, id, &old) == STORE_OK) {
+        op.row.version = old.version + 1;
+        memcpy(op.row.created_at, old.created_at, sizeof op.row.created_at);
+        store_row_release(&old);
+    }
+    snprintf(op.row.uid, sizeof op.row.uid, "%s", id);
+    clock_now(op.row.updated_at);
+    op.row.doc = json_deep_copy(body);
+    json_object_del(op.row.doc, "id");
+    drop_nulls(op.row.doc);
+    int rc = store_run(c->store, job_org_put, &op);
+    if (rc != STORE_OK) {
+        store_row_release(&op.row);
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure");
+    }
+    if (out) {
+        *out = json_object();
+        json_object_set_new(*out, "id", json_string(id));
+        json_object_set_new(*out, "version", json_integer(op.row.version));
+        json_object_update(*out, op.row.doc);
+    }
+    store_row_release(&op.row);
+    return AMP_OK;
+}
+
+amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err)
+{
+    (void)p;
+    store_row *rows = NULL;
+    int n = 0;
+    if (store_org_list(c->store, &rows, &n) != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure");
+    json_t *items = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s, s:I}", "id", rows[i].uid, "version",
+                              (json_int_t)rows[i].version);
+        json_object_update(o, rows[i].doc);
+        json_array_append_new(items, o);
+        store_row_release(&rows[i]);
+    }
+    free(rows);
+    *out = json_pack("{s:o}", "items", items);
+    return AMP_OK;
+}
+
+/* ==== synchronous wrappers ============================================================ */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool finished;
+    amp_code code;
+    json_t *result;
+    amp_err err;
+} sync_wait;
+
+static void sync_done(void *arg, amp_code code, json_t *result, amp_err *err)
+{
+    sync_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->code = code;
+    w->result = result;
+    w->err.code = err->code;
+    memcpy(w->err.message, err->message, sizeof w->err.message);
+    w->err.fields = err->fields;
+    err->fields = NULL;
+    w->finished = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void sync_init(sync_wait *w)
+{
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+}
+
+/* Waits for the callback when `code` (the call's return) is AMP_OK. */
+static amp_code sync_finish(sync_wait *w, amp_code code, json_t **out, amp_err *err)
+{
+    if (code == AMP_OK) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->finished)
+            pthread_cond_wait(&w->cv, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+        code = w->code;
+        if (code == AMP_OK && out)
+            *out = w->result;
+        else
+            json_decref(w->result);
+        if (code != AMP_OK) {
+            json_decref(err->fields);
+            *err = w->err;
+        } else {
+            amp_err_clear(&w->err);
+        }
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return code;
+}
+
+amp_code cases_create_sync(core *c, const principal *p, const json_t *body, json_t **out,
+                           amp_err *err)
+{
+    sync_wait w;
+    sync_init(&w);
+    return sync_finish(&w, cases_create(c, p, body, sync_done, &w, err), out, err);
+}
+
+amp_code cases_update_sync(core *c, const principal *p, const char *key, const json_t *patch,
+                           int64_t if_match, json_t **out, amp_err *err)
+{
+    sync_wait w;
+    sync_init(&w);
+    return sync_finish(&w, cases_update(c, p, key, patch, if_match, sync_done, &w, err), out,
+                       err);
+}
+
+amp_code children_create_sync(core *c, const principal *p, const char *case_key,
+                              const child_kind *kind, const json_t *body, json_t **out,
+                              amp_err *err)
+{
+    sync_wait w;
+    sync_init(&w);
+    return sync_finish(&w, children_create(c, p, case_key, kind, body, sync_done, &w, err), out,
+                       err);
+}

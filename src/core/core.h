@@ -1,0 +1,135 @@
+/* core.h — the domain core: registering, reading, correcting and listing cases.
+ *
+ * The HTTP server and the CLI call these functions; these call the catalogue (for
+ * rules) and the store (for rows).  Nothing here knows HTTP or SQL.
+ *
+ * Writes are asynchronous: a write function validates what it can at once and
+ * returns an error, or queues the write and returns AMP_OK; its callback then runs
+ * (on the store's writer thread) once the write is durable, with the resulting
+ * record or an error.  The *_sync variants wait for that callback.
+ *
+ * Records as users see them: flat JSON objects holding catalogue fields
+ * (prs_FirstName, vic_TypeOfExploitation…) plus server-set metadata: id (UUID),
+ * reference (cases), version, created_at, updated_at, created_by, updated_by.
+ * A case also carries arrays "events", "comments", "support_plans" and
+ * "perpetrators" of its child records. */
+#ifndef AMPARO_CORE_H
+#define AMPARO_CORE_H
+
+#include "core/catalogue.h"
+#include "core/result.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct core core;
+
+/** Who is acting.  The authentication step of the request pipeline fills it. */
+typedef struct {
+    char actor[72]; /* user name written into history ("cli", "local"…) */
+    char lang[8];   /* language of messages: "en", "es", "fr", "uk" */
+} principal;
+
+/** Creates the core over a store and a catalogue (both borrowed; they must
+ *  outlive it).  default_country: ISO code for amp_RegistrationCountry when a
+ *  case gives none. */
+core *core_new(store *s, const catalogue *cat, const char *default_country);
+void core_free(core *c);
+const catalogue *core_catalogue(const core *c);
+store *core_store(core *c);
+
+/** Callback of an asynchronous write.  On success code is AMP_OK and result a new
+ *  reference to the written record (the callee owns it); on failure result is
+ *  NULL and err describes the failure (cleared by the core after the call). */
+typedef void (*core_done_fn)(void *arg, amp_code code, json_t *result, amp_err *err);
+
+/* ---- child record kinds ---------------------------------------------------- */
+
+typedef struct {
+    const char *entity;     /* catalogue entity: "event" */
+    const char *collection; /* array key in a case and URL segment: "events" */
+} child_kind;
+
+/** The kind whose collection name is `collection` ("events", "support_plans" or
+ *  "support-plans"…), or NULL. */
+const child_kind *core_child_kind(const char *collection);
+
+/* ---- cases -------------------------------------------------------------------- */
+
+/** Registers a case.  body: the case fields, optionally with child arrays. */
+amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done,
+                      void *arg, amp_err *err);
+
+/** Applies a JSON merge patch (RFC 7396) to a case.  The version to check comes
+ *  from if_match (>= 1; 0 when absent) or the body's "version" field; with neither
+ *  the update is refused (AMP_ENEEDVER).  A stale if_match gives AMP_EPRECOND, a
+ *  stale body version AMP_ECONFLICT; nothing changes. */
+amp_code cases_update(core *c, const principal *p, const char *key, const json_t *patch,
+                      int64_t if_match, core_done_fn done, void *arg, amp_err *err);
+
+/** Reads a case (by id or reference) with its children: *out is a new object. */
+amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, amp_err *err);
+
+/** A list parameter: name=value from a query string or the CLI. */
+typedef struct {
+    const char *name;
+    const char *value;
+} list_param;
+
+#define CASES_DEFAULT_LIMIT 50
+#define CASES_MAX_LIMIT 500
+
+/** Lists cases.  Parameters: status, trafficking_status, exploitation, gender,
+ *  citizenship, country_of_exploitation (repeatable or comma-separated: any of),
+ *  registered_from, registered_to, reference (prefix), owner, sort (registered,
+ *  reference, created, updated; "-" prefix for descending), limit (1–500),
+ *  offset.  *out: {"items": [...], "total": N, "limit": L, "offset": O}. */
+amp_code cases_list(core *c, const principal *p, const list_param *params, size_t nparams,
+                    json_t **out, amp_err *err);
+
+/** The change history of a case: *out = {"items": [...]}. */
+amp_code cases_history(core *c, const principal *p, const char *key, json_t **out,
+                       amp_err *err);
+
+/* ---- children of a case ------------------------------------------------------- */
+
+amp_code children_create(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const json_t *body, core_done_fn done,
+                         void *arg, amp_err *err);
+amp_code children_update(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const char *uid, const json_t *patch,
+                         int64_t if_match, core_done_fn done, void *arg, amp_err *err);
+amp_code children_delete(core *c, const principal *p, const char *case_key,
+                         const child_kind *kind, const char *uid, int64_t if_match,
+                         core_done_fn done, void *arg, amp_err *err);
+amp_code children_get(core *c, const principal *p, const char *case_key,
+                      const child_kind *kind, const char *uid, json_t **out, amp_err *err);
+amp_code children_list(core *c, const principal *p, const char *case_key,
+                       const child_kind *kind, json_t **out, amp_err *err);
+
+/* ---- organisations -------------------------------------------------------------- */
+
+/** Creates or replaces an organisation.  body: org_ fields plus "id" (a slug of
+ *  [A-Za-z0-9._-], 1–64).  Synchronous. */
+amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err);
+amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err);
+
+/* ---- synchronous variants (CLI, tests) ------------------------------------------- */
+
+amp_code cases_create_sync(core *c, const principal *p, const json_t *body, json_t **out,
+                           amp_err *err);
+amp_code cases_update_sync(core *c, const principal *p, const char *key, const json_t *patch,
+                           int64_t if_match, json_t **out, amp_err *err);
+amp_code children_create_sync(core *c, const principal *p, const char *case_key,
+                              const child_kind *kind, const json_t *body, json_t **out,
+                              amp_err *err);
+
+/* ---- bulk loading ------------------------------------------------------------------ */
+
+/** Loads many cases in one transaction (demo data, imports): validate every one
+ *  as cases_create does, then insert.  Call between store_bulk_begin and
+ *  store_bulk_end.  Returns AMP_OK or the first case's error. */
+amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_err *err);
+
+#endif

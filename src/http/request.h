@@ -1,0 +1,98 @@
+/* request.h — one HTTP request as the handlers see it (internal to src/http). */
+#ifndef AMPARO_REQUEST_H
+#define AMPARO_REQUEST_H
+
+#include "core/core.h"
+#include "http/parse.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#define ROUTE_MAX_PARAMS 4
+
+typedef struct request request;
+typedef void (*handler_fn)(request *req);
+
+struct request {
+    struct server *srv;
+    core *core;
+    struct MHD_Connection *conn;
+    char method[8];
+    char *uri;    /* as received: path and query */
+    char *path;   /* points into uri_copy */
+    char *query;  /* raw query string or NULL */
+    char *uri_copy;
+    char *body;
+    size_t body_len, body_cap;
+    bool body_too_big;
+    const char *params[ROUTE_MAX_PARAMS]; /* path parameters, in pattern order */
+    char param_store[256];
+    principal who;
+
+    /* the answer */
+    bool answered;
+    unsigned status;
+    json_t *reply; /* owned */
+    const char *raw_reply; /* static bytes (schema, openapi) instead of reply */
+    size_t raw_len;
+    const char *content_type;
+    char etag[32];
+    char location[160];
+    char allow[64];
+    int64_t started_us;
+
+    /* asynchronous writes */
+    pthread_mutex_t mu;
+    bool pending, suspended;
+};
+
+/* ---- helpers for handlers (server.c) ---- */
+
+/** Answers with a JSON body (takes ownership of body). */
+void req_reply(request *r, unsigned status, json_t *body);
+
+/** Answers with the error shape: {"error": {status, code, message, fields}}. */
+void req_error(request *r, unsigned status, const char *code, const char *message,
+               json_t *fields);
+
+/** Answers with the error that the core reported. */
+void req_fail(request *r, const amp_err *err);
+
+/** The request's header value, or NULL. */
+const char *req_header(request *r, const char *name);
+
+/** Parses the JSON body (answering 400/415 itself on failure; NULL then). */
+json_t *req_json_body(request *r);
+
+/** The version from If-Match ("3", W/"3" or 3): >0, 0 if absent, -1 if malformed
+ *  (the request has then been answered with 400). */
+int64_t req_if_match(request *r);
+
+/** Starts an asynchronous write: call it before the core function, then
+ *  req_async_end with the core's return code. */
+void req_async_begin(request *r);
+void req_async_end(request *r, amp_code code, amp_err *err);
+
+/** The core callback that completes an asynchronous write (arg: the request).
+ *  A result with "version" sets the ETag; `created` answers 201 + Location. */
+void req_write_done(void *arg, amp_code code, json_t *result, amp_err *err);
+void req_create_done(void *arg, amp_code code, json_t *result, amp_err *err);
+
+/* ---- routes (routes.c) ---- */
+
+typedef struct {
+    const char *method;
+    const char *pattern; /* "/api/v1/cases/:id" */
+    handler_fn handler;
+} route;
+
+/** Finds the route; fills r->params.  Returns the handler, or NULL with *status
+ *  404 (no such path) or 405 (path exists; r->allow lists the methods). */
+handler_fn routes_match(request *r, unsigned *status);
+
+/** Serialised documents served as they are (set up by server.c). */
+extern const char *routes_schema_json;
+extern size_t routes_schema_len;
+
+#endif

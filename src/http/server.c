@@ -1,0 +1,480 @@
+/* server.c — libmicrohttpd plumbing: request lifecycle, body limits, the
+ * authentication step, asynchronous writes (suspend/resume) and responses. */
+#include "http/server.h"
+#include "http/request.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define MAX_URI 8192
+
+struct server {
+    core *core;
+    struct MHD_Daemon *daemon;
+    size_t max_body;
+    unsigned port;
+    atomic_int inflight; /* asynchronous writes not yet answered */
+};
+
+/* ==== responses ============================================================ */
+
+void req_reply(request *r, unsigned status, json_t *body)
+{
+    json_decref(r->reply);
+    r->reply = body;
+    r->raw_reply = NULL;
+    r->status = status;
+    r->answered = true;
+}
+
+void req_error(request *r, unsigned status, const char *code, const char *message,
+               json_t *fields)
+{
+    json_t *e = json_pack("{s:i, s:s, s:s}", "status", (int)status, "code", code, "message",
+                          message);
+    if (fields && json_array_size(fields))
+        json_object_set(e, "fields", fields);
+    req_reply(r, status, json_pack("{s:o}", "error", e));
+}
+
+static unsigned status_of(amp_code code)
+{
+    switch (code) {
+    case AMP_OK: return MHD_HTTP_OK;
+    case AMP_EBADREQ: return MHD_HTTP_BAD_REQUEST;
+    case AMP_EINVALID: return MHD_HTTP_UNPROCESSABLE_CONTENT;
+    case AMP_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
+    case AMP_ECONFLICT: return MHD_HTTP_CONFLICT;
+    case AMP_EPRECOND: return MHD_HTTP_PRECONDITION_FAILED;
+    case AMP_ENEEDVER: return MHD_HTTP_PRECONDITION_REQUIRED;
+    case AMP_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
+    case AMP_EINTERNAL: break;
+    }
+    return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+void req_fail(request *r, const amp_err *err)
+{
+    unsigned status = status_of(err->code);
+    if (status >= 500)
+        log_error("http: %s %s failed: %s", r->method, r->path, err->message);
+    req_error(r, status, amp_code_name(err->code), err->message[0] ? err->message : "error",
+              err->fields);
+}
+
+const char *req_header(request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; ");
+    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+           (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
+}
+
+json_t *req_json_body(request *r)
+{
+    if (!is_json_type(req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        req_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                  "send the body as application/json", NULL);
+        return NULL;
+    }
+    amp_err err = {0};
+    json_t *doc = parse_json_body(r->body, r->body_len, PARSE_MAX_DEPTH, &err);
+    if (!doc)
+        req_fail(r, &err);
+    amp_err_clear(&err);
+    return doc;
+}
+
+int64_t req_if_match(request *r)
+{
+    const char *h = req_header(r, MHD_HTTP_HEADER_IF_MATCH);
+    if (!h)
+        return 0;
+    const char *p = h;
+    while (*p == ' ')
+        p++;
+    if (p[0] == 'W' && p[1] == '/')
+        p += 2;
+    bool quoted = *p == '"';
+    if (quoted)
+        p++;
+    char *end;
+    long long v = isdigit((unsigned char)*p) ? strtoll(p, &end, 10) : 0;
+    if (v <= 0 || (quoted && *end++ != '"') || (*end && *end != ' ')) {
+        req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+                  "If-Match must be the version of the record, e.g. \"3\"", NULL);
+        return -1;
+    }
+    return v;
+}
+
+/* ==== asynchronous writes ================================================= */
+
+void req_async_begin(request *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->pending = true;
+    pthread_mutex_unlock(&r->mu);
+    atomic_fetch_add(&r->srv->inflight, 1);
+}
+
+void req_async_end(request *r, amp_code code, amp_err *err)
+{
+    if (code != AMP_OK) {
+        pthread_mutex_lock(&r->mu);
+        r->pending = false;
+        pthread_mutex_unlock(&r->mu);
+        atomic_fetch_sub(&r->srv->inflight, 1);
+        req_fail(r, err);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (!r->answered) {
+        MHD_suspend_connection(r->conn);
+        r->suspended = true;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void finish_write(request *r, amp_code code, json_t *result, amp_err *err, bool created)
+{
+    pthread_mutex_lock(&r->mu);
+    if (code == AMP_OK) {
+        json_t *v = json_object_get(result, "version");
+        if (json_is_integer(v))
+            snprintf(r->etag, sizeof r->etag, "\"%lld\"", (long long)json_integer_value(v));
+        if (created) {
+            const char *id = json_string_value(json_object_get(result, "id"));
+            if (id)
+                snprintf(r->location, sizeof r->location, "%s/%s", r->path, id);
+        }
+        req_reply(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, result);
+    } else {
+        req_fail(r, err);
+    }
+    r->pending = false;
+    struct server *srv = r->srv;
+    if (r->suspended) {
+        r->suspended = false;
+        MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_unlock(&r->mu);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+void req_write_done(void *arg, amp_code code, json_t *result, amp_err *err)
+{
+    finish_write(arg, code, result, err, false);
+}
+
+void req_create_done(void *arg, amp_code code, json_t *result, amp_err *err)
+{
+    finish_write(arg, code, result, err, true);
+}
+
+/* ==== the pipeline ========================================================= */
+
+/* The one authentication step in front of every handler.  Until accounts and
+ * roles exist, every request acts as "local" (the server listens on loopback by
+ * default); the language of messages follows Accept-Language. */
+static bool authenticate(request *r)
+{
+    snprintf(r->who.actor, sizeof r->who.actor, "local");
+    snprintf(r->who.lang, sizeof r->who.lang, "en");
+    /* The language named first in Accept-Language among those Amparo speaks. */
+    const char *al = req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    static const char *const langs[] = {"en", "es", "fr", "uk"};
+    const char *first = NULL;
+    for (size_t i = 0; al && i < sizeof langs / sizeof *langs; i++) {
+        for (const char *hit = strstr(al, langs[i]); hit; hit = strstr(hit + 1, langs[i])) {
+            bool starts = hit == al || hit[-1] == ',' || hit[-1] == ' ';
+            bool ends = !isalpha((unsigned char)hit[2]);
+            if (starts && ends) {
+                if (!first || hit < first) {
+                    first = hit;
+                    snprintf(r->who.lang, sizeof r->who.lang, "%s", langs[i]);
+                }
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+static void dispatch(request *r)
+{
+    unsigned status = 0;
+    handler_fn h = routes_match(r, &status);
+    if (!h) {
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s is not allowed here; use %s", r->method, r->allow);
+            req_error(r, status, "method_not_allowed", msg, NULL);
+        } else {
+            req_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource", NULL);
+        }
+        return;
+    }
+    if (r->body_too_big) {
+        req_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                  "the request body is larger than the limit (1 MiB)", NULL);
+        return;
+    }
+    if (!authenticate(r))
+        return;
+    h(r);
+    if (!r->answered && !r->pending) {
+        log_error("http: handler for %s %s gave no answer", r->method, r->path);
+        req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "no answer", NULL);
+    }
+}
+
+static enum MHD_Result send_answer(request *r)
+{
+    struct MHD_Response *resp;
+    if (r->raw_reply) {
+        resp = MHD_create_response_from_buffer(r->raw_len, (void *)r->raw_reply,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else {
+        char *text = r->reply ? json_dumps(r->reply, JSON_COMPACT) : NULL;
+        if (!text) {
+            text = strdup("{\"error\":{\"status\":500,\"code\":\"internal_error\","
+                          "\"message\":\"cannot encode the answer\"}}");
+            r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        resp = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                    : NULL;
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->location[0] && r->status == MHD_HTTP_CREATED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->allow[0] && r->status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server *srv = cls;
+    request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->srv = srv;
+    r->core = srv->core;
+    r->started_us = clock_mono_us();
+    pthread_mutex_init(&r->mu, NULL);
+    size_t n = strnlen(uri, MAX_URI + 1);
+    r->uri_copy = strndup(uri, n);
+    if (!r->uri_copy)
+        return r;
+    r->path = r->uri_copy;
+    char *q = strchr(r->uri_copy, '?');
+    if (q) {
+        *q = '\0';
+        r->query = q + 1;
+    }
+    (void)conn;
+    return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    request *r = *con_cls;
+    if (!r)
+        return;
+    json_decref(r->reply);
+    free(r->uri_copy);
+    free(r->body);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct server *srv = cls;
+    request *r = *con_cls;
+    if (!r)
+        return MHD_NO;
+    if (!r->conn) { /* headers have arrived */
+        r->conn = conn;
+        snprintf(r->method, sizeof r->method, "%s", method);
+        if (!r->uri_copy) {
+            r->answered = true;
+            req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "out of memory", NULL);
+        } else if (strlen(r->uri_copy) > MAX_URI) {
+            req_error(r, MHD_HTTP_URI_TOO_LONG, "uri_too_long", "the URI is too long", NULL);
+        }
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->max_body)
+            r->body_too_big = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->body_too_big || r->answered)
+            return MHD_YES;
+        if (r->body_len + n > srv->max_body) {
+            r->body_too_big = true;
+            free(r->body);
+            r->body = NULL;
+            r->body_len = r->body_cap = 0;
+            return MHD_YES;
+        }
+        if (r->body_len + n + 1 > r->body_cap) {
+            size_t cap = r->body_cap ? r->body_cap : 4096;
+            while (cap < r->body_len + n + 1)
+                cap *= 2;
+            char *grown = realloc(r->body, cap);
+            if (!grown)
+                return MHD_NO;
+            r->body = grown;
+            r->body_cap = cap;
+        }
+        memcpy(r->body + r->body_len, upload_data, n);
+        r->body_len += n;
+        r->body[r->body_len] = '\0';
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&r->mu);
+    bool answered = r->answered, pending = r->pending;
+    pthread_mutex_unlock(&r->mu);
+    if (!answered && !pending) {
+        dispatch(r);
+        pthread_mutex_lock(&r->mu);
+        answered = r->answered && !r->suspended;
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (!answered)
+        return MHD_YES; /* suspended until the write is durable */
+    return send_answer(r);
+}
+
+/* ==== start and stop ======================================================== */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6, char *err,
+                        size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || !colon[1]) {
+        snprintf(err, errlen, "listen address '%s' is not HOST:PORT", listen);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') {
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host) {
+        snprintf(err, errlen, "host name too long");
+        return -1;
+    }
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve listen address '%s': %s", listen, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+server *server_start(core *c, const server_options *opt, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (parse_listen(opt->listen ? opt->listen : "127.0.0.1:8080", &ss, &v6, err, errlen) < 0)
+        return NULL;
+    server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->core = c;
+    if (!routes_schema_json) {
+        char *text = json_dumps(catalogue_json(core_catalogue(c)), JSON_COMPACT);
+        routes_schema_len = text ? strlen(text) : 0;
+        routes_schema_json = text;
+    }
+    s->max_body = opt->max_body ? opt->max_body : DEFAULT_MAX_BODY;
+    unsigned threads = opt->threads;
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 2;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)",
+                 opt->listen ? opt->listen : "127.0.0.1:8080");
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    return s;
+}
+
+unsigned server_port(const server *s) { return s->port; }
+
+void server_stop(server *s)
+{
+    if (!s)
+        return;
+    MHD_quiesce_daemon(s->daemon);
+    /* writes in flight finish and answer before the daemon goes away */
+    for (int i = 0; i < 500 && atomic_load(&s->inflight) > 0; i++)
+        usleep(10000);
+    usleep(20000);
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

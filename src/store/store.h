@@ -1,0 +1,249 @@
+/* store.h — the storage interface the domain core writes and reads through.
+ *
+ * One implementation per engine (store_sqlite.c now; PostgreSQL later) fills a
+ * store_ops table.  The store knows rows, documents and indexes, not HTCDS: the
+ * core decides what a case is and which terms it is filtered by.
+ *
+ * Writes are jobs.  A job is a function the store runs inside a transaction with
+ * a store_tx handle; the SQLite store runs many queued jobs in one transaction
+ * (each in its own savepoint, so one failing job rolls back alone) and one fsync:
+ * group commit.  A job's done callback runs only once its writes are durable, or
+ * with a failure code if they were not.  Reads run on their own connections and
+ * see the last committed state.
+ *
+ * Thread-safety: every function may be called from any thread, except store_tx_*
+ * which are valid only inside the job that received the tx. */
+#ifndef AMPARO_STORE_H
+#define AMPARO_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct store store;
+typedef struct store_tx store_tx;
+
+/* Return codes of store functions and jobs. */
+enum {
+    STORE_OK = 0,
+    STORE_NOTFOUND = 1,
+    STORE_CONFLICT = 2, /* expected version did not match */
+    STORE_EXISTS = 3,   /* unique key already present */
+    STORE_ERROR = 4     /* engine failure (logged) */
+    /* jobs may return any other positive value of their own; it is passed to done */
+};
+
+/** A stored row: a case, a case's child record or an organisation. */
+typedef struct {
+    int64_t id;      /* internal row id; never shown to users */
+    int64_t case_id; /* children: the row id of their case */
+    char uid[40];    /* stable public identifier (UUID) or organisation slug */
+    char reference[40]; /* cases: "EC-2026-000154" */
+    char kind[24];   /* children: "event", "comment", "support_plan", "perpetrator" */
+    int64_t version;
+    char created_at[32], updated_at[32];
+    char created_by[72], updated_by[72];
+    char registered_on[12]; /* cases: "YYYY-MM-DD" */
+    char owner_org[72];     /* cases: owning organisation id, may be empty */
+    json_t *doc;            /* owned */
+} store_row;
+
+/** Releases the row's document (the struct itself is the caller's). */
+void store_row_release(store_row *r);
+
+/** Sort keys of case lists. */
+typedef enum { SORT_REGISTERED, SORT_REFERENCE, SORT_CREATED, SORT_UPDATED } store_sort;
+
+#define STORE_MAX_TERM_FILTERS 16
+#define STORE_MAX_TERM_VALUES 32
+
+/** A case list query.  Term filters are ANDed; values within one are ORed. */
+typedef struct {
+    struct {
+        const char *field;
+        const char *values[STORE_MAX_TERM_VALUES];
+        int nvalues;
+    } terms[STORE_MAX_TERM_FILTERS];
+    int nterms;
+    const char *registered_from, *registered_to; /* inclusive dates, or NULL */
+    const char *reference_prefix;                /* or NULL */
+    const char *owner_org;                       /* or NULL */
+    store_sort sort;
+    bool descending;
+    int limit, offset;
+} store_query;
+
+typedef int (*store_job_fn)(store_tx *tx, void *arg);
+typedef void (*store_done_fn)(void *arg, int rc);
+
+typedef struct store_ops {
+    const char *engine;
+    void (*close)(store *s);
+    int (*submit)(store *s, store_job_fn job, store_done_fn done, void *arg);
+    int (*case_get)(store *s, const char *key, store_row *out, json_t **children);
+    int (*case_list)(store *s, const store_query *q, store_row **rows, int *nrows, int64_t *total);
+    int (*child_get)(store *s, const char *case_key, const char *kind, const char *uid,
+                     store_row *out);
+    int (*history)(store *s, const char *case_key, json_t **out);
+    int (*org_get)(store *s, const char *id, store_row *out);
+    int (*org_list)(store *s, store_row **rows, int *nrows);
+    int (*count_cases)(store *s, int64_t *n);
+    int (*bulk_begin)(store *s);
+    int (*bulk_end)(store *s, bool commit);
+    store_tx *(*bulk_tx)(store *s);
+
+    /* inside a job */
+    int (*tx_case_get)(store_tx *tx, const char *key, store_row *out);
+    int (*tx_case_insert)(store_tx *tx, store_row *r, const json_t *terms);
+    int (*tx_case_update)(store_tx *tx, store_row *r, int64_t expected_version,
+                          const json_t *terms);
+    int (*tx_children)(store_tx *tx, int64_t case_id, json_t **out);
+    int (*tx_child_get)(store_tx *tx, int64_t case_id, const char *kind, const char *uid,
+                        store_row *out);
+    int (*tx_child_insert)(store_tx *tx, store_row *r);
+    int (*tx_child_update)(store_tx *tx, store_row *r, int64_t expected_version);
+    int (*tx_child_delete)(store_tx *tx, int64_t case_id, const char *kind, const char *uid);
+    int (*tx_history_add)(store_tx *tx, int64_t case_id, int64_t version, const char *at,
+                          const char *actor, const char *action, const char *target,
+                          const json_t *fields);
+    int (*tx_next_sequence)(store_tx *tx, const char *name, int64_t *value);
+    int (*tx_org_put)(store_tx *tx, store_row *r);
+} store_ops;
+
+/** Every store starts with this header. */
+struct store {
+    const store_ops *ops;
+};
+
+/* ---- engines ------------------------------------------------------------ */
+
+/** Opens (creating if needed) the SQLite database at path, applies pending
+ *  migrations, and starts the writer thread.  NULL on failure, with err set. */
+store *store_sqlite_open(const char *path, char *err, size_t errlen);
+
+/* ---- calls (thin wrappers over ops, so callers never see the engine) ----- */
+
+static inline void store_close(store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+/** Queues a write job; `done` (may be NULL) runs on the writer thread after the
+ *  commit.  Returns STORE_OK or STORE_ERROR if the store is shutting down. */
+static inline int store_submit(store *s, store_job_fn job, store_done_fn done, void *arg)
+{
+    return s->ops->submit(s, job, done, arg);
+}
+
+/** Runs a write job and waits until it is durable; returns the job's code, or
+ *  STORE_ERROR if the commit failed. */
+int store_run(store *s, store_job_fn job, void *arg);
+
+/** Reads a case by uid or reference.  *children (if children is not NULL) receives
+ *  an object {"event": [...], "comment": [...], ...} of child rows as JSON objects
+ *  {"id", "version", "created_at", …, "doc"}. */
+static inline int store_case_get(store *s, const char *key, store_row *out, json_t **children)
+{
+    return s->ops->case_get(s, key, out, children);
+}
+
+/** Lists cases; *rows (free each with store_row_release, then free()) */
+static inline int store_case_list(store *s, const store_query *q, store_row **rows, int *nrows,
+                                  int64_t *total)
+{
+    return s->ops->case_list(s, q, rows, nrows, total);
+}
+
+static inline int store_child_get(store *s, const char *case_key, const char *kind,
+                                  const char *uid, store_row *out)
+{
+    return s->ops->child_get(s, case_key, kind, uid, out);
+}
+
+/** The change history of a case: a new array of {version, at, actor, action, target, fields}. */
+static inline int store_history(store *s, const char *case_key, json_t **out)
+{
+    return s->ops->history(s, case_key, out);
+}
+
+static inline int store_org_get(store *s, const char *id, store_row *out)
+{
+    return s->ops->org_get(s, id, out);
+}
+
+static inline int store_org_list(store *s, store_row **rows, int *nrows)
+{
+    return s->ops->org_list(s, rows, nrows);
+}
+
+static inline int store_count_cases(store *s, int64_t *n) { return s->ops->count_cases(s, n); }
+
+/** Bulk loading (demo data, imports): one long transaction on the writer's
+ *  connection, outside the job queue.  Between bulk_begin and bulk_end no job runs. */
+static inline int store_bulk_begin(store *s) { return s->ops->bulk_begin(s); }
+static inline int store_bulk_end(store *s, bool commit) { return s->ops->bulk_end(s, commit); }
+static inline store_tx *store_bulk_tx(store *s) { return s->ops->bulk_tx(s); }
+
+/* ---- inside a job --------------------------------------------------------- */
+/* A tx handle knows its store; these dispatch through it. */
+const store_ops *store_tx_ops(store_tx *tx);
+
+static inline int store_tx_case_get(store_tx *tx, const char *key, store_row *out)
+{
+    return store_tx_ops(tx)->tx_case_get(tx, key, out);
+}
+/** Inserts a case row; fills r->id.  terms: object {filter: [values]} to index. */
+static inline int store_tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
+{
+    return store_tx_ops(tx)->tx_case_insert(tx, r, terms);
+}
+/** Replaces a case row whose version is expected_version (else STORE_CONFLICT);
+ *  terms replaces the case's indexed terms when not NULL. */
+static inline int store_tx_case_update(store_tx *tx, store_row *r, int64_t expected_version,
+                                       const json_t *terms)
+{
+    return store_tx_ops(tx)->tx_case_update(tx, r, expected_version, terms);
+}
+/** The case's children as an object {kind: [{"id", "version", …, "doc"}]}. */
+static inline int store_tx_children(store_tx *tx, int64_t case_id, json_t **out)
+{
+    return store_tx_ops(tx)->tx_children(tx, case_id, out);
+}
+static inline int store_tx_child_get(store_tx *tx, int64_t case_id, const char *kind,
+                                     const char *uid, store_row *out)
+{
+    return store_tx_ops(tx)->tx_child_get(tx, case_id, kind, uid, out);
+}
+static inline int store_tx_child_insert(store_tx *tx, store_row *r)
+{
+    return store_tx_ops(tx)->tx_child_insert(tx, r);
+}
+static inline int store_tx_child_update(store_tx *tx, store_row *r, int64_t expected_version)
+{
+    return store_tx_ops(tx)->tx_child_update(tx, r, expected_version);
+}
+static inline int store_tx_child_delete(store_tx *tx, int64_t case_id, const char *kind,
+                                        const char *uid)
+{
+    return store_tx_ops(tx)->tx_child_delete(tx, case_id, kind, uid);
+}
+static inline int store_tx_history_add(store_tx *tx, int64_t case_id, int64_t version,
+                                       const char *at, const char *actor, const char *action,
+                                       const char *target, const json_t *fields)
+{
+    return store_tx_ops(tx)->tx_history_add(tx, case_id, version, at, actor, action, target,
+                                            fields);
+}
+/** Increments the named counter and returns its new value (first value: 1). */
+static inline int store_tx_next_sequence(store_tx *tx, const char *name, int64_t *value)
+{
+    return store_tx_ops(tx)->tx_next_sequence(tx, name, value);
+}
+/** Inserts or replaces an organisation (uid = its id). */
+static inline int store_tx_org_put(store_tx *tx, store_row *r)
+{
+    return store_tx_ops(tx)->tx_org_put(tx, r);
+}
+
+#endif

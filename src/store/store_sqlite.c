@@ -1,0 +1,1158 @@
+/* store_sqlite.c — the SQLite implementation of the storage interface.
+ *
+ * One writer connection, owned by a writer thread that runs queued jobs in
+ * batches (group commit: one transaction and one WAL fsync per batch, a savepoint
+ * per job).  A pool of read-only connections serves reads.  WAL mode with
+ * synchronous=FULL: once COMMIT returns, the batch survives a crash or power loss.
+ * Every statement is prepared with bound parameters; no SQL is built from input. */
+#include "store/store.h"
+#include "util/log.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ==== statements ========================================================== */
+
+#define CASE_COLS                                                                         \
+    "id, uid, reference, version, registered_on, coalesce(owner_org,''), created_at, "   \
+    "updated_at, created_by, updated_by, doc"
+#define CHILD_COLS "id, uid, kind, version, created_at, updated_at, created_by, updated_by, doc, case_id"
+
+enum {
+    S_CASE_BY_UID,
+    S_CASE_BY_REF,
+    S_CASE_INSERT,
+    S_CASE_UPDATE,
+    S_TERM_INSERT,
+    S_TERM_DELETE,
+    S_CHILDREN,
+    S_CHILD_GET,
+    S_CHILD_INSERT,
+    S_CHILD_UPDATE,
+    S_CHILD_DELETE,
+    S_HISTORY_ADD,
+    S_HISTORY_LIST,
+    S_SEQ_NEXT,
+    S_ORG_PUT,
+    S_ORG_GET,
+    S_ORG_LIST,
+    S_COUNT,
+    S_COUNT_STMTS
+};
+
+static const char *const stmt_sql[S_COUNT_STMTS] = {
+    [S_CASE_BY_UID] = "SELECT " CASE_COLS " FROM cases WHERE uid = ?1",
+    [S_CASE_BY_REF] = "SELECT " CASE_COLS " FROM cases WHERE reference = ?1",
+    [S_CASE_INSERT] = "INSERT INTO cases(uid, reference, version, registered_on, owner_org, "
+                      "created_at, updated_at, created_by, updated_by, doc) "
+                      "VALUES (?1, ?2, ?3, ?4, nullif(?5,''), ?6, ?7, ?8, ?9, ?10)",
+    [S_CASE_UPDATE] = "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
+                      "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
+    [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) VALUES (?1, ?2, ?3)",
+    [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1",
+    [S_CHILDREN] = "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, id",
+    [S_CHILD_GET] = "SELECT " CHILD_COLS
+                    " FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
+    [S_CHILD_INSERT] = "INSERT INTO case_children(uid, case_id, kind, version, created_at, "
+                       "updated_at, created_by, updated_by, doc) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_CHILD_UPDATE] = "UPDATE case_children SET version = ?1, updated_at = ?2, updated_by = ?3, "
+                       "doc = ?4 WHERE id = ?5 AND version = ?6",
+    [S_CHILD_DELETE] = "DELETE FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
+    [S_HISTORY_ADD] = "INSERT INTO case_history(case_id, version, at, actor, action, target, "
+                      "fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_HISTORY_LIST] = "SELECT version, at, actor, action, target, fields FROM case_history "
+                       "WHERE case_id = ?1 ORDER BY id",
+    [S_SEQ_NEXT] = "INSERT INTO sequences(name, value) VALUES (?1, 1) "
+                   "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+    [S_ORG_PUT] = "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+                  "version = excluded.version, updated_at = excluded.updated_at, doc = excluded.doc",
+    [S_ORG_GET] = "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
+    [S_ORG_LIST] = "SELECT id, version, created_at, updated_at, doc FROM organisations ORDER BY id",
+    [S_COUNT] = "SELECT count(*) FROM cases",
+};
+
+/* ==== migrations ========================================================== */
+
+/* Each entry moves the schema one version up.  Never edit a released entry:
+ * append a new one. */
+static const char *const migrations[] = {
+    /* 1: cases, their children, indexed terms, history, organisations */
+    "CREATE TABLE organisations("
+    "  id TEXT PRIMARY KEY, version INTEGER NOT NULL, created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE TABLE sequences(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE cases("
+    "  id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE, reference TEXT NOT NULL UNIQUE,"
+    "  version INTEGER NOT NULL CHECK (version > 0), registered_on TEXT NOT NULL,"
+    "  owner_org TEXT REFERENCES organisations(id),"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX cases_registered ON cases(registered_on, id);"
+    "CREATE INDEX cases_created ON cases(created_at, id);"
+    "CREATE INDEX cases_updated ON cases(updated_at, id);"
+    "CREATE INDEX cases_owner ON cases(owner_org);"
+    "CREATE TABLE case_terms("
+    "  field TEXT NOT NULL, value TEXT NOT NULL,"
+    "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (field, value, case_id)) WITHOUT ROWID;"
+    "CREATE INDEX case_terms_case ON case_terms(case_id);"
+    "CREATE TABLE case_children("
+    "  id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE,"
+    "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL, version INTEGER NOT NULL CHECK (version > 0),"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX case_children_case ON case_children(case_id, kind, id);"
+    "CREATE TABLE case_history("
+    "  id INTEGER PRIMARY KEY,"
+    "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, target TEXT, fields TEXT NOT NULL);"
+    "CREATE INDEX case_history_case ON case_history(case_id, id);",
+};
+
+/* ==== connections ========================================================= */
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S_COUNT_STMTS];
+    struct conn *next; /* free list of the reader pool */
+} conn;
+
+typedef struct job {
+    store_job_fn fn;
+    store_done_fn done;
+    void *arg;
+    int rc;
+    struct job *next;
+} job;
+
+typedef struct sqlite_store sqlite_store;
+
+struct store_tx {
+    sqlite_store *s;
+    conn *c;
+};
+
+struct sqlite_store {
+    store base;
+    char *path;
+    conn writer;
+    store_tx wtx;
+    pthread_t thread;
+    pthread_mutex_t mu; /* guards the queue */
+    pthread_cond_t cv;
+    job *head, *tail;
+    bool stopping, started;
+    pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
+    pthread_mutex_t rmu;   /* guards the reader pool */
+    conn *free_readers;
+};
+
+#define MAX_BATCH 1024
+
+static int conn_open(conn *c, const char *path, bool writer, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database '%s': %s", path,
+                 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_extended_result_codes(c->db, 1);
+    const char *pragmas = writer ? "PRAGMA journal_mode = WAL;"
+                                   "PRAGMA synchronous = FULL;"
+                                   "PRAGMA foreign_keys = ON;"
+                                   "PRAGMA cache_size = -8000;"
+                                   "PRAGMA temp_store = MEMORY;"
+                                 : "PRAGMA foreign_keys = ON;"
+                                   "PRAGMA cache_size = -4000;"
+                                   "PRAGMA query_only = ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure database '%s': %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_close(conn *c)
+{
+    for (int i = 0; i < S_COUNT_STMTS; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    memset(c->stmts, 0, sizeof c->stmts);
+    c->db = NULL;
+}
+
+/* The cached statement `which`, reset and unbound; NULL (logged) on failure. */
+static sqlite3_stmt *conn_stmt(conn *c, int which)
+{
+    sqlite3_stmt *st = c->stmts[which];
+    if (!st) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
+                               NULL) != SQLITE_OK) {
+            log_error("store: cannot prepare statement %d: %s", which, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmts[which] = st;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static conn *reader_acquire(sqlite_store *s)
+{
+    pthread_mutex_lock(&s->rmu);
+    conn *c = s->free_readers;
+    if (c)
+        s->free_readers = c->next;
+    pthread_mutex_unlock(&s->rmu);
+    if (c)
+        return c;
+    c = malloc(sizeof *c);
+    char err[256];
+    if (!c || conn_open(c, s->path, false, err, sizeof err) < 0) {
+        log_error("store: %s", c ? err : "out of memory");
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void reader_release(sqlite_store *s, conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < S_COUNT_STMTS; i++) {
+        if (c->stmts[i])
+            sqlite3_reset(c->stmts[i]);
+    }
+    pthread_mutex_lock(&s->rmu);
+    c->next = s->free_readers;
+    s->free_readers = c;
+    pthread_mutex_unlock(&s->rmu);
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("store: '%s' failed: %s", sql, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static int migrate(conn *c, char *err, size_t errlen)
+{
+    if (exec_sql(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations("
+                        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)") != STORE_OK) {
+        snprintf(err, errlen, "cannot create the migrations table");
+        return -1;
+    }
+    sqlite3_stmt *st;
+    int current = 0;
+    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        current = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    int latest = (int)(sizeof migrations / sizeof *migrations);
+    if (current > latest) {
+        snprintf(err, errlen, "database schema version %d is newer than this program (%d)",
+                 current, latest);
+        return -1;
+    }
+    for (int v = current + 1; v <= latest; v++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO schema_migrations(version, applied_at) "
+                 "VALUES (%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'))",
+                 v);
+        if (exec_sql(c->db, "BEGIN IMMEDIATE") != STORE_OK ||
+            exec_sql(c->db, migrations[v - 1]) != STORE_OK || exec_sql(c->db, sql) != STORE_OK ||
+            exec_sql(c->db, "COMMIT") != STORE_OK) {
+            exec_sql(c->db, "ROLLBACK");
+            snprintf(err, errlen, "migration %d failed", v);
+            return -1;
+        }
+        log_info("store: applied migration %d", v);
+    }
+    return 0;
+}
+
+/* ==== row helpers ========================================================= */
+
+void store_row_release(store_row *r)
+{
+    if (r) {
+        json_decref(r->doc);
+        r->doc = NULL;
+    }
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static json_t *col_json(sqlite3_stmt *st, int i)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    json_t *doc = p ? json_loadb(p, (size_t)n, 0, NULL) : NULL;
+    return doc ? doc : json_object();
+}
+
+static void read_case_row(sqlite3_stmt *st, store_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    col_text(st, 1, r->uid, sizeof r->uid);
+    col_text(st, 2, r->reference, sizeof r->reference);
+    r->version = sqlite3_column_int64(st, 3);
+    col_text(st, 4, r->registered_on, sizeof r->registered_on);
+    col_text(st, 5, r->owner_org, sizeof r->owner_org);
+    col_text(st, 6, r->created_at, sizeof r->created_at);
+    col_text(st, 7, r->updated_at, sizeof r->updated_at);
+    col_text(st, 8, r->created_by, sizeof r->created_by);
+    col_text(st, 9, r->updated_by, sizeof r->updated_by);
+    r->doc = col_json(st, 10);
+}
+
+static void read_child_row(sqlite3_stmt *st, store_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    col_text(st, 1, r->uid, sizeof r->uid);
+    col_text(st, 2, r->kind, sizeof r->kind);
+    r->version = sqlite3_column_int64(st, 3);
+    col_text(st, 4, r->created_at, sizeof r->created_at);
+    col_text(st, 5, r->updated_at, sizeof r->updated_at);
+    col_text(st, 6, r->created_by, sizeof r->created_by);
+    col_text(st, 7, r->updated_by, sizeof r->updated_by);
+    r->doc = col_json(st, 8);
+    r->case_id = sqlite3_column_int64(st, 9);
+}
+
+static json_t *child_row_json(const store_row *r)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:O}", "id", r->uid, "version",
+                     (json_int_t)r->version, "created_at", r->created_at, "updated_at",
+                     r->updated_at, "created_by", r->created_by, "updated_by", r->updated_by,
+                     "doc", r->doc);
+}
+
+/* Binds a JSON document as compact text; returns the malloc'd text to free. */
+static char *bind_doc(sqlite3_stmt *st, int i, const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    return text;
+}
+
+static bool looks_like_uid(const char *key)
+{
+    return strlen(key) == 36 && key[8] == '-' && key[13] == '-';
+}
+
+static int case_lookup(conn *c, const char *key, store_row *out)
+{
+    sqlite3_stmt *st = conn_stmt(c, looks_like_uid(key) ? S_CASE_BY_UID : S_CASE_BY_REF);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_case_row(st, out);
+        sqlite3_reset(st);
+        return STORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+}
+
+static int children_of(conn *c, int64_t case_id, bool docs_only, json_t **out)
+{
+    sqlite3_stmt *st = conn_stmt(c, S_CHILDREN);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, case_id);
+    json_t *obj = json_object();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_row r;
+        read_child_row(st, &r);
+        json_t *arr = json_object_get(obj, r.kind);
+        if (!arr) {
+            arr = json_array();
+            json_object_set_new(obj, r.kind, arr);
+        }
+        json_array_append_new(arr, docs_only ? json_incref(r.doc) : child_row_json(&r));
+        store_row_release(&r);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(obj);
+        return STORE_ERROR;
+    }
+    *out = obj;
+    return STORE_OK;
+}
+
+static int step_done(sqlite3_stmt *st, sqlite3 *db)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return STORE_EXISTS;
+    log_error("store: %s", sqlite3_errmsg(db));
+    return STORE_ERROR;
+}
+
+/* ==== reads =============================================================== */
+
+static int sq_case_get(store *base, const char *key, store_row *out, json_t **children)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = case_lookup(c, key, out);
+    if (rc == STORE_OK && children) {
+        rc = children_of(c, out->id, false, children);
+        if (rc != STORE_OK)
+            store_row_release(out);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sq_child_get(store *base, const char *case_key, const char *kind, const char *uid,
+                        store_row *out)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    store_row cr;
+    int rc = case_lookup(c, case_key, &cr);
+    if (rc == STORE_OK) {
+        store_row_release(&cr);
+        sqlite3_stmt *st = conn_stmt(c, S_CHILD_GET);
+        if (!st) {
+            rc = STORE_ERROR;
+        } else {
+            sqlite3_bind_int64(st, 1, cr.id);
+            sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+            int src = sqlite3_step(st);
+            if (src == SQLITE_ROW)
+                read_child_row(st, out);
+            rc = src == SQLITE_ROW ? STORE_OK : src == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+            sqlite3_reset(st);
+        }
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sq_history(store *base, const char *case_key, json_t **out)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    store_row cr;
+    int rc = case_lookup(c, case_key, &cr);
+    if (rc == STORE_OK) {
+        store_row_release(&cr);
+        sqlite3_stmt *st = conn_stmt(c, S_HISTORY_LIST);
+        json_t *arr = json_array();
+        int src = SQLITE_ERROR;
+        if (st) {
+            sqlite3_bind_int64(st, 1, cr.id);
+            while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *target = (const char *)sqlite3_column_text(st, 4);
+                json_t *fields = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+                json_array_append_new(
+                    arr, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "version",
+                                   (json_int_t)sqlite3_column_int64(st, 0), "at",
+                                   (const char *)sqlite3_column_text(st, 1), "actor",
+                                   (const char *)sqlite3_column_text(st, 2), "action",
+                                   (const char *)sqlite3_column_text(st, 3), "target", target,
+                                   "fields", fields ? fields : json_array()));
+            }
+            sqlite3_reset(st);
+        }
+        if (src == SQLITE_DONE) {
+            *out = arr;
+        } else {
+            json_decref(arr);
+            rc = STORE_ERROR;
+        }
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+/* Builds the WHERE clause of a list query from fixed fragments; every value is a
+ * bound parameter.  Returns the number of parameters bound by bind_query. */
+static void build_where(const store_query *q, char *sql, size_t n)
+{
+    size_t o = strlen(sql);
+    o += (size_t)snprintf(sql + o, n - o, " WHERE 1");
+    for (int i = 0; i < q->nterms; i++) {
+        o += (size_t)snprintf(sql + o, n - o,
+                              " AND c.id IN (SELECT case_id FROM case_terms WHERE field = ? AND "
+                              "value IN (?");
+        for (int k = 1; k < q->terms[i].nvalues; k++)
+            o += (size_t)snprintf(sql + o, n - o, ", ?");
+        o += (size_t)snprintf(sql + o, n - o, "))");
+    }
+    if (q->registered_from)
+        o += (size_t)snprintf(sql + o, n - o, " AND c.registered_on >= ?");
+    if (q->registered_to)
+        o += (size_t)snprintf(sql + o, n - o, " AND c.registered_on <= ?");
+    if (q->reference_prefix)
+        o += (size_t)snprintf(sql + o, n - o, " AND c.reference >= ? AND c.reference < ? || x'ff'");
+    if (q->owner_org)
+        o += (size_t)snprintf(sql + o, n - o, " AND c.owner_org = ?");
+}
+
+static int bind_query(sqlite3_stmt *st, const store_query *q)
+{
+    int p = 1;
+    for (int i = 0; i < q->nterms; i++) {
+        sqlite3_bind_text(st, p++, q->terms[i].field, -1, SQLITE_STATIC);
+        for (int k = 0; k < q->terms[i].nvalues; k++)
+            sqlite3_bind_text(st, p++, q->terms[i].values[k], -1, SQLITE_STATIC);
+    }
+    if (q->registered_from)
+        sqlite3_bind_text(st, p++, q->registered_from, -1, SQLITE_STATIC);
+    if (q->registered_to)
+        sqlite3_bind_text(st, p++, q->registered_to, -1, SQLITE_STATIC);
+    if (q->reference_prefix) {
+        sqlite3_bind_text(st, p++, q->reference_prefix, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, p++, q->reference_prefix, -1, SQLITE_STATIC);
+    }
+    if (q->owner_org)
+        sqlite3_bind_text(st, p++, q->owner_org, -1, SQLITE_STATIC);
+    return p;
+}
+
+static int sq_case_list(store *base, const store_query *q, store_row **rows, int *nrows,
+                        int64_t *total)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    static const char *const order_col[] = {[SORT_REGISTERED] = "c.registered_on",
+                                            [SORT_REFERENCE] = "c.reference",
+                                            [SORT_CREATED] = "c.created_at",
+                                            [SORT_UPDATED] = "c.updated_at"};
+    if (q->nterms > STORE_MAX_TERM_FILTERS || q->limit < 0 || q->offset < 0 ||
+        (unsigned)q->sort > SORT_UPDATED)
+        return STORE_ERROR;
+    char sql[8192];
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = STORE_ERROR;
+    sqlite3_stmt *st = NULL;
+    *rows = NULL;
+    *nrows = 0;
+
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM cases c");
+    build_where(q, sql, sizeof sql);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    bind_query(st, q);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+
+    snprintf(sql, sizeof sql,
+             "SELECT c.id, c.uid, c.reference, c.version, c.registered_on, "
+             "coalesce(c.owner_org,''), c.created_at, c.updated_at, c.created_by, c.updated_by, "
+             "c.doc FROM cases c");
+    build_where(q, sql, sizeof sql);
+    size_t o = strlen(sql);
+    snprintf(sql + o, sizeof sql - o, " ORDER BY %s %s, c.id %s LIMIT ? OFFSET ?",
+             order_col[q->sort], q->descending ? "DESC" : "ASC", q->descending ? "DESC" : "ASC");
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    int p = bind_query(st, q);
+    sqlite3_bind_int(st, p++, q->limit);
+    sqlite3_bind_int(st, p, q->offset);
+    *rows = calloc(q->limit ? (size_t)q->limit : 1, sizeof **rows);
+    if (!*rows)
+        goto out;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *nrows < q->limit)
+        read_case_row(st, &(*rows)[(*nrows)++]);
+    rc = (step == SQLITE_DONE || step == SQLITE_ROW) ? STORE_OK : STORE_ERROR;
+out:
+    if (rc != STORE_OK) {
+        log_error("store: list query failed: %s", sqlite3_errmsg(c->db));
+        for (int i = 0; i < *nrows; i++)
+            store_row_release(&(*rows)[i]);
+        free(*rows);
+        *rows = NULL;
+        *nrows = 0;
+    }
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    return rc;
+}
+
+static void read_org_row(sqlite3_stmt *st, store_row *r)
+{
+    memset(r, 0, sizeof *r);
+    col_text(st, 0, r->uid, sizeof r->uid);
+    r->version = sqlite3_column_int64(st, 1);
+    col_text(st, 2, r->created_at, sizeof r->created_at);
+    col_text(st, 3, r->updated_at, sizeof r->updated_at);
+    r->doc = col_json(st, 4);
+}
+
+static int sq_org_get(store *base, const char *id, store_row *out)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = STORE_ERROR;
+    sqlite3_stmt *st = conn_stmt(c, S_ORG_GET);
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            read_org_row(st, out);
+        rc = src == SQLITE_ROW ? STORE_OK : src == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sq_org_list(store *base, store_row **rows, int *nrows)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = STORE_ERROR, cap = 0, src;
+    *rows = NULL;
+    *nrows = 0;
+    sqlite3_stmt *st = conn_stmt(c, S_ORG_LIST);
+    if (st) {
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*nrows == cap) {
+                cap = cap ? cap * 2 : 16;
+                store_row *grown = realloc(*rows, (size_t)cap * sizeof **rows);
+                if (!grown)
+                    break;
+                *rows = grown;
+            }
+            read_org_row(st, &(*rows)[(*nrows)++]);
+        }
+        rc = src == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sq_count_cases(store *base, int64_t *n)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = STORE_ERROR;
+    sqlite3_stmt *st = conn_stmt(c, S_COUNT);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        rc = STORE_OK;
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return rc;
+}
+
+/* ==== writes inside a job ================================================= */
+
+const store_ops *store_tx_ops(store_tx *tx) { return tx->s->base.ops; }
+
+static int tx_case_get(store_tx *tx, const char *key, store_row *out)
+{
+    return case_lookup(tx->c, key, out);
+}
+
+static int write_terms(conn *c, int64_t case_id, const json_t *terms)
+{
+    const char *field;
+    json_t *values;
+    json_object_foreach((json_t *)terms, field, values) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(values, i, v) {
+            sqlite3_stmt *st = conn_stmt(c, S_TERM_INSERT);
+            if (!st || !json_is_string(v))
+                return STORE_ERROR;
+            sqlite3_bind_text(st, 1, field, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, json_string_value(v), -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, case_id);
+            int rc = step_done(st, c->db);
+            if (rc != STORE_OK)
+                return rc;
+        }
+    }
+    return STORE_OK;
+}
+
+static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CASE_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->reference, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->version);
+    sqlite3_bind_text(st, 4, r->registered_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->owner_org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->created_by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->updated_by, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 10, r->doc);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    if (rc != STORE_OK)
+        return rc;
+    r->id = sqlite3_last_insert_rowid(tx->c->db);
+    return terms ? write_terms(tx->c, r->id, terms) : STORE_OK;
+}
+
+static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const json_t *terms)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CASE_UPDATE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, r->version);
+    sqlite3_bind_text(st, 2, r->registered_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->owner_org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->updated_by, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 6, r->doc);
+    sqlite3_bind_int64(st, 7, r->id);
+    sqlite3_bind_int64(st, 8, expected);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    if (rc != STORE_OK)
+        return rc;
+    if (sqlite3_changes(tx->c->db) == 0)
+        return STORE_CONFLICT;
+    if (!terms)
+        return STORE_OK;
+    st = conn_stmt(tx->c, S_TERM_DELETE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, r->id);
+    rc = step_done(st, tx->c->db);
+    return rc == STORE_OK ? write_terms(tx->c, r->id, terms) : rc;
+}
+
+static int tx_children(store_tx *tx, int64_t case_id, json_t **out)
+{
+    return children_of(tx->c, case_id, false, out);
+}
+
+static int tx_child_get(store_tx *tx, int64_t case_id, const char *kind, const char *uid,
+                        store_row *out)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CHILD_GET);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, case_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_child_row(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+}
+
+static int tx_child_insert(store_tx *tx, store_row *r)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CHILD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->case_id);
+    sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, r->version);
+    sqlite3_bind_text(st, 5, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->created_by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->updated_by, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 9, r->doc);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    if (rc == STORE_OK)
+        r->id = sqlite3_last_insert_rowid(tx->c->db);
+    return rc;
+}
+
+static int tx_child_update(store_tx *tx, store_row *r, int64_t expected)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CHILD_UPDATE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, r->version);
+    sqlite3_bind_text(st, 2, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->updated_by, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 4, r->doc);
+    sqlite3_bind_int64(st, 5, r->id);
+    sqlite3_bind_int64(st, 6, expected);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
+        rc = STORE_CONFLICT;
+    return rc;
+}
+
+static int tx_child_delete(store_tx *tx, int64_t case_id, const char *kind, const char *uid)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_CHILD_DELETE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, case_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
+    int rc = step_done(st, tx->c->db);
+    if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
+        rc = STORE_NOTFOUND;
+    return rc;
+}
+
+static int tx_history_add(store_tx *tx, int64_t case_id, int64_t version, const char *at,
+                          const char *actor, const char *action, const char *target,
+                          const json_t *fields)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_HISTORY_ADD);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, case_id);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, action, -1, SQLITE_STATIC);
+    if (target)
+        sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 7, fields);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    return rc;
+}
+
+static int tx_next_sequence(store_tx *tx, const char *name, int64_t *value)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_SEQ_NEXT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? STORE_OK : STORE_ERROR;
+}
+
+static int tx_org_put(store_tx *tx, store_row *r)
+{
+    sqlite3_stmt *st = conn_stmt(tx->c, S_ORG_PUT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_text(st, 3, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->updated_at, -1, SQLITE_STATIC);
+    char *text = bind_doc(st, 5, r->doc);
+    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    free(text);
+    return rc;
+}
+
+/* ==== the writer: group commit ============================================ */
+
+static void run_batch(sqlite_store *s, job *batch)
+{
+    sqlite3 *db = s->writer.db;
+    bool ok = exec_sql(db, "BEGIN IMMEDIATE") == STORE_OK;
+    for (job *j = batch; j; j = j->next) {
+        if (!ok) {
+            j->rc = STORE_ERROR;
+            continue;
+        }
+        if (exec_sql(db, "SAVEPOINT job") != STORE_OK) {
+            j->rc = STORE_ERROR;
+            continue;
+        }
+        j->rc = j->fn(&s->wtx, j->arg);
+        if (j->rc != STORE_OK)
+            exec_sql(db, "ROLLBACK TO job");
+        exec_sql(db, "RELEASE job");
+    }
+    if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
+        exec_sql(db, "ROLLBACK");
+        for (job *j = batch; j; j = j->next) {
+            if (j->rc == STORE_OK)
+                j->rc = STORE_ERROR;
+        }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    sqlite_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->head) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        job *batch = s->head, *last = s->head;
+        int n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        pthread_mutex_lock(&s->wlock);
+        run_batch(s, batch);
+        pthread_mutex_unlock(&s->wlock);
+        while (batch) {
+            job *next = batch->next;
+            if (batch->done)
+                batch->done(batch->arg, batch->rc);
+            free(batch);
+            batch = next;
+        }
+    }
+    return NULL;
+}
+
+static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return STORE_ERROR;
+    j->fn = fn;
+    j->done = done;
+    j->arg = arg;
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        free(j);
+        return STORE_ERROR;
+    }
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return STORE_OK;
+}
+
+static int sq_bulk_begin(store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    pthread_mutex_lock(&s->wlock);
+    if (exec_sql(s->writer.db, "BEGIN IMMEDIATE") != STORE_OK) {
+        pthread_mutex_unlock(&s->wlock);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static int sq_bulk_end(store *base, bool commit)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int rc = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
+    if (rc != STORE_OK && commit)
+        exec_sql(s->writer.db, "ROLLBACK");
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+static store_tx *sq_bulk_tx(store *base) { return &((sqlite_store *)base)->wtx; }
+
+static void sq_close(store *base)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+    }
+    while (s->free_readers) {
+        conn *c = s->free_readers;
+        s->free_readers = c->next;
+        conn_close(c);
+        free(c);
+    }
+    if (s->writer.db) {
+        sqlite3_exec(s->writer.db, "PRAGMA optimize", NULL, NULL, NULL);
+        conn_close(&s->writer);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->wlock);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_cond_destroy(&s->cv);
+    free(s->path);
+    free(s);
+}
+
+static const store_ops sqlite_ops = {
+    .engine = "sqlite",
+    .close = sq_close,
+    .submit = sq_submit,
+    .case_get = sq_case_get,
+    .case_list = sq_case_list,
+    .child_get = sq_child_get,
+    .history = sq_history,
+    .org_get = sq_org_get,
+    .org_list = sq_org_list,
+    .count_cases = sq_count_cases,
+    .bulk_begin = sq_bulk_begin,
+    .bulk_end = sq_bulk_end,
+    .bulk_tx = sq_bulk_tx,
+    .tx_case_get = tx_case_get,
+    .tx_case_insert = tx_case_insert,
+    .tx_case_update = tx_case_update,
+    .tx_children = tx_children,
+    .tx_child_get = tx_child_get,
+    .tx_child_insert = tx_child_insert,
+    .tx_child_update = tx_child_update,
+    .tx_child_delete = tx_child_delete,
+    .tx_history_add = tx_history_add,
+    .tx_next_sequence = tx_next_sequence,
+    .tx_org_put = tx_org_put,
+};
+
+store *store_sqlite_open(const char *path, char *err, size_t errlen)
+{
+    sqlite_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base.ops = &sqlite_ops;
+    s->path = strdup(path);
+    s->wtx.s = s;
+    s->wtx.c = &s->writer;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->wlock, NULL);
+    pthread_mutex_init(&s->rmu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
+        migrate(&s->writer, err, errlen) < 0)
+        goto fail;
+    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto fail;
+    }
+    s->started = true;
+    return &s->base;
+fail:
+    sq_close(&s->base);
+    return NULL;
+}
+
+/* ==== engine-independent helpers ========================================= */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool finished;
+    int rc;
+} waiter;
+
+static void waiter_done(void *arg, int rc)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    w->finished = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+typedef struct {
+    store_job_fn fn;
+    void *arg;
+    waiter w;
+} sync_job;
+
+static int sync_trampoline(store_tx *tx, void *arg)
+{
+    sync_job *sj = arg;
+    return sj->fn(tx, sj->arg);
+}
+
+static void sync_done(void *arg, int rc) { waiter_done(&((sync_job *)arg)->w, rc); }
+
+int store_run(store *s, store_job_fn fn, void *arg)
+{
+    sync_job sj = {.fn = fn, .arg = arg};
+    pthread_mutex_init(&sj.w.mu, NULL);
+    pthread_cond_init(&sj.w.cv, NULL);
+    int rc = store_submit(s, sync_trampoline, sync_done, &sj);
+    if (rc == STORE_OK) {
+        pthread_mutex_lock(&sj.w.mu);
+        while (!sj.w.finished)
+            pthread_cond_wait(&sj.w.cv, &sj.w.mu);
+        pthread_mutex_unlock(&sj.w.mu);
+        rc = sj.w.rc;
+    }
+    pthread_mutex_destroy(&sj.w.mu);
+    pthread_cond_destroy(&sj.w.cv);
+    return rc;
+}
