@@ -37,7 +37,8 @@ all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo '  CC      $<'
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The field catalogue and the OpenAPI document are compiled into the binary.
 $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
@@ -45,7 +46,7 @@ $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
 	$(CC) -c $< -o $@
 
 $(BUILD)/libamparo.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -398,6 +398,8 @@ typedef struct {
     amp_code code;
     amp_err err;
     json_t *result;
+    void *prepared; /* case create: the new_case */
+    void (*prepared_free)(void *);
     core_done_fn done;
     void *arg;
 } write_op;
@@ -423,6 +425,8 @@ static void op_free(write_op *op)
     json_decref(op->fields);
     json_decref(op->children);
     json_decref(op->result);
+    if (op->prepared_free)
+        op->prepared_free(op->prepared);
     amp_err_clear(&op->err);
     free(op);
 }
@@ -489,55 +493,79 @@ static json_t *stored_child(const store_row *ch)
 
 /* ---- case create ---- */
 
-/* Inserts a validated case and its children; *result (if not NULL) receives the
- * record.  Shared by the asynchronous create and bulk loading. */
-static int insert_case(core *c, store_tx *tx, const principal *p, json_t *fields,
-                       const json_t *children, json_t **result)
+/* A new case made ready outside the writer: rows with identifiers, timestamps and
+ * serialised documents, its terms and the record to answer with.  The writer
+ * thread then only assigns the reference and runs the inserts. */
+typedef struct {
+    store_row row;       /* the case; doc borrowed from the fields */
+    store_row *children; /* docs borrowed from the body's child arrays */
+    size_t nchildren;
+    json_t *fields, *terms, *names;
+    json_t *record; /* the answer, with the reference filled in at insert */
+    char seqname[16];
+} new_case;
+
+static void new_case_release(new_case *nc)
 {
-    store_row r = {0};
+    for (size_t i = 0; i < nc->nchildren; i++)
+        free((char *)nc->children[i].doc_text);
+    free(nc->children);
+    free((char *)nc->row.doc_text);
+    json_decref(nc->fields);
+    json_decref(nc->terms);
+    json_decref(nc->names);
+    json_decref(nc->record);
+    memset(nc, 0, sizeof *nc);
+}
+
+static void fill_new_row(store_row *r, const principal *p, const char *now)
+{
+    uuid_v7(r->uid);
+    r->version = 1;
+    snprintf(r->created_at, sizeof r->created_at, "%s", now);
+    snprintf(r->updated_at, sizeof r->updated_at, "%s", now);
+    snprintf(r->created_by, sizeof r->created_by, "%s", p->actor);
+    snprintf(r->updated_by, sizeof r->updated_by, "%s", p->actor);
+}
+
+/* Builds a new_case from validated fields (taken: the new_case owns them) and
+ * child documents by entity (borrowed for the duration of the insert). */
+static int new_case_build(core *c, const principal *p, json_t *fields, json_t *children,
+                          bool want_record, new_case *nc)
+{
+    memset(nc, 0, sizeof *nc);
+    nc->fields = fields;
+    char now[32];
+    clock_now(now);
     const char *regdate = json_string_value(json_object_get(fields, "amp_RegistrationDate"));
     const char *country = json_string_value(json_object_get(fields, "amp_RegistrationCountry"));
     const char *owner = json_string_value(json_object_get(fields, "amp_OwnerOrganisation"));
-    char seqname[16];
-    int64_t seq;
-    snprintf(seqname, sizeof seqname, "%.2s-%.4s", country && *country ? country : "XX", regdate);
-    int rc = store_tx_next_sequence(tx, seqname, &seq);
-    if (rc != STORE_OK)
-        return rc;
-    uuid_v7(r.uid);
-    snprintf(r.reference, sizeof r.reference, "%s-%06lld", seqname, (long long)seq);
-    r.version = 1;
-    clock_now(r.created_at);
-    memcpy(r.updated_at, r.created_at, sizeof r.updated_at);
-    snprintf(r.created_by, sizeof r.created_by, "%s", p->actor);
-    memcpy(r.updated_by, r.created_by, sizeof r.updated_by);
-    snprintf(r.registered_on, sizeof r.registered_on, "%s", regdate);
-    snprintf(r.owner_org, sizeof r.owner_org, "%s", owner ? owner : "");
-    r.doc = fields;
+    snprintf(nc->seqname, sizeof nc->seqname, "%.2s-%.4s", country && *country ? country : "XX",
+             regdate);
+    store_row *r = &nc->row;
+    fill_new_row(r, p, now);
+    snprintf(r->registered_on, sizeof r->registered_on, "%s", regdate);
+    snprintf(r->owner_org, sizeof r->owner_org, "%s", owner ? owner : "");
+    r->doc = fields;
+    r->doc_text = json_dumps(fields, JSON_COMPACT);
 
-    /* The children as they will be stored, so terms and the record can use them. */
-    size_t nchildren = 0, nrows = 0;
+    size_t n = 0;
     for (size_t k = 0; k < NKINDS; k++)
-        nchildren += json_array_size(json_object_get(children, child_kinds[k].entity));
-    store_row *rows = calloc(nchildren ? nchildren : 1, sizeof *rows);
-    if (!rows)
+        n += json_array_size(json_object_get(children, child_kinds[k].entity));
+    nc->children = calloc(n ? n : 1, sizeof *nc->children);
+    if (!nc->children || !r->doc_text)
         return STORE_ERROR;
     json_t *stored = json_object();
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i;
         json_t *doc;
         json_array_foreach(json_object_get(children, child_kinds[k].entity), i, doc) {
-            store_row *ch = &rows[nrows++];
-            memset(ch, 0, sizeof *ch);
-            uuid_v7(ch->uid);
+            store_row *ch = &nc->children[nc->nchildren++];
+            fill_new_row(ch, p, now);
             snprintf(ch->kind, sizeof ch->kind, "%s", child_kinds[k].entity);
-            ch->version = 1;
-            memcpy(ch->created_at, r.created_at, sizeof ch->created_at);
-            memcpy(ch->updated_at, r.created_at, sizeof ch->updated_at);
-            memcpy(ch->created_by, r.created_by, sizeof ch->created_by);
-            memcpy(ch->updated_by, r.created_by, sizeof ch->updated_by);
             drop_nulls(doc);
             ch->doc = doc;
+            ch->doc_text = json_dumps(doc, JSON_COMPACT);
             json_t *arr = json_object_get(stored, ch->kind);
             if (!arr) {
                 arr = json_array();
@@ -546,31 +574,56 @@ static int insert_case(core *c, store_tx *tx, const principal *p, json_t *fields
             json_array_append_new(arr, stored_child(ch));
         }
     }
-
-    json_t *terms = case_terms(c, fields, stored);
-    rc = store_tx_case_insert(tx, &r, terms);
-    json_decref(terms);
-    for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
-        rows[i].case_id = r.id;
-        rc = store_tx_child_insert(tx, &rows[i]);
+    nc->terms = case_terms(c, fields, stored);
+    nc->names = field_names(fields);
+    if (want_record) {
+        /* a placeholder keeps "reference" second in the record; set at insert */
+        snprintf(r->reference, sizeof r->reference, "-");
+        nc->record = case_record(r, stored);
+        r->reference[0] = '\0';
     }
-    if (rc == STORE_OK) {
-        json_t *names = field_names(fields);
-        rc = store_tx_history_add(tx, r.id, 1, r.created_at, p->actor, "create", NULL, names);
-        json_decref(names);
-    }
-    if (rc == STORE_OK && result)
-        *result = case_record(&r, stored);
     json_decref(stored);
-    free(rows);
+    return STORE_OK;
+}
+
+/* Inserts a prepared case: reference, case row, children, history. */
+static int new_case_insert(store_tx *tx, const principal *p, new_case *nc)
+{
+    int64_t seq;
+    int rc = store_tx_next_sequence(tx, nc->seqname, &seq);
+    if (rc != STORE_OK)
+        return rc;
+    store_row *r = &nc->row;
+    snprintf(r->reference, sizeof r->reference, "%s-%06lld", nc->seqname, (long long)seq);
+    rc = store_tx_case_insert(tx, r, nc->terms);
+    for (size_t i = 0; i < nc->nchildren && rc == STORE_OK; i++) {
+        nc->children[i].case_id = r->id;
+        rc = store_tx_child_insert(tx, &nc->children[i]);
+    }
+    if (rc == STORE_OK)
+        rc = store_tx_history_add(tx, r->id, 1, r->created_at, p->actor, "create", NULL,
+                                  nc->names);
+    if (rc == STORE_OK && nc->record)
+        json_object_set_new(nc->record, "reference", json_string(r->reference));
     return rc;
+}
+
+static void new_case_free(void *p)
+{
+    if (p)
+        new_case_release(p);
+    free(p);
 }
 
 static int job_case_create(store_tx *tx, void *arg)
 {
     write_op *op = arg;
-    int rc = insert_case(op->c, tx, &op->p, op->fields, op->children, &op->result);
-    return rc == STORE_OK ? STORE_OK : store_failure(op, rc, "case");
+    new_case *nc = (new_case *)op->prepared;
+    int rc = new_case_insert(tx, &op->p, nc);
+    if (rc != STORE_OK)
+        return store_failure(op, rc, "case");
+    op->result = json_incref(nc->record);
+    return STORE_OK;
 }
 
 /* Checks and prepares new case fields; on success the fields and the children
@@ -611,10 +664,22 @@ amp_code cases_create(core *c, const principal *p, const json_t *body, core_done
     write_op *op = op_new(OP_CASE_CREATE, c, p, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
-    amp_code code = prepare_case(c, p, body, op->today, &op->fields, &op->children, err);
+    json_t *fields;
+    amp_code code = prepare_case(c, p, body, op->today, &fields, &op->children, err);
     if (code != AMP_OK) {
         op_free(op);
         return code;
+    }
+    op->prepared = calloc(1, sizeof(new_case));
+    op->prepared_free = new_case_free;
+    if (!op->prepared) {
+        json_decref(fields);
+        op_free(op);
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    }
+    if (new_case_build(c, p, fields, op->children, true, op->prepared) != STORE_OK) {
+        op_free(op);
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
     return submit(op, job_case_create, err);
 }
@@ -627,8 +692,11 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
     amp_code code = prepare_case(c, p, body, today, &fields, &children, err);
     if (code != AMP_OK)
         return code;
-    int rc = insert_case(c, store_bulk_tx(c->store), p, fields, children, NULL);
-    json_decref(fields);
+    new_case nc;
+    int rc = new_case_build(c, p, fields, children, false, &nc);
+    if (rc == STORE_OK)
+        rc = new_case_insert(store_bulk_tx(c->store), p, &nc);
+    new_case_release(&nc);
     json_decref(children);
     if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);

@@ -589,6 +589,9 @@ static const char *const desc_transit[] = {
 
 /* ==== the generator ========================================================= */
 
+#define CACHE_SLOTS 4096u /* power of two; more than the distinct static strings */
+#define CACHE_INTS 128
+
 struct demo_gen {
     rng r;
     uint64_t seed;
@@ -598,6 +601,15 @@ struct demo_gen {
     uint16_t org_lo[N_OWNERS], org_hi[N_OWNERS];
     uint16_t route_w[N_ROUTES];
     uint16_t org_w[N_ORGS];
+    /* Shared immutable values (see "value cache" below). */
+    struct {
+        const char *key; /* a static string, by address */
+        json_t *val;
+    } cache[CACHE_SLOTS];
+    unsigned n_cached;
+    json_t *ints[CACHE_INTS];
+    json_t **days;                 /* dates from days_lo on, n_days of them */
+    int days_lo, n_days;
 };
 
 demo_gen *demo_gen_new(uint64_t seed, const char *today) {
@@ -625,36 +637,88 @@ demo_gen *demo_gen_new(uint64_t seed, const char *today) {
     }
     for (size_t i = 0; i < N_ROUTES; i++) g->route_w[i] = routes[i].weight;
     for (size_t i = 0; i < N_ORGS; i++) g->org_w[i] = orgs[i].weight;
+    g->days_lo = days_from_civil(1940, 1, 1); /* birthdates too: ~250 KB */
+    g->n_days = g->today + 600 - g->days_lo; /* planned end dates run past today */
+    if (g->n_days < 0) g->n_days = 0;
+    g->days = calloc((size_t)g->n_days + 1, sizeof *g->days);
+    if (!g->days) {
+        free(g);
+        return NULL;
+    }
     return g;
 }
 
-void demo_gen_free(demo_gen *g) { free(g); }
+void demo_gen_free(demo_gen *g) {
+    if (!g) return;
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) json_decref(g->cache[i].val);
+    for (unsigned i = 0; i < CACHE_INTS; i++) json_decref(g->ints[i]);
+    for (int i = 0; i < g->n_days; i++) json_decref(g->days[i]);
+    free(g->days);
+    free(g);
+}
+
+/* ---- value cache --------------------------------------------------------------
+ * Most values in a case are constants (picklist names, country codes, cities,
+ * names from the lists, dates, small numbers).  Allocating a fresh json_t for each
+ * would make malloc/free most of the cost, so the generator keeps one json_t per
+ * distinct constant and every case takes a reference to it.  Documents stay
+ * ordinary reference-counted jansson values (jansson's counts are atomic, so cases
+ * may be freed on any thread, also after the generator is gone); the one thing a
+ * caller must not do is change such a string in place with json_string_set(). */
+
+static json_t *cstr(demo_gen *g, const char *s) {
+    const unsigned mask = CACHE_SLOTS - 1;
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 52) & mask;
+    while (g->cache[h].key) {
+        if (g->cache[h].key == s) return json_incref(g->cache[h].val);
+        h = (h + 1) & mask;
+    }
+    if (g->n_cached >= CACHE_SLOTS / 4 * 3) return json_string_nocheck(s); /* full */
+    json_t *v = json_string_nocheck(s);
+    if (!v) return NULL;
+    g->cache[h].key = s;
+    g->cache[h].val = v;
+    g->n_cached++;
+    return json_incref(v);
+}
+
+static json_t *cint(demo_gen *g, json_int_t v) {
+    if (v < 0 || v >= CACHE_INTS) return json_integer(v);
+    if (!g->ints[v] && !(g->ints[v] = json_integer(v))) return NULL;
+    return json_incref(g->ints[v]);
+}
+
+static json_t *cdate(demo_gen *g, int days) {
+    int i = days - g->days_lo;
+    if (i < 0 || i >= g->n_days || !g->days[i]) {
+        char b[11];
+        fmt_date(days, b);
+        json_t *v = json_stringn_nocheck(b, 10);
+        if (i < 0 || i >= g->n_days || !v) return v;
+        g->days[i] = v;
+    }
+    return json_incref(g->days[i]);
+}
 
 /* ---- small JSON helpers (all values are known-valid UTF-8) ---------------- */
 
-static void put_str(json_t *o, const char *k, const char *v) {
-    json_object_set_new_nocheck(o, k, json_string_nocheck(v));
-}
-static void put_strn(json_t *o, const char *k, const char *v, size_t n) {
-    json_object_set_new_nocheck(o, k, json_stringn_nocheck(v, n));
-}
-static void put_int(json_t *o, const char *k, json_int_t v) {
-    json_object_set_new_nocheck(o, k, json_integer(v));
-}
-static void put_date(json_t *o, const char *k, int days) {
-    char b[11];
-    fmt_date(days, b);
-    put_strn(o, k, b, 10);
-}
-static json_t *str_array(const char *const *names, uint32_t mask) {
+/* Keys are always string literals (the "" k "" makes sure), so their length is
+ * known at compile time.  put_str's value must be a string with static storage (a
+ * literal or a table entry); put_strn's is built on the stack. */
+#define set_key(o, k, v) json_object_setn_new_nocheck((o), "" k "", sizeof(k) - 1, (v))
+#define put_str(g, o, k, v) set_key(o, k, cstr((g), (v)))
+#define put_strn(o, k, v, n) set_key(o, k, json_stringn_nocheck((v), (n)))
+#define put_int(g, o, k, v) set_key(o, k, cint((g), (v)))
+#define put_date(g, o, k, days) set_key(o, k, cdate((g), (days)))
+static json_t *str_array(demo_gen *g, const char *const *names, uint32_t mask) {
     json_t *a = json_array();
     for (unsigned i = 0; mask; i++, mask >>= 1)
-        if (mask & 1) json_array_append_new(a, json_string_nocheck(names[i]));
+        if (mask & 1) json_array_append_new(a, cstr(g, names[i]));
     return a;
 }
-static json_t *str_array1(const char *v) {
+static json_t *str_array1(demo_gen *g, const char *v) {
     json_t *a = json_array();
-    json_array_append_new(a, json_string_nocheck(v));
+    json_array_append_new(a, cstr(g, v));
     return a;
 }
 
@@ -894,8 +958,9 @@ static bool uses_female_names(rng *r, int gender) {
 }
 
 typedef struct {
-    char first[64], middle[64], second[128];
-    const char *first_lat, *second_lat; /* Latin forms, for an e-mail address */
+    const char *first, *middle, *second; /* static strings; second may be `buf` */
+    const char *first_lat, *second_lat;  /* Latin forms, for an e-mail address */
+    char buf[128];                       /* "Paternal Maternal" surnames */
     bool has_middle;
 } person_name;
 
@@ -905,13 +970,6 @@ static const char *es_surname(rng *r, const demo_names *nl, const country *k) {
         return pick(r, demo_sur_andean, demo_n_sur_andean);
     }
     return pick(r, nl->sur, nl->n_sur);
-}
-
-static void copy_name(char *dst, size_t room, const char *s) {
-    size_t n = strlen(s);
-    if (n >= room) n = room - 1;
-    memcpy(dst, s, n);
-    dst[n] = 0;
 }
 
 /* Fills `pn` with a name for a citizen of `c`; false when there is no list. */
@@ -927,7 +985,7 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
     size_t si = rnd(r, (uint32_t)nl->n_sur);
     pn->has_middle = false;
     pn->first_lat = given[gi];
-    copy_name(pn->first, sizeof pn->first, cyr ? given_cyr[gi] : given[gi]);
+    pn->first = cyr ? given_cyr[gi] : given[gi];
 
     if (k->names == DEMO_NAMES_ES) {
         const char *s1 = es_surname(r, nl, k);
@@ -935,17 +993,18 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
         if (chance(r, 80)) { /* paternal and maternal surname */
             const char *s2 = es_surname(r, nl, k);
             if (s2 == s1) s2 = es_surname(r, nl, k);
-            char *p = cat(pn->second, s1);
+            char *p = cat(pn->buf, s1); /* both under 40 bytes */
             *p++ = ' ';
             p = cat(p, s2);
             *p = 0;
+            pn->second = pn->buf;
         } else {
-            copy_name(pn->second, sizeof pn->second, s1);
+            pn->second = s1;
         }
         if (chance(r, 35)) {
             size_t mi = rnd(r, (uint32_t)ng);
             if (mi != gi) {
-                copy_name(pn->middle, sizeof pn->middle, given[mi]);
+                pn->middle = given[mi];
                 pn->has_middle = true;
             }
         }
@@ -954,31 +1013,32 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
 
     const char *sur = (female && nl->sur_f) ? nl->sur_f[si] : nl->sur[si];
     pn->second_lat = sur;
-    copy_name(pn->second, sizeof pn->second, cyr && nl->sur_cyr ? nl->sur_cyr[si] : sur);
+    pn->second = cyr && nl->sur_cyr ? nl->sur_cyr[si] : sur;
     if (nl->pat_m && chance(r, 30)) {
         size_t pi = rnd(r, (uint32_t)nl->n_pat);
         const char *pat = female ? (cyr && nl->pat_f_cyr ? nl->pat_f_cyr[pi] : nl->pat_f[pi])
                                  : (cyr && nl->pat_m_cyr ? nl->pat_m_cyr[pi] : nl->pat_m[pi]);
-        copy_name(pn->middle, sizeof pn->middle, pat);
+        pn->middle = pat;
         pn->has_middle = true;
     } else if (nl->mid_f && chance(r, 85)) {
         const char *mid = female ? pick(r, nl->mid_f, nl->n_mid_f) : pick(r, nl->mid_m, nl->n_mid_m);
-        copy_name(pn->middle, sizeof pn->middle, mid);
+        pn->middle = mid;
         pn->has_middle = true;
     } else if (!nl->pat_m && !nl->mid_f && chance(r, k->names == DEMO_NAMES_NG ? 25 : 5)) {
         size_t mi = rnd(r, (uint32_t)ng);
         if (mi != gi) {
-            copy_name(pn->middle, sizeof pn->middle, given[mi]);
+            pn->middle = given[mi];
             pn->has_middle = true;
         }
     }
     return true;
 }
 
-static void put_name(json_t *o, const person_name *pn) {
-    put_str(o, "prs_FirstName", pn->first);
-    if (pn->has_middle) put_str(o, "prs_MiddleName", pn->middle);
-    put_str(o, "prs_SecondName", pn->second);
+static void put_name(demo_gen *g, json_t *o, const person_name *pn) {
+    put_str(g, o, "prs_FirstName", pn->first);
+    if (pn->has_middle) put_str(g, o, "prs_MiddleName", pn->middle);
+    if (pn->second == pn->buf) put_strn(o, "prs_SecondName", pn->buf, strlen(pn->buf));
+    else put_str(g, o, "prs_SecondName", pn->second);
 }
 
 /* ---- case pieces ------------------------------------------------------------- */
@@ -1105,15 +1165,15 @@ static const char *exploitation_desc(rng *r, int primary, char industry, bool we
     }
 }
 
-static void add_event(json_t *events, int seq, const char *type, int c, const char *city,
+static void add_event(demo_gen *g, json_t *events, int seq, const char *type, int c, const char *city,
                       int date, const char *desc) {
     json_t *e = json_object();
-    put_str(e, "hte_Type", type);
-    put_str(e, "hte_Country", countries[c].iso);
-    if (city) put_str(e, "hte_City", city);
-    put_date(e, "hte_Date", date);
-    if (desc) put_str(e, "hte_Description", desc);
-    put_int(e, "amp_EventSequence", seq);
+    put_str(g, e, "hte_Type", type);
+    put_str(g, e, "hte_Country", countries[c].iso);
+    if (city) put_str(g, e, "hte_City", city);
+    put_date(g, e, "hte_Date", date);
+    if (desc) put_str(g, e, "hte_Description", desc);
+    put_int(g, e, "amp_EventSequence", seq);
     json_array_append_new(events, e);
 }
 
@@ -1141,11 +1201,11 @@ json_t *demo_gen_organisations(demo_gen *g) {
         *p++ = (char)('2' + rnd(&r, 8)); /* local numbers do not start with 0 or 1 */
         p = digits(&r, p, od->rest - 1u);
         *p = 0;
-        put_str(o, "id", od->id);
-        put_str(o, "org_Name", od->name);
-        put_str(o, "org_Type", od->type);
-        put_str(o, "org_ShippingCountry", countries[od->country].iso);
-        put_str(o, "org_ShippingCity", od->city);
+        put_str(g, o, "id", od->id);
+        put_str(g, o, "org_Name", od->name);
+        put_str(g, o, "org_Type", od->type);
+        put_str(g, o, "org_ShippingCountry", countries[od->country].iso);
+        put_str(g, o, "org_ShippingCity", od->city);
         put_strn(o, "org_Phone", phone, (size_t)(p - phone));
         json_array_append_new(a, o);
     }
@@ -1241,18 +1301,18 @@ json_t *demo_gen_case(demo_gen *g) {
     /* ---- person --------------------------------------------------------------- */
     person_name pn;
     make_name(r, cit, female_names, &pn);
-    put_name(cs, &pn);
+    put_name(g, cs, &pn);
     bool has_birth = chance(r, 78);
-    if (has_birth) put_date(cs, "prs_Birthdate", birth);
-    put_str(cs, "prs_Gender", gender_names[gender]);
+    if (has_birth) put_date(g, cs, "prs_Birthdate", birth);
+    put_str(g, cs, "prs_Gender", gender_names[gender]);
     {
-        json_t *ca = str_array1(countries[cit].iso);
-        if (cit == C_VE && chance(r, 4)) json_array_append_new(ca, json_string_nocheck("CO"));
-        else if (cit == C_MD && chance(r, 15)) json_array_append_new(ca, json_string_nocheck("RO"));
-        json_object_set_new_nocheck(cs, "prs_Citizenship", ca);
+        json_t *ca = str_array1(g, countries[cit].iso);
+        if (cit == C_VE && chance(r, 4)) json_array_append_new(ca, cstr(g, "CO"));
+        else if (cit == C_MD && chance(r, 15)) json_array_append_new(ca, cstr(g, "RO"));
+        set_key(cs, "prs_Citizenship", ca);
     }
-    put_str(cs, "prs_PrimaryLanguage", language_for(r, cit));
-    if (chance(r, minor ? 25 : 50)) put_str(cs, "prs_MaritalStatus", marital_for(r, age_reg));
+    put_str(g, cs, "prs_PrimaryLanguage", language_for(r, cit));
+    if (chance(r, minor ? 25 : 50)) put_str(g, cs, "prs_MaritalStatus", marital_for(r, age_reg));
     if (chance(r, 40)) {
         int kids = 0;
         if (age_reg >= 18) {
@@ -1262,9 +1322,9 @@ json_t *demo_gen_case(demo_gen *g) {
         } else if (age_reg >= 15 && chance(r, 10)) {
             kids = 1;
         }
-        put_int(cs, "prs_NumberOfChildren", kids);
+        put_int(g, cs, "prs_NumberOfChildren", kids);
     }
-    if (chance(r, 35)) put_str(cs, "prs_HighestLevelOfEducation", education_for(r, age_reg));
+    if (chance(r, 35)) put_str(g, cs, "prs_HighestLevelOfEducation", education_for(r, age_reg));
     if (age_reg >= 16 && chance(r, 40)) {
         char id[32];
         size_t n = 0;
@@ -1276,8 +1336,8 @@ json_t *demo_gen_case(demo_gen *g) {
     int mail_c = -1;
     if (chance(r, 35)) {
         mail_c = chance(r, 80) ? owner : cit;
-        put_str(cs, "prs_MailingCity", city_of(r, mail_c));
-        put_str(cs, "prs_MailingCountry", countries[mail_c].iso);
+        put_str(g, cs, "prs_MailingCity", city_of(r, mail_c));
+        put_str(g, cs, "prs_MailingCountry", countries[mail_c].iso);
     }
     if (age_now >= 13 && chance(r, 45)) {
         char ph[24];
@@ -1306,7 +1366,7 @@ json_t *demo_gen_case(demo_gen *g) {
     unsigned sx = rnd(r, 100);
     const char *status = sx < 75 ? "ActualVictimOfTrafficking"
                        : sx < 95 ? "PossibleVictimOfTrafficking" : "NotAVictimOfTrafficking";
-    put_str(cs, "vic_TraffickingStatus", status);
+    put_str(g, cs, "vic_TraffickingStatus", status);
     if (status[0] != 'P') {
         static const char *const dm[] = {"Police", "NGO", "CourtOrProsecution",
                                          "NonPoliceGovernmentalOrganization", "Other"};
@@ -1316,23 +1376,23 @@ json_t *demo_gen_case(demo_gen *g) {
         const uint16_t *w = strcmp(org->type, "NGO") == 0              ? w_ngo
                           : strcmp(org->type, "LawEnforcement") == 0 ? w_police
                                                                      : w_gov;
-        put_str(cs, "vic_TraffickingStatusDecisionMakingOrg", dm[pick_w(r, w, 5)]);
+        put_str(g, cs, "vic_TraffickingStatusDecisionMakingOrg", dm[pick_w(r, w, 5)]);
     }
     {
         bool fam = primary == X_BEG || primary == X_MARR || primary == X_CHILD || minor;
         unsigned y = rnd(r, 100);
         const char *rel = y < (fam ? 45u : 15u) ? "Familial"
                         : y < (fam ? 80u : 62u) ? "Acquainted" : "Unaquainted";
-        if (chance(r, 85)) put_str(cs, "vic_RelationshipToTrafficker", rel);
+        if (chance(r, 85)) put_str(g, cs, "vic_RelationshipToTrafficker", rel);
     }
-    if (chance(r, 92)) put_int(cs, "vic_AgeWhenTrafficked", age_exp);
+    if (chance(r, 92)) put_int(g, cs, "vic_AgeWhenTrafficked", age_exp);
     {
         const uint16_t *rw = has_sex ? recruit_w_sex : has_lab ? recruit_w_lab : recruit_w_other;
         uint16_t w[COUNT(recruitment_names)];
         memcpy(w, rw, sizeof w);
         if (age_exp < 19) w[1] += 6; /* at school */
         uint32_t mask = pick_w_distinct(r, w, COUNT(w), chance(r, 75) ? 1 : 2);
-        json_object_set_new_nocheck(cs, "vic_MethodOfRecruitment", str_array(recruitment_names, mask));
+        set_key(cs, "vic_MethodOfRecruitment", str_array(g, recruitment_names, mask));
         if ((mask & (1u << 3 | 1u << 4)) && chance(r, 70)) {
             bool east = cit == C_UA || cit == C_BY || cit == C_MD || cit == C_RU;
             bool latam = countries[cit].names == DEMO_NAMES_ES;
@@ -1341,31 +1401,31 @@ json_t *demo_gen_case(demo_gen *g) {
             memcpy(w2, ww, sizeof w2);
             if (year_of(d_rec) < 2018) w2[7] = 0; /* TikTok */
             uint32_t m2 = pick_w_distinct(r, w2, COUNT(w2), chance(r, 70) ? 1 : 2);
-            json_object_set_new_nocheck(cs, "vic_RecruitmentWebsitesAndApps",
-                                        str_array(website_names, m2));
+            set_key(cs, "vic_RecruitmentWebsitesAndApps",
+                                        str_array(g, website_names, m2));
         }
     }
     {
         const uint16_t *cw = has_sex ? control_w_sex : has_lab ? control_w_lab : control_w_other;
         static const uint16_t nw[] = {25, 35, 25, 15};
         unsigned k = pick_w(r, nw, 4) + 1;
-        json_object_set_new_nocheck(cs, "vic_MethodsOfControl",
-                                    str_array(control_names,
+        set_key(cs, "vic_MethodsOfControl",
+                                    str_array(g, control_names,
                                               pick_w_distinct(r, cw, COUNT(control_names), k)));
     }
     {
         json_t *ta = json_array();
         for (int i = 0; i < ntypes; i++)
-            json_array_append_new(ta, json_string_nocheck(exploitation_names[types[i]]));
-        json_object_set_new_nocheck(cs, "vic_TypeOfExploitation", ta);
+            json_array_append_new(ta, cstr(g, exploitation_names[types[i]]));
+        set_key(cs, "vic_TypeOfExploitation", ta);
     }
-    if (has_lab && chance(r, 92)) put_str(cs, "vic_ForcedLabourIndustry", industry_name(industry));
+    if (has_lab && chance(r, 92)) put_str(g, cs, "vic_ForcedLabourIndustry", industry_name(industry));
     bool webcam = false;
     if (has_sex && chance(r, 90)) {
         uint16_t w[4] = {80, 8, (rt->flags & F_WEBCAM) ? 30 : 5, 10};
         uint32_t mask = pick_w_distinct(r, w, 4, chance(r, 80) ? 1 : 2);
         webcam = mask == 4u;
-        json_object_set_new_nocheck(cs, "vic_TypeOfSexExploitation", str_array(sexex_names, mask));
+        set_key(cs, "vic_TypeOfSexExploitation", str_array(g, sexex_names, mask));
     }
 
     /* ---- case ----------------------------------------------------------------------- */
@@ -1375,14 +1435,14 @@ json_t *demo_gen_case(demo_gen *g) {
     int band = open_days < 90 ? 0 : open_days < 365 ? 1 : open_days < 1095 ? 2 : 3;
     unsigned cst = pick_w(r, st_w[band], 4);
     static const char *const st_names[] = {"Active", "FollowUp", "Closed", "ClosedReferred"};
-    put_str(cs, "cas_Status", st_names[cst]);
-    if (cst == 2) put_str(cs, "cas_ReasonForCaseClosure", pick(r, closure_closed, COUNT(closure_closed)));
-    else if (cst == 3) put_str(cs, "cas_ReasonForCaseClosure", pick(r, closure_referred, COUNT(closure_referred)));
+    put_str(g, cs, "cas_Status", st_names[cst]);
+    if (cst == 2) put_str(g, cs, "cas_ReasonForCaseClosure", pick(r, closure_closed, COUNT(closure_closed)));
+    else if (cst == 3) put_str(g, cs, "cas_ReasonForCaseClosure", pick(r, closure_referred, COUNT(closure_referred)));
 
     /* ---- consent and registration ---------------------------------------------------- */
     bool consent = chance(r, 93);
-    json_object_set_new_nocheck(cs, "con_Consent", json_boolean(consent));
-    put_date(cs, "amp_ConsentDate", reg);
+    set_key(cs, "con_Consent", json_boolean(consent));
+    put_date(g, cs, "amp_ConsentDate", reg);
     if (consent) {
         uint32_t mask = 0;
         if (chance(r, 99)) mask |= 1;
@@ -1391,11 +1451,11 @@ json_t *demo_gen_case(demo_gen *g) {
         if (chance(r, rt->exp != cit || rt->rec != cit ? 40 : 5)) mask |= 8;
         if (!mask) mask = 1;
         static const char *const scope[] = {"Registration", "Referral", "Statistics", "CrossBorder"};
-        json_object_set_new_nocheck(cs, "amp_ConsentScope", str_array(scope, mask));
+        set_key(cs, "amp_ConsentScope", str_array(g, scope, mask));
     }
-    put_date(cs, "amp_RegistrationDate", reg);
-    put_str(cs, "amp_RegistrationCountry", countries[owner].iso);
-    put_str(cs, "amp_OwnerOrganisation", org->id);
+    put_date(g, cs, "amp_RegistrationDate", reg);
+    put_str(g, cs, "amp_RegistrationCountry", countries[owner].iso);
+    put_str(g, cs, "amp_OwnerOrganisation", org->id);
 
     /* ---- events (the route) ------------------------------------------------------------ */
     {
@@ -1420,16 +1480,16 @@ json_t *demo_gen_case(demo_gen *g) {
                 d = has_sex ? pick(r, desc_recruit_sex, COUNT(desc_recruit_sex))
                   : has_lab ? pick(r, desc_recruit_lab, COUNT(desc_recruit_lab))
                             : pick(r, desc_recruit_other, COUNT(desc_recruit_other));
-            add_event(ev, seq++, "Recruitment", rt->rec, chance(r, 95) ? rc : NULL, d_rec, d);
+            add_event(g, ev, seq++, "Recruitment", rt->rec, chance(r, 95) ? rc : NULL, d_rec, d);
         }
         if (with_tra) {
             const char *d = chance(r, 30) ? pick(r, desc_transit, COUNT(desc_transit)) : NULL;
-            add_event(ev, seq++, "Transit", rt->tra, chance(r, 90) ? city_of(r, rt->tra) : NULL,
+            add_event(g, ev, seq++, "Transit", rt->tra, chance(r, 90) ? city_of(r, rt->tra) : NULL,
                       d_tra, d);
         }
         const char *d = chance(r, 40) ? exploitation_desc(r, primary, industry, webcam) : NULL;
-        add_event(ev, seq, "Exploitation", rt->exp, chance(r, 97) ? xcity : NULL, d_exp, d);
-        json_object_set_new_nocheck(cs, "events", ev);
+        add_event(g, ev, seq, "Exploitation", rt->exp, chance(r, 97) ? xcity : NULL, d_exp, d);
+        set_key(cs, "events", ev);
     }
 
     /* ---- perpetrators ---------------------------------------------------------------------- */
@@ -1444,15 +1504,15 @@ json_t *demo_gen_case(demo_gen *g) {
             unsigned cx = rnd(r, 100);
             int pc = cx < 60 ? cit : cx < 95 ? rt->exp : (rt->tra != C_NONE ? rt->tra : rt->rec);
             person_name ppn;
-            if (chance(r, 40) && make_name(r, pc, pg == G_F, &ppn)) put_name(p, &ppn);
-            put_str(p, "prs_Gender", gender_names[pg]);
-            json_object_set_new_nocheck(p, "prs_Citizenship", str_array1(countries[pc].iso));
+            if (chance(r, 40) && make_name(r, pc, pg == G_F, &ppn)) put_name(g, p, &ppn);
+            put_str(g, p, "prs_Gender", gender_names[pg]);
+            set_key(p, "prs_Citizenship", str_array1(g, countries[pc].iso));
             uint32_t mask = pick_w_distinct(r, i == 0 ? role_w_first : role_w_next,
                                             COUNT(role_names), chance(r, 70) ? 1 : 2);
-            json_object_set_new_nocheck(p, "per_RoleInProcess", str_array(role_names, mask));
+            set_key(p, "per_RoleInProcess", str_array(g, role_names, mask));
             json_array_append_new(pa, p);
         }
-        json_object_set_new_nocheck(cs, "perpetrators", pa);
+        set_key(cs, "perpetrators", pa);
     }
 
     /* ---- comments ----------------------------------------------------------------------------- */
@@ -1463,10 +1523,10 @@ json_t *demo_gen_case(demo_gen *g) {
         unsigned first = rnd(r, COUNT(comment_texts));
         for (int i = 0; i < nc; i++) {
             json_t *c = json_object();
-            put_str(c, "cco_CaseComment", comment_texts[(first + (unsigned)i * 5) % COUNT(comment_texts)]);
+            put_str(g, c, "cco_CaseComment", comment_texts[(first + (unsigned)i * 5) % COUNT(comment_texts)]);
             json_array_append_new(ca, c);
         }
-        json_object_set_new_nocheck(cs, "comments", ca);
+        set_key(cs, "comments", ca);
     }
 
     /* ---- support plans -------------------------------------------------------------------------- */
@@ -1480,18 +1540,18 @@ json_t *demo_gen_case(demo_gen *g) {
         for (unsigned t = 0; mask; t++, mask >>= 1) {
             if (!(mask & 1)) continue;
             json_t *s = json_object();
-            put_str(s, "spl_Type", spl_names[t]);
-            put_str(s, "spl_Objectives", spl_objectives[t][rnd(r, 2)]);
+            put_str(g, s, "spl_Type", spl_names[t]);
+            put_str(g, s, "spl_Objectives", spl_objectives[t][rnd(r, 2)]);
             int planned = reg + rnd_range(r, 60, 540);
-            put_date(s, "spl_PlannedEndDate", planned);
+            put_date(g, s, "spl_PlannedEndDate", planned);
             int lo = reg + 30;
             int hi = planned + 60 < g->today ? planned + 60 : g->today;
             if (planned - 60 > lo && planned - 60 <= hi) lo = planned - 60;
             if (hi >= lo && chance(r, cst >= 2 ? 70 : 25))
-                put_date(s, "spl_ActualEndDate", rnd_range(r, lo, hi));
+                put_date(g, s, "spl_ActualEndDate", rnd_range(r, lo, hi));
             json_array_append_new(sa, s);
         }
-        json_object_set_new_nocheck(cs, "support_plans", sa);
+        set_key(cs, "support_plans", sa);
     }
     return cs;
 }

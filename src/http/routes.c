@@ -89,7 +89,8 @@ static void h_case_get(request *r)
 {
     amp_err err = {0};
     json_t *out = NULL;
-    answer(r, cases_get(r->core, &r->who, r->params[0], &out, &err), out, &err);
+    amp_code code = cases_get(r->core, &r->who, r->params[0], &out, &err);
+    answer(r, code, out, &err);
 }
 
 static void h_case_patch(request *r)
@@ -113,7 +114,8 @@ static void h_case_history(request *r)
 {
     amp_err err = {0};
     json_t *out = NULL;
-    answer(r, cases_history(r->core, &r->who, r->params[0], &out, &err), out, &err);
+    amp_code code = cases_history(r->core, &r->who, r->params[0], &out, &err);
+    answer(r, code, out, &err);
 }
 
 static const child_kind *kind_or_404(request *r)
@@ -131,7 +133,8 @@ static void h_children_list(request *r)
         return;
     amp_err err = {0};
     json_t *out = NULL;
-    answer(r, children_list(r->core, &r->who, r->params[0], k, &out, &err), out, &err);
+    amp_code code = children_list(r->core, &r->who, r->params[0], k, &out, &err);
+    answer(r, code, out, &err);
 }
 
 static void h_children_create(request *r)
@@ -158,8 +161,8 @@ static void h_child_get(request *r)
         return;
     amp_err err = {0};
     json_t *out = NULL;
-    answer(r, children_get(r->core, &r->who, r->params[0], k, r->params[2], &out, &err), out,
-           &err);
+    amp_code code = children_get(r->core, &r->who, r->params[0], k, r->params[2], &out, &err);
+    answer(r, code, out, &err);
 }
 
 static void h_child_patch(request *r)
@@ -175,8 +178,8 @@ static void h_child_patch(request *r)
         return;
     amp_err err = {0};
     req_async_begin(r);
-    amp_code code = children_update(r->core, &r->who, r->params[0], k, r->params[2], body,
-                                    if_match, req_write_done, r, &err);
+    amp_code code = children_update(r->core, &r->who, r->params[0], k, r->params[2], body, if_match,
+                                    req_write_done, r, &err);
     json_decref(body);
     req_async_end(r, code, &err);
     amp_err_clear(&err);
@@ -202,7 +205,8 @@ static void h_orgs_list(request *r)
 {
     amp_err err = {0};
     json_t *out = NULL;
-    answer(r, orgs_list(r->core, &r->who, &out, &err), out, &err);
+    amp_code code = orgs_list(r->core, &r->who, &out, &err);
+    answer(r, code, out, &err);
 }
 
 static void h_org_put(request *r)

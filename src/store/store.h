@@ -46,6 +46,7 @@ typedef struct {
     char registered_on[12]; /* cases: "YYYY-MM-DD" */
     char owner_org[72];     /* cases: owning organisation id, may be empty */
     json_t *doc;            /* owned */
+    const char *doc_text;   /* writes: doc already serialised (borrowed), or NULL */
 } store_row;
 
 /** Releases the row's document (the struct itself is the caller's). */

@@ -41,6 +41,9 @@ enum {
     S_ORG_GET,
     S_ORG_LIST,
     S_COUNT,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
     S_COUNT_STMTS
 };
 
@@ -75,6 +78,9 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_ORG_GET] = "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
     [S_ORG_LIST] = "SELECT id, version, created_at, updated_at, doc FROM organisations ORDER BY id",
     [S_COUNT] = "SELECT count(*) FROM cases",
+    [S_SAVEPOINT] = "SAVEPOINT job",
+    [S_RELEASE] = "RELEASE job",
+    [S_ROLLBACK_TO] = "ROLLBACK TO job",
 };
 
 /* ==== migrations ========================================================== */
@@ -367,6 +373,20 @@ static char *bind_doc(sqlite3_stmt *st, int i, const json_t *doc)
     char *text = json_dumps(doc, JSON_COMPACT);
     if (text)
         sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    return text;
+}
+
+/* Binds a row's document, using its ready text when it has one.  Returns what
+ * to free(), or NULL (with *ok false on failure). */
+static char *bind_row_doc(sqlite3_stmt *st, int i, const store_row *r, bool *ok)
+{
+    if (r->doc_text) {
+        sqlite3_bind_text(st, i, r->doc_text, -1, SQLITE_STATIC);
+        *ok = true;
+        return NULL;
+    }
+    char *text = bind_doc(st, i, r->doc);
+    *ok = text != NULL;
     return text;
 }
 
@@ -748,8 +768,9 @@ static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
     sqlite3_bind_text(st, 7, r->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, r->created_by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, r->updated_by, -1, SQLITE_STATIC);
-    char *text = bind_doc(st, 10, r->doc);
-    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    bool ok;
+    char *text = bind_row_doc(st, 10, r, &ok);
+    int rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
     if (rc != STORE_OK)
         return rc;
@@ -820,8 +841,9 @@ static int tx_child_insert(store_tx *tx, store_row *r)
     sqlite3_bind_text(st, 6, r->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, r->created_by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, r->updated_by, -1, SQLITE_STATIC);
-    char *text = bind_doc(st, 9, r->doc);
-    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    bool ok;
+    char *text = bind_row_doc(st, 9, r, &ok);
+    int rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
     if (rc == STORE_OK)
         r->id = sqlite3_last_insert_rowid(tx->c->db);
@@ -910,6 +932,13 @@ static int tx_org_put(store_tx *tx, store_row *r)
 
 /* ==== the writer: group commit ============================================ */
 
+/* Runs one of the cached savepoint statements; STORE_OK or STORE_ERROR. */
+static int savepoint(conn *c, int which)
+{
+    sqlite3_stmt *st = conn_stmt(c, which);
+    return st ? step_done(st, c->db) : STORE_ERROR;
+}
+
 static void run_batch(sqlite_store *s, job *batch)
 {
     sqlite3 *db = s->writer.db;
@@ -919,14 +948,14 @@ static void run_batch(sqlite_store *s, job *batch)
             j->rc = STORE_ERROR;
             continue;
         }
-        if (exec_sql(db, "SAVEPOINT job") != STORE_OK) {
+        if (savepoint(&s->writer, S_SAVEPOINT) != STORE_OK) {
             j->rc = STORE_ERROR;
             continue;
         }
         j->rc = j->fn(&s->wtx, j->arg);
         if (j->rc != STORE_OK)
-            exec_sql(db, "ROLLBACK TO job");
-        exec_sql(db, "RELEASE job");
+            savepoint(&s->writer, S_ROLLBACK_TO);
+        savepoint(&s->writer, S_RELEASE);
     }
     if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
         exec_sql(db, "ROLLBACK");

@@ -1,0 +1,454 @@
+#!/usr/bin/env bash
+# bench/run.sh — the performance benchmark of the issue (see bench/README.md).
+#
+# Loads BENCH_CASES demo cases into a temporary data directory, measures
+# `amparo serve` start-up, random case reads and durable case creations with wrk
+# (-t2 -c64) on loopback, the server's memory, and nginx serving the same JSON
+# bytes as a static file.  Prints a summary and writes bench/results/latest.md and
+# bench/results/latest.json.  Everything runs on 127.0.0.1; every process started
+# here is stopped on exit (trap), and the temporary directory is removed.
+#
+# Environment (all optional):
+#   BENCH_CASES=100000   demo cases to load
+#   BENCH_SECONDS=15     duration of each wrk run
+#   BENCH_CONNS=64       wrk connections        BENCH_THREADS=2  wrk threads
+#   BENCH_IDS=10000      case ids sampled for the read run
+#   BENCH_STARTS=5       start-up measurements (the median is reported)
+#   BENCH_BIN=build/amparo   binary to measure (default: built with make)
+#   BENCH_DIR=/tmp       where the temporary data directory goes (its disk is the
+#                        one that fsyncs)
+#   BENCH_PERF=0         1: after the measured runs, profile the server with
+#                        `perf record -g` during an extra read and create run and
+#                        write bench/results/perf-{reads,creates}.txt
+#   BENCH_KEEP=0         1: keep the temporary directory
+set -euo pipefail
+shopt -s inherit_errexit 2>/dev/null || true
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+CASES=${BENCH_CASES:-100000}
+SECS=${BENCH_SECONDS:-15}
+CONNS=${BENCH_CONNS:-64}
+WTHREADS=${BENCH_THREADS:-2}
+NIDS=${BENCH_IDS:-10000}
+NSTARTS=${BENCH_STARTS:-5}
+BIN=${BENCH_BIN:-build/amparo}
+PERF=${BENCH_PERF:-0}
+RESULTS=$ROOT/bench/results
+LUA=$ROOT/bench/wrk.lua
+
+# ---- targets (from the issue) -----------------------------------------------
+T_READS=20000 T_CREATES=5000 T_P99_MS=20 T_RSS_MB=50 T_START_MS=200
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# ---- 1. dependencies and the binary -----------------------------------------
+say "dependencies"
+tools/install-deps.sh nginx-light wrk jq
+for t in wrk nginx jq curl timeout; do
+    command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || die "$t is not installed"
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ -z "${BENCH_BIN:-}" ]; then
+    say "make build/amparo"
+    make --no-print-directory build/amparo >/dev/null
+fi
+[ -x "$BIN" ] || die "no binary at $BIN"
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+# ---- temporary directory and cleanup ------------------------------------------
+WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/amparo-bench.XXXXXX")
+DATA=$WORK/data
+SERVER_PID="" NGINX_PID="" AUX_PID=""
+
+stop_pid() { # pid [signal] — TERM, wait up to 10 s, then KILL
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill -"${2:-TERM}" "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_pid "$AUX_PID" INT
+    stop_pid "$SERVER_PID"
+    stop_pid "$NGINX_PID" QUIT
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "bench: kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A loopback port nobody listens on (other engineers run servers on this machine).
+free_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    die "no free port"
+}
+
+# GET /healthz without forking: prints the body on 200, fails otherwise
+# (connection refused fails at once, so this is also the readiness probe).
+healthz() {
+    local port=$1 line body=""
+    exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+    printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 || {
+        exec 3<&-
+        return 1
+    }
+    IFS= read -r -t 2 line <&3 || {
+        exec 3<&-
+        return 1
+    }
+    case $line in "HTTP/1.1 200"*) ;; *)
+        exec 3<&-
+        return 1
+        ;;
+    esac
+    while IFS= read -r -t 2 line <&3 && [ "${line%$'\r'}" != "" ]; do :; done
+    IFS= read -r -t 2 body <&3 || true
+    exec 3<&-
+    printf '%s\n' "$body"
+}
+case_count() { healthz "$1" | jq -r .cases; }
+
+now_ns() { date +%s%N; }
+ms_since() { echo $((($(now_ns) - $1) / 1000)) | awk '{printf "%.1f", $1 / 1000}'; }
+
+start_server() { # port logfile — sets SERVER_PID, waits for /healthz (10 s max)
+    local port=$1 log=$2 i
+    "$BIN" serve --data "$DATA" --listen "127.0.0.1:$port" 2>"$log" &
+    SERVER_PID=$!
+    for ((i = 0; i < 5000; i++)); do
+        healthz "$port" >/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || die "amparo serve exited: $(cat "$log")"
+        sleep 0.002
+    done
+    die "amparo serve not ready after 10 s: $(cat "$log")"
+}
+
+# Resident memory of a process in MiB: "VmRSS VmHWM"
+mem_of() {
+    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {printf "%.1f %.1f", r / 1024, h / 1024}' \
+        "/proc/$1/status"
+}
+# CPU seconds (user+system) used so far by a process and its threads
+cpu_of() {
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# run_wrk NAME URL MODE ARGS... — runs wrk, keeps its text output in
+# $WORK/NAME.txt and prints the BENCHJSON object merged with wrk's own text
+# figures (Requests/sec and the --latency percentiles) as a cross-check.
+run_wrk() {
+    local name=$1 url=$2
+    shift 2
+    timeout $((SECS + 60)) wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" --timeout 5s --latency \
+        -s "$LUA" "$url" -- "$@" >"$WORK/$name.txt" 2>&1 ||
+        die "wrk failed: $(cat "$WORK/$name.txt")"
+    local j txt_rps txt_p50 txt_p99
+    j=$(sed -n 's/^BENCHJSON //p' "$WORK/$name.txt")
+    [ -n "$j" ] || die "no summary from wrk: $(cat "$WORK/$name.txt")"
+    txt_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/$name.txt")
+    txt_p50=$(awk '$1 == "50%" {print $2}' "$WORK/$name.txt")
+    txt_p99=$(awk '$1 == "99%" {print $2}' "$WORK/$name.txt")
+    jq -c --arg r "$txt_rps" --arg a "$txt_p50" --arg b "$txt_p99" \
+        '. + {wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j"
+}
+
+MACHINE_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+MACHINE_NPROC=$(nproc)
+MACHINE_MEM=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+DISK=$(df -P "$WORK" | awk 'NR == 2 {print $1}')
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+say "machine: $MACHINE_NPROC x $MACHINE_CPU, $MACHINE_MEM; data on $DISK; load $LOAD_BEFORE"
+
+# ---- 2. data ------------------------------------------------------------------
+say "init + demo ($CASES cases) in $DATA"
+"$BIN" init --data "$DATA" --country EC >/dev/null
+t0=$(now_ns)
+demo_out=$(timeout 3600 "$BIN" demo --data "$DATA" --cases "$CASES" 2>&1) || die "demo failed: $demo_out"
+DEMO_S=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN {printf "%.2f", ns / 1e9}')
+DEMO_RATE=$(awk -v n="$CASES" -v s="$DEMO_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')
+DB_MB=$(du -sm "$DATA" | cut -f1)
+echo "$demo_out" >&2
+say "demo: $CASES cases in $DEMO_S s ($DEMO_RATE cases/s, wall clock incl. process start); data dir $DB_MB MiB"
+
+# ---- 3. start-up --------------------------------------------------------------
+say "start-up x $NSTARTS"
+PORT=$(free_port)
+: >"$WORK/startups"
+for ((k = 1; k <= NSTARTS; k++)); do
+    t0=$(now_ns)
+    start_server "$PORT" "$WORK/serve-$k.log"
+    polled=$(ms_since "$t0")
+    reported=$(sed -n 's/.*ready in \([0-9.]*\) ms.*/\1/p' "$WORK/serve-$k.log")
+    stop_pid "$SERVER_PID"
+    SERVER_PID=""
+    echo "$polled ${reported:-nan}" >>"$WORK/startups"
+    echo "  run $k: /healthz answered after $polled ms; server says ready in ${reported:-?} ms" >&2
+done
+START_POLL_MS=$(cut -d' ' -f1 "$WORK/startups" | median)
+START_SELF_MS=$(cut -d' ' -f2 "$WORK/startups" | median)
+
+# ---- the server for the load runs ------------------------------------------
+PORT=$(free_port)
+start_server "$PORT" "$WORK/serve.log"
+BASE=http://127.0.0.1:$PORT
+read -r RSS_IDLE HWM_IDLE <<<"$(mem_of "$SERVER_PID")"
+TOTAL=$(case_count "$PORT")
+[ "$TOTAL" -ge "$CASES" ] || die "/healthz counts $TOTAL cases, expected $CASES"
+
+# ---- 4. case ids ----------------------------------------------------------------
+say "collecting ~$NIDS case ids through the API"
+pages=$(((NIDS + 499) / 500))
+step=$((TOTAL / pages))
+[ "$step" -ge 500 ] || step=500
+: >"$WORK/ids"
+for ((k = 0; k < pages; k++)); do
+    curl -sf --max-time 30 "$BASE/api/v1/cases?limit=500&offset=$((k * step))&sort=created" |
+        jq -r '.items[].id' >>"$WORK/ids" || die "listing cases failed"
+done
+sort -u -o "$WORK/ids" "$WORK/ids"
+NIDS_GOT=$(wc -l <"$WORK/ids")
+[ "$NIDS_GOT" -gt 0 ] || die "no case ids"
+say "$NIDS_GOT ids"
+
+# One case as the API returns it: checked here, served by nginx in step 8.
+SAMPLE_ID=$(sed -n "$((NIDS_GOT / 2 + 1))p" "$WORK/ids")
+mkdir -p "$WORK/www"
+SAMPLE_STATUS=$(curl -s --max-time 10 -o "$WORK/www/case.json" -w '%{http_code}' "$BASE/api/v1/cases/$SAMPLE_ID")
+SAMPLE_BYTES=$(wc -c <"$WORK/www/case.json")
+READS_VALID=true
+if [ "$SAMPLE_STATUS" != 200 ]; then
+    READS_VALID=false
+    printf '\033[1;31mbench: GET /api/v1/cases/%s answered %s: %s\033[0m\n' "$SAMPLE_ID" \
+        "$SAMPLE_STATUS" "$(head -c 300 "$WORK/www/case.json")" >&2
+    echo "bench: the read figures below measure error answers, not case reads" >&2
+fi
+
+# ---- 5. reads -------------------------------------------------------------------
+say "reads: wrk -t$WTHREADS -c$CONNS -d${SECS}s, random GET /api/v1/cases/{id}"
+cpu0=$(cpu_of "$SERVER_PID")
+READ_JSON=$(run_wrk reads "$BASE" read "$WORK/ids" /api/v1/cases/)
+READ_CPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
+read -r RSS_READ HWM_READ <<<"$(mem_of "$SERVER_PID")"
+jq . <<<"$READ_JSON" >&2
+[ "$(jq .unexpected <<<"$READ_JSON")" = 0 ] || READS_VALID=false
+
+# ---- 6. creates ---------------------------------------------------------------------
+cat >"$WORK/create.json" <<'EOF'
+{"prs_FirstName":"Ana","prs_SecondName":"Quispe","prs_Gender":"Feminine","prs_Birthdate":"1999-04-02","prs_Citizenship":["PE"],"vic_TraffickingStatus":"ActualVictimOfTrafficking","vic_TypeOfExploitation":["ForcedLabour"],"vic_ForcedLabourIndustry":"B_MiningAndQuarrying","events":[{"hte_Type":"Exploitation","hte_Country":"PE","hte_City":"Puerto Maldonado","hte_Date":"2024-05-01"}]}
+EOF
+say "creates: wrk -t$WTHREADS -c$CONNS -d${SECS}s, POST /api/v1/cases (durable: fsync before 201)"
+before=$(case_count "$PORT")
+cpu0=$(cpu_of "$SERVER_PID")
+CREATE_JSON=$(run_wrk creates "$BASE" create "$WORK/create.json" /api/v1/cases)
+CREATE_CPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
+sleep 1 # writes still in flight when wrk stopped finish and are counted below
+after=$(case_count "$PORT")
+read -r RSS_CREATE HWM_CREATE <<<"$(mem_of "$SERVER_PID")"
+jq . <<<"$CREATE_JSON" >&2
+N201=$(jq '.statuses["201"] // 0' <<<"$CREATE_JSON")
+GREW=$((after - before))
+# wrk stops with up to one request in flight per connection: the server still
+# creates those cases but wrk never counts their 201.
+if [ "$GREW" -ge "$N201" ] && [ $((GREW - N201)) -le "$CONNS" ]; then COUNT_OK=true; else COUNT_OK=false; fi
+say "case count grew by $GREW; wrk saw $N201 answers 201 (at most $CONNS may be in flight at the stop)"
+
+# ---- optional profile (not part of the measured figures) -------------------------
+if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
+    mkdir -p "$RESULTS"
+    for what in reads creates; do
+        say "perf record -g on the server during an extra $what run"
+        perf record -g -F 999 -p "$SERVER_PID" -o "$WORK/perf-$what.data" 2>"$WORK/perf-$what.log" &
+        AUX_PID=$!
+        sleep 0.5
+        if [ $what = reads ]; then
+            run_wrk "perf-$what" "$BASE" read "$WORK/ids" /api/v1/cases/ >/dev/null
+        else
+            run_wrk "perf-$what" "$BASE" create "$WORK/create.json" /api/v1/cases >/dev/null
+        fi
+        stop_pid "$AUX_PID" INT
+        AUX_PID=""
+        {
+            echo "# perf record -g -F 999 -p <amparo serve> during: wrk -t$WTHREADS -c$CONNS -d${SECS}s ($what)"
+            echo "## flat (self) profile"
+            perf report -i "$WORK/perf-$what.data" --no-children --stdio --sort dso,symbol \
+                -g none --percent-limit 0.7 2>/dev/null | grep -v '^$'
+            echo "## inclusive (children) profile"
+            perf report -i "$WORK/perf-$what.data" --children --stdio --sort symbol \
+                -g none --percent-limit 3 2>/dev/null | grep -v '^$'
+        } >"$RESULTS/perf-$what.txt" || true
+        say "wrote bench/results/perf-$what.txt"
+    done
+fi
+
+SERVE_THREADS=$(ls "/proc/$SERVER_PID/task" | wc -l)
+stop_pid "$SERVER_PID"
+SERVER_PID=""
+
+# ---- 8. nginx, same bytes, same wrk ------------------------------------------------
+say "nginx: the same $SAMPLE_BYTES bytes as a static file, worker_processes 2"
+NPORT=$(free_port)
+mkdir -p "$WORK/nginx"
+ngx_user=""
+[ "$(id -u)" = 0 ] && ngx_user="user root;"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+$ngx_user
+worker_processes 2;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    types { application/json json; }
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $WORK/www;
+        location / { }
+    }
+}
+EOF
+"$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/stderr" &
+NGINX_PID=$!
+for ((i = 0; i < 2500; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$NPORT/case.json" || true)
+    [ "$code" = 200 ] && break
+    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited: $(cat "$WORK/nginx/stderr" "$WORK/nginx/error.log" 2>/dev/null)"
+    sleep 0.004
+done
+[ "$code" = 200 ] || die "nginx not ready"
+cmp -s <(curl -s "http://127.0.0.1:$NPORT/case.json") "$WORK/www/case.json" || die "nginx serves other bytes"
+ncpu() { # CPU seconds of nginx master + workers
+    local t=0 p
+    for p in $NGINX_PID $(pgrep -P "$NGINX_PID" || true); do
+        t=$(awk -v t="$t" -v c="$(cpu_of "$p")" 'BEGIN {print t + c}')
+    done
+    echo "$t"
+}
+cpu0=$(ncpu)
+NGINX_JSON=$(run_wrk nginx "http://127.0.0.1:$NPORT" static /case.json)
+NGINX_CPU=$(awk -v a="$cpu0" -v b="$(ncpu)" 'BEGIN {printf "%.2f", b - a}')
+jq . <<<"$NGINX_JSON" >&2
+stop_pid "$NGINX_PID" QUIT
+NGINX_PID=""
+
+# ---- 9. summary ----------------------------------------------------------------------
+mkdir -p "$RESULTS"
+jq -n \
+    --arg date "$DATE" --arg cpu "$MACHINE_CPU" --argjson nproc "$MACHINE_NPROC" \
+    --arg mem "$MACHINE_MEM" --arg disk "$DISK" --arg load "$LOAD_BEFORE" \
+    --arg bin "$BIN" --argjson cases "$CASES" --argjson secs "$SECS" \
+    --argjson conns "$CONNS" --argjson wthreads "$WTHREADS" \
+    --argjson demo_s "$DEMO_S" --argjson demo_rate "$DEMO_RATE" --argjson db_mb "$DB_MB" \
+    --argjson start_poll "$START_POLL_MS" --argjson start_self "$START_SELF_MS" \
+    --rawfile startups "$WORK/startups" \
+    --argjson nids "$NIDS_GOT" --argjson sample_bytes "$SAMPLE_BYTES" \
+    --argjson sample_status "$SAMPLE_STATUS" --argjson reads_valid "$READS_VALID" \
+    --argjson reads "$READ_JSON" --argjson read_cpu "$READ_CPU" \
+    --argjson creates "$CREATE_JSON" --argjson create_cpu "$CREATE_CPU" \
+    --argjson grew "$GREW" --argjson count_ok "$COUNT_OK" \
+    --argjson nginx "$NGINX_JSON" --argjson nginx_cpu "$NGINX_CPU" \
+    --argjson rss_idle "$RSS_IDLE" --argjson rss_read "$RSS_READ" --argjson hwm_read "$HWM_READ" \
+    --argjson rss_create "$RSS_CREATE" --argjson hwm_create "$HWM_CREATE" \
+    --argjson serve_threads "$SERVE_THREADS" \
+    --argjson t_reads "$T_READS" --argjson t_creates "$T_CREATES" --argjson t_p99 "$T_P99_MS" \
+    --argjson t_rss "$T_RSS_MB" --argjson t_start "$T_START_MS" '
+    def pct(x): (x * 10 | round) / 10;
+    {
+      date: $date,
+      machine: {nproc: $nproc, cpu: $cpu, memory: $mem, data_disk: $disk, loadavg_before: $load,
+                note: "wrk, amparo and nginx share the same CPUs"},
+      config: {binary: $bin, cases: $cases, seconds: $secs, connections: $conns,
+               wrk_threads: $wthreads, read_ids: $nids, server_threads: $serve_threads},
+      demo: {seconds: $demo_s, cases_per_s: $demo_rate, data_dir_mib: $db_mb},
+      startup: {median_ms_until_healthz: $start_poll, median_ms_self_reported: $start_self,
+                runs: ($startups | split("\n") | map(select(length > 0) | split(" ")
+                       | {healthz_ms: (.[0] | tonumber), self_ms: (.[1] | tonumber? // null)}))},
+      reads: ($reads + {valid: $reads_valid, sample_status: $sample_status,
+                        server_cpu_s: $read_cpu,
+                        server_cpu_us_per_req: (if $reads.requests > 0 then pct($read_cpu * 1e6 / $reads.requests) else null end)}),
+      creates: ($creates + {case_count_grew_by: $grew, count_matches: $count_ok,
+                            server_cpu_s: $create_cpu,
+                            server_cpu_us_per_req: (if $creates.requests > 0 then pct($create_cpu * 1e6 / $creates.requests) else null end)}),
+      nginx: ($nginx + {file_bytes: $sample_bytes, cpu_s: $nginx_cpu,
+                        cpu_us_per_req: (if $nginx.requests > 0 then pct($nginx_cpu * 1e6 / $nginx.requests) else null end)}),
+      amparo_vs_nginx_reads: (if $nginx.rps > 0 then ((($reads.rps / $nginx.rps) * 1000 | round) / 1000) else null end),
+      memory_mib: {idle_rss: $rss_idle, after_reads_rss: $rss_read, after_reads_hwm: $hwm_read,
+                   after_creates_rss: $rss_create, after_creates_hwm: $hwm_create},
+      targets: {
+        reads_per_s:   {target: $t_reads,   value: $reads.rps,   met: ($reads_valid and $reads.rps >= $t_reads)},
+        creates_per_s: {target: $t_creates, value: $creates.rps, met: ($creates.unexpected == 0 and $count_ok and $creates.rps >= $t_creates)},
+        read_p99_ms:   {target: $t_p99, value: ($reads.latency_us.p99 / 1000),   met: ($reads_valid and $reads.latency_us.p99 < $t_p99 * 1000)},
+        create_p99_ms: {target: $t_p99, value: ($creates.latency_us.p99 / 1000), met: ($creates.latency_us.p99 < $t_p99 * 1000)},
+        rss_mib:       {target: $t_rss, value: ([$hwm_read, $hwm_create] | max), met: (([$hwm_read, $hwm_create] | max) < $t_rss)},
+        startup_ms:    {target: $t_start, value: $start_poll, met: ($start_poll < $t_start)},
+        creates_all_201: {target: 0, value: $creates.unexpected, met: ($creates.unexpected == 0 and $count_ok)}
+      }
+    }' >"$RESULTS/latest.json"
+
+jq -r '
+  def ms(us): ((us / 10 | round) / 100 | tostring) + " ms";
+  def yn(b): if b then "**met**" else "**NOT met**" end;
+  def n0(x): (x | round | tostring);
+  . as $r |
+  "# Amparo benchmark — \($r.date)",
+  "",
+  "Machine: \($r.machine.nproc) × \($r.machine.cpu), \($r.machine.memory); data on \($r.machine.data_disk); load average before the run \($r.machine.loadavg_before). wrk, the server and nginx share these CPUs.",
+  "Run: \($r.config.cases) demo cases, wrk -t\($r.config.wrk_threads) -c\($r.config.connections) -d\($r.config.seconds)s on 127.0.0.1, \($r.config.read_ids) case ids for random reads, server with \($r.config.server_threads) threads.",
+  (if $r.reads.valid then empty else "",
+   "> **The read run is not valid:** `GET /api/v1/cases/{id}` answered \($r.reads.sample_status) (\($r.reads.unexpected) unexpected answers in the run); the read figures measure error answers." end),
+  "",
+  "| measure | Amparo | nginx (same bytes, static) | target | |",
+  "|---|---|---|---|---|",
+  "| case reads/s | \(n0($r.reads.rps)) | \(n0($r.nginx.rps)) | ≥ \($r.targets.reads_per_s.target) | \(yn($r.targets.reads_per_s.met)) |",
+  "| read p50 / p99 | \(ms($r.reads.latency_us.p50)) / \(ms($r.reads.latency_us.p99)) | \(ms($r.nginx.latency_us.p50)) / \(ms($r.nginx.latency_us.p99)) | p99 < \($r.targets.read_p99_ms.target) ms | \(yn($r.targets.read_p99_ms.met)) |",
+  "| Amparo / nginx (reads/s) | \($r.amparo_vs_nginx_reads) | 1 | | |",
+  "| server CPU per read | \($r.reads.server_cpu_us_per_req) µs | \($r.nginx.cpu_us_per_req) µs | | |",
+  "| durable creations/s | \(n0($r.creates.rps)) | | ≥ \($r.targets.creates_per_s.target) | \(yn($r.targets.creates_per_s.met)) |",
+  "| create p50 / p99 | \(ms($r.creates.latency_us.p50)) / \(ms($r.creates.latency_us.p99)) | | p99 < \($r.targets.create_p99_ms.target) ms | \(yn($r.targets.create_p99_ms.met)) |",
+  "| creates not answered 201 | \($r.creates.unexpected) (cases grew by \($r.creates.case_count_grew_by), wrk saw \($r.creates.statuses["201"] // 0) × 201) | | 0 | \(yn($r.targets.creates_all_201.met)) |",
+  "| server CPU per create | \($r.creates.server_cpu_us_per_req) µs | | | |",
+  "| server RSS idle / after reads / after creates | \($r.memory_mib.idle_rss) / \($r.memory_mib.after_reads_rss) / \($r.memory_mib.after_creates_rss) MiB | | | |",
+  "| server peak RSS (VmHWM) | \($r.targets.rss_mib.value) MiB | | < \($r.targets.rss_mib.target) MB | \(yn($r.targets.rss_mib.met)) |",
+  "| start-up until /healthz answers (median of \($r.startup.runs | length)) | \($r.startup.median_ms_until_healthz) ms (self-reported \($r.startup.median_ms_self_reported) ms) | | < \($r.targets.startup_ms.target) ms | \(yn($r.targets.startup_ms.met)) |",
+  "| demo load | \($r.demo.cases_per_s) cases/s (\($r.config.cases) in \($r.demo.seconds) s; data dir \($r.demo.data_dir_mib) MiB) | | | |",
+  "",
+  "Case JSON served: \($r.nginx.file_bytes) bytes. Socket errors — reads: \($r.reads.errors | tostring), creates: \($r.creates.errors | tostring), nginx: \($r.nginx.errors | tostring)."
+' "$RESULTS/latest.json" >"$RESULTS/latest.md"
+
+echo
+cat "$RESULTS/latest.md"
+echo
+echo "written: bench/results/latest.md, bench/results/latest.json"

@@ -1,0 +1,99 @@
+-- bench/wrk.lua — the one wrk script used by bench/run.sh.
+--
+--   wrk ... -s bench/wrk.lua URL -- read   IDS_FILE  PREFIX   random GET PREFIX/<id>
+--   wrk ... -s bench/wrk.lua URL -- static PATH               GET PATH (nginx comparison)
+--   wrk ... -s bench/wrk.lua URL -- create BODY_FILE PATH     POST BODY_FILE to PATH
+--
+-- Every response's status is counted (response() hook); a status other than the
+-- expected one (200 for reads and static, 201 for creates) counts as "unexpected"
+-- and is kept per status code.
+-- done() prints one line "BENCHJSON {...}" with throughput, latency percentiles
+-- (microseconds), socket errors and a status histogram, for run.sh to parse.
+
+local threads = {}
+local nthreads = 0
+
+function setup(thread)
+    nthreads = nthreads + 1
+    thread:set("tid", nthreads)
+    table.insert(threads, thread)
+end
+
+local function slurp(path)
+    local f = assert(io.open(path, "rb"), "cannot open " .. path)
+    local s = f:read("*a")
+    f:close()
+    return s
+end
+
+function init(args)
+    mode = args[1]
+    expected = 200
+    ok_count, bad_count = 0, 0
+    bad_statuses, bad_string = {}, ""
+    math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+    if mode == "read" then
+        ids = {}
+        for line in slurp(args[2]):gmatch("[^\r\n]+") do
+            ids[#ids + 1] = line
+        end
+        assert(#ids > 0, "no ids in " .. args[2])
+        prefix = args[3] or "/api/v1/cases/"
+        request = function()
+            return wrk.format("GET", prefix .. ids[math.random(#ids)])
+        end
+    elseif mode == "static" then
+        local req = wrk.format("GET", args[2])
+        request = function() return req end
+    elseif mode == "create" then
+        expected = 201
+        local req = wrk.format("POST", args[3] or "/api/v1/cases",
+                               {["Content-Type"] = "application/json"}, slurp(args[2]))
+        request = function() return req end
+    else
+        error("mode must be read, static or create")
+    end
+end
+
+function response(status, headers, body)
+    if status == expected then
+        ok_count = ok_count + 1
+    else
+        bad_count = bad_count + 1
+        bad_statuses[status] = (bad_statuses[status] or 0) + 1
+        -- rebuilt on each unexpected answer (rare) so thread:get sees a plain string
+        local parts = {}
+        for code, n in pairs(bad_statuses) do
+            parts[#parts + 1] = code .. ":" .. n
+        end
+        bad_string = table.concat(parts, ",")
+    end
+end
+
+function done(summary, latency, requests)
+    local ok, bad, hist = 0, 0, {}
+    for _, t in ipairs(threads) do
+        ok = ok + (t:get("ok_count") or 0)
+        bad = bad + (t:get("bad_count") or 0)
+        for code, n in (t:get("bad_string") or ""):gmatch("(%d+):(%d+)") do
+            hist[code] = (hist[code] or 0) + tonumber(n)
+        end
+    end
+    local parts = {string.format('"%d":%d', threads[1]:get("expected"), ok)}
+    for code, n in pairs(hist) do
+        parts[#parts + 1] = string.format('"%s":%d', code, n)
+    end
+    local secs = summary.duration / 1e6
+    local e = summary.errors
+    io.write(string.format(
+        'BENCHJSON {"requests":%d,"duration_s":%.3f,"rps":%.1f,"bytes":%d,' ..
+        '"ok":%d,"unexpected":%d,"statuses":{%s},' ..
+        '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+        '"latency_us":{"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}\n',
+        summary.requests, secs, summary.requests / secs, summary.bytes,
+        ok, bad, table.concat(parts, ","),
+        e.connect, e.read, e.write, e.status, e.timeout,
+        latency.mean, latency.stdev, latency.max,
+        latency:percentile(50), latency:percentile(90), latency:percentile(99),
+        latency:percentile(99.9)))
+end

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Short libFuzzer runs of every parser target in fuzz/ (see fuzz/README.md).
+# Builds each target with clang (-fsanitize=fuzzer,address,undefined) into
+# build-fuzz/, runs it for FUZZ_SECONDS (default 15) on a copy of its seed
+# corpus, and counts it passed when libFuzzer exits 0.  Crash artefacts are kept
+# in tests/artifacts/fuzz/.  The last line is "N passed, N failed"; exits 1 on
+# any failure.
+#   FUZZ_SECONDS=120 tests/fuzz-smoke.sh          longer runs
+#   FUZZ_TARGETS="query validate" tests/fuzz-smoke.sh   a subset
+set -u
+cd "$(dirname "$0")/.."
+
+secs=${FUZZ_SECONDS:-15}
+targets=${FUZZ_TARGETS:-"json_body query validate"}
+out=build-fuzz
+arts=tests/artifacts/fuzz
+cc=${FUZZ_CC:-clang}
+passed=0
+failed=0
+mkdir -p "$out" "$arts"
+
+# Library sources each target needs (only what it links against).
+srcs_for() {
+  case "$1" in
+    json_body | query) echo "src/http/parse.c src/core/result.c" ;;
+    validate) echo "src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
+    *) return 1 ;;
+  esac
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+nt=$(echo $targets | wc -w)
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "FAIL fuzz: $cc not found (tools/install-deps.sh installs clang and libclang-rt-14-dev)"
+  failed=$nt
+  finish
+fi
+probe=$(mktemp -d)
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >"$probe/p.c"
+if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >"$probe/log" 2>&1; then
+  echo "FAIL fuzz: $cc cannot link -fsanitize=fuzzer (is libclang-rt-14-dev installed? tools/install-deps.sh installs it)"
+  sed 's/^/    /' "$probe/log" | tail -5
+  rm -rf "$probe"
+  failed=$nt
+  finish
+fi
+rm -rf "$probe"
+
+pkgs="jansson"
+if ! pkg-config --exists $pkgs; then
+  echo "FAIL fuzz: pkg-config cannot find $pkgs (run tools/install-deps.sh)"
+  failed=$nt
+  finish
+fi
+cflags="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined"
+cflags="$cflags -fno-sanitize-recover=undefined $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -pthread -lm"
+
+# The embedded catalogue: .incbin paths are relative to the repository root.
+if ! "$cc" -c src/embed.S -o "$out/embed.o" 2>"$out/embed.log"; then
+  echo "FAIL fuzz: cannot assemble src/embed.S"
+  sed 's/^/    /' "$out/embed.log" | tail -5
+fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=1
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1
+
+for t in $targets; do
+  bin=$out/fuzz_$t
+  srcs=$(srcs_for "$t") || { echo "FAIL $t: unknown target"; failed=$((failed + 1)); continue; }
+  if ! $cc $cflags "fuzz/fuzz_$t.c" $srcs -o "$bin" $libs >"$out/fuzz_$t.build.log" 2>&1; then
+    echo "FAIL $t: build failed"
+    sed 's/^/    /' "$out/fuzz_$t.build.log" | tail -15
+    failed=$((failed + 1))
+    continue
+  fi
+  work=$(mktemp -d)
+  mkdir -p "$work/corpus"
+  cp fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null
+  dict=""
+  case "$t" in
+    json_body) [ -f fuzz/json.dict ] && dict=-dict=fuzz/json.dict ;;
+    *) [ -f "fuzz/$t.dict" ] && dict=-dict=fuzz/$t.dict ;;
+  esac
+  "$bin" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | sed 's/cov: //')
+  if [ $rc -eq 0 ]; then
+    echo "ok   $t (${secs}s, ${execs:-?} execs, ${speed:-?}/s, cov ${cov:-?})"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $t (libFuzzer exit $rc)"
+    grep -E 'ERROR|SUMMARY|^ *#[0-9]+ 0x|runtime error|Test unit written' "$work/log" | head -25 |
+      sed 's/^/    /'
+    for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+      [ -e "$a" ] || continue
+      cp "$a" "$arts/${t}-$(basename "$a")"
+      echo "    artefact: $arts/${t}-$(basename "$a")  (reproduce: $bin $arts/${t}-$(basename "$a"))"
+    done
+    cp "$work/log" "$arts/$t.log"
+    failed=$((failed + 1))
+  fi
+  rm -rf "$work"
+done
+finish

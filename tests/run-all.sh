@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it: unit and end-to-end tests on the
+# normal build, the same under AddressSanitizer + UndefinedBehaviorSanitizer, and
+# short libFuzzer runs of every parser.  The last line is "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+total_p=0
+total_f=0
+stage() { # name, command...
+  local name=$1; shift
+  echo "== $name"
+  local log
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log"
+  local line p f
+  line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/.*[^0-9]\([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
+  f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+  if [ -z "$line" ]; then p=0; f=1; echo "stage '$name' did not report its results"; fi
+  total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-0}))
+  rm -f "$log"
+}
+build() { # make arguments...
+  make --no-print-directory -j"$jobs" "$@" >/dev/null || { echo "build failed: make $*"; make --no-print-directory "$@" 2>&1 | tail -30; return 1; }
+}
+if build all build/tests/e2e_api $(ls tests/unit/test_*.c 2>/dev/null | sed 's|tests/unit/\(.*\)\.c|build/tests/\1|'); then
+  stage unit tests/run.sh build unit
+  stage e2e tests/run.sh build e2e
+else
+  total_f=$((total_f + 1))
+fi
+if build SAN=1 all build-asan/tests/e2e_api $(ls tests/unit/test_*.c 2>/dev/null | sed 's|tests/unit/\(.*\)\.c|build-asan/tests/\1|'); then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  stage "unit (asan+ubsan)" tests/run.sh build-asan unit
+  stage "e2e (asan+ubsan)" tests/run.sh build-asan e2e
+else
+  total_f=$((total_f + 1))
+fi
+stage fuzz tests/fuzz-smoke.sh
+echo "$total_p passed, $total_f failed"
+[ $total_f -eq 0 ]
