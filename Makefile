@@ -9,8 +9,8 @@ DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Werror
@@ -32,7 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 E2E_BIN  := $(BUILD)/tests/e2e_api
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
+.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -60,7 +60,11 @@ $(E2E_BIN): tests/e2e/e2e_api.c $(BUILD)/libamparo.a tests/unit/testutil.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka -lcurl
 
 # ---- the two commands -------------------------------------------------------
-run: deps $(BIN)
+# Packages first, then a fresh make that sees them (pkg-config and flags included).
+run: deps
+	@$(MAKE) --no-print-directory serve-demo
+
+serve-demo: $(BIN)
 	@if [ ! -f $(DATA)/amparo.db ]; then \
 	  $(BIN) init --data $(DATA) --country EC && \
 	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES); fi

@@ -20,6 +20,9 @@
 #   BENCH_PERF=0         1: after the measured runs, profile the server with
 #                        `perf record -g` during an extra read and create run and
 #                        write bench/results/perf-{reads,creates}.txt
+#   BENCH_QUIET_WAIT=120 before each wrk run, wait up to this many seconds for the
+#                        machine to be idle (< 20 % busy over 1 s): other work on
+#                        the same 2 CPUs (tests, fuzzers) distorts the figures
 #   BENCH_KEEP=0         1: keep the temporary directory
 set -euo pipefail
 shopt -s inherit_errexit 2>/dev/null || true
@@ -107,7 +110,7 @@ free_port() {
 # (connection refused fails at once, so this is also the readiness probe).
 healthz() {
     local port=$1 line body=""
-    exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
     printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 || {
         exec 3<&-
         return 1
@@ -143,10 +146,16 @@ start_server() { # port logfile — sets SERVER_PID, waits for /healthz (10 s ma
     die "amparo serve not ready after 10 s: $(cat "$log")"
 }
 
-# Resident memory of a process in MiB: "VmRSS VmHWM"
+# Resident memory of a process in MB (10^6 bytes): "VmRSS VmHWM"
 mem_of() {
-    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {printf "%.1f %.1f", r / 1024, h / 1024}' \
+    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {printf "%.1f %.1f", r * 1.024 / 1000, h * 1.024 / 1000}' \
         "/proc/$1/status"
+}
+# Jiffies of all CPUs: "busy total" (to tell how saturated the machine was)
+cpu_stat() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+busy_pct() { # "busy total" before, after -> % of all CPUs busy in between
+    awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " ");
+        printf "%.0f", (y[2] > x[2]) ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0}'
 }
 # CPU seconds (user+system) used so far by a process and its threads
 cpu_of() {
@@ -154,6 +163,24 @@ cpu_of() {
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# Waits (BENCH_QUIET_WAIT s at most) until the CPUs are < 20 % busy over 1 s.
+wait_quiet() {
+    local deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-120})) a b pct
+    while :; do
+        a=$(cpu_stat)
+        sleep 1
+        b=$(cpu_stat)
+        pct=$(busy_pct "$a" "$b")
+        [ "$pct" -lt 20 ] && return 0
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "bench: the machine is still $pct % busy with other work; measuring anyway" >&2
+            return 0
+        fi
+        echo "bench: machine $pct % busy with other work, waiting" >&2
+        sleep 4
+    done
+}
 
 # run_wrk NAME URL MODE ARGS... — runs wrk, keeps its text output in
 # $WORK/NAME.txt and prints the BENCHJSON object merged with wrk's own text
@@ -164,14 +191,18 @@ run_wrk() {
     timeout $((SECS + 60)) wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" --timeout 5s --latency \
         -s "$LUA" "$url" -- "$@" >"$WORK/$name.txt" 2>&1 ||
         die "wrk failed: $(cat "$WORK/$name.txt")"
-    local j txt_rps txt_p50 txt_p99
+    # CPU time of wrk itself: this subshell's only child so far was timeout+wrk
+    times >"$WORK/$name.times"
+    local j txt_rps txt_p50 txt_p99 wrk_cpu
+    wrk_cpu=$(awk 'NR == 2 {t = 0; for (i = 1; i <= 2; i++) {split($i, a, "m"); t += a[1] * 60 + a[2]}
+                    printf "%.2f", t}' "$WORK/$name.times")
     j=$(sed -n 's/^BENCHJSON //p' "$WORK/$name.txt")
     [ -n "$j" ] || die "no summary from wrk: $(cat "$WORK/$name.txt")"
     txt_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/$name.txt")
     txt_p50=$(awk '$1 == "50%" {print $2}' "$WORK/$name.txt")
     txt_p99=$(awk '$1 == "99%" {print $2}' "$WORK/$name.txt")
-    jq -c --arg r "$txt_rps" --arg a "$txt_p50" --arg b "$txt_p99" \
-        '. + {wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j"
+    jq -c --arg r "$txt_rps" --arg a "$txt_p50" --arg b "$txt_p99" --argjson w "$wrk_cpu" \
+        '. + {wrk_cpu_s: $w, wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j"
 }
 
 MACHINE_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -188,7 +219,7 @@ say "init + demo ($CASES cases) in $DATA"
 t0=$(now_ns)
 demo_out=$(timeout 3600 "$BIN" demo --data "$DATA" --cases "$CASES" 2>&1) || die "demo failed: $demo_out"
 DEMO_S=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN {printf "%.2f", ns / 1e9}')
-DEMO_RATE=$(awk -v n="$CASES" -v s="$DEMO_S" 'BEGIN {printf "%.0f", s > 0 ? n / s : 0}')
+DEMO_RATE=$(awk -v n="$CASES" -v s="$DEMO_S" 'BEGIN {printf "%.0f", (s > 0) ? n / s : 0}')
 DB_MB=$(du -sm "$DATA" | cut -f1)
 echo "$demo_out" >&2
 say "demo: $CASES cases in $DEMO_S s ($DEMO_RATE cases/s, wall clock incl. process start); data dir $DB_MB MiB"
@@ -214,7 +245,7 @@ START_SELF_MS=$(cut -d' ' -f2 "$WORK/startups" | median)
 PORT=$(free_port)
 start_server "$PORT" "$WORK/serve.log"
 BASE=http://127.0.0.1:$PORT
-read -r RSS_IDLE HWM_IDLE <<<"$(mem_of "$SERVER_PID")"
+read -r RSS_IDLE _ <<<"$(mem_of "$SERVER_PID")"
 TOTAL=$(case_count "$PORT")
 [ "$TOTAL" -ge "$CASES" ] || die "/healthz counts $TOTAL cases, expected $CASES"
 
@@ -248,9 +279,11 @@ fi
 
 # ---- 5. reads -------------------------------------------------------------------
 say "reads: wrk -t$WTHREADS -c$CONNS -d${SECS}s, random GET /api/v1/cases/{id}"
-cpu0=$(cpu_of "$SERVER_PID")
+wait_quiet
+cpu0=$(cpu_of "$SERVER_PID") st0=$(cpu_stat)
 READ_JSON=$(run_wrk reads "$BASE" read "$WORK/ids" /api/v1/cases/)
 READ_CPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
+READ_BUSY=$(busy_pct "$st0" "$(cpu_stat)")
 read -r RSS_READ HWM_READ <<<"$(mem_of "$SERVER_PID")"
 jq . <<<"$READ_JSON" >&2
 [ "$(jq .unexpected <<<"$READ_JSON")" = 0 ] || READS_VALID=false
@@ -261,9 +294,11 @@ cat >"$WORK/create.json" <<'EOF'
 EOF
 say "creates: wrk -t$WTHREADS -c$CONNS -d${SECS}s, POST /api/v1/cases (durable: fsync before 201)"
 before=$(case_count "$PORT")
-cpu0=$(cpu_of "$SERVER_PID")
+wait_quiet
+cpu0=$(cpu_of "$SERVER_PID") st0=$(cpu_stat)
 CREATE_JSON=$(run_wrk creates "$BASE" create "$WORK/create.json" /api/v1/cases)
 CREATE_CPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
+CREATE_BUSY=$(busy_pct "$st0" "$(cpu_stat)")
 sleep 1 # writes still in flight when wrk stopped finish and are counted below
 after=$(case_count "$PORT")
 read -r RSS_CREATE HWM_CREATE <<<"$(mem_of "$SERVER_PID")"
@@ -303,7 +338,7 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
     done
 fi
 
-SERVE_THREADS=$(ls "/proc/$SERVER_PID/task" | wc -l)
+SERVE_THREADS=$(find "/proc/$SERVER_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
 stop_pid "$SERVER_PID"
 SERVER_PID=""
 
@@ -357,9 +392,11 @@ ncpu() { # CPU seconds of nginx master + workers
     done
     echo "$t"
 }
-cpu0=$(ncpu)
+wait_quiet
+cpu0=$(ncpu) st0=$(cpu_stat)
 NGINX_JSON=$(run_wrk nginx "http://127.0.0.1:$NPORT" static /case.json)
 NGINX_CPU=$(awk -v a="$cpu0" -v b="$(ncpu)" 'BEGIN {printf "%.2f", b - a}')
+NGINX_BUSY=$(busy_pct "$st0" "$(cpu_stat)")
 jq . <<<"$NGINX_JSON" >&2
 stop_pid "$NGINX_PID" QUIT
 NGINX_PID=""
@@ -376,10 +413,10 @@ jq -n \
     --rawfile startups "$WORK/startups" \
     --argjson nids "$NIDS_GOT" --argjson sample_bytes "$SAMPLE_BYTES" \
     --argjson sample_status "$SAMPLE_STATUS" --argjson reads_valid "$READS_VALID" \
-    --argjson reads "$READ_JSON" --argjson read_cpu "$READ_CPU" \
-    --argjson creates "$CREATE_JSON" --argjson create_cpu "$CREATE_CPU" \
+    --argjson reads "$READ_JSON" --argjson read_cpu "$READ_CPU" --argjson read_busy "$READ_BUSY" \
+    --argjson creates "$CREATE_JSON" --argjson create_cpu "$CREATE_CPU" --argjson create_busy "$CREATE_BUSY" \
     --argjson grew "$GREW" --argjson count_ok "$COUNT_OK" \
-    --argjson nginx "$NGINX_JSON" --argjson nginx_cpu "$NGINX_CPU" \
+    --argjson nginx "$NGINX_JSON" --argjson nginx_cpu "$NGINX_CPU" --argjson nginx_busy "$NGINX_BUSY" \
     --argjson rss_idle "$RSS_IDLE" --argjson rss_read "$RSS_READ" --argjson hwm_read "$HWM_READ" \
     --argjson rss_create "$RSS_CREATE" --argjson hwm_create "$HWM_CREATE" \
     --argjson serve_threads "$SERVE_THREADS" \
@@ -391,28 +428,28 @@ jq -n \
       machine: {nproc: $nproc, cpu: $cpu, memory: $mem, data_disk: $disk, loadavg_before: $load,
                 note: "wrk, amparo and nginx share the same CPUs"},
       config: {binary: $bin, cases: $cases, seconds: $secs, connections: $conns,
-               wrk_threads: $wthreads, read_ids: $nids, server_threads: $serve_threads},
+               wrk_threads: $wthreads, read_ids: $nids, server_os_threads: $serve_threads},
       demo: {seconds: $demo_s, cases_per_s: $demo_rate, data_dir_mib: $db_mb},
       startup: {median_ms_until_healthz: $start_poll, median_ms_self_reported: $start_self,
                 runs: ($startups | split("\n") | map(select(length > 0) | split(" ")
                        | {healthz_ms: (.[0] | tonumber), self_ms: (.[1] | tonumber? // null)}))},
       reads: ($reads + {valid: $reads_valid, sample_status: $sample_status,
-                        server_cpu_s: $read_cpu,
+                        server_cpu_s: $read_cpu, machine_cpu_busy_pct: $read_busy,
                         server_cpu_us_per_req: (if $reads.requests > 0 then pct($read_cpu * 1e6 / $reads.requests) else null end)}),
       creates: ($creates + {case_count_grew_by: $grew, count_matches: $count_ok,
-                            server_cpu_s: $create_cpu,
+                            server_cpu_s: $create_cpu, machine_cpu_busy_pct: $create_busy,
                             server_cpu_us_per_req: (if $creates.requests > 0 then pct($create_cpu * 1e6 / $creates.requests) else null end)}),
-      nginx: ($nginx + {file_bytes: $sample_bytes, cpu_s: $nginx_cpu,
+      nginx: ($nginx + {file_bytes: $sample_bytes, cpu_s: $nginx_cpu, machine_cpu_busy_pct: $nginx_busy,
                         cpu_us_per_req: (if $nginx.requests > 0 then pct($nginx_cpu * 1e6 / $nginx.requests) else null end)}),
       amparo_vs_nginx_reads: (if $nginx.rps > 0 then ((($reads.rps / $nginx.rps) * 1000 | round) / 1000) else null end),
-      memory_mib: {idle_rss: $rss_idle, after_reads_rss: $rss_read, after_reads_hwm: $hwm_read,
+      memory_mb: {idle_rss: $rss_idle, after_reads_rss: $rss_read, after_reads_hwm: $hwm_read,
                    after_creates_rss: $rss_create, after_creates_hwm: $hwm_create},
       targets: {
         reads_per_s:   {target: $t_reads,   value: $reads.rps,   met: ($reads_valid and $reads.rps >= $t_reads)},
         creates_per_s: {target: $t_creates, value: $creates.rps, met: ($creates.unexpected == 0 and $count_ok and $creates.rps >= $t_creates)},
         read_p99_ms:   {target: $t_p99, value: ($reads.latency_us.p99 / 1000),   met: ($reads_valid and $reads.latency_us.p99 < $t_p99 * 1000)},
         create_p99_ms: {target: $t_p99, value: ($creates.latency_us.p99 / 1000), met: ($creates.latency_us.p99 < $t_p99 * 1000)},
-        rss_mib:       {target: $t_rss, value: ([$hwm_read, $hwm_create] | max), met: (([$hwm_read, $hwm_create] | max) < $t_rss)},
+        rss_mb:        {target: $t_rss, value: ([$hwm_read, $hwm_create] | max), met: (([$hwm_read, $hwm_create] | max) < $t_rss)},
         startup_ms:    {target: $t_start, value: $start_poll, met: ($start_poll < $t_start)},
         creates_all_201: {target: 0, value: $creates.unexpected, met: ($creates.unexpected == 0 and $count_ok)}
       }
@@ -423,10 +460,11 @@ jq -r '
   def yn(b): if b then "**met**" else "**NOT met**" end;
   def n0(x): (x | round | tostring);
   . as $r |
+  def other(run; server): ((run.machine_cpu_busy_pct / 100 * $r.machine.nproc * run.duration_s - server - run.wrk_cpu_s) * 100 | round) / 100 | if . < 0 then 0 else . end;
   "# Amparo benchmark — \($r.date)",
   "",
   "Machine: \($r.machine.nproc) × \($r.machine.cpu), \($r.machine.memory); data on \($r.machine.data_disk); load average before the run \($r.machine.loadavg_before). wrk, the server and nginx share these CPUs.",
-  "Run: \($r.config.cases) demo cases, wrk -t\($r.config.wrk_threads) -c\($r.config.connections) -d\($r.config.seconds)s on 127.0.0.1, \($r.config.read_ids) case ids for random reads, server with \($r.config.server_threads) threads.",
+  "Run: \($r.config.cases) demo cases, wrk -t\($r.config.wrk_threads) -c\($r.config.connections) -d\($r.config.seconds)s on 127.0.0.1, \($r.config.read_ids) case ids for random reads, server default `--threads` (one worker per CPU; \($r.config.server_os_threads) OS threads in all).",
   (if $r.reads.valid then empty else "",
    "> **The read run is not valid:** `GET /api/v1/cases/{id}` answered \($r.reads.sample_status) (\($r.reads.unexpected) unexpected answers in the run); the read figures measure error answers." end),
   "",
@@ -435,15 +473,23 @@ jq -r '
   "| case reads/s | \(n0($r.reads.rps)) | \(n0($r.nginx.rps)) | ≥ \($r.targets.reads_per_s.target) | \(yn($r.targets.reads_per_s.met)) |",
   "| read p50 / p99 | \(ms($r.reads.latency_us.p50)) / \(ms($r.reads.latency_us.p99)) | \(ms($r.nginx.latency_us.p50)) / \(ms($r.nginx.latency_us.p99)) | p99 < \($r.targets.read_p99_ms.target) ms | \(yn($r.targets.read_p99_ms.met)) |",
   "| Amparo / nginx (reads/s) | \($r.amparo_vs_nginx_reads) | 1 | | |",
-  "| server CPU per read | \($r.reads.server_cpu_us_per_req) µs | \($r.nginx.cpu_us_per_req) µs | | |",
+  "| server CPU per read (machine busy) | \($r.reads.server_cpu_us_per_req) µs (\($r.reads.machine_cpu_busy_pct) %) | \($r.nginx.cpu_us_per_req) µs (\($r.nginx.machine_cpu_busy_pct) %) | | |",
   "| durable creations/s | \(n0($r.creates.rps)) | | ≥ \($r.targets.creates_per_s.target) | \(yn($r.targets.creates_per_s.met)) |",
   "| create p50 / p99 | \(ms($r.creates.latency_us.p50)) / \(ms($r.creates.latency_us.p99)) | | p99 < \($r.targets.create_p99_ms.target) ms | \(yn($r.targets.create_p99_ms.met)) |",
   "| creates not answered 201 | \($r.creates.unexpected) (cases grew by \($r.creates.case_count_grew_by), wrk saw \($r.creates.statuses["201"] // 0) × 201) | | 0 | \(yn($r.targets.creates_all_201.met)) |",
-  "| server CPU per create | \($r.creates.server_cpu_us_per_req) µs | | | |",
-  "| server RSS idle / after reads / after creates | \($r.memory_mib.idle_rss) / \($r.memory_mib.after_reads_rss) / \($r.memory_mib.after_creates_rss) MiB | | | |",
-  "| server peak RSS (VmHWM) | \($r.targets.rss_mib.value) MiB | | < \($r.targets.rss_mib.target) MB | \(yn($r.targets.rss_mib.met)) |",
+  "| server CPU per create (machine busy) | \($r.creates.server_cpu_us_per_req) µs (\($r.creates.machine_cpu_busy_pct) %) | | | |",
+  "| server RSS idle / after reads / after creates | \($r.memory_mb.idle_rss) / \($r.memory_mb.after_reads_rss) / \($r.memory_mb.after_creates_rss) MB | | | |",
+  "| server peak RSS (VmHWM) | \($r.targets.rss_mb.value) MB | | < \($r.targets.rss_mb.target) MB | \(yn($r.targets.rss_mb.met)) |",
   "| start-up until /healthz answers (median of \($r.startup.runs | length)) | \($r.startup.median_ms_until_healthz) ms (self-reported \($r.startup.median_ms_self_reported) ms) | | < \($r.targets.startup_ms.target) ms | \(yn($r.targets.startup_ms.met)) |",
   "| demo load | \($r.demo.cases_per_s) cases/s (\($r.config.cases) in \($r.demo.seconds) s; data dir \($r.demo.data_dir_mib) MiB) | | | |",
+  "",
+  "CPU seconds used during each \($r.config.seconds) s run (\($r.machine.nproc) CPUs = \($r.machine.nproc * $r.config.seconds) CPU-s available):",
+  "",
+  "| run | server | wrk | everything else (kernel softirq, other processes) | whole machine busy |",
+  "|---|---|---|---|---|",
+  "| Amparo reads | \($r.reads.server_cpu_s) | \($r.reads.wrk_cpu_s) | \(other($r.reads; $r.reads.server_cpu_s)) | \($r.reads.machine_cpu_busy_pct) % |",
+  "| Amparo creates | \($r.creates.server_cpu_s) | \($r.creates.wrk_cpu_s) | \(other($r.creates; $r.creates.server_cpu_s)) | \($r.creates.machine_cpu_busy_pct) % |",
+  "| nginx static | \($r.nginx.cpu_s) | \($r.nginx.wrk_cpu_s) | \(other($r.nginx; $r.nginx.cpu_s)) | \($r.nginx.machine_cpu_busy_pct) % |",
   "",
   "Case JSON served: \($r.nginx.file_bytes) bytes. Socket errors — reads: \($r.reads.errors | tostring), creates: \($r.creates.errors | tostring), nginx: \($r.nginx.errors | tostring)."
 ' "$RESULTS/latest.json" >"$RESULTS/latest.md"

@@ -44,7 +44,7 @@ static void join(const json_t *arr, char *out, size_t n)
     out[0] = '\0';
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach (arr, i, v) {
         o += (size_t)snprintf(out + o, o < n ? n - o : 0, "%s%s", i ? "," : "",
                               json_string_value(v));
         if (o >= n)
@@ -153,7 +153,7 @@ static int case_list(int argc, char **argv)
                "TRAFFICKING STATUS", "GENDER", "CITIZEN", "EXPLOITATION");
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(out, "items"), i, c) {
+        json_array_foreach (json_object_get(out, "items"), i, c) {
             char cit[64], expl[160];
             join(json_object_get(c, "prs_Citizenship"), cit, sizeof cit);
             join(json_object_get(c, "vic_TypeOfExploitation"), expl, sizeof expl);

@@ -73,7 +73,7 @@ int cmd_demo(int argc, char **argv)
     json_t *orgs = demo_gen_organisations(g);
     size_t i;
     json_t *org;
-    json_array_foreach(orgs, i, org) {
+    json_array_foreach (orgs, i, org) {
         if (orgs_put(env.core, &p, org, NULL, &err) != AMP_OK) {
             rc = cli_report(&err);
             goto out;

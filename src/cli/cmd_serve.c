@@ -23,12 +23,10 @@ static const char usage[] =
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"port-file", required_argument, NULL, 'p'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'}, {"port-file", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *data = NULL, *portfile = NULL;
     server_options so = {.listen = "127.0.0.1:8080"};
     int ch;

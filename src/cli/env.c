@@ -76,7 +76,7 @@ int cli_report(const amp_err *err)
     fprintf(stderr, "amparo: %s\n", err->message);
     size_t i;
     json_t *f;
-    json_array_foreach(err->fields, i, f) {
+    json_array_foreach (err->fields, i, f) {
         fprintf(stderr, "  %s (%s): %s\n", json_string_value(json_object_get(f, "field")),
                 json_string_value(json_object_get(f, "rule")),
                 json_string_value(json_object_get(f, "message")));

@@ -45,9 +45,18 @@ core *core_new(store *s, const catalogue *cat, const char *default_country)
     return c;
 }
 
-void core_free(core *c) { free(c); }
-const catalogue *core_catalogue(const core *c) { return c->cat; }
-store *core_store(core *c) { return c->store; }
+void core_free(core *c)
+{
+    free(c);
+}
+const catalogue *core_catalogue(const core *c)
+{
+    return c->cat;
+}
+store *core_store(core *c)
+{
+    return c->store;
+}
 
 const child_kind *core_child_kind(const char *collection)
 {
@@ -126,7 +135,7 @@ static json_t *stored_child_record(const json_t *stored)
     json_t *o = json_object();
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)stored, key, v) {
+    json_object_foreach ((json_t *)stored, key, v) {
         if (strcmp(key, "doc") != 0)
             json_object_set(o, key, v);
     }
@@ -175,7 +184,7 @@ static json_t *case_record(const store_row *r, const json_t *stored_children)
         json_t *arr = json_array();
         size_t i;
         json_t *ch;
-        json_array_foreach(json_object_get(stored_children, child_kinds[k].entity), i, ch)
+        json_array_foreach (json_object_get(stored_children, child_kinds[k].entity), i, ch)
             json_array_append_new(arr, stored_child_record(ch));
         if (k == 0)
             sort_events(arr);
@@ -195,7 +204,7 @@ static void add_term(json_t *terms, const char *name, const char *value)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach (arr, i, v) {
         if (strcmp(json_string_value(v), value) == 0)
             return;
     }
@@ -220,7 +229,7 @@ static json_t *case_terms(const core *c, const json_t *fields, const json_t *sto
         } else if (json_is_array(v)) {
             size_t k;
             json_t *e;
-            json_array_foreach(v, k, e) {
+            json_array_foreach (v, k, e) {
                 if (json_is_string(e))
                     add_term(terms, f->filter, json_string_value(e));
             }
@@ -228,7 +237,7 @@ static json_t *case_terms(const core *c, const json_t *fields, const json_t *sto
     }
     size_t i;
     json_t *ev;
-    json_array_foreach(json_object_get(stored_children, "event"), i, ev) {
+    json_array_foreach (json_object_get(stored_children, "event"), i, ev) {
         const json_t *doc = json_object_get(ev, "doc");
         const char *type = json_string_value(json_object_get(doc, "hte_Type"));
         const char *country = json_string_value(json_object_get(doc, "hte_Country"));
@@ -249,7 +258,7 @@ static void split_case_body(const json_t *body, json_t **fields, json_t **childr
     *children = json_object();
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)body, key, v) {
+    json_object_foreach ((json_t *)body, key, v) {
         const child_kind *kind = core_child_kind(key);
         if (kind) {
             char path[64];
@@ -298,7 +307,7 @@ static void drop_nulls(json_t *doc)
     const char *key;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe(doc, tmp, key, v) {
+    json_object_foreach_safe (doc, tmp, key, v) {
         if (json_is_null(v))
             json_object_del(doc, key);
     }
@@ -328,8 +337,8 @@ static void validate_child(core *c, const principal *p, const child_kind *kind, 
 }
 
 /* Validates case fields and every child document. */
-static void validate_case(core *c, const principal *p, const json_t *fields,
-                          const json_t *children, const char *today, amp_err *err)
+static void validate_case(core *c, const principal *p, const json_t *fields, const json_t *children,
+                          const char *today, amp_err *err)
 {
     validate_ctx v = make_ctx(c, p, today, NULL, NULL);
     validate_record(c->cat, "case", fields, &v, NULL, err);
@@ -337,7 +346,7 @@ static void validate_case(core *c, const principal *p, const json_t *fields,
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i;
         json_t *doc;
-        json_array_foreach(json_object_get(children, child_kinds[k].entity), i, doc)
+        json_array_foreach (json_object_get(children, child_kinds[k].entity), i, doc)
             validate_child(c, p, &child_kinds[k], doc, (int)i, today, birth, err);
     }
 }
@@ -360,11 +369,11 @@ static json_t *changed_fields(const json_t *before, const json_t *after)
     json_t *names = json_array();
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)after, key, v) {
+    json_object_foreach ((json_t *)after, key, v) {
         if (!json_equal(v, json_object_get(before, key)))
             json_array_append_new(names, json_string(key));
     }
-    json_object_foreach((json_t *)before, key, v) {
+    json_object_foreach ((json_t *)before, key, v) {
         if (!json_object_get(after, key))
             json_array_append_new(names, json_string(key));
     }
@@ -376,13 +385,20 @@ static json_t *field_names(const json_t *doc)
     json_t *names = json_array();
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)doc, key, v) json_array_append_new(names, json_string(key));
+    json_object_foreach ((json_t *)doc, key, v)
+        json_array_append_new(names, json_string(key));
     return names;
 }
 
 /* ==== asynchronous write operations =============================================== */
 
-typedef enum { OP_CASE_CREATE, OP_CASE_UPDATE, OP_CHILD_CREATE, OP_CHILD_UPDATE, OP_CHILD_DELETE } op_type;
+typedef enum {
+    OP_CASE_CREATE,
+    OP_CASE_UPDATE,
+    OP_CHILD_CREATE,
+    OP_CHILD_UPDATE,
+    OP_CHILD_DELETE
+} op_type;
 
 typedef struct {
     op_type type;
@@ -473,11 +489,12 @@ static json_t *stored_docs(const json_t *stored)
     json_t *out = json_object();
     const char *kind;
     json_t *rows;
-    json_object_foreach((json_t *)stored, kind, rows) {
+    json_object_foreach ((json_t *)stored, kind, rows) {
         json_t *arr = json_array();
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) json_array_append(arr, json_object_get(row, "doc"));
+        json_array_foreach (rows, i, row)
+            json_array_append(arr, json_object_get(row, "doc"));
         json_object_set_new(out, kind, arr);
     }
     return out;
@@ -559,7 +576,7 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i;
         json_t *doc;
-        json_array_foreach(json_object_get(children, child_kinds[k].entity), i, doc) {
+        json_array_foreach (json_object_get(children, child_kinds[k].entity), i, doc) {
             store_row *ch = &nc->children[nc->nchildren++];
             fill_new_row(ch, p, now);
             snprintf(ch->kind, sizeof ch->kind, "%s", child_kinds[k].entity);
@@ -601,8 +618,7 @@ static int new_case_insert(store_tx *tx, const principal *p, new_case *nc)
         rc = store_tx_child_insert(tx, &nc->children[i]);
     }
     if (rc == STORE_OK)
-        rc = store_tx_history_add(tx, r->id, 1, r->created_at, p->actor, "create", NULL,
-                                  nc->names);
+        rc = store_tx_history_add(tx, r->id, 1, r->created_at, p->actor, "create", NULL, nc->names);
     if (rc == STORE_OK && nc->record)
         json_object_set_new(nc->record, "reference", json_string(r->reference));
     return rc;
@@ -658,8 +674,8 @@ static amp_code submit(write_op *op, store_job_fn job, amp_err *err)
     return AMP_OK;
 }
 
-amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done,
-                      void *arg, amp_err *err)
+amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done, void *arg,
+                      amp_err *err)
 {
     write_op *op = op_new(OP_CASE_CREATE, c, p, done, arg);
     if (!op)
@@ -732,8 +748,8 @@ static int check_version(write_op *op, int64_t current, const char *what)
     if (wanted == current)
         return STORE_OK;
     amp_code code = op->if_match > 0 ? AMP_EPRECOND : AMP_ECONFLICT;
-    amp_err_set(&op->err, code, "the %s is at version %lld, not %lld: someone saved it first",
-                what, (long long)current, (long long)wanted);
+    amp_err_set(&op->err, code, "the %s is at version %lld, not %lld: someone saved it first", what,
+                (long long)current, (long long)wanted);
     return op_fail(op, code);
 }
 
@@ -744,7 +760,7 @@ static json_t *merge_patch(const json_t *doc, const json_t *patch, amp_err *err,
     json_t *merged = json_deep_copy(doc);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)patch, key, v) {
+    json_object_foreach ((json_t *)patch, key, v) {
         char msg[160];
         if (strcmp(key, "version") == 0)
             continue;
@@ -983,11 +999,10 @@ static amp_code child_op(op_type type, core *c, const principal *p, const char *
         } else {
             const char *key;
             json_t *v;
-            json_object_foreach((json_t *)body, key, v) {
+            json_object_foreach ((json_t *)body, key, v) {
                 if (is_meta_key(key)) {
                     char msg[160];
-                    snprintf(msg, sizeof msg, "%s is set by the server and cannot be written",
-                             key);
+                    snprintf(msg, sizeof msg, "%s is set by the server and cannot be written", key);
                     amp_err_field(err, key, "read_only", msg);
                 }
             }
@@ -1003,23 +1018,22 @@ static amp_code child_op(op_type type, core *c, const principal *p, const char *
     return submit(op, job_child_write, err);
 }
 
-amp_code children_create(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const json_t *body, core_done_fn done,
-                         void *arg, amp_err *err)
+amp_code children_create(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const json_t *body, core_done_fn done, void *arg, amp_err *err)
 {
     return child_op(OP_CHILD_CREATE, c, p, case_key, kind, NULL, body, 0, done, arg, err);
 }
 
-amp_code children_update(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const char *uid, const json_t *patch,
-                         int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+amp_code children_update(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const char *uid, const json_t *patch, int64_t if_match, core_done_fn done,
+                         void *arg, amp_err *err)
 {
     return child_op(OP_CHILD_UPDATE, c, p, case_key, kind, uid, patch, if_match, done, arg, err);
 }
 
-amp_code children_delete(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const char *uid, int64_t if_match,
-                         core_done_fn done, void *arg, amp_err *err)
+amp_code children_delete(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const char *uid, int64_t if_match, core_done_fn done, void *arg,
+                         amp_err *err)
 {
     return child_op(OP_CHILD_DELETE, c, p, case_key, kind, uid, NULL, if_match, done, arg, err);
 }
@@ -1049,8 +1063,7 @@ amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, a
     return AMP_OK;
 }
 
-amp_code cases_history(core *c, const principal *p, const char *key, json_t **out,
-                       amp_err *err)
+amp_code cases_history(core *c, const principal *p, const char *key, json_t **out, amp_err *err)
 {
     (void)p;
     if (check_key(key, err) != AMP_OK)
@@ -1063,8 +1076,8 @@ amp_code cases_history(core *c, const principal *p, const char *key, json_t **ou
     return AMP_OK;
 }
 
-amp_code children_list(core *c, const principal *p, const char *case_key,
-                       const child_kind *kind, json_t **out, amp_err *err)
+amp_code children_list(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                       json_t **out, amp_err *err)
 {
     json_t *record = NULL;
     amp_code code = cases_get(c, p, case_key, &record, err);
@@ -1075,8 +1088,8 @@ amp_code children_list(core *c, const principal *p, const char *case_key,
     return AMP_OK;
 }
 
-amp_code children_get(core *c, const principal *p, const char *case_key,
-                      const child_kind *kind, const char *uid, json_t **out, amp_err *err)
+amp_code children_get(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                      const char *uid, json_t **out, amp_err *err)
 {
     (void)p;
     if (check_key(case_key, err) != AMP_OK)
@@ -1126,6 +1139,12 @@ static void add_filter(core *c, store_query *q, const char *name, const cat_fiel
         q->terms[slot].field = name;
         q->terms[slot].nvalues = 0;
     }
+    if (!*value) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "filter %s needs a value", name);
+        amp_err_field(err, name, "required", msg);
+        return;
+    }
     const char *s = value;
     while (*s) {
         const char *comma = strchr(s, ',');
@@ -1138,8 +1157,7 @@ static void add_filter(core *c, store_query *q, const char *name, const cat_fiel
         json_array_append_new(scratch, part);
         const char *v = json_string_value(part);
         char msg[200];
-        if (!*v || (f && !filter_value_ok(c, f, v)) ||
-            (!f && !catalogue_is_country(c->cat, v))) {
+        if (!*v || (f && !filter_value_ok(c, f, v)) || (!f && !catalogue_is_country(c->cat, v))) {
             snprintf(msg, sizeof msg, "'%.60s' is not a value of filter %s", v, name);
             amp_err_field(err, name, "picklist", msg);
         } else if (q->terms[slot].nvalues == STORE_MAX_TERM_VALUES) {
@@ -1235,8 +1253,7 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
                 q.offset = (int)n;
         } else if (strcmp(name, TERM_COUNTRY_OF_EXPLOITATION) == 0 ||
                    ((f = catalogue_filter_field(c->cat, "case", name)) && f->type != FT_DATE)) {
-            add_filter(c, &q, f ? f->filter : TERM_COUNTRY_OF_EXPLOITATION, f, value, scratch,
-                       err);
+            add_filter(c, &q, f ? f->filter : TERM_COUNTRY_OF_EXPLOITATION, f, value, scratch, err);
         } else {
             snprintf(msg, sizeof msg, "'%.60s' is not a list parameter", name);
             amp_err_field(err, name, "unknown_parameter", msg);
@@ -1270,7 +1287,10 @@ typedef struct {
     store_row row;
 } org_put;
 
-static int job_org_put(store_tx *tx, void *arg) { return store_tx_org_put(tx, &((org_put *)arg)->row); }
+static int job_org_put(store_tx *tx, void *arg)
+{
+    return store_tx_org_put(tx, &((org_put *)arg)->row);
+}
 
 amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
 {
@@ -1328,8 +1348,8 @@ amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure");
     json_t *items = json_array();
     for (int i = 0; i < n; i++) {
-        json_t *o = json_pack("{s:s, s:I}", "id", rows[i].uid, "version",
-                              (json_int_t)rows[i].version);
+        json_t *o =
+            json_pack("{s:s, s:I}", "id", rows[i].uid, "version", (json_int_t)rows[i].version);
         json_object_update(o, rows[i].doc);
         json_array_append_new(items, o);
         store_row_release(&rows[i]);
@@ -1410,8 +1430,7 @@ amp_code cases_update_sync(core *c, const principal *p, const char *key, const j
 {
     sync_wait w;
     sync_init(&w);
-    return sync_finish(&w, cases_update(c, p, key, patch, if_match, sync_done, &w, err), out,
-                       err);
+    return sync_finish(&w, cases_update(c, p, key, patch, if_match, sync_done, &w, err), out, err);
 }
 
 amp_code children_create_sync(core *c, const principal *p, const char *case_key,

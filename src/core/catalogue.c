@@ -9,7 +9,7 @@
 
 typedef struct {
     const char *name;
-    cat_field **fields; /* catalogue order */
+    cat_field **fields;  /* catalogue order */
     cat_field **by_name; /* sorted by name, for bsearch */
     size_t n;
 } entity_index;
@@ -27,13 +27,24 @@ struct catalogue {
 };
 
 static const char *const type_names[] = {
-    [FT_TEXT] = "text",         [FT_LONGTEXT] = "longtext", [FT_DATE] = "date",
-    [FT_NUMBER] = "number",     [FT_CHECKBOX] = "checkbox", [FT_PICKLIST] = "picklist",
-    [FT_MULTISELECT] = "multiselect", [FT_COUNTRY] = "country", [FT_LANGUAGE] = "language",
-    [FT_PHONE] = "phone",       [FT_EMAIL] = "email",       [FT_LOOKUP] = "lookup",
+    [FT_TEXT] = "text",
+    [FT_LONGTEXT] = "longtext",
+    [FT_DATE] = "date",
+    [FT_NUMBER] = "number",
+    [FT_CHECKBOX] = "checkbox",
+    [FT_PICKLIST] = "picklist",
+    [FT_MULTISELECT] = "multiselect",
+    [FT_COUNTRY] = "country",
+    [FT_LANGUAGE] = "language",
+    [FT_PHONE] = "phone",
+    [FT_EMAIL] = "email",
+    [FT_LOOKUP] = "lookup",
 };
 
-const char *field_type_name(field_type t) { return type_names[t]; }
+const char *field_type_name(field_type t)
+{
+    return type_names[t];
+}
 
 static int parse_type(const char *s, field_type *out)
 {
@@ -75,10 +86,10 @@ static entity_index *entity_of_section(catalogue *c, const json_t *entities, con
 {
     size_t i;
     json_t *e;
-    json_array_foreach(entities, i, e) {
+    json_array_foreach (entities, i, e) {
         size_t j;
         json_t *s;
-        json_array_foreach(json_object_get(e, "sections"), j, s) {
+        json_array_foreach (json_object_get(e, "sections"), j, s) {
             if (json_string_value(s) && strcmp(json_string_value(s), section) == 0)
                 return &c->entities[i];
         }
@@ -86,8 +97,8 @@ static entity_index *entity_of_section(catalogue *c, const json_t *entities, con
     return NULL;
 }
 
-static int load_field(catalogue *c, const json_t *entities, json_t *jf, cat_field *f,
-                      char *err, size_t errlen)
+static int load_field(catalogue *c, const json_t *entities, json_t *jf, cat_field *f, char *err,
+                      size_t errlen)
 {
     const char *name = json_string_value(json_object_get(jf, "name"));
     const char *section = json_string_value(json_object_get(jf, "section"));
@@ -144,7 +155,7 @@ static int load_field(catalogue *c, const json_t *entities, json_t *jf, cat_fiel
             return -1;
         size_t i;
         json_t *jv;
-        json_array_foreach(values, i, jv) {
+        json_array_foreach (values, i, jv) {
             f->values[i] = json_string_value(json_object_get(jv, "name"));
             if (!f->values[i]) {
                 snprintf(err, errlen, "field '%s': value %zu has no name", name, i);
@@ -186,7 +197,7 @@ static const char **load_codes(const json_t *list, bool with_alpha3, size_t *n)
     json_t *e;
     if (!out)
         return NULL;
-    json_array_foreach(list, i, e) {
+    json_array_foreach (list, i, e) {
         const char *code = json_string_value(json_object_get(e, "code"));
         const char *a3 = with_alpha3 ? json_string_value(json_object_get(e, "alpha3")) : NULL;
         if (code)
@@ -219,7 +230,7 @@ catalogue *catalogue_load(json_t *root, char *err, size_t errlen)
     }
     size_t i;
     json_t *e;
-    json_array_foreach(entities, i, e) {
+    json_array_foreach (entities, i, e) {
         c->entities[i].name = json_string_value(json_object_get(e, "name"));
         if (!c->entities[i].name) {
             snprintf(err, errlen, "entity %zu has no name", i);
@@ -232,7 +243,7 @@ catalogue *catalogue_load(json_t *root, char *err, size_t errlen)
     c->all = calloc(c->nall ? c->nall : 1, sizeof *c->all);
     if (!c->all)
         goto fail;
-    json_array_foreach(fields, i, e) {
+    json_array_foreach (fields, i, e) {
         if (load_field(c, entities, e, &c->all[i], err, errlen) < 0)
             goto fail;
     }
@@ -316,7 +327,10 @@ void catalogue_free(catalogue *c)
     free(c);
 }
 
-const json_t *catalogue_json(const catalogue *c) { return c->root; }
+const json_t *catalogue_json(const catalogue *c)
+{
+    return c->root;
+}
 
 static const entity_index *find_entity(const catalogue *c, const char *entity)
 {

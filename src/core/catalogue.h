@@ -32,7 +32,7 @@ typedef struct cat_field {
     const char *section; /* "victim" */
     const char *entity;  /* "case" */
     field_type type;
-    bool multiple;       /* country/language: an array of codes */
+    bool multiple; /* country/language: an array of codes */
     bool required, identity, integer, not_future, not_before_birth;
     bool has_min, has_max;
     double min, max;

@@ -58,8 +58,8 @@ const child_kind *core_child_kind(const char *collection);
 /* ---- cases -------------------------------------------------------------------- */
 
 /** Registers a case.  body: the case fields, optionally with child arrays. */
-amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done,
-                      void *arg, amp_err *err);
+amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done, void *arg,
+                      amp_err *err);
 
 /** Applies a JSON merge patch (RFC 7396) to a case.  The version to check comes
  *  from if_match (>= 1; 0 when absent) or the body's "version" field; with neither
@@ -89,24 +89,22 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
                     json_t **out, amp_err *err);
 
 /** The change history of a case: *out = {"items": [...]}. */
-amp_code cases_history(core *c, const principal *p, const char *key, json_t **out,
-                       amp_err *err);
+amp_code cases_history(core *c, const principal *p, const char *key, json_t **out, amp_err *err);
 
 /* ---- children of a case ------------------------------------------------------- */
 
-amp_code children_create(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const json_t *body, core_done_fn done,
+amp_code children_create(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const json_t *body, core_done_fn done, void *arg, amp_err *err);
+amp_code children_update(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const char *uid, const json_t *patch, int64_t if_match, core_done_fn done,
                          void *arg, amp_err *err);
-amp_code children_update(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const char *uid, const json_t *patch,
-                         int64_t if_match, core_done_fn done, void *arg, amp_err *err);
-amp_code children_delete(core *c, const principal *p, const char *case_key,
-                         const child_kind *kind, const char *uid, int64_t if_match,
-                         core_done_fn done, void *arg, amp_err *err);
-amp_code children_get(core *c, const principal *p, const char *case_key,
-                      const child_kind *kind, const char *uid, json_t **out, amp_err *err);
-amp_code children_list(core *c, const principal *p, const char *case_key,
-                       const child_kind *kind, json_t **out, amp_err *err);
+amp_code children_delete(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                         const char *uid, int64_t if_match, core_done_fn done, void *arg,
+                         amp_err *err);
+amp_code children_get(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                      const char *uid, json_t **out, amp_err *err);
+amp_code children_list(core *c, const principal *p, const char *case_key, const child_kind *kind,
+                       json_t **out, amp_err *err);
 
 /* ---- organisations -------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void amp_err_clear(amp_err *e)
 {
@@ -19,19 +20,86 @@ amp_code amp_err_set(amp_err *e, amp_code code, const char *fmt, ...)
     if (!e)
         return code;
     e->code = code;
+    char raw[sizeof e->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    utf8_sanitize(raw, e->message, sizeof e->message);
     return code;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* no overlong forms */
+        if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+size_t utf8_sanitize(const char *in, char *out, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)(in ? in : "");
+    size_t o = 0;
+    if (n == 0)
+        return 0;
+    while (*p) {
+        size_t len = utf8_seq(p);
+        if (len == 0) {
+            if (o + 1 >= n)
+                break;
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        if (o + len >= n)
+            break; /* cut at a character boundary */
+        memcpy(out + o, p, len);
+        o += len;
+        p += len;
+    }
+    out[o] = '\0';
+    return o;
 }
 
 void amp_err_field(amp_err *e, const char *field, const char *rule, const char *message)
 {
+    char f[256], r[64], m[600];
+    utf8_sanitize(field, f, sizeof f);
+    utf8_sanitize(rule, r, sizeof r);
+    utf8_sanitize(message, m, sizeof m);
     if (!e->fields)
         e->fields = json_array();
-    json_array_append_new(e->fields, json_pack("{s:s, s:s, s:s}", "field", field, "rule", rule,
-                                               "message", message));
+    json_t *entry = json_pack("{s:s, s:s, s:s}", "field", f, "rule", r, "message", m);
+    if (!entry) /* only when out of memory: never lose the fact of a failure */
+        entry = json_pack("{s:s, s:s, s:s}", "field", "?", "rule", "invalid", "message", "?");
+    json_array_append_new(e->fields, entry);
 }
 
 const char *amp_code_name(amp_code code)

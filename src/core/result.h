@@ -37,6 +37,12 @@ amp_code amp_err_set(amp_err *e, amp_code code, const char *fmt, ...)
 /** Appends {"field","rule","message"} to e->fields (creating it). */
 void amp_err_field(amp_err *e, const char *field, const char *rule, const char *message);
 
+/** Copies the UTF-8 string in into out[n], replacing each byte that does not
+ *  begin a valid UTF-8 sequence with '?' and cutting only at character
+ *  boundaries.  Returns the length written.  (Client bytes quoted in messages
+ *  pass through here, so every error can be encoded as JSON.) */
+size_t utf8_sanitize(const char *in, char *out, size_t n);
+
 /** A short machine-readable name for a code: "validation_failed", "not_found"… */
 const char *amp_code_name(amp_code code);
 

@@ -50,10 +50,10 @@ static const message messages[] = {
      "{f} no puede ser anterior a la fecha de nacimiento ({d})",
      "{f} ne peut pas précéder la date de naissance ({d})",
      "{f} не може бути раніше дати народження ({d})"},
-    {"min", "{f} must be at least {d}", "{f} debe ser como mínimo {d}", "{f} doit valoir au moins {d}",
-     "{f} має бути не менше {d}"},
-    {"max", "{f} must be at most {d}", "{f} debe ser como máximo {d}", "{f} doit valoir au plus {d}",
-     "{f} має бути не більше {d}"},
+    {"min", "{f} must be at least {d}", "{f} debe ser como mínimo {d}",
+     "{f} doit valoir au moins {d}", "{f} має бути не менше {d}"},
+    {"max", "{f} must be at most {d}", "{f} debe ser como máximo {d}",
+     "{f} doit valoir au plus {d}", "{f} має бути не більше {d}"},
     {"integer", "{f} must be a whole number", "{f} debe ser un número entero",
      "{f} doit être un nombre entier", "{f} має бути цілим числом"},
     {"country", "{f}: '{d}' is not an ISO 3166-1 alpha-2 country code",
@@ -131,7 +131,10 @@ size_t utf8_length(const char *s)
     return n;
 }
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 bool validate_date(const char *s)
 {
@@ -309,18 +312,14 @@ static void check_string(const catalogue *cat, const cat_field *f, const char *s
             fail(ctx, err, f->name, "email", NULL);
         break;
     case FT_LOOKUP:
-        if (!validate_identifier(s) ||
-            (ctx->lookup_exists && f->lookup_target &&
-             !ctx->lookup_exists(ctx->lookup_arg, f->lookup_target, s)))
+        if (!validate_identifier(s) || (ctx->lookup_exists && f->lookup_target &&
+                                        !ctx->lookup_exists(ctx->lookup_arg, f->lookup_target, s)))
             fail(ctx, err, f->name, "lookup", f->lookup_target ? f->lookup_target : "record");
         break;
     case FT_PICKLIST:
     case FT_COUNTRY:
-    case FT_LANGUAGE:
-        check_code(cat, f, s, ctx, err);
-        break;
-    default:
-        break;
+    case FT_LANGUAGE: check_code(cat, f, s, ctx, err); break;
+    default: break;
     }
 }
 
@@ -388,7 +387,7 @@ static bool condition_holds(const cat_field *f, const json_t *doc)
         if (json_is_array(v)) {
             size_t j;
             json_t *e;
-            json_array_foreach(v, j, e) {
+            json_array_foreach (v, j, e) {
                 if (json_is_string(e) && strcmp(json_string_value(e), f->cond_values[i]) == 0)
                     return true;
             }
@@ -423,7 +422,7 @@ int validate_record(const catalogue *cat, const char *entity, const json_t *doc,
     }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)doc, key, v) {
+    json_object_foreach ((json_t *)doc, key, v) {
         if (ignored(key, ignore))
             continue;
         const cat_field *f = catalogue_field(cat, entity, key);

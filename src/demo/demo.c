@@ -179,6 +179,7 @@ enum {
     C_NONE = 0xff
 };
 
+enum { IND_NONE, IND_KICHWA, IND_QUECHUA, IND_MAYA };
 enum { ID_NONE, ID_EC, ID_PE, ID_CO, ID_GT, ID_UA, ID_BY, ID_MD, ID_VE, ID_RO,
        ID_VN, ID_NG, ID_RU, ID_HN, ID_SV, ID_BO };
 
@@ -192,7 +193,7 @@ typedef struct {
     uint8_t n_cities;
     int8_t names;                    /* DEMO_NAMES_* or -1 */
     uint8_t indig_pct;               /* share of indigenous surnames (Spanish list) */
-    uint8_t indig;                   /* 1 Andean, 2 Maya */
+    uint8_t indig;                   /* IND_* */
     uint8_t idfmt;
 } country;
 
@@ -201,12 +202,12 @@ static const country countries[C_COUNT] = {
               LIST("Quito", "Guayaquil", "Cuenca", "Santo Domingo", "Machala",
                    "Esmeraldas", "Lago Agrio", "Ibarra", "Tulcán", "Huaquillas", "Manta",
                    "Ambato", "Otavalo", "Riobamba"),
-              DEMO_NAMES_ES, 18, 1, ID_EC},
+              DEMO_NAMES_ES, 18, IND_KICHWA, ID_EC},
     [C_PE] = {"PE", "51", LIST("9"), 8,
               LIST("Lima", "Puerto Maldonado", "Cusco", "Juliaca", "Arequipa", "Tacna",
                    "Tumbes", "Iquitos", "Pucallpa", "Trujillo", "Piura", "Huancayo",
                    "Chiclayo"),
-              DEMO_NAMES_ES, 30, 1, ID_PE},
+              DEMO_NAMES_ES, 30, IND_QUECHUA, ID_PE},
     [C_CO] = {"CO", "57", LIST("300", "301", "304", "310", "311", "312", "313", "314",
                                "315", "316", "317", "318", "320", "321", "350"), 7,
               LIST("Bogotá", "Medellín", "Cali", "Cartagena", "Cúcuta", "Barranquilla",
@@ -217,7 +218,7 @@ static const country countries[C_COUNT] = {
               LIST("Ciudad de Guatemala", "Quetzaltenango", "Tecún Umán", "Huehuetenango",
                    "Cobán", "Escuintla", "Puerto Barrios", "Mazatenango", "Chimaltenango",
                    "Retalhuleu", "Flores", "Mixco"),
-              DEMO_NAMES_ES, 35, 2, ID_GT},
+              DEMO_NAMES_ES, 35, IND_MAYA, ID_GT},
     [C_UA] = {"UA", "380", LIST("50", "63", "66", "67", "68", "73", "93", "95", "96",
                                 "97", "98", "99"), 7,
               LIST("Kyiv", "Kharkiv", "Odesa", "Dnipro", "Lviv", "Zaporizhzhia",
@@ -295,7 +296,7 @@ static const country countries[C_COUNT] = {
               DEMO_NAMES_ES, 0, 0, ID_SV},
     [C_BO] = {"BO", "591", LIST("6", "7"), 7,
               LIST("La Paz", "El Alto", "Cochabamba", "Santa Cruz de la Sierra"),
-              DEMO_NAMES_ES, 40, 1, ID_BO},
+              DEMO_NAMES_ES, 40, IND_QUECHUA, ID_BO},
 };
 
 /* Primary language (ISO 639-1) of a citizen of country c. */
@@ -637,7 +638,7 @@ demo_gen *demo_gen_new(uint64_t seed, const char *today) {
     }
     for (size_t i = 0; i < N_ROUTES; i++) g->route_w[i] = routes[i].weight;
     for (size_t i = 0; i < N_ORGS; i++) g->org_w[i] = orgs[i].weight;
-    g->days_lo = days_from_civil(1940, 1, 1); /* birthdates too: ~250 KB */
+    g->days_lo = days_from_civil(2005, 1, 1); /* route and case dates; not birthdates */
     g->n_days = g->today + 600 - g->days_lo; /* planned end dates run past today */
     if (g->n_days < 0) g->n_days = 0;
     g->days = calloc((size_t)g->n_days + 1, sizeof *g->days);
@@ -966,8 +967,9 @@ typedef struct {
 
 static const char *es_surname(rng *r, const demo_names *nl, const country *k) {
     if (k->indig_pct && chance(r, k->indig_pct)) {
-        if (k->indig == 2) return pick(r, demo_sur_maya, demo_n_sur_maya);
-        return pick(r, demo_sur_andean, demo_n_sur_andean);
+        if (k->indig == IND_MAYA) return pick(r, demo_sur_maya, demo_n_sur_maya);
+        if (k->indig == IND_KICHWA) return pick(r, demo_sur_kichwa, demo_n_sur_kichwa);
+        return pick(r, demo_sur_quechua, demo_n_sur_quechua);
     }
     return pick(r, nl->sur, nl->n_sur);
 }
@@ -1057,7 +1059,7 @@ static int gender_for(rng *r, int primary, char industry) {
     }
     case X_LAB:
         fem = industry == 'T' ? 90 : industry == 'I' ? 60 : industry == 'G' ? 50
-            : industry == 'C' ? 45 : industry == 'S' ? 55 : 18;
+            : industry == 'C' ? 50 : industry == 'S' ? 60 : 25;
         break;
     case X_MARR: case X_SURR: fem = 100; break;
     case X_SERV: fem = 80; break;
@@ -1469,6 +1471,7 @@ json_t *demo_gen_case(demo_gen *g) {
             with_rec = y < 75;
             with_tra = false;
         }
+        if (rt->tra == owner && rt->rec != owner && rt->exp != owner) with_tra = true;
         const char *xcity = rt->xcities ? pick(r, rt->xcities, rt->n_xcities) : city_of(r, rt->exp);
         int seq = 1;
         if (with_rec) {
@@ -1504,7 +1507,8 @@ json_t *demo_gen_case(demo_gen *g) {
             unsigned cx = rnd(r, 100);
             int pc = cx < 60 ? cit : cx < 95 ? rt->exp : (rt->tra != C_NONE ? rt->tra : rt->rec);
             person_name ppn;
-            if (chance(r, 40) && make_name(r, pc, pg == G_F, &ppn)) put_name(g, p, &ppn);
+            if (pg != G_UNK && chance(r, 40) && make_name(r, pc, pg == G_F, &ppn))
+                put_name(g, p, &ppn);
             put_str(g, p, "prs_Gender", gender_names[pg]);
             set_key(p, "prs_Citizenship", str_array1(g, countries[pc].iso));
             uint32_t mask = pick_w_distinct(r, i == 0 ? role_w_first : role_w_next,

@@ -33,14 +33,21 @@ static const char *const es_sur[] = {
     "Espinoza", "Villacís", "Carrillo", "Bravo", "Muñoz", "Rojas",
 };
 
-const char *const demo_sur_andean[] = {
-    "Quispe", "Mamani", "Huamán", "Condori", "Choque", "Yupanqui", "Cusi", "Apaza",
-    "Huanca", "Chambi", "Ticona", "Guamán", "Quishpe", "Tituaña", "Cabascango",
-    "Lema", "Pilamunga", "Chuquimarca", "Yumbo", "Tenemaza", "Guachamín",
-    "Cotacachi", "Farinango", "Guaminga", "Caiza", "Toapanta", "Chicaiza", "Pillajo",
-    "Morocho", "Inca",
+const char *const demo_sur_kichwa[] = {
+    "Quishpe", "Tituaña", "Cabascango", "Lema", "Pilamunga", "Chuquimarca", "Yumbo",
+    "Tenemaza", "Guachamín", "Cotacachi", "Farinango", "Guaminga", "Caiza", "Toapanta",
+    "Chicaiza", "Pillajo", "Morocho", "Guamán", "Anrango", "Tipán", "Chimbo", "Alomoto",
+    "Lligalo", "Sisalema", "Paucar", "Tamba", "Guatemal", "Cachimuel", "Maigua", "Inga",
 };
-const size_t demo_n_sur_andean = N(demo_sur_andean);
+const size_t demo_n_sur_kichwa = N(demo_sur_kichwa);
+
+const char *const demo_sur_quechua[] = {
+    "Quispe", "Mamani", "Huamán", "Condori", "Choque", "Yupanqui", "Cusi", "Apaza",
+    "Huanca", "Chambi", "Ticona", "Ccama", "Layme", "Huillca", "Sucso", "Puma",
+    "Cutipa", "Calcina", "Ccori", "Huaraca", "Quille", "Pari", "Limachi", "Copa",
+    "Chura", "Huallpa", "Tintaya", "Colque", "Yucra", "Quisocala",
+};
+const size_t demo_n_sur_quechua = N(demo_sur_quechua);
 
 const char *const demo_sur_maya[] = {
     "Xicará", "Tzoc", "Cux", "Coc", "Xol", "Caal", "Choc", "Tzul", "Chen", "Pop",

@@ -43,8 +43,10 @@ enum {
 extern const demo_names demo_name_lists[DEMO_NAMES_COUNT];
 
 /* Indigenous surnames mixed into the Spanish list by country. */
-extern const char *const demo_sur_andean[]; /* Kichwa / Quechua / Aymara */
-extern const size_t demo_n_sur_andean;
+extern const char *const demo_sur_kichwa[];  /* Ecuadorian Kichwa */
+extern const size_t demo_n_sur_kichwa;
+extern const char *const demo_sur_quechua[]; /* Peruvian/Bolivian Quechua and Aymara */
+extern const size_t demo_n_sur_quechua;
 extern const char *const demo_sur_maya[];
 extern const size_t demo_n_sur_maya;
 

@@ -10,9 +10,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PARSE_MAX_DEPTH 32       /* JSON nesting */
-#define PARSE_MAX_QUERY 4096     /* bytes of a query string */
-#define PARSE_MAX_PARAMS 64      /* parameters in a query string */
+#define PARSE_MAX_DEPTH 32   /* JSON nesting */
+#define PARSE_MAX_QUERY 4096 /* bytes of a query string */
+#define PARSE_MAX_PARAMS 64  /* parameters in a query string */
 
 /** Parses a JSON body.  Refuses (NULL, err->code AMP_EBADREQ, a field error on
  *  "body") empty bodies, invalid JSON (the message gives line and column),

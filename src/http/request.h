@@ -19,10 +19,11 @@ struct request {
     core *core;
     struct MHD_Connection *conn;
     char method[8];
-    char *uri;    /* as received: path and query */
-    char *path;   /* points into uri_copy */
-    char *query;  /* raw query string or NULL */
+    char *uri;   /* as received: path and query */
+    char *path;  /* points into uri_copy */
+    char *query; /* raw query string or NULL */
     char *uri_copy;
+    bool uri_too_long;
     char *body;
     size_t body_len, body_cap;
     bool body_too_big;
@@ -33,7 +34,7 @@ struct request {
     /* the answer */
     bool answered;
     unsigned status;
-    json_t *reply; /* owned */
+    json_t *reply;         /* owned */
     const char *raw_reply; /* static bytes (schema, openapi) instead of reply */
     size_t raw_len;
     const char *content_type;
@@ -53,8 +54,7 @@ struct request {
 void req_reply(request *r, unsigned status, json_t *body);
 
 /** Answers with the error shape: {"error": {status, code, message, fields}}. */
-void req_error(request *r, unsigned status, const char *code, const char *message,
-               json_t *fields);
+void req_error(request *r, unsigned status, const char *code, const char *message, json_t *fields);
 
 /** Answers with the error that the core reported. */
 void req_fail(request *r, const amp_err *err);

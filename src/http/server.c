@@ -37,11 +37,10 @@ void req_reply(request *r, unsigned status, json_t *body)
     r->answered = true;
 }
 
-void req_error(request *r, unsigned status, const char *code, const char *message,
-               json_t *fields)
+void req_error(request *r, unsigned status, const char *code, const char *message, json_t *fields)
 {
-    json_t *e = json_pack("{s:i, s:s, s:s}", "status", (int)status, "code", code, "message",
-                          message);
+    json_t *e =
+        json_pack("{s:i, s:s, s:s}", "status", (int)status, "code", code, "message", message);
     if (fields && json_array_size(fields))
         json_object_set(e, "fields", fields);
     req_reply(r, status, json_pack("{s:o}", "error", e));
@@ -163,8 +162,11 @@ static void finish_write(request *r, amp_code code, json_t *result, amp_err *err
             snprintf(r->etag, sizeof r->etag, "\"%lld\"", (long long)json_integer_value(v));
         if (created) {
             const char *id = json_string_value(json_object_get(result, "id"));
+            size_t n = strlen(r->path);
+            while (n > 1 && r->path[n - 1] == '/')
+                n--;
             if (id)
-                snprintf(r->location, sizeof r->location, "%s/%s", r->path, id);
+                snprintf(r->location, sizeof r->location, "%.*s/%s", (int)n, r->path, id);
         }
         req_reply(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, result);
     } else {
@@ -241,7 +243,10 @@ static void dispatch(request *r)
     if (!authenticate(r))
         return;
     h(r);
-    if (!r->answered && !r->pending) {
+    pthread_mutex_lock(&r->mu);
+    bool silent = !r->answered && !r->pending;
+    pthread_mutex_unlock(&r->mu);
+    if (silent) {
         log_error("http: handler for %s %s gave no answer", r->method, r->path);
         req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "no answer", NULL);
     }
@@ -270,7 +275,8 @@ static enum MHD_Result send_answer(request *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->location[0] && r->status == MHD_HTTP_CREATED)
@@ -293,6 +299,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     r->started_us = clock_mono_us();
     pthread_mutex_init(&r->mu, NULL);
     size_t n = strnlen(uri, MAX_URI + 1);
+    r->uri_too_long = n > MAX_URI;
     r->uri_copy = strndup(uri, n);
     if (!r->uri_copy)
         return r;
@@ -321,9 +328,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct server *srv = cls;
     request *r = *con_cls;
@@ -335,11 +341,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!r->uri_copy) {
             r->answered = true;
             req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "out of memory", NULL);
-        } else if (strlen(r->uri_copy) > MAX_URI) {
-            req_error(r, MHD_HTTP_URI_TOO_LONG, "uri_too_long", "the URI is too long", NULL);
+        } else if (r->uri_too_long || (r->query && strlen(r->query) > PARSE_MAX_QUERY)) {
+            req_error(r, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                      "the URI is too long (at most 8 KiB, of which 4 KiB of query)", NULL);
         }
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->max_body)
             r->body_too_big = true;
         return MHD_YES;
@@ -407,7 +414,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v
     }
     memcpy(host, listen, hl);
     host[hl] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, colon + 1, &hints, &res);
@@ -449,10 +457,9 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)",
                  opt->listen ? opt->listen : "127.0.0.1:8080");
@@ -464,7 +471,10 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
     return s;
 }
 
-unsigned server_port(const server *s) { return s->port; }
+unsigned server_port(const server *s)
+{
+    return s->port;
+}
 
 void server_stop(server *s)
 {

@@ -13,9 +13,9 @@
 typedef struct server server;
 
 typedef struct {
-    const char *listen;  /* "HOST:PORT"; port 0 picks a free port */
-    unsigned threads;    /* worker threads; 0 = number of CPUs */
-    size_t max_body;     /* bytes; 0 = 1 MiB */
+    const char *listen; /* "HOST:PORT"; port 0 picks a free port */
+    unsigned threads;   /* worker threads; 0 = number of CPUs */
+    size_t max_body;    /* bytes; 0 = 1 MiB */
 } server_options;
 
 /** Starts serving; NULL with err set on failure (e.g. the port is taken). */

@@ -35,11 +35,11 @@ enum {
 
 /** A stored row: a case, a case's child record or an organisation. */
 typedef struct {
-    int64_t id;      /* internal row id; never shown to users */
-    int64_t case_id; /* children: the row id of their case */
-    char uid[40];    /* stable public identifier (UUID) or organisation slug */
+    int64_t id;         /* internal row id; never shown to users */
+    int64_t case_id;    /* children: the row id of their case */
+    char uid[40];       /* stable public identifier (UUID) or organisation slug */
     char reference[40]; /* cases: "EC-2026-000154" */
-    char kind[24];   /* children: "event", "comment", "support_plan", "perpetrator" */
+    char kind[24];      /* children: "event", "comment", "support_plan", "perpetrator" */
     int64_t version;
     char created_at[32], updated_at[32];
     char created_by[72], updated_by[72];
@@ -156,8 +156,8 @@ static inline int store_case_list(store *s, const store_query *q, store_row **ro
     return s->ops->case_list(s, q, rows, nrows, total);
 }
 
-static inline int store_child_get(store *s, const char *case_key, const char *kind,
-                                  const char *uid, store_row *out)
+static inline int store_child_get(store *s, const char *case_key, const char *kind, const char *uid,
+                                  store_row *out)
 {
     return s->ops->child_get(s, case_key, kind, uid, out);
 }
@@ -178,13 +178,25 @@ static inline int store_org_list(store *s, store_row **rows, int *nrows)
     return s->ops->org_list(s, rows, nrows);
 }
 
-static inline int store_count_cases(store *s, int64_t *n) { return s->ops->count_cases(s, n); }
+static inline int store_count_cases(store *s, int64_t *n)
+{
+    return s->ops->count_cases(s, n);
+}
 
 /** Bulk loading (demo data, imports): one long transaction on the writer's
  *  connection, outside the job queue.  Between bulk_begin and bulk_end no job runs. */
-static inline int store_bulk_begin(store *s) { return s->ops->bulk_begin(s); }
-static inline int store_bulk_end(store *s, bool commit) { return s->ops->bulk_end(s, commit); }
-static inline store_tx *store_bulk_tx(store *s) { return s->ops->bulk_tx(s); }
+static inline int store_bulk_begin(store *s)
+{
+    return s->ops->bulk_begin(s);
+}
+static inline int store_bulk_end(store *s, bool commit)
+{
+    return s->ops->bulk_end(s, commit);
+}
+static inline store_tx *store_bulk_tx(store *s)
+{
+    return s->ops->bulk_tx(s);
+}
 
 /* ---- inside a job --------------------------------------------------------- */
 /* A tx handle knows its store; these dispatch through it. */

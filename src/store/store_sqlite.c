@@ -17,10 +17,11 @@
 
 /* ==== statements ========================================================== */
 
-#define CASE_COLS                                                                         \
-    "id, uid, reference, version, registered_on, coalesce(owner_org,''), created_at, "   \
+#define CASE_COLS                                                                                  \
+    "id, uid, reference, version, registered_on, coalesce(owner_org,''), created_at, "             \
     "updated_at, created_by, updated_by, doc"
-#define CHILD_COLS "id, uid, kind, version, created_at, updated_at, created_by, updated_by, doc, case_id"
+#define CHILD_COLS                                                                                 \
+    "id, uid, kind, version, created_at, updated_at, created_by, updated_by, doc, case_id"
 
 enum {
     S_CASE_BY_UID,
@@ -53,13 +54,14 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_CASE_INSERT] = "INSERT INTO cases(uid, reference, version, registered_on, owner_org, "
                       "created_at, updated_at, created_by, updated_by, doc) "
                       "VALUES (?1, ?2, ?3, ?4, nullif(?5,''), ?6, ?7, ?8, ?9, ?10)",
-    [S_CASE_UPDATE] = "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
-                      "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
+    [S_CASE_UPDATE] =
+        "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
+        "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
     [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) VALUES (?1, ?2, ?3)",
     [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1",
     [S_CHILDREN] = "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, id",
-    [S_CHILD_GET] = "SELECT " CHILD_COLS
-                    " FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
+    [S_CHILD_GET] =
+        "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
     [S_CHILD_INSERT] = "INSERT INTO case_children(uid, case_id, kind, version, created_at, "
                        "updated_at, created_by, updated_by, doc) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -72,10 +74,12 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                        "WHERE case_id = ?1 ORDER BY id",
     [S_SEQ_NEXT] = "INSERT INTO sequences(name, value) VALUES (?1, 1) "
                    "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
-    [S_ORG_PUT] = "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
-                  "version = excluded.version, updated_at = excluded.updated_at, doc = excluded.doc",
-    [S_ORG_GET] = "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
+    [S_ORG_PUT] =
+        "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+        "version = excluded.version, updated_at = excluded.updated_at, doc = excluded.doc",
+    [S_ORG_GET] =
+        "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
     [S_ORG_LIST] = "SELECT id, version, created_at, updated_at, doc FROM organisations ORDER BY id",
     [S_COUNT] = "SELECT count(*) FROM cases",
     [S_SAVEPOINT] = "SAVEPOINT job",
@@ -210,8 +214,8 @@ static sqlite3_stmt *conn_stmt(conn *c, int which)
 {
     sqlite3_stmt *st = c->stmts[which];
     if (!st) {
-        if (sqlite3_prepare_v3(c->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+            SQLITE_OK) {
             log_error("store: cannot prepare statement %d: %s", which, sqlite3_errmsg(c->db));
             return NULL;
         }
@@ -282,8 +286,8 @@ static int migrate(conn *c, char *err, size_t errlen)
     sqlite3_finalize(st);
     int latest = (int)(sizeof migrations / sizeof *migrations);
     if (current > latest) {
-        snprintf(err, errlen, "database schema version %d is newer than this program (%d)",
-                 current, latest);
+        snprintf(err, errlen, "database schema version %d is newer than this program (%d)", current,
+                 latest);
         return -1;
     }
     for (int v = current + 1; v <= latest; v++) {
@@ -363,8 +367,8 @@ static json_t *child_row_json(const store_row *r)
 {
     return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:O}", "id", r->uid, "version",
                      (json_int_t)r->version, "created_at", r->created_at, "updated_at",
-                     r->updated_at, "created_by", r->created_by, "updated_by", r->updated_by,
-                     "doc", r->doc);
+                     r->updated_at, "created_by", r->created_by, "updated_by", r->updated_by, "doc",
+                     r->doc);
 }
 
 /* Binds a JSON document as compact text; returns the malloc'd text to free. */
@@ -516,13 +520,13 @@ static int sq_history(store *base, const char *case_key, json_t **out)
             while ((src = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *target = (const char *)sqlite3_column_text(st, 4);
                 json_t *fields = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
-                json_array_append_new(
-                    arr, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "version",
-                                   (json_int_t)sqlite3_column_int64(st, 0), "at",
-                                   (const char *)sqlite3_column_text(st, 1), "actor",
-                                   (const char *)sqlite3_column_text(st, 2), "action",
-                                   (const char *)sqlite3_column_text(st, 3), "target", target,
-                                   "fields", fields ? fields : json_array()));
+                json_array_append_new(arr,
+                                      json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "version",
+                                                (json_int_t)sqlite3_column_int64(st, 0), "at",
+                                                (const char *)sqlite3_column_text(st, 1), "actor",
+                                                (const char *)sqlite3_column_text(st, 2), "action",
+                                                (const char *)sqlite3_column_text(st, 3), "target",
+                                                target, "fields", fields ? fields : json_array()));
             }
             sqlite3_reset(st);
         }
@@ -590,6 +594,10 @@ static int sq_case_list(store *base, const store_query *q, store_row **rows, int
                                             [SORT_REFERENCE] = "c.reference",
                                             [SORT_CREATED] = "c.created_at",
                                             [SORT_UPDATED] = "c.updated_at"};
+    for (int i = 0; i < q->nterms; i++) {
+        if (q->terms[i].nvalues < 1 || q->terms[i].nvalues > STORE_MAX_TERM_VALUES)
+            return STORE_ERROR;
+    }
     if (q->nterms > STORE_MAX_TERM_FILTERS || q->limit < 0 || q->offset < 0 ||
         (unsigned)q->sort > SORT_UPDATED)
         return STORE_ERROR;
@@ -725,7 +733,10 @@ static int sq_count_cases(store *base, int64_t *n)
 
 /* ==== writes inside a job ================================================= */
 
-const store_ops *store_tx_ops(store_tx *tx) { return tx->s->base.ops; }
+const store_ops *store_tx_ops(store_tx *tx)
+{
+    return tx->s->base.ops;
+}
 
 static int tx_case_get(store_tx *tx, const char *key, store_row *out)
 {
@@ -736,10 +747,10 @@ static int write_terms(conn *c, int64_t case_id, const json_t *terms)
 {
     const char *field;
     json_t *values;
-    json_object_foreach((json_t *)terms, field, values) {
+    json_object_foreach ((json_t *)terms, field, values) {
         size_t i;
         json_t *v;
-        json_array_foreach(values, i, v) {
+        json_array_foreach (values, i, v) {
             sqlite3_stmt *st = conn_stmt(c, S_TERM_INSERT);
             if (!st || !json_is_string(v))
                 return STORE_ERROR;
@@ -1032,6 +1043,8 @@ static int sq_bulk_begin(store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
     pthread_mutex_lock(&s->wlock);
+    /* bulk loads touch many index pages: a larger cache for their duration */
+    exec_sql(s->writer.db, "PRAGMA cache_size = -65536");
     if (exec_sql(s->writer.db, "BEGIN IMMEDIATE") != STORE_OK) {
         pthread_mutex_unlock(&s->wlock);
         return STORE_ERROR;
@@ -1045,11 +1058,15 @@ static int sq_bulk_end(store *base, bool commit)
     int rc = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
+    exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
     pthread_mutex_unlock(&s->wlock);
     return rc;
 }
 
-static store_tx *sq_bulk_tx(store *base) { return &((sqlite_store *)base)->wtx; }
+static store_tx *sq_bulk_tx(store *base)
+{
+    return &((sqlite_store *)base)->wtx;
+}
 
 static void sq_close(store *base)
 {
@@ -1166,7 +1183,10 @@ static int sync_trampoline(store_tx *tx, void *arg)
     return sj->fn(tx, sj->arg);
 }
 
-static void sync_done(void *arg, int rc) { waiter_done(&((sync_job *)arg)->w, rc); }
+static void sync_done(void *arg, int rc)
+{
+    waiter_done(&((sync_job *)arg)->w, rc);
+}
 
 int store_run(store *s, store_job_fn fn, void *arg)
 {

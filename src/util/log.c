@@ -7,7 +7,10 @@
 
 static int quiet;
 
-void log_set_quiet(int q) { quiet = q; }
+void log_set_quiet(int q)
+{
+    quiet = q;
+}
 
 static void emit(const char *level, const char *fmt, va_list ap)
 {
