@@ -271,7 +271,7 @@ static void split_case_body(const json_t *body, json_t **fields, json_t **childr
                 amp_err_field(err, path, "max_items", "too many records (at most 200)");
                 continue;
             }
-            json_object_set(*children, kind->entity, v);
+            json_object_set_new(*children, kind->entity, json_deep_copy(v));
         } else if (is_meta_key(key)) {
             char msg[160];
             snprintf(msg, sizeof msg, "%s is set by the server and cannot be written", key);
@@ -328,7 +328,9 @@ static void validate_child(core *c, const principal *p, const child_kind *kind, 
     if (index >= 0)
         snprintf(prefix, sizeof prefix, "%s[%d].", kind->collection, index);
     if (!json_is_object(doc)) {
-        amp_err_field(err, index >= 0 ? prefix : kind->collection, "object",
+        char path[64];
+        snprintf(path, sizeof path, "%s[%d]", kind->collection, index);
+        amp_err_field(err, index >= 0 ? path : kind->collection, "object",
                       "each record must be a JSON object");
         return;
     }
@@ -364,30 +366,63 @@ static amp_code invalid(amp_err *err, const principal *p)
 }
 
 /* Names of the fields whose values differ between two documents, sorted. */
+static int cmp_json_str(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* A new array of the names in `names` (a char* list of n entries), sorted. */
+static json_t *sorted_names(const char **names, size_t n)
+{
+    json_t **items = malloc((n ? n : 1) * sizeof *items);
+    json_t *arr = json_array();
+    if (!items)
+        return arr;
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_string(names[i]);
+    qsort(items, n, sizeof *items, cmp_json_str);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, items[i]);
+    free(items);
+    return arr;
+}
+
+/* Names of the fields whose values differ between two documents, sorted. */
 static json_t *changed_fields(const json_t *before, const json_t *after)
 {
-    json_t *names = json_array();
+    size_t cap = json_object_size(before) + json_object_size(after), n = 0;
+    const char **names = malloc((cap ? cap : 1) * sizeof *names);
+    if (!names)
+        return json_array();
     const char *key;
     json_t *v;
     json_object_foreach ((json_t *)after, key, v) {
         if (!json_equal(v, json_object_get(before, key)))
-            json_array_append_new(names, json_string(key));
+            names[n++] = key;
     }
     json_object_foreach ((json_t *)before, key, v) {
         if (!json_object_get(after, key))
-            json_array_append_new(names, json_string(key));
+            names[n++] = key;
     }
-    return names;
+    json_t *arr = sorted_names(names, n);
+    free(names);
+    return arr;
 }
 
+/* The field names of a document, sorted. */
 static json_t *field_names(const json_t *doc)
 {
-    json_t *names = json_array();
+    size_t n = 0;
+    const char **names = malloc((json_object_size(doc) + 1) * sizeof *names);
+    if (!names)
+        return json_array();
     const char *key;
     json_t *v;
     json_object_foreach ((json_t *)doc, key, v)
-        json_array_append_new(names, json_string(key));
-    return names;
+        names[n++] = key;
+    json_t *arr = sorted_names(names, n);
+    free(names);
+    return arr;
 }
 
 /* ==== asynchronous write operations =============================================== */
@@ -1311,14 +1346,6 @@ amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out,
         return invalid(err, p);
 
     org_put op = {{0}};
-    store_row old;
-    op.row.version = 1;
-    clock_now(op.row.created_at);
-    if (store_org_get(c->store, id, &old) == STORE_OK) {
-        op.row.version = old.version + 1;
-        memcpy(op.row.created_at, old.created_at, sizeof op.row.created_at);
-        store_row_release(&old);
-    }
     snprintf(op.row.uid, sizeof op.row.uid, "%s", id);
     clock_now(op.row.updated_at);
     op.row.doc = json_deep_copy(body);

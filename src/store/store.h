@@ -253,7 +253,8 @@ static inline int store_tx_next_sequence(store_tx *tx, const char *name, int64_t
 {
     return store_tx_ops(tx)->tx_next_sequence(tx, name, value);
 }
-/** Inserts or replaces an organisation (uid = its id). */
+/** Inserts or replaces an organisation (uid = its id, doc, updated_at); fills
+ *  r->version (1, or the previous version + 1) and r->created_at. */
 static inline int store_tx_org_put(store_tx *tx, store_row *r)
 {
     return store_tx_ops(tx)->tx_org_put(tx, r);

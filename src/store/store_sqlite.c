@@ -76,8 +76,9 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                    "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
     [S_ORG_PUT] =
         "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
-        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
-        "version = excluded.version, updated_at = excluded.updated_at, doc = excluded.doc",
+        "VALUES (?1, 1, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
+        "version = organisations.version + 1, updated_at = excluded.updated_at, "
+        "doc = excluded.doc RETURNING version, created_at",
     [S_ORG_GET] =
         "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
     [S_ORG_LIST] = "SELECT id, version, created_at, updated_at, doc FROM organisations ORDER BY id",
@@ -594,13 +595,13 @@ static int sq_case_list(store *base, const store_query *q, store_row **rows, int
                                             [SORT_REFERENCE] = "c.reference",
                                             [SORT_CREATED] = "c.created_at",
                                             [SORT_UPDATED] = "c.updated_at"};
+    if (q->nterms < 0 || q->nterms > STORE_MAX_TERM_FILTERS || q->limit < 0 || q->offset < 0 ||
+        (unsigned)q->sort > SORT_UPDATED)
+        return STORE_ERROR;
     for (int i = 0; i < q->nterms; i++) {
         if (q->terms[i].nvalues < 1 || q->terms[i].nvalues > STORE_MAX_TERM_VALUES)
             return STORE_ERROR;
     }
-    if (q->nterms > STORE_MAX_TERM_FILTERS || q->limit < 0 || q->offset < 0 ||
-        (unsigned)q->sort > SORT_UPDATED)
-        return STORE_ERROR;
     char sql[8192];
     conn *c = reader_acquire(s);
     if (!c)
@@ -932,13 +933,20 @@ static int tx_org_put(store_tx *tx, store_row *r)
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, r->version);
-    sqlite3_bind_text(st, 3, r->created_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->updated_at, -1, SQLITE_STATIC);
-    char *text = bind_doc(st, 5, r->doc);
-    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    sqlite3_bind_text(st, 2, r->updated_at, -1, SQLITE_STATIC);
+    bool ok;
+    char *text = bind_row_doc(st, 3, r, &ok);
+    int rc = ok ? sqlite3_step(st) : SQLITE_ERROR;
+    if (rc == SQLITE_ROW) {
+        r->version = sqlite3_column_int64(st, 0);
+        col_text(st, 1, r->created_at, sizeof r->created_at);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
     free(text);
-    return rc;
+    if (rc != SQLITE_DONE)
+        log_error("store: %s", sqlite3_errmsg(tx->c->db));
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
 /* ==== the writer: group commit ============================================ */

@@ -730,7 +730,7 @@ static void test_update_history_fields_sorted(void **state)
     json_t *want = tu_json("[\"cas_Status\",\"prs_FirstName\",\"prs_Gender\"]");
     json_t *got = json_object_get(json_array_get(h, 1), "fields");
     if (!json_equal(got, want)) {
-        /* BUG: src/core/cases.c changed_fields() promises the changed names "sorted" but
+        /* Fixed bug, guarded here: src/core/cases.c changed_fields() promises the changed names "sorted" but
          * returns them in document order (here prs_FirstName, prs_Gender, cas_Status), so
          * history entries list fields in an order that depends on how the record was
          * first written.  Fix: sort `names` (e.g. collect, qsort with strcmp) before
@@ -738,7 +738,7 @@ static void test_update_history_fields_sorted(void **state)
         json_decref(want);
         json_decref(h);
         json_decref(c);
-        skip();
+        fail_msg("regression of a fixed bug: see the comment above");
     }
     json_decref(want);
     json_decref(h);
@@ -1310,15 +1310,14 @@ static void test_create_leaves_body_unchanged(void **state)
     json_decref(body);
     json_decref(copy);
     if (!unchanged) {
-        /* BUG: src/core/cases.c split_case_body() puts the caller's child arrays into
-         * `children` by reference (json_object_set), and insert_case() then runs
-         * drop_nulls() on each child document on the writer thread, deleting members
-         * of the caller's `const json_t *body` (here events[0].hte_City) — a
-         * contract violation and a data race with a caller still reading the body
-         * after cases_create() returned.  Fix: json_deep_copy the child arrays in
+        /* Fixed bug, guarded here: src/core/cases.c split_case_body() (json_object_set of the child array)
+         * shares the caller's child arrays, and new_case_build() then runs drop_nulls()
+         * on each child document, deleting members of the caller's `const json_t *body`
+         * (here events[0].hte_City).  cases_bulk_insert and any caller that reuses or
+         * logs the body see it changed.  Fix: deep-copy the child arrays in
          * split_case_body (json_object_set_new(*children, kind->entity,
          * json_deep_copy(v))). */
-        skip();
+        fail_msg("regression of a fixed bug: see the comment above");
     }
 }
 
@@ -1337,11 +1336,11 @@ static void test_non_object_child_path(void **state)
     bool ok = strcmp(field, "events[1]") == 0;
     amp_err_clear(&err);
     if (!ok) {
-        /* BUG: src/core/cases.c validate_child() reports a non-object child at the
+        /* Fixed bug, guarded here: src/core/cases.c validate_child() reports a non-object child at the
          * prefix "events[1]." (trailing dot) instead of the path "events[1]", unlike
          * every other field path.  Fix: when !json_is_object(doc), format the path
          * as "%s[%d]" (kind->collection, index) rather than reusing `prefix`. */
-        skip();
+        fail_msg("regression of a fixed bug: see the comment above");
     }
 }
 
@@ -1435,7 +1434,7 @@ static void test_concurrent_org_puts_count_versions(void **state)
     json_int_t version = ival(org, "version");
     json_decref(out);
     if (version != ORG_PUTTERS * PUTS_EACH) {
-        /* BUG: src/core/cases.c orgs_put() computes the new version from a read
+        /* Fixed bug, guarded here: src/core/cases.c orgs_put() computes the new version from a read
          * (store_org_get) made outside the write job, so concurrent replacements of one
          * organisation read the same old version and write the same new one: here 80
          * puts ended at a lower version, and two different documents can carry the
@@ -1444,7 +1443,7 @@ static void test_concurrent_org_puts_count_versions(void **state)
          * RETURNING version (or read the row with the tx connection in job_org_put). */
         print_message("orgs_put: %d puts gave version %lld\n", ORG_PUTTERS * PUTS_EACH,
                       (long long)version);
-        skip();
+        fail_msg("regression of a fixed bug: see the comment above");
     }
 }
 

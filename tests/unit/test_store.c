@@ -1089,7 +1089,7 @@ static void test_orgs(void **state)
 
     /* many organisations (the list grows its array) */
     for (int i = 0; i < 40; i++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "org-x%02d", i);
         assert_int_equal(put_org(f->s, id, 1, "2026-06-15T00:00:00.000Z", json_object()),
                          STORE_OK);
