@@ -338,6 +338,8 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
     done
 fi
 
+SERVER_ERRORS=$(grep -c ' error ' "$WORK/serve.log" || true)
+[ "$SERVER_ERRORS" = 0 ] || { echo "bench: the server logged errors:" >&2; grep ' error ' "$WORK/serve.log" | head -5 >&2; }
 SERVE_THREADS=$(find "/proc/$SERVER_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
 stop_pid "$SERVER_PID"
 SERVER_PID=""
@@ -419,7 +421,7 @@ jq -n \
     --argjson nginx "$NGINX_JSON" --argjson nginx_cpu "$NGINX_CPU" --argjson nginx_busy "$NGINX_BUSY" \
     --argjson rss_idle "$RSS_IDLE" --argjson rss_read "$RSS_READ" --argjson hwm_read "$HWM_READ" \
     --argjson rss_create "$RSS_CREATE" --argjson hwm_create "$HWM_CREATE" \
-    --argjson serve_threads "$SERVE_THREADS" \
+    --argjson serve_threads "$SERVE_THREADS" --argjson server_errors "$SERVER_ERRORS" \
     --argjson t_reads "$T_READS" --argjson t_creates "$T_CREATES" --argjson t_p99 "$T_P99_MS" \
     --argjson t_rss "$T_RSS_MB" --argjson t_start "$T_START_MS" '
     def pct(x): (x * 10 | round) / 10;
@@ -429,6 +431,7 @@ jq -n \
                 note: "wrk, amparo and nginx share the same CPUs"},
       config: {binary: $bin, cases: $cases, seconds: $secs, connections: $conns,
                wrk_threads: $wthreads, read_ids: $nids, server_os_threads: $serve_threads},
+      server_errors_logged: $server_errors,
       demo: {seconds: $demo_s, cases_per_s: $demo_rate, data_dir_mib: $db_mb},
       startup: {median_ms_until_healthz: $start_poll, median_ms_self_reported: $start_self,
                 runs: ($startups | split("\n") | map(select(length > 0) | split(" ")

@@ -41,8 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
         size_t i;
         json_t *e;
-        json_array_foreach(err.fields, i, e)
-        {
+        json_array_foreach (err.fields, i, e) {
             if (!json_is_string(json_object_get(e, "field")) ||
                 !json_is_string(json_object_get(e, "rule")) ||
                 !json_is_string(json_object_get(e, "message")))

@@ -125,7 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     size_t i;
     json_t *e;
-    json_array_foreach(err.fields, i, e) check_entry_shape(e);
+    json_array_foreach (err.fields, i, e)
+        check_entry_shape(e);
 
 #ifndef FUZZ_LENIENT_ERRORS
     char path[512];
@@ -137,8 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t unknown = 0;
         const char *key;
         json_t *v;
-        json_object_foreach(doc, key, v)
-        {
+        json_object_foreach (doc, key, v) {
             bool skip = false;
             for (const char *const *ig = ignore; ig && *ig; ig++)
                 skip = skip || strcmp(key, *ig) == 0;
@@ -157,8 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!bad && f->type == FT_MULTISELECT) {
                 size_t j;
                 json_t *x;
-                json_array_foreach(v, j, x)
-                {
+                json_array_foreach (v, j, x) {
                     if (!json_is_string(x) || !cat_field_has_value(f, json_string_value(x)))
                         bad = true;
                 }

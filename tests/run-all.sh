@@ -15,8 +15,8 @@ stage() { # name, command...
   "$@" 2>&1 | tee "$log"
   local line p f
   line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-  p=$(printf '%s' "$line" | sed -n 's/.*[^0-9]\([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
-  f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+  p=$(printf '%s' "$line" | sed -E -n 's/(^|.*[^0-9])([0-9]+) passed.*/\2/p')
+  f=$(printf '%s' "$line" | sed -E -n 's/.*[^0-9]([0-9]+) failed.*/\1/p')
   if [ -z "$line" ]; then p=0; f=1; echo "stage '$name' did not report its results"; fi
   total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-0}))
   rm -f "$log"
@@ -38,5 +38,10 @@ else
   total_f=$((total_f + 1))
 fi
 stage fuzz tests/fuzz-smoke.sh
+format_check() {
+  if make --no-print-directory check-format >/dev/null 2>&1; then echo "format: 1 passed, 0 failed"
+  else make --no-print-directory check-format 2>&1 | head -20; echo "format: 0 passed, 1 failed"; fi
+}
+stage clang-format format_check
 echo "$total_p passed, $total_f failed"
 [ $total_f -eq 0 ]

@@ -20,8 +20,8 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* A static list and its length, for table initialisers. */
-#define LIST(...)                                                                        \
-    (const char *const[]){__VA_ARGS__},                                                  \
+#define LIST(...)                                                                                  \
+    (const char *const[]){__VA_ARGS__},                                                            \
         (uint8_t)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* ==== random numbers ====================================================== */
@@ -30,20 +30,27 @@ typedef struct {
     uint64_t s[4];
 } rng;
 
-static uint64_t splitmix64(uint64_t *x) {
+static uint64_t splitmix64(uint64_t *x)
+{
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
 
-static void rng_seed(rng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+static void rng_seed(rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
 }
 
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
-static inline uint64_t rng_next(rng *r) {
+static inline uint64_t rng_next(rng *r)
+{
     uint64_t *s = r->s;
     const uint64_t result = rotl64(s[1] * 5, 7) * 9;
     const uint64_t t = s[1] << 17;
@@ -57,35 +64,47 @@ static inline uint64_t rng_next(rng *r) {
 }
 
 /* Uniform in [0, n) (multiply-shift; the bias is far below anything visible). */
-static inline uint32_t rnd(rng *r, uint32_t n) {
+static inline uint32_t rnd(rng *r, uint32_t n)
+{
     return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
-static inline bool chance(rng *r, unsigned pct) { return rnd(r, 100) < pct; }
-static inline int rnd_range(rng *r, int lo, int hi) { /* inclusive */
+static inline bool chance(rng *r, unsigned pct)
+{
+    return rnd(r, 100) < pct;
+}
+static inline int rnd_range(rng *r, int lo, int hi)
+{ /* inclusive */
     return lo + (int)rnd(r, (uint32_t)(hi - lo + 1));
 }
-static inline const char *pick(rng *r, const char *const *a, size_t n) {
+static inline const char *pick(rng *r, const char *const *a, size_t n)
+{
     return a[rnd(r, (uint32_t)n)];
 }
-static unsigned pick_w(rng *r, const uint16_t *w, unsigned n) {
+static unsigned pick_w(rng *r, const uint16_t *w, unsigned n)
+{
     uint32_t total = 0;
-    for (unsigned i = 0; i < n; i++) total += w[i];
-    if (total == 0) return 0;
+    for (unsigned i = 0; i < n; i++)
+        total += w[i];
+    if (total == 0)
+        return 0;
     uint32_t x = rnd(r, total);
     for (unsigned i = 0; i < n; i++) {
-        if (x < w[i]) return i;
+        if (x < w[i])
+            return i;
         x -= w[i];
     }
     return n - 1;
 }
 /* k distinct indexes (k <= n, n <= 32) by weight, as a bit mask. */
-static uint32_t pick_w_distinct(rng *r, const uint16_t *w, unsigned n, unsigned k) {
+static uint32_t pick_w_distinct(rng *r, const uint16_t *w, unsigned n, unsigned k)
+{
     uint16_t tmp[32];
     uint32_t mask = 0;
     memcpy(tmp, w, n * sizeof *w);
     for (unsigned j = 0; j < k; j++) {
         unsigned i = pick_w(r, tmp, n);
-        if (tmp[i] == 0) break; /* no weight left */
+        if (tmp[i] == 0)
+            break; /* no weight left */
         mask |= 1u << i;
         tmp[i] = 0;
     }
@@ -94,7 +113,8 @@ static uint32_t pick_w_distinct(rng *r, const uint16_t *w, unsigned n, unsigned 
 
 /* ==== dates (days since 1970-01-01, proleptic Gregorian) =================== */
 
-static int days_from_civil(int y, unsigned m, unsigned d) {
+static int days_from_civil(int y, unsigned m, unsigned d)
+{
     y -= m <= 2;
     const int era = (y >= 0 ? y : y - 399) / 400;
     const unsigned yoe = (unsigned)(y - era * 400);
@@ -103,7 +123,8 @@ static int days_from_civil(int y, unsigned m, unsigned d) {
     return era * 146097 + (int)doe - 719468;
 }
 
-static void civil_from_days(int z, int *y, unsigned *m, unsigned *d) {
+static void civil_from_days(int z, int *y, unsigned *m, unsigned *d)
+{
     z += 719468;
     const int era = (z >= 0 ? z : z - 146096) / 146097;
     const unsigned doe = (unsigned)(z - era * 146097);
@@ -115,7 +136,8 @@ static void civil_from_days(int z, int *y, unsigned *m, unsigned *d) {
     *y = (int)yoe + era * 400 + (*m <= 2);
 }
 
-static int year_of(int days) {
+static int year_of(int days)
+{
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -123,12 +145,15 @@ static int year_of(int days) {
 }
 
 /* Writes "YYYY-MM-DD" and a NUL (11 bytes). */
-static void fmt_date(int days, char *out) {
+static void fmt_date(int days, char *out)
+{
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    if (y < 0) y = 0;
-    if (y > 9999) y = 9999;
+    if (y < 0)
+        y = 0;
+    if (y > 9999)
+        y = 9999;
     out[0] = (char)('0' + y / 1000);
     out[1] = (char)('0' + y / 100 % 10);
     out[2] = (char)('0' + y / 10 % 10);
@@ -142,165 +167,204 @@ static void fmt_date(int days, char *out) {
     out[10] = 0;
 }
 
-static bool parse_date(const char *s, int *out) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+static bool parse_date(const char *s, int *out)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
     for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
     int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
     unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31) return false;
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
     int days = days_from_civil(y, m, d);
     int y2;
     unsigned m2, d2;
     civil_from_days(days, &y2, &m2, &d2);
-    if (y2 != y || m2 != m || d2 != d) return false; /* 31 April and the like */
+    if (y2 != y || m2 != m || d2 != d)
+        return false; /* 31 April and the like */
     *out = days;
     return true;
 }
 
 /* Completed years between two dates. */
-static int age_at(int birth, int at) {
+static int age_at(int birth, int at)
+{
     int y1, y2;
     unsigned m1, d1, m2, d2;
     civil_from_days(birth, &y1, &m1, &d1);
     civil_from_days(at, &y2, &m2, &d2);
     int a = y2 - y1;
-    if (m2 < m1 || (m2 == m1 && d2 < d1)) a--;
+    if (m2 < m1 || (m2 == m1 && d2 < d1))
+        a--;
     return a;
 }
 
 /* ==== countries ============================================================ */
 
 enum {
-    C_EC, C_PE, C_CO, C_GT, C_UA, C_BY, C_MD, C_VE, C_MX, C_US, C_ES, C_PL, C_DE,
-    C_RU, C_RO, C_IT, C_TR, C_VN, C_GB, C_NG, C_IL, C_CZ, C_CL, C_HN, C_SV, C_BO,
+    C_EC,
+    C_PE,
+    C_CO,
+    C_GT,
+    C_UA,
+    C_BY,
+    C_MD,
+    C_VE,
+    C_MX,
+    C_US,
+    C_ES,
+    C_PL,
+    C_DE,
+    C_RU,
+    C_RO,
+    C_IT,
+    C_TR,
+    C_VN,
+    C_GB,
+    C_NG,
+    C_IL,
+    C_CZ,
+    C_CL,
+    C_HN,
+    C_SV,
+    C_BO,
     C_COUNT,
     C_NONE = 0xff
 };
 
 enum { IND_NONE, IND_KICHWA, IND_QUECHUA, IND_MAYA };
-enum { ID_NONE, ID_EC, ID_PE, ID_CO, ID_GT, ID_UA, ID_BY, ID_MD, ID_VE, ID_RO,
-       ID_VN, ID_NG, ID_RU, ID_HN, ID_SV, ID_BO };
+enum {
+    ID_NONE,
+    ID_EC,
+    ID_PE,
+    ID_CO,
+    ID_GT,
+    ID_UA,
+    ID_BY,
+    ID_MD,
+    ID_VE,
+    ID_RO,
+    ID_VN,
+    ID_NG,
+    ID_RU,
+    ID_HN,
+    ID_SV,
+    ID_BO
+};
 
 typedef struct {
     const char *iso;
-    const char *dial;                /* country calling code */
-    const char *const *mob;          /* mobile prefixes after the calling code */
+    const char *dial;       /* country calling code */
+    const char *const *mob; /* mobile prefixes after the calling code */
     uint8_t n_mob;
-    uint8_t mob_rest;                /* random digits after the prefix */
+    uint8_t mob_rest; /* random digits after the prefix */
     const char *const *cities;
     uint8_t n_cities;
-    int8_t names;                    /* DEMO_NAMES_* or -1 */
-    uint8_t indig_pct;               /* share of indigenous surnames (Spanish list) */
-    uint8_t indig;                   /* IND_* */
+    int8_t names;      /* DEMO_NAMES_* or -1 */
+    uint8_t indig_pct; /* share of indigenous surnames (Spanish list) */
+    uint8_t indig;     /* IND_* */
     uint8_t idfmt;
 } country;
 
 static const country countries[C_COUNT] = {
     [C_EC] = {"EC", "593", LIST("99", "98", "96", "97", "95", "93", "94"), 7,
-              LIST("Quito", "Guayaquil", "Cuenca", "Santo Domingo", "Machala",
-                   "Esmeraldas", "Lago Agrio", "Ibarra", "Tulcán", "Huaquillas", "Manta",
-                   "Ambato", "Otavalo", "Riobamba"),
+              LIST("Quito", "Guayaquil", "Cuenca", "Santo Domingo", "Machala", "Esmeraldas",
+                   "Lago Agrio", "Ibarra", "Tulcán", "Huaquillas", "Manta", "Ambato", "Otavalo",
+                   "Riobamba"),
               DEMO_NAMES_ES, 18, IND_KICHWA, ID_EC},
     [C_PE] = {"PE", "51", LIST("9"), 8,
-              LIST("Lima", "Puerto Maldonado", "Cusco", "Juliaca", "Arequipa", "Tacna",
-                   "Tumbes", "Iquitos", "Pucallpa", "Trujillo", "Piura", "Huancayo",
-                   "Chiclayo"),
+              LIST("Lima", "Puerto Maldonado", "Cusco", "Juliaca", "Arequipa", "Tacna", "Tumbes",
+                   "Iquitos", "Pucallpa", "Trujillo", "Piura", "Huancayo", "Chiclayo"),
               DEMO_NAMES_ES, 30, IND_QUECHUA, ID_PE},
-    [C_CO] = {"CO", "57", LIST("300", "301", "304", "310", "311", "312", "313", "314",
-                               "315", "316", "317", "318", "320", "321", "350"), 7,
-              LIST("Bogotá", "Medellín", "Cali", "Cartagena", "Cúcuta", "Barranquilla",
-                   "Pasto", "Ipiales", "Pereira", "Bucaramanga", "Santa Marta",
-                   "Villavicencio", "Buenaventura", "Tumaco"),
+    [C_CO] = {"CO", "57",
+              LIST("300", "301", "304", "310", "311", "312", "313", "314", "315", "316", "317",
+                   "318", "320", "321", "350"),
+              7,
+              LIST("Bogotá", "Medellín", "Cali", "Cartagena", "Cúcuta", "Barranquilla", "Pasto",
+                   "Ipiales", "Pereira", "Bucaramanga", "Santa Marta", "Villavicencio",
+                   "Buenaventura", "Tumaco"),
               DEMO_NAMES_ES, 0, 0, ID_CO},
     [C_GT] = {"GT", "502", LIST("3", "4", "5"), 7,
-              LIST("Ciudad de Guatemala", "Quetzaltenango", "Tecún Umán", "Huehuetenango",
-                   "Cobán", "Escuintla", "Puerto Barrios", "Mazatenango", "Chimaltenango",
-                   "Retalhuleu", "Flores", "Mixco"),
+              LIST("Ciudad de Guatemala", "Quetzaltenango", "Tecún Umán", "Huehuetenango", "Cobán",
+                   "Escuintla", "Puerto Barrios", "Mazatenango", "Chimaltenango", "Retalhuleu",
+                   "Flores", "Mixco"),
               DEMO_NAMES_ES, 35, IND_MAYA, ID_GT},
-    [C_UA] = {"UA", "380", LIST("50", "63", "66", "67", "68", "73", "93", "95", "96",
-                                "97", "98", "99"), 7,
-              LIST("Kyiv", "Kharkiv", "Odesa", "Dnipro", "Lviv", "Zaporizhzhia",
-                   "Vinnytsia", "Chernivtsi", "Uzhhorod", "Mykolaiv", "Khmelnytskyi",
-                   "Ternopil", "Rivne", "Poltava"),
+    [C_UA] = {"UA", "380",
+              LIST("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"), 7,
+              LIST("Kyiv", "Kharkiv", "Odesa", "Dnipro", "Lviv", "Zaporizhzhia", "Vinnytsia",
+                   "Chernivtsi", "Uzhhorod", "Mykolaiv", "Khmelnytskyi", "Ternopil", "Rivne",
+                   "Poltava"),
               DEMO_NAMES_UA, 0, 0, ID_UA},
     [C_BY] = {"BY", "375", LIST("25", "29", "33", "44"), 7,
-              LIST("Minsk", "Homiel", "Mahiliou", "Vitsebsk", "Hrodna", "Brest",
-                   "Babruisk", "Baranavichy", "Pinsk", "Maladziechna"),
+              LIST("Minsk", "Homiel", "Mahiliou", "Vitsebsk", "Hrodna", "Brest", "Babruisk",
+                   "Baranavichy", "Pinsk", "Maladziechna"),
               DEMO_NAMES_BY, 0, 0, ID_BY},
     [C_MD] = {"MD", "373", LIST("60", "62", "68", "69", "76", "78", "79"), 6,
-              LIST("Chișinău", "Bălți", "Cahul", "Ungheni", "Soroca", "Orhei", "Comrat",
-                   "Edineț", "Hîncești", "Căușeni"),
+              LIST("Chișinău", "Bălți", "Cahul", "Ungheni", "Soroca", "Orhei", "Comrat", "Edineț",
+                   "Hîncești", "Căușeni"),
               DEMO_NAMES_RO, 0, 0, ID_MD},
     [C_VE] = {"VE", "58", LIST("412", "414", "416", "424", "426"), 7,
-              LIST("Caracas", "Maracaibo", "Valencia", "San Cristóbal", "Barquisimeto",
-                   "Maturín", "Ciudad Guayana", "Barcelona"),
+              LIST("Caracas", "Maracaibo", "Valencia", "San Cristóbal", "Barquisimeto", "Maturín",
+                   "Ciudad Guayana", "Barcelona"),
               DEMO_NAMES_ES, 0, 0, ID_VE},
     [C_MX] = {"MX", "52", LIST("55", "33", "81", "96", "66", "99"), 8,
-              LIST("Tapachula", "Ciudad de México", "Tijuana", "Ciudad Juárez",
-                   "Monterrey", "Cancún", "Guadalajara", "Reynosa"),
+              LIST("Tapachula", "Ciudad de México", "Tijuana", "Ciudad Juárez", "Monterrey",
+                   "Cancún", "Guadalajara", "Reynosa"),
               DEMO_NAMES_ES, 0, 0, ID_NONE},
     [C_US] = {"US", "1", LIST("713", "213", "212", "305", "404", "602", "312"), 7,
-              LIST("Houston", "Los Angeles", "New York", "Miami", "Atlanta", "Phoenix",
-                   "Chicago"),
+              LIST("Houston", "Los Angeles", "New York", "Miami", "Atlanta", "Phoenix", "Chicago"),
               -1, 0, 0, ID_NONE},
     [C_ES] = {"ES", "34", LIST("6", "7"), 8,
-              LIST("Madrid", "Barcelona", "Murcia", "Valencia", "Almería", "Huelva",
-                   "Bilbao"),
-              -1, 0, 0, ID_NONE},
-    [C_PL] = {"PL", "48", LIST("50", "51", "53", "57", "60", "66", "69", "72", "78",
-                               "79", "88"), 7,
-              LIST("Warsaw", "Kraków", "Wrocław", "Poznań", "Gdańsk", "Łódź"),
-              -1, 0, 0, ID_NONE},
+              LIST("Madrid", "Barcelona", "Murcia", "Valencia", "Almería", "Huelva", "Bilbao"), -1,
+              0, 0, ID_NONE},
+    [C_PL] = {"PL", "48", LIST("50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"), 7,
+              LIST("Warsaw", "Kraków", "Wrocław", "Poznań", "Gdańsk", "Łódź"), -1, 0, 0, ID_NONE},
     [C_DE] = {"DE", "49", LIST("151", "152", "157", "160", "170", "171", "172", "176"), 8,
-              LIST("Berlin", "Hamburg", "Munich", "Frankfurt am Main", "Cologne",
-                   "Düsseldorf"),
-              -1, 0, 0, ID_NONE},
+              LIST("Berlin", "Hamburg", "Munich", "Frankfurt am Main", "Cologne", "Düsseldorf"), -1,
+              0, 0, ID_NONE},
     [C_RU] = {"RU", "7", LIST("9"), 9,
               LIST("Moscow", "Saint Petersburg", "Smolensk", "Yekaterinburg", "Krasnodar",
                    "Bryansk"),
               DEMO_NAMES_RU, 0, 0, ID_RU},
     [C_RO] = {"RO", "40", LIST("72", "73", "74", "75", "76", "77"), 7,
-              LIST("Bucharest", "Iași", "Timișoara", "Cluj-Napoca", "Constanța"),
-              DEMO_NAMES_RO, 0, 0, ID_RO},
+              LIST("Bucharest", "Iași", "Timișoara", "Cluj-Napoca", "Constanța"), DEMO_NAMES_RO, 0,
+              0, ID_RO},
     [C_IT] = {"IT", "39", LIST("32", "33", "34", "35", "36", "38"), 8,
-              LIST("Rome", "Milan", "Naples", "Turin", "Palermo", "Bologna", "Padua"),
-              -1, 0, 0, ID_NONE},
-    [C_TR] = {"TR", "90", LIST("53", "54", "55"), 8,
-              LIST("Istanbul", "Antalya", "Ankara", "İzmir"),
+              LIST("Rome", "Milan", "Naples", "Turin", "Palermo", "Bologna", "Padua"), -1, 0, 0,
+              ID_NONE},
+    [C_TR] = {"TR", "90", LIST("53", "54", "55"), 8, LIST("Istanbul", "Antalya", "Ankara", "İzmir"),
               -1, 0, 0, ID_NONE},
     [C_VN] = {"VN", "84", LIST("3", "5", "7", "8", "9"), 8,
               LIST("Vinh", "Hà Tĩnh", "Hà Nội", "Hải Phòng", "Thanh Hóa", "Đồng Hới"),
               DEMO_NAMES_VI, 0, 0, ID_VN},
     [C_GB] = {"GB", "44", LIST("7"), 9,
-              LIST("London", "Birmingham", "Manchester", "Glasgow", "Leeds", "Bradford"),
-              -1, 0, 0, ID_NONE},
+              LIST("London", "Birmingham", "Manchester", "Glasgow", "Leeds", "Bradford"), -1, 0, 0,
+              ID_NONE},
     [C_NG] = {"NG", "234", LIST("70", "80", "81", "90", "91"), 8,
               LIST("Benin City", "Lagos", "Abuja", "Port Harcourt", "Enugu", "Ibadan"),
               DEMO_NAMES_NG, 0, 0, ID_NG},
     [C_IL] = {"IL", "972", LIST("50", "52", "53", "54", "58"), 7,
-              LIST("Tel Aviv", "Haifa", "Netanya"),
-              -1, 0, 0, ID_NONE},
-    [C_CZ] = {"CZ", "420", LIST("6", "7"), 8,
-              LIST("Prague", "Brno", "Plzeň", "Ostrava"),
-              -1, 0, 0, ID_NONE},
-    [C_CL] = {"CL", "56", LIST("9"), 8,
-              LIST("Santiago", "Arica", "Iquique", "Antofagasta"),
+              LIST("Tel Aviv", "Haifa", "Netanya"), -1, 0, 0, ID_NONE},
+    [C_CZ] = {"CZ", "420", LIST("6", "7"), 8, LIST("Prague", "Brno", "Plzeň", "Ostrava"), -1, 0, 0,
+              ID_NONE},
+    [C_CL] = {"CL", "56", LIST("9"), 8, LIST("Santiago", "Arica", "Iquique", "Antofagasta"),
               DEMO_NAMES_ES, 0, 0, ID_NONE},
     [C_HN] = {"HN", "504", LIST("3", "8", "9"), 7,
-              LIST("Tegucigalpa", "San Pedro Sula", "Choloma", "La Ceiba"),
-              DEMO_NAMES_ES, 0, 0, ID_HN},
-    [C_SV] = {"SV", "503", LIST("6", "7"), 7,
-              LIST("San Salvador", "Santa Ana", "San Miguel"),
+              LIST("Tegucigalpa", "San Pedro Sula", "Choloma", "La Ceiba"), DEMO_NAMES_ES, 0, 0,
+              ID_HN},
+    [C_SV] = {"SV", "503", LIST("6", "7"), 7, LIST("San Salvador", "Santa Ana", "San Miguel"),
               DEMO_NAMES_ES, 0, 0, ID_SV},
     [C_BO] = {"BO", "591", LIST("6", "7"), 7,
-              LIST("La Paz", "El Alto", "Cochabamba", "Santa Cruz de la Sierra"),
-              DEMO_NAMES_ES, 40, IND_QUECHUA, ID_BO},
+              LIST("La Paz", "El Alto", "Cochabamba", "Santa Cruz de la Sierra"), DEMO_NAMES_ES, 40,
+              IND_QUECHUA, ID_BO},
 };
 
 /* Primary language (ISO 639-1) of a citizen of country c. */
-static const char *language_for(rng *r, int c) {
+static const char *language_for(rng *r, int c)
+{
     switch (c) {
     case C_EC: return chance(r, 6) ? "qu" : "es";
     case C_PE: return chance(r, 12) ? "qu" : (chance(r, 2) ? "ay" : "es");
@@ -312,7 +376,8 @@ static const char *language_for(rng *r, int c) {
     case C_RU: return "ru";
     case C_VN: return "vi";
     case C_NG: return "en";
-    case C_US: case C_GB: return "en";
+    case C_US:
+    case C_GB: return "en";
     case C_PL: return "pl";
     case C_DE: return "de";
     case C_IT: return "it";
@@ -331,29 +396,41 @@ typedef struct {
     const char *city;
     const char *dial, *area; /* landline: +dial area NNN... */
     uint8_t rest;
-    uint8_t weight;          /* share of the country's cases */
+    uint8_t weight; /* share of the country's cases */
 } org_def;
 
 static const org_def orgs[] = {
     {"ec-fundacion-alas", "Fundación Alas de Colibrí", "NGO", C_EC, "Quito", "593", "2", 7, 10},
-    {"ec-acogida-santa-marta", "Centro de Acogida Santa Marta", "NGO", C_EC, "Guayaquil", "593", "4", 7, 8},
-    {"ec-unidad-trata-zona1", "Unidad de Investigación contra la Trata – Zona 1", "LawEnforcement", C_EC, "Ibarra", "593", "6", 7, 4},
+    {"ec-acogida-santa-marta", "Centro de Acogida Santa Marta", "NGO", C_EC, "Guayaquil", "593",
+     "4", 7, 8},
+    {"ec-unidad-trata-zona1", "Unidad de Investigación contra la Trata – Zona 1", "LawEnforcement",
+     C_EC, "Ibarra", "593", "6", 7, 4},
     {"pe-warmi-kallpa", "Asociación Warmi Kallpa", "NGO", C_PE, "Cusco", "51", "84", 6, 9},
-    {"pe-refugio-amazonia", "Casa Refugio Amazonía Libre", "NGO", C_PE, "Puerto Maldonado", "51", "82", 6, 8},
-    {"pe-oficina-victimas-tacna", "Oficina Regional de Atención a Víctimas de Trata – Tacna", "LocalGovernmentOrganisation", C_PE, "Tacna", "51", "52", 6, 4},
-    {"co-semillas-esperanza", "Corporación Semillas de Esperanza", "NGO", C_CO, "Cúcuta", "57", "607", 7, 10},
+    {"pe-refugio-amazonia", "Casa Refugio Amazonía Libre", "NGO", C_PE, "Puerto Maldonado", "51",
+     "82", 6, 8},
+    {"pe-oficina-victimas-tacna", "Oficina Regional de Atención a Víctimas de Trata – Tacna",
+     "LocalGovernmentOrganisation", C_PE, "Tacna", "51", "52", 6, 4},
+    {"co-semillas-esperanza", "Corporación Semillas de Esperanza", "NGO", C_CO, "Cúcuta", "57",
+     "607", 7, 10},
     {"co-ruta-segura", "Fundación Ruta Segura", "NGO", C_CO, "Medellín", "57", "604", 7, 7},
-    {"co-salud-renacer", "Centro de Salud Integral Renacer", "HealthServiceOrganisation", C_CO, "Bogotá", "57", "601", 7, 3},
+    {"co-salud-renacer", "Centro de Salud Integral Renacer", "HealthServiceOrganisation", C_CO,
+     "Bogotá", "57", "601", 7, 3},
     {"gt-nim-ja", "Asociación Nim Ja'", "NGO", C_GT, "Quetzaltenango", "502", "77", 6, 9},
-    {"gt-hogar-luz-camino", "Hogar Refugio Luz del Camino", "NGO", C_GT, "Ciudad de Guatemala", "502", "2", 7, 7},
+    {"gt-hogar-luz-camino", "Hogar Refugio Luz del Camino", "NGO", C_GT, "Ciudad de Guatemala",
+     "502", "2", 7, 7},
     {"ua-svitanok", "ГО «Світанок-Поділля»", "NGO", C_UA, "Vinnytsia", "380", "432", 6, 9},
     {"ua-nadiinyi-bereh", "БФ «Надійний Берег»", "NGO", C_UA, "Odesa", "380", "48", 7, 8},
-    {"ua-pravo-poruch", "Юридична клініка «Право поруч»", "LegalService", C_UA, "Kharkiv", "380", "57", 7, 3},
+    {"ua-pravo-poruch", "Юридична клініка «Право поруч»", "LegalService", C_UA, "Kharkiv", "380",
+     "57", 7, 3},
     {"by-rastan", "Грамадскае аб'яднанне «Растань»", "NGO", C_BY, "Minsk", "375", "17", 7, 8},
-    {"by-crisis-room-brest", "Кризисная комната «Тихая гавань»", "NGO", C_BY, "Brest", "375", "162", 6, 4},
-    {"md-pragul-sperantei", "Asociația Obștească „Pragul Speranței”", "NGO", C_MD, "Chișinău", "373", "22", 6, 9},
-    {"md-casa-martisor", "Centrul de Asistență și Protecție „Casa Mărțișor”", "NGO", C_MD, "Bălți", "373", "231", 5, 6},
-    {"md-sectia-antitrafic-cahul", "Secția Anti-Trafic Cahul", "LawEnforcement", C_MD, "Cahul", "373", "299", 5, 3},
+    {"by-crisis-room-brest", "Кризисная комната «Тихая гавань»", "NGO", C_BY, "Brest", "375", "162",
+     6, 4},
+    {"md-pragul-sperantei", "Asociația Obștească „Pragul Speranței”", "NGO", C_MD, "Chișinău",
+     "373", "22", 6, 9},
+    {"md-casa-martisor", "Centrul de Asistență și Protecție „Casa Mărțișor”", "NGO", C_MD, "Bălți",
+     "373", "231", 5, 6},
+    {"md-sectia-antitrafic-cahul", "Secția Anti-Trafic Cahul", "LawEnforcement", C_MD, "Cahul",
+     "373", "299", 5, 3},
 };
 #define N_ORGS COUNT(orgs)
 
@@ -369,8 +446,8 @@ enum { F_CHILD = 1, F_ARMED = 2, F_SURR = 4, F_MARR = 8, F_WEBCAM = 16, F_BEG = 
 typedef struct {
     uint8_t owner, cit, rec, tra, exp; /* tra: C_NONE for a direct route */
     uint8_t weight;
-    uint8_t sex, lab;     /* % sexual exploitation / forced labour; the rest: other forms */
-    const char *ind;      /* forced-labour industries (letters), repeated for weight */
+    uint8_t sex, lab; /* % sexual exploitation / forced labour; the rest: other forms */
+    const char *ind;  /* forced-labour industries (letters), repeated for weight */
     uint8_t flags;
     const char *const *xcities; /* places of exploitation, or NULL for any city */
     uint8_t n_xcities;
@@ -443,14 +520,28 @@ static const route routes[] = {
 
 /* ==== picklists (HTCDS 2.0 value names) ===================================== */
 
-enum { X_SEX, X_LAB, X_CHILD, X_MARR, X_SERV, X_MIL, X_ORGAN, X_BEG, X_ADOPT, X_SURR,
-       X_OTHER, X_COUNT };
+enum {
+    X_SEX,
+    X_LAB,
+    X_CHILD,
+    X_MARR,
+    X_SERV,
+    X_MIL,
+    X_ORGAN,
+    X_BEG,
+    X_ADOPT,
+    X_SURR,
+    X_OTHER,
+    X_COUNT
+};
 static const char *const exploitation_names[X_COUNT] = {
-    "SexualExploitation", "ForcedLabour", "ChildLabour", "ForcedMarriage", "Servitude",
-    "ForcedMilitaryByNonStateActors", "OrganRemoval", "ForcedBegging", "ForcedAdoption",
-    "Surrogacy", "Other"};
+    "SexualExploitation", "ForcedLabour",  "ChildLabour",
+    "ForcedMarriage",     "Servitude",     "ForcedMilitaryByNonStateActors",
+    "OrganRemoval",       "ForcedBegging", "ForcedAdoption",
+    "Surrogacy",          "Other"};
 
-static const char *industry_name(char c) {
+static const char *industry_name(char c)
+{
     switch (c) {
     case 'A': return "A_AgricultureForestryAndFishing";
     case 'B': return "B_MiningAndQuarrying";
@@ -464,45 +555,75 @@ static const char *industry_name(char c) {
     }
 }
 
-static const char *const recruitment_names[] = {
-    "AtAPlaceOfBusiness", "AtAnEducationalInstitution", "AtWork",
-    "ThroughOnlineSocialNetworks", "ThroughAnOnlineAdvertisement",
-    "ThroughATelevisionAdvert", "ThroughANewspaperAdvert", "ThroughFamilyOrFamilyEvents",
-    "ThroughFriendsOrSocialEvents", "Other"};
+static const char *const recruitment_names[] = {"AtAPlaceOfBusiness",
+                                                "AtAnEducationalInstitution",
+                                                "AtWork",
+                                                "ThroughOnlineSocialNetworks",
+                                                "ThroughAnOnlineAdvertisement",
+                                                "ThroughATelevisionAdvert",
+                                                "ThroughANewspaperAdvert",
+                                                "ThroughFamilyOrFamilyEvents",
+                                                "ThroughFriendsOrSocialEvents",
+                                                "Other"};
 static const uint16_t recruit_w_sex[] = {5, 3, 5, 30, 15, 1, 3, 10, 30, 4};
 static const uint16_t recruit_w_lab[] = {10, 1, 15, 15, 20, 2, 8, 12, 25, 4};
 static const uint16_t recruit_w_other[] = {3, 4, 2, 8, 4, 0, 1, 50, 25, 5};
 
 static const char *const website_names[] = {
-    "Facebook", "Instagram", "WhatsApp", "Telegram", "FacebookMessenger", "Viber",
-    "SnapChat", "TikTok", "Twitter", "Other"};
+    "Facebook", "Instagram", "WhatsApp", "Telegram", "FacebookMessenger",
+    "Viber",    "SnapChat",  "TikTok",   "Twitter",  "Other"};
 static const uint16_t website_w_latam[] = {35, 15, 30, 2, 10, 0, 1, 10, 1, 3};
 static const uint16_t website_w_east[] = {15, 15, 5, 35, 3, 20, 0, 5, 0, 5};
 static const uint16_t website_w_other[] = {40, 10, 15, 3, 10, 3, 1, 5, 1, 15};
 
-static const char *const control_names[] = {
-    "PhysicalThreats", "ThreatsLawEnforcement", "ThreatensChildrenFamily", "DebtBondage",
-    "FalsePromises", "PhysicalAbuse", "SexualAbuse", "TakesEarnings",
-    "RestrictsFinancialAccess", "RestrictsMedicalCare", "WithholdsNecessities",
-    "PsychologicalAbuse", "PsychoactiveSubstance", "ExcessiveWorkingHours",
-    "WithholdsDocuments", "Other"};
+static const char *const control_names[] = {"PhysicalThreats",
+                                            "ThreatsLawEnforcement",
+                                            "ThreatensChildrenFamily",
+                                            "DebtBondage",
+                                            "FalsePromises",
+                                            "PhysicalAbuse",
+                                            "SexualAbuse",
+                                            "TakesEarnings",
+                                            "RestrictsFinancialAccess",
+                                            "RestrictsMedicalCare",
+                                            "WithholdsNecessities",
+                                            "PsychologicalAbuse",
+                                            "PsychoactiveSubstance",
+                                            "ExcessiveWorkingHours",
+                                            "WithholdsDocuments",
+                                            "Other"};
 static const uint16_t control_w_sex[] = {20, 6, 12, 18, 15, 14, 12, 18, 6, 4, 5, 18, 8, 8, 12, 2};
 static const uint16_t control_w_lab[] = {10, 10, 5, 20, 22, 6, 1, 18, 8, 4, 8, 10, 1, 22, 20, 2};
 static const uint16_t control_w_other[] = {15, 3, 10, 6, 10, 15, 6, 10, 5, 5, 15, 20, 3, 12, 6, 3};
 
-static const char *const sexex_names[] = {
-    "Prostitution", "Pornography", "RemoteInteractiveServices", "PrivateSexualServices"};
+static const char *const sexex_names[] = {"Prostitution", "Pornography",
+                                          "RemoteInteractiveServices", "PrivateSexualServices"};
 
-static const char *const role_names[] = {
-    "RecruiterOrIntermediary", "Exploiter", "Transporter", "Abuser", "BrokerTravelAgent",
-    "Smuggler", "Kidnapper", "SoldIndividual", "BoughtIndividual", "HarbouredIndividual",
-    "ReceivedIndividual", "TravellingPartner", "Other"};
+static const char *const role_names[] = {"RecruiterOrIntermediary",
+                                         "Exploiter",
+                                         "Transporter",
+                                         "Abuser",
+                                         "BrokerTravelAgent",
+                                         "Smuggler",
+                                         "Kidnapper",
+                                         "SoldIndividual",
+                                         "BoughtIndividual",
+                                         "HarbouredIndividual",
+                                         "ReceivedIndividual",
+                                         "TravellingPartner",
+                                         "Other"};
 static const uint16_t role_w_first[] = {45, 35, 6, 4, 4, 2, 1, 1, 1, 2, 1, 2, 1};
 static const uint16_t role_w_next[] = {15, 45, 12, 8, 3, 5, 1, 1, 3, 4, 2, 1, 2};
 
-static const char *const spl_names[] = {
-    "Education", "Financial", "Health", "LabourExploitationRehabilitation", "Legal",
-    "Livelihood", "RightsBasedTraining", "SexualExploitationRehabilitation", "SocialCare"};
+static const char *const spl_names[] = {"Education",
+                                        "Financial",
+                                        "Health",
+                                        "LabourExploitationRehabilitation",
+                                        "Legal",
+                                        "Livelihood",
+                                        "RightsBasedTraining",
+                                        "SexualExploitationRehabilitation",
+                                        "SocialCare"};
 
 /* Each support plan type, two objectives. */
 static const char *const spl_objectives[][2] = {
@@ -609,13 +730,15 @@ struct demo_gen {
     } cache[CACHE_SLOTS];
     unsigned n_cached;
     json_t *ints[CACHE_INTS];
-    json_t **days;                 /* dates from days_lo on, n_days of them */
+    json_t **days; /* dates from days_lo on, n_days of them */
     int days_lo, n_days;
 };
 
-demo_gen *demo_gen_new(uint64_t seed, const char *today) {
+demo_gen *demo_gen_new(uint64_t seed, const char *today)
+{
     demo_gen *g = calloc(1, sizeof *g);
-    if (!g) return NULL;
+    if (!g)
+        return NULL;
     g->seed = seed;
     rng_seed(&g->r, seed);
     if (!parse_date(today, &g->today)) {
@@ -623,24 +746,32 @@ demo_gen *demo_gen_new(uint64_t seed, const char *today) {
         g->today = (int)(now / 86400);
     }
     g->reg_start = days_from_civil(2015, 1, 1);
-    if (g->reg_start > g->today - 365) g->reg_start = g->today - 365;
+    if (g->reg_start > g->today - 365)
+        g->reg_start = g->today - 365;
     for (size_t o = 0; o < N_OWNERS; o++) {
         size_t i = 0;
-        while (i < N_ROUTES && routes[i].owner != owner_countries[o]) i++;
+        while (i < N_ROUTES && routes[i].owner != owner_countries[o])
+            i++;
         g->route_lo[o] = (uint16_t)i;
-        while (i < N_ROUTES && routes[i].owner == owner_countries[o]) i++;
+        while (i < N_ROUTES && routes[i].owner == owner_countries[o])
+            i++;
         g->route_hi[o] = (uint16_t)i;
         i = 0;
-        while (i < N_ORGS && orgs[i].country != owner_countries[o]) i++;
+        while (i < N_ORGS && orgs[i].country != owner_countries[o])
+            i++;
         g->org_lo[o] = (uint16_t)i;
-        while (i < N_ORGS && orgs[i].country == owner_countries[o]) i++;
+        while (i < N_ORGS && orgs[i].country == owner_countries[o])
+            i++;
         g->org_hi[o] = (uint16_t)i;
     }
-    for (size_t i = 0; i < N_ROUTES; i++) g->route_w[i] = routes[i].weight;
-    for (size_t i = 0; i < N_ORGS; i++) g->org_w[i] = orgs[i].weight;
+    for (size_t i = 0; i < N_ROUTES; i++)
+        g->route_w[i] = routes[i].weight;
+    for (size_t i = 0; i < N_ORGS; i++)
+        g->org_w[i] = orgs[i].weight;
     g->days_lo = days_from_civil(2005, 1, 1); /* route and case dates; not birthdates */
-    g->n_days = g->today + 600 - g->days_lo; /* planned end dates run past today */
-    if (g->n_days < 0) g->n_days = 0;
+    g->n_days = g->today + 600 - g->days_lo;  /* planned end dates run past today */
+    if (g->n_days < 0)
+        g->n_days = 0;
     g->days = calloc((size_t)g->n_days + 1, sizeof *g->days);
     if (!g->days) {
         free(g);
@@ -649,11 +780,16 @@ demo_gen *demo_gen_new(uint64_t seed, const char *today) {
     return g;
 }
 
-void demo_gen_free(demo_gen *g) {
-    if (!g) return;
-    for (unsigned i = 0; i < CACHE_SLOTS; i++) json_decref(g->cache[i].val);
-    for (unsigned i = 0; i < CACHE_INTS; i++) json_decref(g->ints[i]);
-    for (int i = 0; i < g->n_days; i++) json_decref(g->days[i]);
+void demo_gen_free(demo_gen *g)
+{
+    if (!g)
+        return;
+    for (unsigned i = 0; i < CACHE_SLOTS; i++)
+        json_decref(g->cache[i].val);
+    for (unsigned i = 0; i < CACHE_INTS; i++)
+        json_decref(g->ints[i]);
+    for (int i = 0; i < g->n_days; i++)
+        json_decref(g->days[i]);
     free(g->days);
     free(g);
 }
@@ -667,35 +803,44 @@ void demo_gen_free(demo_gen *g) {
  * may be freed on any thread, also after the generator is gone); the one thing a
  * caller must not do is change such a string in place with json_string_set(). */
 
-static json_t *cstr(demo_gen *g, const char *s) {
+static json_t *cstr(demo_gen *g, const char *s)
+{
     const unsigned mask = CACHE_SLOTS - 1;
     unsigned h = (unsigned)(((uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 52) & mask;
     while (g->cache[h].key) {
-        if (g->cache[h].key == s) return json_incref(g->cache[h].val);
+        if (g->cache[h].key == s)
+            return json_incref(g->cache[h].val);
         h = (h + 1) & mask;
     }
-    if (g->n_cached >= CACHE_SLOTS / 4 * 3) return json_string_nocheck(s); /* full */
+    if (g->n_cached >= CACHE_SLOTS / 4 * 3)
+        return json_string_nocheck(s); /* full */
     json_t *v = json_string_nocheck(s);
-    if (!v) return NULL;
+    if (!v)
+        return NULL;
     g->cache[h].key = s;
     g->cache[h].val = v;
     g->n_cached++;
     return json_incref(v);
 }
 
-static json_t *cint(demo_gen *g, json_int_t v) {
-    if (v < 0 || v >= CACHE_INTS) return json_integer(v);
-    if (!g->ints[v] && !(g->ints[v] = json_integer(v))) return NULL;
+static json_t *cint(demo_gen *g, json_int_t v)
+{
+    if (v < 0 || v >= CACHE_INTS)
+        return json_integer(v);
+    if (!g->ints[v] && !(g->ints[v] = json_integer(v)))
+        return NULL;
     return json_incref(g->ints[v]);
 }
 
-static json_t *cdate(demo_gen *g, int days) {
+static json_t *cdate(demo_gen *g, int days)
+{
     int i = days - g->days_lo;
     if (i < 0 || i >= g->n_days || !g->days[i]) {
         char b[11];
         fmt_date(days, b);
         json_t *v = json_stringn_nocheck(b, 10);
-        if (i < 0 || i >= g->n_days || !v) return v;
+        if (i < 0 || i >= g->n_days || !v)
+            return v;
         g->days[i] = v;
     }
     return json_incref(g->days[i]);
@@ -711,13 +856,16 @@ static json_t *cdate(demo_gen *g, int days) {
 #define put_strn(o, k, v, n) set_key(o, k, json_stringn_nocheck((v), (n)))
 #define put_int(g, o, k, v) set_key(o, k, cint((g), (v)))
 #define put_date(g, o, k, days) set_key(o, k, cdate((g), (days)))
-static json_t *str_array(demo_gen *g, const char *const *names, uint32_t mask) {
+static json_t *str_array(demo_gen *g, const char *const *names, uint32_t mask)
+{
     json_t *a = json_array();
     for (unsigned i = 0; mask; i++, mask >>= 1)
-        if (mask & 1) json_array_append_new(a, cstr(g, names[i]));
+        if (mask & 1)
+            json_array_append_new(a, cstr(g, names[i]));
     return a;
 }
-static json_t *str_array1(demo_gen *g, const char *v) {
+static json_t *str_array1(demo_gen *g, const char *v)
+{
     json_t *a = json_array();
     json_array_append_new(a, cstr(g, v));
     return a;
@@ -725,22 +873,27 @@ static json_t *str_array1(demo_gen *g, const char *v) {
 
 /* ---- strings built without printf ------------------------------------------ */
 
-static char *cat(char *p, const char *s) {
+static char *cat(char *p, const char *s)
+{
     size_t n = strlen(s);
     memcpy(p, s, n);
     return p + n;
 }
-static char *digits(rng *r, char *p, unsigned n) {
-    for (unsigned i = 0; i < n; i++) *p++ = (char)('0' + rnd(r, 10));
+static char *digits(rng *r, char *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        *p++ = (char)('0' + rnd(r, 10));
     return p;
 }
-static char *num2(char *p, unsigned v) {
+static char *num2(char *p, unsigned v)
+{
     *p++ = (char)('0' + v / 10 % 10);
     *p++ = (char)('0' + v % 10);
     return p;
 }
 
-static size_t make_mobile(rng *r, int c, char *out) {
+static size_t make_mobile(rng *r, int c, char *out)
+{
     const country *k = &countries[c];
     char *p = out;
     *p++ = '+';
@@ -752,7 +905,8 @@ static size_t make_mobile(rng *r, int c, char *out) {
 }
 
 /* A plausible identity document number for a citizen of c; 0 when none. */
-static size_t make_id(rng *r, int c, int birth, bool female, char *out) {
+static size_t make_id(rng *r, int c, int birth, bool female, char *out)
+{
     char *p = out;
     int by = year_of(birth);
     int y;
@@ -764,14 +918,16 @@ static size_t make_id(rng *r, int c, int birth, bool female, char *out) {
         dg[0] = prov / 10;
         dg[1] = prov % 10;
         dg[2] = rnd(r, 6);
-        for (int i = 3; i < 9; i++) dg[i] = rnd(r, 10);
+        for (int i = 3; i < 9; i++)
+            dg[i] = rnd(r, 10);
         unsigned sum = 0;
         for (int i = 0; i < 9; i++) {
             unsigned v = dg[i] * (i % 2 == 0 ? 2 : 1);
             sum += v > 9 ? v - 9 : v;
         }
         dg[9] = (10 - sum % 10) % 10;
-        for (int i = 0; i < 10; i++) *p++ = (char)('0' + dg[i]);
+        for (int i = 0; i < 10; i++)
+            *p++ = (char)('0' + dg[i]);
         break;
     }
     case ID_PE: /* DNI */
@@ -845,9 +1001,11 @@ static size_t make_id(rng *r, int c, int birth, bool female, char *out) {
         dg[10] = serial / 10 % 10;
         dg[11] = serial % 10;
         unsigned sum = 0;
-        for (int i = 0; i < 12; i++) sum += dg[i] * wts[i];
+        for (int i = 0; i < 12; i++)
+            sum += dg[i] * wts[i];
         dg[12] = sum % 11 == 10 ? 1 : sum % 11;
-        for (int i = 0; i < 13; i++) *p++ = (char)('0' + dg[i]);
+        for (int i = 0; i < 13; i++)
+            *p++ = (char)('0' + dg[i]);
         break;
     }
     case ID_VN: { /* CCCD: province, sex/century, year, serial */
@@ -890,8 +1048,7 @@ static size_t make_id(rng *r, int c, int birth, bool female, char *out) {
         *p++ = (char)('1' + rnd(r, 9));
         p = digits(r, p, 6);
         break;
-    default:
-        return 0;
+    default: return 0;
     }
     *p = 0;
     return (size_t)(p - out);
@@ -899,20 +1056,22 @@ static size_t make_id(rng *r, int c, int birth, bool female, char *out) {
 
 /* Appends the ASCII letters of a (Latin-script) UTF-8 name, lower-cased and
  * without diacritics, for an e-mail address.  Unknown letters are dropped. */
-static char *ascii_fold(char *p, const char *s, size_t room) {
+static char *ascii_fold(char *p, const char *s, size_t room)
+{
     static const char latin1[] = "aaaaaaaceeeeiiiidnooooo-ouuuuyts"
                                  "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
-    static const struct { uint16_t lo, hi; char c; } ranges[] = {
-        {0x100, 0x105, 'a'}, {0x106, 0x10d, 'c'}, {0x10e, 0x111, 'd'},
-        {0x112, 0x11b, 'e'}, {0x11c, 0x123, 'g'}, {0x124, 0x127, 'h'},
-        {0x128, 0x133, 'i'}, {0x134, 0x135, 'j'}, {0x136, 0x138, 'k'},
-        {0x139, 0x142, 'l'}, {0x143, 0x14b, 'n'}, {0x14c, 0x153, 'o'},
-        {0x154, 0x159, 'r'}, {0x15a, 0x161, 's'}, {0x162, 0x167, 't'},
-        {0x168, 0x173, 'u'}, {0x174, 0x175, 'w'}, {0x176, 0x178, 'y'},
-        {0x179, 0x17e, 'z'}, {0x1a0, 0x1a1, 'o'}, {0x1af, 0x1b0, 'u'},
-        {0x218, 0x219, 's'}, {0x21a, 0x21b, 't'}, {0x1ea0, 0x1eb7, 'a'},
-        {0x1eb8, 0x1ec7, 'e'}, {0x1ec8, 0x1ecb, 'i'}, {0x1ecc, 0x1ee3, 'o'},
-        {0x1ee4, 0x1ef1, 'u'}, {0x1ef2, 0x1ef9, 'y'},
+    static const struct {
+        uint16_t lo, hi;
+        char c;
+    } ranges[] = {
+        {0x100, 0x105, 'a'},   {0x106, 0x10d, 'c'},   {0x10e, 0x111, 'd'},   {0x112, 0x11b, 'e'},
+        {0x11c, 0x123, 'g'},   {0x124, 0x127, 'h'},   {0x128, 0x133, 'i'},   {0x134, 0x135, 'j'},
+        {0x136, 0x138, 'k'},   {0x139, 0x142, 'l'},   {0x143, 0x14b, 'n'},   {0x14c, 0x153, 'o'},
+        {0x154, 0x159, 'r'},   {0x15a, 0x161, 's'},   {0x162, 0x167, 't'},   {0x168, 0x173, 'u'},
+        {0x174, 0x175, 'w'},   {0x176, 0x178, 'y'},   {0x179, 0x17e, 'z'},   {0x1a0, 0x1a1, 'o'},
+        {0x1af, 0x1b0, 'u'},   {0x218, 0x219, 's'},   {0x21a, 0x21b, 't'},   {0x1ea0, 0x1eb7, 'a'},
+        {0x1eb8, 0x1ec7, 'e'}, {0x1ec8, 0x1ecb, 'i'}, {0x1ecc, 0x1ee3, 'o'}, {0x1ee4, 0x1ef1, 'u'},
+        {0x1ef2, 0x1ef9, 'y'},
     };
     const unsigned char *u = (const unsigned char *)s;
     char *end = p + room;
@@ -931,16 +1090,20 @@ static char *ascii_fold(char *p, const char *s, size_t room) {
             continue;
         }
         char c = 0;
-        if (cp >= 'a' && cp <= 'z') c = (char)cp;
-        else if (cp >= 'A' && cp <= 'Z') c = (char)(cp - 'A' + 'a');
-        else if (cp >= 0xc0 && cp <= 0xff) c = latin1[cp - 0xc0];
+        if (cp >= 'a' && cp <= 'z')
+            c = (char)cp;
+        else if (cp >= 'A' && cp <= 'Z')
+            c = (char)(cp - 'A' + 'a');
+        else if (cp >= 0xc0 && cp <= 0xff)
+            c = latin1[cp - 0xc0];
         else
             for (size_t i = 0; i < COUNT(ranges); i++)
                 if (cp >= ranges[i].lo && cp <= ranges[i].hi) {
                     c = ranges[i].c;
                     break;
                 }
-        if (c && c != '-') *p++ = c;
+        if (c && c != '-')
+            *p++ = c;
     }
     return p;
 }
@@ -949,12 +1112,15 @@ static char *ascii_fold(char *p, const char *s, size_t room) {
 
 enum { G_F, G_M, G_TF, G_TM, G_NC, G_UNK };
 static const char *const gender_names[] = {
-    "Feminine", "Masculine", "TransgenderFeminine", "TransgenderMasculine",
+    "Feminine",      "Masculine",          "TransgenderFeminine", "TransgenderMasculine",
     "NonConforming", "NonSpecifiedUnknown"};
 
-static bool uses_female_names(rng *r, int gender) {
-    if (gender == G_F || gender == G_TF) return true;
-    if (gender == G_M || gender == G_TM) return false;
+static bool uses_female_names(rng *r, int gender)
+{
+    if (gender == G_F || gender == G_TF)
+        return true;
+    if (gender == G_M || gender == G_TM)
+        return false;
     return chance(r, 50);
 }
 
@@ -965,19 +1131,24 @@ typedef struct {
     bool has_middle;
 } person_name;
 
-static const char *es_surname(rng *r, const demo_names *nl, const country *k) {
+static const char *es_surname(rng *r, const demo_names *nl, const country *k)
+{
     if (k->indig_pct && chance(r, k->indig_pct)) {
-        if (k->indig == IND_MAYA) return pick(r, demo_sur_maya, demo_n_sur_maya);
-        if (k->indig == IND_KICHWA) return pick(r, demo_sur_kichwa, demo_n_sur_kichwa);
+        if (k->indig == IND_MAYA)
+            return pick(r, demo_sur_maya, demo_n_sur_maya);
+        if (k->indig == IND_KICHWA)
+            return pick(r, demo_sur_kichwa, demo_n_sur_kichwa);
         return pick(r, demo_sur_quechua, demo_n_sur_quechua);
     }
     return pick(r, nl->sur, nl->n_sur);
 }
 
 /* Fills `pn` with a name for a citizen of `c`; false when there is no list. */
-static bool make_name(rng *r, int c, bool female, person_name *pn) {
+static bool make_name(rng *r, int c, bool female, person_name *pn)
+{
     const country *k = &countries[c];
-    if (k->names < 0) return false;
+    if (k->names < 0)
+        return false;
     const demo_names *nl = &demo_name_lists[k->names];
     const char *const *given = female ? nl->given_f : nl->given_m;
     const char *const *given_cyr = female ? nl->given_f_cyr : nl->given_m_cyr;
@@ -994,7 +1165,8 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
         pn->second_lat = s1;
         if (chance(r, 80)) { /* paternal and maternal surname */
             const char *s2 = es_surname(r, nl, k);
-            if (s2 == s1) s2 = es_surname(r, nl, k);
+            if (s2 == s1)
+                s2 = es_surname(r, nl, k);
             char *p = cat(pn->buf, s1); /* both under 40 bytes */
             *p++ = ' ';
             p = cat(p, s2);
@@ -1023,7 +1195,8 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
         pn->middle = pat;
         pn->has_middle = true;
     } else if (nl->mid_f && chance(r, 85)) {
-        const char *mid = female ? pick(r, nl->mid_f, nl->n_mid_f) : pick(r, nl->mid_m, nl->n_mid_m);
+        const char *mid =
+            female ? pick(r, nl->mid_f, nl->n_mid_f) : pick(r, nl->mid_m, nl->n_mid_m);
         pn->middle = mid;
         pn->has_middle = true;
     } else if (!nl->pat_m && !nl->mid_f && chance(r, k->names == DEMO_NAMES_NG ? 25 : 5)) {
@@ -1036,32 +1209,47 @@ static bool make_name(rng *r, int c, bool female, person_name *pn) {
     return true;
 }
 
-static void put_name(demo_gen *g, json_t *o, const person_name *pn) {
+static void put_name(demo_gen *g, json_t *o, const person_name *pn)
+{
     put_str(g, o, "prs_FirstName", pn->first);
-    if (pn->has_middle) put_str(g, o, "prs_MiddleName", pn->middle);
-    if (pn->second == pn->buf) put_strn(o, "prs_SecondName", pn->buf, strlen(pn->buf));
-    else put_str(g, o, "prs_SecondName", pn->second);
+    if (pn->has_middle)
+        put_str(g, o, "prs_MiddleName", pn->middle);
+    if (pn->second == pn->buf)
+        put_strn(o, "prs_SecondName", pn->buf, strlen(pn->buf));
+    else
+        put_str(g, o, "prs_SecondName", pn->second);
 }
 
 /* ---- case pieces ------------------------------------------------------------- */
 
-static int gender_for(rng *r, int primary, char industry) {
+static int gender_for(rng *r, int primary, char industry)
+{
     unsigned fem;
     switch (primary) {
     case X_SEX: {
         unsigned x = rnd(r, 1000);
-        if (x < 915) return G_F;
-        if (x < 950) return G_M;
-        if (x < 980) return G_TF;
-        if (x < 985) return G_TM;
-        if (x < 990) return G_NC;
+        if (x < 915)
+            return G_F;
+        if (x < 950)
+            return G_M;
+        if (x < 980)
+            return G_TF;
+        if (x < 985)
+            return G_TM;
+        if (x < 990)
+            return G_NC;
         return G_UNK;
     }
     case X_LAB:
-        fem = industry == 'T' ? 90 : industry == 'I' ? 60 : industry == 'G' ? 50
-            : industry == 'C' ? 50 : industry == 'S' ? 60 : 25;
+        fem = industry == 'T'   ? 90
+              : industry == 'I' ? 60
+              : industry == 'G' ? 50
+              : industry == 'C' ? 50
+              : industry == 'S' ? 60
+                                : 25;
         break;
-    case X_MARR: case X_SURR: fem = 100; break;
+    case X_MARR:
+    case X_SURR: fem = 100; break;
     case X_SERV: fem = 80; break;
     case X_BEG: fem = 55; break;
     case X_CHILD: fem = 45; break;
@@ -1069,12 +1257,15 @@ static int gender_for(rng *r, int primary, char industry) {
     default: fem = 55; break;
     }
     unsigned x = rnd(r, 1000);
-    if (x < 8) return G_UNK;
-    if (x < 10) return G_NC;
+    if (x < 8)
+        return G_UNK;
+    if (x < 10)
+        return G_NC;
     return rnd(r, 100) < fem ? G_F : G_M;
 }
 
-static int minor_pct(int primary, unsigned flags) {
+static int minor_pct(int primary, unsigned flags)
+{
     int p;
     switch (primary) {
     case X_SEX: p = 24; break;
@@ -1087,56 +1278,78 @@ static int minor_pct(int primary, unsigned flags) {
     case X_SURR: p = 0; break;
     default: p = 15; break;
     }
-    if ((flags & F_CHILD) && p < 100) p += 8;
+    if ((flags & F_CHILD) && p < 100)
+        p += 8;
     return p;
 }
 
-static int adult_age(rng *r) {
+static int adult_age(rng *r)
+{
     unsigned x = rnd(r, 100);
-    if (x < 40) return rnd_range(r, 18, 24);
-    if (x < 75) return rnd_range(r, 25, 34);
-    if (x < 92) return rnd_range(r, 35, 44);
+    if (x < 40)
+        return rnd_range(r, 18, 24);
+    if (x < 75)
+        return rnd_range(r, 25, 34);
+    if (x < 92)
+        return rnd_range(r, 35, 44);
     return rnd_range(r, 45, 60);
 }
 
-static int minor_age(rng *r, int primary) {
-    if (primary == X_MARR || primary == X_MIL) return rnd_range(r, 13, 17);
+static int minor_age(rng *r, int primary)
+{
+    if (primary == X_MARR || primary == X_MIL)
+        return rnd_range(r, 13, 17);
     unsigned x = rnd(r, 100);
-    if (x < 42) return rnd_range(r, 16, 17);
-    if (x < 74) return rnd_range(r, 14, 15);
-    if (x < 93) return rnd_range(r, 10, 13);
+    if (x < 42)
+        return rnd_range(r, 16, 17);
+    if (x < 74)
+        return rnd_range(r, 14, 15);
+    if (x < 93)
+        return rnd_range(r, 10, 13);
     return rnd_range(r, 6, 9);
 }
 
-static const char *education_for(rng *r, int age) {
-    if (age < 6) return "EarlyChildhoodEducation";
-    if (age < 12) return "PrimaryEducation";
-    if (age < 15) return chance(r, 55) ? "PrimaryEducation" : "LowerSecondaryEducation";
+static const char *education_for(rng *r, int age)
+{
+    if (age < 6)
+        return "EarlyChildhoodEducation";
+    if (age < 12)
+        return "PrimaryEducation";
+    if (age < 15)
+        return chance(r, 55) ? "PrimaryEducation" : "LowerSecondaryEducation";
     if (age < 18) {
         unsigned x = rnd(r, 100);
-        return x < 30 ? "PrimaryEducation" : x < 80 ? "LowerSecondaryEducation"
-                                                    : "UpperSecondaryEducation";
+        return x < 30   ? "PrimaryEducation"
+               : x < 80 ? "LowerSecondaryEducation"
+                        : "UpperSecondaryEducation";
     }
-    static const char *const lv[] = {
-        "PrimaryEducation", "LowerSecondaryEducation", "UpperSecondaryEducation",
-        "PostSecondaryNonTertiaryEducation", "ShortCycleTertiaryEducation",
-        "BachelorsOrEquivalentLevel", "MastersOrEquivalentLevel"};
+    static const char *const lv[] = {"PrimaryEducation",
+                                     "LowerSecondaryEducation",
+                                     "UpperSecondaryEducation",
+                                     "PostSecondaryNonTertiaryEducation",
+                                     "ShortCycleTertiaryEducation",
+                                     "BachelorsOrEquivalentLevel",
+                                     "MastersOrEquivalentLevel"};
     static const uint16_t w[] = {25, 25, 30, 6, 6, 7, 1};
     return lv[pick_w(r, w, COUNT(w))];
 }
 
-static const char *marital_for(rng *r, int age) {
-    if (age < 18) return "Single";
-    static const char *const ms[] = {"Single", "Married", "Separated", "Divorced",
-                                     "RegisteredPartnership", "Widowed"};
+static const char *marital_for(rng *r, int age)
+{
+    if (age < 18)
+        return "Single";
+    static const char *const ms[] = {
+        "Single", "Married", "Separated", "Divorced", "RegisteredPartnership", "Widowed"};
     static const uint16_t w[] = {50, 14, 10, 8, 14, 4};
     return ms[pick_w(r, w, COUNT(w))];
 }
 
-static const char *exploitation_desc(rng *r, int primary, char industry, bool webcam) {
+static const char *exploitation_desc(rng *r, int primary, char industry, bool webcam)
+{
     switch (primary) {
     case X_SEX:
-        if (webcam) return "Forced to perform sexual acts in front of a webcam.";
+        if (webcam)
+            return "Forced to perform sexual acts in front of a webcam.";
         {
             static const char *const d[] = {
                 "Forced to provide sexual services in a bar.",
@@ -1167,31 +1380,37 @@ static const char *exploitation_desc(rng *r, int primary, char industry, bool we
     }
 }
 
-static void add_event(demo_gen *g, json_t *events, int seq, const char *type, int c, const char *city,
-                      int date, const char *desc) {
+static void add_event(demo_gen *g, json_t *events, int seq, const char *type, int c,
+                      const char *city, int date, const char *desc)
+{
     json_t *e = json_object();
     put_str(g, e, "hte_Type", type);
     put_str(g, e, "hte_Country", countries[c].iso);
-    if (city) put_str(g, e, "hte_City", city);
+    if (city)
+        put_str(g, e, "hte_City", city);
     put_date(g, e, "hte_Date", date);
-    if (desc) put_str(g, e, "hte_Description", desc);
+    if (desc)
+        put_str(g, e, "hte_Description", desc);
     put_int(g, e, "amp_EventSequence", seq);
     json_array_append_new(events, e);
 }
 
-static const char *city_of(rng *r, int c) {
+static const char *city_of(rng *r, int c)
+{
     return pick(r, countries[c].cities, countries[c].n_cities);
 }
 
 /* ---- public ---------------------------------------------------------------------- */
 
-json_t *demo_gen_organisations(demo_gen *g) {
+json_t *demo_gen_organisations(demo_gen *g)
+{
     /* A stream of its own, so that the organisations do not depend on how many
      * cases were drawn before. */
     rng r;
     rng_seed(&r, g->seed ^ 0x6f7267616e697361ULL);
     json_t *a = json_array();
-    if (!a) return NULL;
+    if (!a)
+        return NULL;
     for (size_t i = 0; i < N_ORGS; i++) {
         const org_def *od = &orgs[i];
         json_t *o = json_object();
@@ -1214,16 +1433,18 @@ json_t *demo_gen_organisations(demo_gen *g) {
     return a;
 }
 
-json_t *demo_gen_case(demo_gen *g) {
+json_t *demo_gen_case(demo_gen *g)
+{
     rng *r = &g->r;
     json_t *cs = json_object();
-    if (!cs) return NULL;
+    if (!cs)
+        return NULL;
 
     /* Who registers the case, and the route. */
     unsigned oi = pick_w(r, owner_weights, N_OWNERS);
     int owner = owner_countries[oi];
-    const org_def *org = &orgs[g->org_lo[oi] + pick_w(r, g->org_w + g->org_lo[oi],
-                                                      g->org_hi[oi] - g->org_lo[oi])];
+    const org_def *org =
+        &orgs[g->org_lo[oi] + pick_w(r, g->org_w + g->org_lo[oi], g->org_hi[oi] - g->org_lo[oi])];
     const route *rt = &routes[g->route_lo[oi] + pick_w(r, g->route_w + g->route_lo[oi],
                                                        g->route_hi[oi] - g->route_lo[oi])];
     int cit = rt->cit;
@@ -1265,12 +1486,15 @@ json_t *demo_gen_case(demo_gen *g) {
     int gender = gender_for(r, primary, industry);
     bool female_names = uses_female_names(r, gender);
     bool minor = chance(r, (unsigned)minor_pct(primary, rt->flags));
-    if (primary == X_SURR) minor = false;
+    if (primary == X_SURR)
+        minor = false;
     int age_target = minor ? minor_age(r, primary) : adult_age(r);
     if (minor && primary == X_LAB) {
         unsigned y = rnd(r, 100);
-        if (y < 45) types[0] = X_CHILD; /* child labour, not recorded as forced labour */
-        else if (y < 75 && ntypes < 2) types[ntypes++] = X_CHILD;
+        if (y < 45)
+            types[0] = X_CHILD; /* child labour, not recorded as forced labour */
+        else if (y < 75 && ntypes < 2)
+            types[ntypes++] = X_CHILD;
     }
 
     /* Dates: registration, then the route backwards, then the birthdate. */
@@ -1278,8 +1502,9 @@ json_t *demo_gen_case(demo_gen *g) {
     int ra = (int)rnd(r, (uint32_t)span + 1), rb = (int)rnd(r, (uint32_t)span + 1);
     int reg = g->reg_start + (ra > rb ? ra : rb); /* more cases in recent years */
     unsigned dx = rnd(r, 100);
-    int delay = dx < 50 ? rnd_range(r, 0, 60) : dx < 80 ? rnd_range(r, 61, 365)
-                                                        : rnd_range(r, 366, 1500);
+    int delay = dx < 50   ? rnd_range(r, 0, 60)
+                : dx < 80 ? rnd_range(r, 61, 365)
+                          : rnd_range(r, 366, 1500);
     int d_exp = reg - delay;
     int d_tra = d_exp - rnd_range(r, 1, 45);
     int d_rec = (rt->tra != C_NONE ? d_tra : d_exp) - rnd_range(r, 0, 120);
@@ -1290,8 +1515,10 @@ json_t *demo_gen_case(demo_gen *g) {
     minor = age_exp < 18;
     if (!minor) { /* child labour only for children */
         for (int i = 0; i < ntypes; i++)
-            if (types[i] == X_CHILD) types[i] = X_LAB;
-        if (ntypes == 2 && types[0] == types[1]) ntypes = 1;
+            if (types[i] == X_CHILD)
+                types[i] = X_LAB;
+        if (ntypes == 2 && types[0] == types[1])
+            ntypes = 1;
     }
     primary = types[0];
     bool has_lab = false, has_sex = false;
@@ -1305,35 +1532,42 @@ json_t *demo_gen_case(demo_gen *g) {
     make_name(r, cit, female_names, &pn);
     put_name(g, cs, &pn);
     bool has_birth = chance(r, 78);
-    if (has_birth) put_date(g, cs, "prs_Birthdate", birth);
+    if (has_birth)
+        put_date(g, cs, "prs_Birthdate", birth);
     put_str(g, cs, "prs_Gender", gender_names[gender]);
     {
         json_t *ca = str_array1(g, countries[cit].iso);
-        if (cit == C_VE && chance(r, 4)) json_array_append_new(ca, cstr(g, "CO"));
-        else if (cit == C_MD && chance(r, 15)) json_array_append_new(ca, cstr(g, "RO"));
+        if (cit == C_VE && chance(r, 4))
+            json_array_append_new(ca, cstr(g, "CO"));
+        else if (cit == C_MD && chance(r, 15))
+            json_array_append_new(ca, cstr(g, "RO"));
         set_key(cs, "prs_Citizenship", ca);
     }
     put_str(g, cs, "prs_PrimaryLanguage", language_for(r, cit));
-    if (chance(r, minor ? 25 : 50)) put_str(g, cs, "prs_MaritalStatus", marital_for(r, age_reg));
+    if (chance(r, minor ? 25 : 50))
+        put_str(g, cs, "prs_MaritalStatus", marital_for(r, age_reg));
     if (chance(r, 40)) {
         int kids = 0;
         if (age_reg >= 18) {
             static const uint16_t w[] = {35, 25, 20, 10, 5, 3, 2};
             kids = (int)pick_w(r, w, COUNT(w));
-            if (age_reg < 22 && kids > 2) kids = 1;
+            if (age_reg < 22 && kids > 2)
+                kids = 1;
         } else if (age_reg >= 15 && chance(r, 10)) {
             kids = 1;
         }
         put_int(g, cs, "prs_NumberOfChildren", kids);
     }
-    if (chance(r, 35)) put_str(g, cs, "prs_HighestLevelOfEducation", education_for(r, age_reg));
+    if (chance(r, 35))
+        put_str(g, cs, "prs_HighestLevelOfEducation", education_for(r, age_reg));
     if (age_reg >= 16 && chance(r, 40)) {
         char id[32];
         size_t n = 0;
         if (has_birth || (countries[cit].idfmt != ID_RO && countries[cit].idfmt != ID_VN &&
                           countries[cit].idfmt != ID_HN))
             n = make_id(r, cit, birth, female_names, id);
-        if (n) put_strn(cs, "prs_IdentityNumber", id, n);
+        if (n)
+            put_strn(cs, "prs_IdentityNumber", id, n);
     }
     int mail_c = -1;
     if (chance(r, 35)) {
@@ -1351,7 +1585,7 @@ json_t *demo_gen_case(demo_gen *g) {
         static const char *const dom_latam[] = {"gmail.com", "gmail.com", "hotmail.com",
                                                 "yahoo.com", "outlook.com"};
         static const char *const dom_east[] = {"gmail.com", "gmail.com", "ukr.net",
-                                               "mail.ru", "yandex.ru", "outlook.com"};
+                                               "mail.ru",   "yandex.ru", "outlook.com"};
         char em[128];
         char *p = ascii_fold(em, pn.first_lat, 30);
         *p++ = '.';
@@ -1359,15 +1593,16 @@ json_t *demo_gen_case(demo_gen *g) {
         p = num2(p, (unsigned)year_of(birth) % 100);
         *p++ = '@';
         bool east = cit == C_UA || cit == C_BY || cit == C_RU || cit == C_MD;
-        p = cat(p, east ? pick(r, dom_east, COUNT(dom_east))
-                        : pick(r, dom_latam, COUNT(dom_latam)));
+        p = cat(p,
+                east ? pick(r, dom_east, COUNT(dom_east)) : pick(r, dom_latam, COUNT(dom_latam)));
         put_strn(cs, "prs_Email", em, (size_t)(p - em));
     }
 
     /* ---- victim context --------------------------------------------------------- */
     unsigned sx = rnd(r, 100);
-    const char *status = sx < 75 ? "ActualVictimOfTrafficking"
-                       : sx < 95 ? "PossibleVictimOfTrafficking" : "NotAVictimOfTrafficking";
+    const char *status = sx < 75   ? "ActualVictimOfTrafficking"
+                         : sx < 95 ? "PossibleVictimOfTrafficking"
+                                   : "NotAVictimOfTrafficking";
     put_str(g, cs, "vic_TraffickingStatus", status);
     if (status[0] != 'P') {
         static const char *const dm[] = {"Police", "NGO", "CourtOrProsecution",
@@ -1376,23 +1611,27 @@ json_t *demo_gen_case(demo_gen *g) {
         static const uint16_t w_police[] = {70, 5, 20, 3, 2};
         static const uint16_t w_gov[] = {25, 10, 15, 48, 2};
         const uint16_t *w = strcmp(org->type, "NGO") == 0              ? w_ngo
-                          : strcmp(org->type, "LawEnforcement") == 0 ? w_police
-                                                                     : w_gov;
+                            : strcmp(org->type, "LawEnforcement") == 0 ? w_police
+                                                                       : w_gov;
         put_str(g, cs, "vic_TraffickingStatusDecisionMakingOrg", dm[pick_w(r, w, 5)]);
     }
     {
         bool fam = primary == X_BEG || primary == X_MARR || primary == X_CHILD || minor;
         unsigned y = rnd(r, 100);
-        const char *rel = y < (fam ? 45u : 15u) ? "Familial"
-                        : y < (fam ? 80u : 62u) ? "Acquainted" : "Unaquainted";
-        if (chance(r, 85)) put_str(g, cs, "vic_RelationshipToTrafficker", rel);
+        const char *rel = y < (fam ? 45u : 15u)   ? "Familial"
+                          : y < (fam ? 80u : 62u) ? "Acquainted"
+                                                  : "Unaquainted";
+        if (chance(r, 85))
+            put_str(g, cs, "vic_RelationshipToTrafficker", rel);
     }
-    if (chance(r, 92)) put_int(g, cs, "vic_AgeWhenTrafficked", age_exp);
+    if (chance(r, 92))
+        put_int(g, cs, "vic_AgeWhenTrafficked", age_exp);
     {
         const uint16_t *rw = has_sex ? recruit_w_sex : has_lab ? recruit_w_lab : recruit_w_other;
         uint16_t w[COUNT(recruitment_names)];
         memcpy(w, rw, sizeof w);
-        if (age_exp < 19) w[1] += 6; /* at school */
+        if (age_exp < 19)
+            w[1] += 6; /* at school */
         uint32_t mask = pick_w_distinct(r, w, COUNT(w), chance(r, 75) ? 1 : 2);
         set_key(cs, "vic_MethodOfRecruitment", str_array(g, recruitment_names, mask));
         if ((mask & (1u << 3 | 1u << 4)) && chance(r, 70)) {
@@ -1401,10 +1640,10 @@ json_t *demo_gen_case(demo_gen *g) {
             const uint16_t *ww = east ? website_w_east : latam ? website_w_latam : website_w_other;
             uint16_t w2[COUNT(website_names)];
             memcpy(w2, ww, sizeof w2);
-            if (year_of(d_rec) < 2018) w2[7] = 0; /* TikTok */
+            if (year_of(d_rec) < 2018)
+                w2[7] = 0; /* TikTok */
             uint32_t m2 = pick_w_distinct(r, w2, COUNT(w2), chance(r, 70) ? 1 : 2);
-            set_key(cs, "vic_RecruitmentWebsitesAndApps",
-                                        str_array(g, website_names, m2));
+            set_key(cs, "vic_RecruitmentWebsitesAndApps", str_array(g, website_names, m2));
         }
     }
     {
@@ -1412,8 +1651,7 @@ json_t *demo_gen_case(demo_gen *g) {
         static const uint16_t nw[] = {25, 35, 25, 15};
         unsigned k = pick_w(r, nw, 4) + 1;
         set_key(cs, "vic_MethodsOfControl",
-                                    str_array(g, control_names,
-                                              pick_w_distinct(r, cw, COUNT(control_names), k)));
+                str_array(g, control_names, pick_w_distinct(r, cw, COUNT(control_names), k)));
     }
     {
         json_t *ta = json_array();
@@ -1421,7 +1659,8 @@ json_t *demo_gen_case(demo_gen *g) {
             json_array_append_new(ta, cstr(g, exploitation_names[types[i]]));
         set_key(cs, "vic_TypeOfExploitation", ta);
     }
-    if (has_lab && chance(r, 92)) put_str(g, cs, "vic_ForcedLabourIndustry", industry_name(industry));
+    if (has_lab && chance(r, 92))
+        put_str(g, cs, "vic_ForcedLabourIndustry", industry_name(industry));
     bool webcam = false;
     if (has_sex && chance(r, 90)) {
         uint16_t w[4] = {80, 8, (rt->flags & F_WEBCAM) ? 30 : 5, 10};
@@ -1438,8 +1677,11 @@ json_t *demo_gen_case(demo_gen *g) {
     unsigned cst = pick_w(r, st_w[band], 4);
     static const char *const st_names[] = {"Active", "FollowUp", "Closed", "ClosedReferred"};
     put_str(g, cs, "cas_Status", st_names[cst]);
-    if (cst == 2) put_str(g, cs, "cas_ReasonForCaseClosure", pick(r, closure_closed, COUNT(closure_closed)));
-    else if (cst == 3) put_str(g, cs, "cas_ReasonForCaseClosure", pick(r, closure_referred, COUNT(closure_referred)));
+    if (cst == 2)
+        put_str(g, cs, "cas_ReasonForCaseClosure", pick(r, closure_closed, COUNT(closure_closed)));
+    else if (cst == 3)
+        put_str(g, cs, "cas_ReasonForCaseClosure",
+                pick(r, closure_referred, COUNT(closure_referred)));
 
     /* ---- consent and registration ---------------------------------------------------- */
     bool consent = chance(r, 93);
@@ -1447,12 +1689,18 @@ json_t *demo_gen_case(demo_gen *g) {
     put_date(g, cs, "amp_ConsentDate", reg);
     if (consent) {
         uint32_t mask = 0;
-        if (chance(r, 99)) mask |= 1;
-        if (chance(r, 60)) mask |= 2;
-        if (chance(r, 95)) mask |= 4;
-        if (chance(r, rt->exp != cit || rt->rec != cit ? 40 : 5)) mask |= 8;
-        if (!mask) mask = 1;
-        static const char *const scope[] = {"Registration", "Referral", "Statistics", "CrossBorder"};
+        if (chance(r, 99))
+            mask |= 1;
+        if (chance(r, 60))
+            mask |= 2;
+        if (chance(r, 95))
+            mask |= 4;
+        if (chance(r, rt->exp != cit || rt->rec != cit ? 40 : 5))
+            mask |= 8;
+        if (!mask)
+            mask = 1;
+        static const char *const scope[] = {"Registration", "Referral", "Statistics",
+                                            "CrossBorder"};
         set_key(cs, "amp_ConsentScope", str_array(g, scope, mask));
     }
     put_date(g, cs, "amp_RegistrationDate", reg);
@@ -1471,7 +1719,8 @@ json_t *demo_gen_case(demo_gen *g) {
             with_rec = y < 75;
             with_tra = false;
         }
-        if (rt->tra == owner && rt->rec != owner && rt->exp != owner) with_tra = true;
+        if (rt->tra == owner && rt->rec != owner && rt->exp != owner)
+            with_tra = true;
         const char *xcity = rt->xcities ? pick(r, rt->xcities, rt->n_xcities) : city_of(r, rt->exp);
         int seq = 1;
         if (with_rec) {
@@ -1480,9 +1729,9 @@ json_t *demo_gen_case(demo_gen *g) {
                 rc = city_of(r, rt->rec);
             const char *d = NULL;
             if (chance(r, 30))
-                d = has_sex ? pick(r, desc_recruit_sex, COUNT(desc_recruit_sex))
-                  : has_lab ? pick(r, desc_recruit_lab, COUNT(desc_recruit_lab))
-                            : pick(r, desc_recruit_other, COUNT(desc_recruit_other));
+                d = has_sex   ? pick(r, desc_recruit_sex, COUNT(desc_recruit_sex))
+                    : has_lab ? pick(r, desc_recruit_lab, COUNT(desc_recruit_lab))
+                              : pick(r, desc_recruit_other, COUNT(desc_recruit_other));
             add_event(g, ev, seq++, "Recruitment", rt->rec, chance(r, 95) ? rc : NULL, d_rec, d);
         }
         if (with_tra) {
@@ -1519,7 +1768,8 @@ json_t *demo_gen_case(demo_gen *g) {
         set_key(cs, "perpetrators", pa);
     }
 
-    /* ---- comments ----------------------------------------------------------------------------- */
+    /* ---- comments -----------------------------------------------------------------------------
+     */
     {
         unsigned y = rnd(r, 100);
         int nc = y < 35 ? 0 : y < 75 ? 1 : 2;
@@ -1527,22 +1777,26 @@ json_t *demo_gen_case(demo_gen *g) {
         unsigned first = rnd(r, COUNT(comment_texts));
         for (int i = 0; i < nc; i++) {
             json_t *c = json_object();
-            put_str(g, c, "cco_CaseComment", comment_texts[(first + (unsigned)i * 5) % COUNT(comment_texts)]);
+            put_str(g, c, "cco_CaseComment",
+                    comment_texts[(first + (unsigned)i * 5) % COUNT(comment_texts)]);
             json_array_append_new(ca, c);
         }
         set_key(cs, "comments", ca);
     }
 
-    /* ---- support plans -------------------------------------------------------------------------- */
+    /* ---- support plans --------------------------------------------------------------------------
+     */
     {
         unsigned y = rnd(r, 100);
         int ns = y < 25 ? 0 : y < 70 ? 1 : 2;
-        uint16_t w[COUNT(spl_names)] = {age_reg < 18 ? 30 : 8, 6, 20, has_lab ? 30 : 0, 18,
-                                        age_reg >= 16 ? 12 : 0, 6, has_sex ? 30 : 0, 15};
+        uint16_t w[COUNT(spl_names)] = {
+            age_reg < 18 ? 30 : 8, 6, 20, has_lab ? 30 : 0, 18, age_reg >= 16 ? 12 : 0, 6,
+            has_sex ? 30 : 0,      15};
         uint32_t mask = pick_w_distinct(r, w, COUNT(spl_names), (unsigned)ns);
         json_t *sa = json_array();
         for (unsigned t = 0; mask; t++, mask >>= 1) {
-            if (!(mask & 1)) continue;
+            if (!(mask & 1))
+                continue;
             json_t *s = json_object();
             put_str(g, s, "spl_Type", spl_names[t]);
             put_str(g, s, "spl_Objectives", spl_objectives[t][rnd(r, 2)]);
@@ -1550,7 +1804,8 @@ json_t *demo_gen_case(demo_gen *g) {
             put_date(g, s, "spl_PlannedEndDate", planned);
             int lo = reg + 30;
             int hi = planned + 60 < g->today ? planned + 60 : g->today;
-            if (planned - 60 > lo && planned - 60 <= hi) lo = planned - 60;
+            if (planned - 60 > lo && planned - 60 <= hi)
+                lo = planned - 60;
             if (hi >= lo && chance(r, cst >= 2 ? 70 : 25))
                 put_date(g, s, "spl_ActualEndDate", rnd_range(r, lo, hi));
             json_array_append_new(sa, s);

@@ -74,11 +74,10 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
                        "WHERE case_id = ?1 ORDER BY id",
     [S_SEQ_NEXT] = "INSERT INTO sequences(name, value) VALUES (?1, 1) "
                    "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
-    [S_ORG_PUT] =
-        "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
-        "VALUES (?1, 1, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
-        "version = organisations.version + 1, updated_at = excluded.updated_at, "
-        "doc = excluded.doc RETURNING version, created_at",
+    [S_ORG_PUT] = "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
+                  "VALUES (?1, 1, ?2, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
+                  "version = organisations.version + 1, updated_at = excluded.updated_at, "
+                  "doc = excluded.doc RETURNING version, created_at",
     [S_ORG_GET] =
         "SELECT id, version, created_at, updated_at, doc FROM organisations WHERE id = ?1",
     [S_ORG_LIST] = "SELECT id, version, created_at, updated_at, doc FROM organisations ORDER BY id",

@@ -517,8 +517,7 @@ static void expect_error(const resp *r, long status, const char *code)
         assert_true(json_is_array(fields));
         size_t i;
         json_t *f;
-        json_array_foreach(fields, i, f)
-        {
+        json_array_foreach (fields, i, f) {
             assert_non_null(jstr(f, "field"));
             assert_non_null(jstr(f, "rule"));
             assert_non_null(jstr(f, "message"));
@@ -532,8 +531,7 @@ static const json_t *field_error(const resp *r, const char *field, const char *r
     const json_t *fields = json_object_get(json_object_get(r->json, "error"), "fields");
     size_t i;
     json_t *f;
-    json_array_foreach(fields, i, f)
-    {
+    json_array_foreach (fields, i, f) {
         if (strcmp(jstr(f, "field"), field) == 0 && strcmp(jstr(f, "rule"), rule) == 0)
             return f;
     }
@@ -640,14 +638,12 @@ static void test_schema_and_openapi(void **state)
     bool found = false;
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(r.json, "fields"), i, f)
-    {
+    json_array_foreach (json_object_get(r.json, "fields"), i, f) {
         if (!jstr(f, "name") || strcmp(jstr(f, "name"), "prs_Gender") != 0)
             continue;
         size_t k;
         json_t *v;
-        json_array_foreach(json_object_get(f, "values"), k, v)
-        {
+        json_array_foreach (json_object_get(f, "values"), k, v) {
             if (jstr(v, "name") && strcmp(jstr(v, "name"), "Feminine") == 0)
                 found = true;
         }
@@ -1157,8 +1153,7 @@ static void test_patch_versions_and_history(void **state)
     bool status_seen = false, middle_seen = false;
     size_t i;
     json_t *v;
-    json_array_foreach(fields, i, v)
-    {
+    json_array_foreach (fields, i, v) {
         status_seen |= strcmp(json_string_value(v), "cas_Status") == 0;
         middle_seen |= strcmp(json_string_value(v), "prs_MiddleName") == 0;
     }
@@ -1623,8 +1618,7 @@ static void test_organisations(void **state)
     bool found = false;
     size_t i;
     json_t *o;
-    json_array_foreach(json_object_get(r.json, "items"), i, o)
-    {
+    json_array_foreach (json_object_get(r.json, "items"), i, o) {
         if (strcmp(jstr(o, "id"), "fundacion-e2e-quito") == 0) {
             found = true;
             assert_string_equal(jstr(o, "org_Name"), "Fundación E2E Quito (sede norte)");

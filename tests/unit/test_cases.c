@@ -138,7 +138,7 @@ static json_int_t list_refs(tu_env *e, const char *qs, char *out, size_t n)
     size_t o = 0, i;
     json_t *it;
     out[0] = '\0';
-    json_array_foreach(json_object_get(res, "items"), i, it)
+    json_array_foreach (json_object_get(res, "items"), i, it)
         o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "," : "", sval(it, "reference"));
     json_int_t total = ival(res, "total");
     json_decref(res);
@@ -150,8 +150,8 @@ static void expect_list(tu_env *e, const char *qs, const char *refs, json_int_t 
     char got[1024];
     json_int_t t = list_refs(e, qs, got, sizeof got);
     if (strcmp(got, refs) != 0 || t != total)
-        fail_msg("list %s: got [%s] total %lld, expected [%s] total %lld", qs, got,
-                 (long long)t, refs, (long long)total);
+        fail_msg("list %s: got [%s] total %lld, expected [%s] total %lld", qs, got, (long long)t,
+                 refs, (long long)total);
 }
 
 static void expect_list_refused(tu_env *e, const char *qs, const char *field, const char *rule)
@@ -184,7 +184,8 @@ static bool same_names(const json_t *arr, const char *const *names, size_t n)
         bool found = false;
         size_t k;
         json_t *v;
-        json_array_foreach(arr, k, v) found = found || strcmp(json_string_value(v), names[i]) == 0;
+        json_array_foreach (arr, k, v)
+            found = found || strcmp(json_string_value(v), names[i]) == 0;
         if (!found)
             return false;
     }
@@ -404,11 +405,10 @@ static void test_create_with_children(void **state)
     assert_string_equal(sval(pl, "spl_Type"), "Health");
     assert_int_equal(ival(pl, "version"), 1);
     assert_int_equal(strlen(sval(pl, "id")), 36);
-    assert_string_equal(sval(json_array_get(json_object_get(rec, "comments"), 0),
-                             "cco_CaseComment"),
-                        "First interview.\nCalm.");
-    assert_string_equal(sval(json_array_get(json_object_get(rec, "perpetrators"), 0),
-                             "prs_Gender"),
+    assert_string_equal(
+        sval(json_array_get(json_object_get(rec, "comments"), 0), "cco_CaseComment"),
+        "First interview.\nCalm.");
+    assert_string_equal(sval(json_array_get(json_object_get(rec, "perpetrators"), 0), "prs_Gender"),
                         "Masculine");
     /* children are not case fields */
     assert_null(json_object_get(rec, "hte_Type"));
@@ -419,9 +419,9 @@ static void test_create_with_children(void **state)
     /* children can be listed and read one by one */
     amp_err err = {0};
     json_t *items = NULL;
-    assert_int_equal(children_list(e->core, &e->who, sval(rec, "id"), core_child_kind("events"),
-                                   &items, &err),
-                     AMP_OK);
+    assert_int_equal(
+        children_list(e->core, &e->who, sval(rec, "id"), core_child_kind("events"), &items, &err),
+        AMP_OK);
     assert_true(json_equal(json_object_get(items, "items"), evs));
     json_decref(items);
     json_t *ch = NULL;
@@ -438,13 +438,13 @@ static void test_create_invalid_lists_every_field(void **state)
     tu_env *e = *state;
     amp_err err = {0};
     json_t *rec = NULL;
-    amp_code code = create(
-        e, "{\"prs_Gender\":\"Female\",\"prs_Birthdate\":\"2000-05-05\","
-           "\"events\":[{\"hte_Type\":\"Recruitment\",\"hte_Date\":\"2001-01-01\"},"
-           "{\"hte_Type\":\"Transit\",\"hte_Date\":\"2027-01-01\"},"
-           "{\"hte_Type\":\"Exploitation\",\"hte_Date\":\"1999-01-01\"}],"
-           "\"comments\":[{}],\"perpetrators\":[{\"prs_Gender\":\"Other\"}]}",
-        &rec, &err);
+    amp_code code = create(e,
+                           "{\"prs_Gender\":\"Female\",\"prs_Birthdate\":\"2000-05-05\","
+                           "\"events\":[{\"hte_Type\":\"Recruitment\",\"hte_Date\":\"2001-01-01\"},"
+                           "{\"hte_Type\":\"Transit\",\"hte_Date\":\"2027-01-01\"},"
+                           "{\"hte_Type\":\"Exploitation\",\"hte_Date\":\"1999-01-01\"}],"
+                           "\"comments\":[{}],\"perpetrators\":[{\"prs_Gender\":\"Other\"}]}",
+                           &rec, &err);
     assert_int_equal(code, AMP_EINVALID);
     assert_null(rec);
     assert_true(tu_has_field_error(&err, "prs_Gender", "picklist"));
@@ -467,8 +467,9 @@ static void test_create_invalid_lists_every_field(void **state)
     code = create(e, "[1]", &rec, &err);
     assert_int_equal(code, AMP_EBADREQ);
     amp_err_clear(&err);
-    code = create(e, "{\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
-                     "\"events\":{\"hte_Type\":\"Transit\"}}",
+    code = create(e,
+                  "{\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
+                  "\"events\":{\"hte_Type\":\"Transit\"}}",
                   &rec, &err);
     assert_int_equal(code, AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "events", "type"));
@@ -505,9 +506,10 @@ static void test_read_only_keys(void **state)
     amp_err err = {0};
     json_t *rec = NULL;
     amp_code code = create(
-        e, "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
-           "\"id\":\"0195a3c2-7e41-7b8a-9c1d-2f4e6a8b0c13\",\"reference\":\"EC-2026-000999\","
-           "\"version\":7,\"created_at\":\"2020-01-01T00:00:00Z\",\"updated_by\":\"me\"}",
+        e,
+        "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
+        "\"id\":\"0195a3c2-7e41-7b8a-9c1d-2f4e6a8b0c13\",\"reference\":\"EC-2026-000999\","
+        "\"version\":7,\"created_at\":\"2020-01-01T00:00:00Z\",\"updated_by\":\"me\"}",
         &rec, &err);
     assert_int_equal(code, AMP_EINVALID);
     static const char *const keys[] = {"id", "reference", "version", "created_at", "updated_by"};
@@ -519,8 +521,8 @@ static void test_read_only_keys(void **state)
 
     /* in a patch too (except version) */
     json_t *c = create_ok(e, TU_MINIMAL_CASE);
-    code = update(e, sval(c, "id"), "{\"version\":1,\"reference\":\"EC-2026-000999\"}", 0, NULL,
-                  &err);
+    code =
+        update(e, sval(c, "id"), "{\"version\":1,\"reference\":\"EC-2026-000999\"}", 0, NULL, &err);
     assert_int_equal(code, AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "reference", "read_only"));
     amp_err_clear(&err);
@@ -622,11 +624,10 @@ static void test_owner_organisation_lookup(void **state)
                      AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "amp_OwnerOrganisation", "lookup"));
     amp_err_clear(&err);
-    json_t *u = update_ok(e, "EC-2026-000002",
-                          "{\"amp_OwnerOrganisation\":\"fundacion-renacer\"}", 1);
+    json_t *u =
+        update_ok(e, "EC-2026-000002", "{\"amp_OwnerOrganisation\":\"fundacion-renacer\"}", 1);
     json_decref(u);
-    expect_list(e, "owner=fundacion-renacer&sort=reference",
-                "EC-2026-000001,EC-2026-000002", 2);
+    expect_list(e, "owner=fundacion-renacer&sort=reference", "EC-2026-000001,EC-2026-000002", 2);
     json_decref(other);
 }
 
@@ -641,8 +642,7 @@ static void test_update_versions(void **state)
     const char *id = sval(c, "id");
 
     /* no version at all */
-    assert_int_equal(update(e, id, "{\"prs_FirstName\":\"Lucía\"}", 0, NULL, &err),
-                     AMP_ENEEDVER);
+    assert_int_equal(update(e, id, "{\"prs_FirstName\":\"Lucía\"}", 0, NULL, &err), AMP_ENEEDVER);
     amp_err_clear(&err);
     /* stale If-Match */
     assert_int_equal(update(e, id, "{\"prs_FirstName\":\"Lucía\"}", 2, NULL, &err), AMP_EPRECOND);
@@ -653,9 +653,9 @@ static void test_update_versions(void **state)
                      AMP_ECONFLICT);
     amp_err_clear(&err);
     /* a malformed version */
-    assert_int_equal(update(e, id, "{\"prs_FirstName\":\"Lucía\",\"version\":\"1\"}", 0, NULL,
-                            &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        update(e, id, "{\"prs_FirstName\":\"Lucía\",\"version\":\"1\"}", 0, NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "version", "type"));
     amp_err_clear(&err);
     json_t *now = get_ok(e, id);
@@ -672,8 +672,9 @@ static void test_update_versions(void **state)
     assert_string_equal(sval(u, "created_at"), sval(c, "created_at"));
     json_decref(u);
     /* the right version in the body, the key being the reference */
-    u = update_ok(e, "EC-2026-000001", "{\"version\":2,\"vic_TraffickingStatus\":"
-                                       "\"ActualVictimOfTrafficking\"}",
+    u = update_ok(e, "EC-2026-000001",
+                  "{\"version\":2,\"vic_TraffickingStatus\":"
+                  "\"ActualVictimOfTrafficking\"}",
                   0);
     assert_int_equal(ival(u, "version"), 3);
     json_decref(u);
@@ -690,9 +691,9 @@ static void test_update_versions(void **state)
     assert_int_equal(ival(h0, "version"), 1);
     assert_true(json_is_null(json_object_get(h0, "target")));
     assert_string_equal(sval(h0, "actor"), "tester");
-    static const char *const created[] = {"prs_Gender", "vic_TraffickingStatus", "prs_FirstName",
-                                          "cas_Status", "amp_RegistrationDate",
-                                          "amp_RegistrationCountry"};
+    static const char *const created[] = {"prs_Gender",           "vic_TraffickingStatus",
+                                          "prs_FirstName",        "cas_Status",
+                                          "amp_RegistrationDate", "amp_RegistrationCountry"};
     assert_true(same_names(json_object_get(h0, "fields"), created, 6));
     assert_string_equal(sval(h1, "action"), "update");
     assert_int_equal(ival(h1, "version"), 2);
@@ -730,11 +731,11 @@ static void test_update_history_fields_sorted(void **state)
     json_t *want = tu_json("[\"cas_Status\",\"prs_FirstName\",\"prs_Gender\"]");
     json_t *got = json_object_get(json_array_get(h, 1), "fields");
     if (!json_equal(got, want)) {
-        /* Fixed bug, guarded here: src/core/cases.c changed_fields() promises the changed names "sorted" but
-         * returns them in document order (here prs_FirstName, prs_Gender, cas_Status), so
-         * history entries list fields in an order that depends on how the record was
-         * first written.  Fix: sort `names` (e.g. collect, qsort with strcmp) before
-         * returning, or drop "sorted" from the comment. */
+        /* Fixed bug, guarded here: src/core/cases.c changed_fields() promises the changed names
+         * "sorted" but returns them in document order (here prs_FirstName, prs_Gender, cas_Status),
+         * so history entries list fields in an order that depends on how the record was first
+         * written.  Fix: sort `names` (e.g. collect, qsort with strcmp) before returning, or drop
+         * "sorted" from the comment. */
         json_decref(want);
         json_decref(h);
         json_decref(c);
@@ -753,15 +754,16 @@ static void test_update_merge_patch(void **state)
                              "\"prs_Citizenship\":[\"CO\"]}");
     const char *id = sval(c, "id");
     /* null removes a field; arrays are replaced whole */
-    json_t *u = update_ok(e, id, "{\"prs_MiddleName\":null,\"prs_Citizenship\":[\"VE\",\"EC\"]}",
-                          1);
+    json_t *u =
+        update_ok(e, id, "{\"prs_MiddleName\":null,\"prs_Citizenship\":[\"VE\",\"EC\"]}", 1);
     assert_int_equal(ival(u, "version"), 2);
     assert_null(json_object_get(u, "prs_MiddleName"));
     assert_int_equal(json_array_size(json_object_get(u, "prs_Citizenship")), 2);
     json_decref(u);
     json_t *now = get_ok(e, id);
     assert_null(json_object_get(now, "prs_MiddleName"));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(now, "prs_Citizenship"), 0)), "VE");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(now, "prs_Citizenship"), 0)), "VE");
     json_decref(now);
     json_t *h = history_ok(e, id);
     static const char *const changed[] = {"prs_MiddleName", "prs_Citizenship"};
@@ -786,9 +788,9 @@ static void test_update_merge_patch(void **state)
     assert_true(tu_has_field_error(&err, "vic_TraffickingStatus", "required"));
     amp_err_clear(&err);
     /* the whole record is validated after the merge */
-    assert_int_equal(update(e, id, "{\"cas_Status\":\"Closed\",\"prs_Nickname\":\"x\"}", 2, NULL,
-                            &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        update(e, id, "{\"cas_Status\":\"Closed\",\"prs_Nickname\":\"x\"}", 2, NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "cas_ReasonForCaseClosure", "required_if"));
     assert_true(tu_has_field_error(&err, "prs_Nickname", "unknown_field"));
     assert_int_equal(json_array_size(err.fields), 2);
@@ -862,7 +864,7 @@ static void test_messages_follow_language(void **state)
     assert_string_equal(err.message, "2 campo(s) no son válidos");
     size_t i;
     json_t *f;
-    json_array_foreach(err.fields, i, f) {
+    json_array_foreach (err.fields, i, f) {
         if (strcmp(sval(f, "field"), "vic_TraffickingStatus") == 0)
             assert_string_equal(sval(f, "message"), "vic_TraffickingStatus es obligatorio");
     }
@@ -920,8 +922,7 @@ static void test_list_filters(void **state)
     expect_list(e, "status=Active&status=FollowUp&sort=reference", A "," B "," D, 3);
     expect_list(e, "trafficking_status=ActualVictimOfTrafficking&sort=reference", C "," B, 2);
     expect_list(e, "exploitation=SexualExploitation&sort=reference", C "," A, 2);
-    expect_list(e, "exploitation=ForcedLabour,SexualExploitation&sort=reference",
-                C "," A "," B, 3);
+    expect_list(e, "exploitation=ForcedLabour,SexualExploitation&sort=reference", C "," A "," B, 3);
     expect_list(e, "exploitation=ForcedLabour&gender=Feminine", C, 1);
     expect_list(e, "gender=Feminine&sort=reference", C "," A, 2);
     expect_list(e, "gender=Masculine,NonConforming&sort=reference", B "," D, 2);
@@ -930,8 +931,8 @@ static void test_list_filters(void **state)
     expect_list(e, "citizenship=CO,VE&sort=reference", C "," A "," B, 3);
     expect_list(e, "country_of_exploitation=EC", A, 1);
     expect_list(e, "country_of_exploitation=CO", "", 0); /* a recruitment event only */
-    expect_list(e, "registered_from=2026-01-01&registered_to=2026-03-05&sort=reference",
-                A "," B, 2);
+    expect_list(e, "registered_from=2026-01-01&registered_to=2026-03-05&sort=reference", A "," B,
+                2);
     expect_list(e, "registered_from=2026-03-05&sort=reference", B "," D, 2);
     expect_list(e, "registered_to=2025-12-31", C, 1);
     expect_list(e, "registered_from=2026-06-16", "", 0);
@@ -942,8 +943,9 @@ static void test_list_filters(void **state)
     expect_list(e, "sort=reference&limit=2&offset=1", A "," B, 4);
     expect_list(e, "sort=reference&limit=2&offset=3", D, 4);
     expect_list(e, "sort=reference&offset=4", "", 4);
-    expect_list(e, "status=Active&gender=Feminine&citizenship=CO&exploitation=SexualExploitation"
-                   "&registered_from=2026-01-01&reference=EC-2026",
+    expect_list(e,
+                "status=Active&gender=Feminine&citizenship=CO&exploitation=SexualExploitation"
+                "&registered_from=2026-01-01&reference=EC-2026",
                 A, 1);
 
     /* the envelope */
@@ -999,9 +1001,9 @@ static void test_list_follows_updates_and_events(void **state)
     expect_list(e, "country_of_exploitation=PE", B, 1);
     /* changing the event's country moves the case */
     json_t *ch = NULL;
-    assert_int_equal(child_update(e, B, "events", sval(ev, "id"), "{\"hte_Country\":\"BO\"}", 1,
-                                  &ch, &err),
-                     AMP_OK);
+    assert_int_equal(
+        child_update(e, B, "events", sval(ev, "id"), "{\"hte_Country\":\"BO\"}", 1, &ch, &err),
+        AMP_OK);
     json_decref(ch);
     expect_list(e, "country_of_exploitation=PE", "", 0);
     expect_list(e, "country_of_exploitation=BO", B, 1);
@@ -1069,8 +1071,7 @@ static void test_list_empty_filter_value(void **state)
      * nothing (nor shift the other filters' parameters) */
     static const char *const qs[] = {"status=", "status=&gender=Feminine",
                                      "gender=Feminine&citizenship=", "country_of_exploitation="};
-    static const char *const bad[] = {"status", "status", "citizenship",
-                                      "country_of_exploitation"};
+    static const char *const bad[] = {"status", "status", "citizenship", "country_of_exploitation"};
     for (size_t i = 0; i < sizeof qs / sizeof *qs; i++) {
         amp_err err = {0};
         json_t *res = NULL;
@@ -1078,7 +1079,8 @@ static void test_list_empty_filter_value(void **state)
         bool named = false;
         size_t k;
         json_t *f;
-        json_array_foreach(err.fields, k, f) named = named || strcmp(sval(f, "field"), bad[i]) == 0;
+        json_array_foreach (err.fields, k, f)
+            named = named || strcmp(sval(f, "field"), bad[i]) == 0;
         if (code != AMP_EBADREQ || !named) {
             dump_err(qs[i], code, &err);
             json_decref(res);
@@ -1106,14 +1108,13 @@ static void test_get_by_reference_and_id(void **state)
     json_t *out = NULL;
     assert_int_equal(cases_get(e->core, &e->who, "EC-2026-000002", &out, &err), AMP_ENOTFOUND);
     amp_err_clear(&err);
-    assert_int_equal(cases_get(e->core, &e->who, "0195a3c2-7e41-7b8a-9c1d-2f4e6a8b0c13", &out,
-                               &err),
-                     AMP_ENOTFOUND);
+    assert_int_equal(
+        cases_get(e->core, &e->who, "0195a3c2-7e41-7b8a-9c1d-2f4e6a8b0c13", &out, &err),
+        AMP_ENOTFOUND);
     amp_err_clear(&err);
     assert_int_equal(cases_get(e->core, &e->who, "", &out, &err), AMP_ENOTFOUND);
     amp_err_clear(&err);
-    assert_int_equal(cases_history(e->core, &e->who, "EC-2026-000002", &out, &err),
-                     AMP_ENOTFOUND);
+    assert_int_equal(cases_history(e->core, &e->who, "EC-2026-000002", &out, &err), AMP_ENOTFOUND);
     amp_err_clear(&err);
     assert_null(out);
     json_decref(c);
@@ -1144,9 +1145,9 @@ static void test_children_lifecycle(void **state)
     json_t *other = create_ok(e, TU_MINIMAL_CASE);
     const char *cid = sval(c, "id");
     json_t *cm = NULL;
-    assert_int_equal(child_create(e, cid, "comments", "{\"cco_CaseComment\":\"First contact\"}",
-                                  &cm, &err),
-                     AMP_OK);
+    assert_int_equal(
+        child_create(e, cid, "comments", "{\"cco_CaseComment\":\"First contact\"}", &cm, &err),
+        AMP_OK);
     const char *uid = sval(cm, "id");
     assert_int_equal(strlen(uid), 36);
     assert_int_equal(ival(cm, "version"), 1);
@@ -1161,45 +1162,44 @@ static void test_children_lifecycle(void **state)
     assert_true(json_equal(got, cm));
     json_decref(got);
     json_t *items = NULL;
-    assert_int_equal(children_list(e->core, &e->who, cid, core_child_kind("comments"), &items,
-                                   &err),
-                     AMP_OK);
+    assert_int_equal(
+        children_list(e->core, &e->who, cid, core_child_kind("comments"), &items, &err), AMP_OK);
     assert_int_equal(json_array_size(json_object_get(items, "items")), 1);
     json_decref(items);
     /* not under another case or kind */
-    assert_int_equal(children_get(e->core, &e->who, sval(other, "id"),
-                                  core_child_kind("comments"), uid, &got, &err),
+    assert_int_equal(children_get(e->core, &e->who, sval(other, "id"), core_child_kind("comments"),
+                                  uid, &got, &err),
                      AMP_ENOTFOUND);
     amp_err_clear(&err);
-    assert_int_equal(children_get(e->core, &e->who, cid, core_child_kind("events"), uid, &got,
-                                  &err),
-                     AMP_ENOTFOUND);
+    assert_int_equal(
+        children_get(e->core, &e->who, cid, core_child_kind("events"), uid, &got, &err),
+        AMP_ENOTFOUND);
     amp_err_clear(&err);
     assert_int_equal(child_update(e, sval(other, "id"), "comments", uid,
                                   "{\"cco_CaseComment\":\"x\"}", 1, NULL, &err),
                      AMP_ENOTFOUND);
     amp_err_clear(&err);
-    assert_int_equal(child_create(e, "EC-2026-000099", "comments", "{\"cco_CaseComment\":\"x\"}",
-                                  NULL, &err),
-                     AMP_ENOTFOUND);
+    assert_int_equal(
+        child_create(e, "EC-2026-000099", "comments", "{\"cco_CaseComment\":\"x\"}", NULL, &err),
+        AMP_ENOTFOUND);
     amp_err_clear(&err);
 
     /* update: version rules as for cases */
-    assert_int_equal(child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 0,
-                                  NULL, &err),
-                     AMP_ENEEDVER);
+    assert_int_equal(
+        child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 0, NULL, &err),
+        AMP_ENEEDVER);
     amp_err_clear(&err);
-    assert_int_equal(child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 2,
-                                  NULL, &err),
-                     AMP_EPRECOND);
+    assert_int_equal(
+        child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 2, NULL, &err),
+        AMP_EPRECOND);
     amp_err_clear(&err);
     assert_int_equal(child_update(e, cid, "comments", uid,
                                   "{\"cco_CaseComment\":\"Second\",\"version\":5}", 0, NULL, &err),
                      AMP_ECONFLICT);
     amp_err_clear(&err);
-    assert_int_equal(child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"  \"}", 1,
-                                  NULL, &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"  \"}", 1, NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "cco_CaseComment", "required"));
     amp_err_clear(&err);
     json_t *u = NULL;
@@ -1211,9 +1211,9 @@ static void test_children_lifecycle(void **state)
     assert_string_equal(sval(u, "id"), uid);
     json_decref(u);
     /* a patch that changes nothing keeps the version */
-    assert_int_equal(child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 2,
-                                  &u, &err),
-                     AMP_OK);
+    assert_int_equal(
+        child_update(e, cid, "comments", uid, "{\"cco_CaseComment\":\"Second\"}", 2, &u, &err),
+        AMP_OK);
     assert_int_equal(ival(u, "version"), 2);
     json_decref(u);
 
@@ -1225,9 +1225,9 @@ static void test_children_lifecycle(void **state)
     assert_string_equal(sval(del, "id"), uid);
     assert_true(json_is_true(json_object_get(del, "deleted")));
     json_decref(del);
-    assert_int_equal(children_get(e->core, &e->who, cid, core_child_kind("comments"), uid, &got,
-                                  &err),
-                     AMP_ENOTFOUND);
+    assert_int_equal(
+        children_get(e->core, &e->who, cid, core_child_kind("comments"), uid, &got, &err),
+        AMP_ENOTFOUND);
     amp_err_clear(&err);
     assert_int_equal(child_delete(e, cid, "comments", uid, 0, NULL, &err), AMP_ENOTFOUND);
     amp_err_clear(&err);
@@ -1270,9 +1270,8 @@ static void test_child_patch_null_and_readonly(void **state)
                              "\"events\":[{\"hte_Type\":\"Transit\",\"hte_City\":\"Tulcán\"}]}");
     const char *uid = sval(json_array_get(json_object_get(c, "events"), 0), "id");
     json_t *u = NULL;
-    assert_int_equal(child_update(e, sval(c, "id"), "events", uid, "{\"hte_City\":null}", 1, &u,
-                                  &err),
-                     AMP_OK);
+    assert_int_equal(
+        child_update(e, sval(c, "id"), "events", uid, "{\"hte_City\":null}", 1, &u, &err), AMP_OK);
     assert_null(json_object_get(u, "hte_City"));
     assert_int_equal(ival(u, "version"), 2);
     json_decref(u);
@@ -1310,13 +1309,12 @@ static void test_create_leaves_body_unchanged(void **state)
     json_decref(body);
     json_decref(copy);
     if (!unchanged) {
-        /* Fixed bug, guarded here: src/core/cases.c split_case_body() (json_object_set of the child array)
-         * shares the caller's child arrays, and new_case_build() then runs drop_nulls()
-         * on each child document, deleting members of the caller's `const json_t *body`
-         * (here events[0].hte_City).  cases_bulk_insert and any caller that reuses or
-         * logs the body see it changed.  Fix: deep-copy the child arrays in
-         * split_case_body (json_object_set_new(*children, kind->entity,
-         * json_deep_copy(v))). */
+        /* Fixed bug, guarded here: src/core/cases.c split_case_body() (json_object_set of the child
+         * array) shares the caller's child arrays, and new_case_build() then runs drop_nulls() on
+         * each child document, deleting members of the caller's `const json_t *body` (here
+         * events[0].hte_City).  cases_bulk_insert and any caller that reuses or logs the body see
+         * it changed.  Fix: deep-copy the child arrays in split_case_body
+         * (json_object_set_new(*children, kind->entity, json_deep_copy(v))). */
         fail_msg("regression of a fixed bug: see the comment above");
     }
 }
@@ -1326,8 +1324,9 @@ static void test_non_object_child_path(void **state)
     tu_env *e = *state;
     amp_err err = {0};
     json_t *rec = NULL;
-    assert_int_equal(create(e, "{\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
-                               "\"events\":[{\"hte_Type\":\"Transit\"},\"Quito\"]}",
+    assert_int_equal(create(e,
+                            "{\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
+                            "\"events\":[{\"hte_Type\":\"Transit\"},\"Quito\"]}",
                             &rec, &err),
                      AMP_EINVALID);
     assert_int_equal(json_array_size(err.fields), 1);
@@ -1336,14 +1335,13 @@ static void test_non_object_child_path(void **state)
     bool ok = strcmp(field, "events[1]") == 0;
     amp_err_clear(&err);
     if (!ok) {
-        /* Fixed bug, guarded here: src/core/cases.c validate_child() reports a non-object child at the
-         * prefix "events[1]." (trailing dot) instead of the path "events[1]", unlike
-         * every other field path.  Fix: when !json_is_object(doc), format the path
-         * as "%s[%d]" (kind->collection, index) rather than reusing `prefix`. */
+        /* Fixed bug, guarded here: src/core/cases.c validate_child() reports a non-object child at
+         * the prefix "events[1]." (trailing dot) instead of the path "events[1]", unlike every
+         * other field path.  Fix: when !json_is_object(doc), format the path as "%s[%d]"
+         * (kind->collection, index) rather than reusing `prefix`. */
         fail_msg("regression of a fixed bug: see the comment above");
     }
 }
-
 
 /* ---- concurrency --------------------------------------------------------------------- */
 

@@ -3,7 +3,7 @@
 
 static catalogue *cat;
 
-static const char *const entities[] = {"case",        "event",       "comment",
+static const char *const entities[] = {"case",         "event",       "comment",
                                        "support_plan", "perpetrator", "organisation"};
 #define NENTITIES (sizeof entities / sizeof *entities)
 
@@ -100,9 +100,9 @@ static void test_field_lookup(void **state)
 static void test_gender_values(void **state)
 {
     (void)state;
-    static const char *const want[] = {"Feminine",      "Masculine",
-                                       "TransgenderFeminine", "TransgenderMasculine",
-                                       "NonConforming", "NonSpecifiedUnknown"};
+    static const char *const want[] = {
+        "Feminine",      "Masculine",          "TransgenderFeminine", "TransgenderMasculine",
+        "NonConforming", "NonSpecifiedUnknown"};
     const char *const ents[] = {"case", "perpetrator"};
     for (int e = 0; e < 2; e++) {
         const cat_field *f = catalogue_field(cat, ents[e], "prs_Gender");
@@ -222,7 +222,7 @@ static void test_no_deprecated_fields(void **state)
             assert_null(catalogue_field(cat, entities[i], gone[g]));
         size_t k;
         json_t *f;
-        json_array_foreach(json_object_get(catalogue_json(cat), "fields"), k, f)
+        json_array_foreach (json_object_get(catalogue_json(cat), "fields"), k, f)
             assert_string_not_equal(json_string_value(json_object_get(f, "name")), gone[g]);
     }
 }
@@ -232,8 +232,8 @@ static const char *entity_of_section(const json_t *root, const char *section)
 {
     size_t i, j;
     json_t *e, *s;
-    json_array_foreach(json_object_get(root, "entities"), i, e) {
-        json_array_foreach(json_object_get(e, "sections"), j, s) {
+    json_array_foreach (json_object_get(root, "entities"), i, e) {
+        json_array_foreach (json_object_get(e, "sections"), j, s) {
             if (strcmp(json_string_value(s), section) == 0)
                 return json_string_value(json_object_get(e, "name"));
         }
@@ -249,7 +249,7 @@ static void test_every_file_field_loadable(void **state)
     json_t *jf;
     size_t nfields = json_array_size(json_object_get(root, "fields"));
     assert_true(nfields > 80);
-    json_array_foreach(json_object_get(root, "fields"), i, jf) {
+    json_array_foreach (json_object_get(root, "fields"), i, jf) {
         const char *name = json_string_value(json_object_get(jf, "name"));
         const char *section = json_string_value(json_object_get(jf, "section"));
         const char *type = json_string_value(json_object_get(jf, "type"));
@@ -265,9 +265,8 @@ static void test_every_file_field_loadable(void **state)
         json_t *values = json_object_get(jf, "values");
         assert_int_equal(f->nvalues, json_array_size(values));
         for (size_t k = 0; k < f->nvalues; k++)
-            assert_string_equal(f->values[k],
-                                json_string_value(json_object_get(json_array_get(values, k),
-                                                                  "name")));
+            assert_string_equal(f->values[k], json_string_value(json_object_get(
+                                                  json_array_get(values, k), "name")));
         /* amp_ fields are extensions, others are not */
         assert_int_equal(strncmp(name, "amp_", 4) == 0,
                          json_is_true(json_object_get(jf, "extension")));
@@ -332,7 +331,7 @@ static void test_countries(void **state)
     /* every listed code is known */
     size_t i;
     json_t *c;
-    json_array_foreach(countries, i, c)
+    json_array_foreach (countries, i, c)
         assert_true(catalogue_is_country(cat, json_string_value(json_object_get(c, "code"))));
 }
 
@@ -353,9 +352,8 @@ static void test_languages(void **state)
     assert_false(catalogue_is_language(cat, NULL));
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(json_object_get(catalogue_json(cat), "codelists"),
-                                       "language"),
-                       i, l) {
+    json_array_foreach (
+        json_object_get(json_object_get(catalogue_json(cat), "codelists"), "language"), i, l) {
         assert_true(catalogue_is_language(cat, json_string_value(json_object_get(l, "code"))));
         assert_true(catalogue_is_language(cat, json_string_value(json_object_get(l, "alpha3"))));
     }
@@ -363,12 +361,12 @@ static void test_languages(void **state)
 
 /* ---- catalogue_load on hand-written documents ------------------------------------ */
 
-#define CAT_HEAD                                                                              \
-    "{\"entities\":[{\"name\":\"case\",\"sections\":[\"person\",\"victim\"]},"                \
+#define CAT_HEAD                                                                                   \
+    "{\"entities\":[{\"name\":\"case\",\"sections\":[\"person\",\"victim\"]},"                     \
     "{\"name\":\"event\",\"sections\":[\"event\"]}],\"fields\":["
 #define CAT_TAIL "],\"codelists\":{\"country\":[{\"code\":\"EC\"}],\"language\":[]}}"
-#define F_OK1                                                                                 \
-    "{\"name\":\"prs_Gender\",\"section\":\"person\",\"type\":\"picklist\","                  \
+#define F_OK1                                                                                      \
+    "{\"name\":\"prs_Gender\",\"section\":\"person\",\"type\":\"picklist\","                       \
     "\"values\":[{\"name\":\"Feminine\"},{\"name\":\"Masculine\"}]}"
 
 /* Loads CAT_HEAD fields CAT_TAIL; returns the catalogue or NULL with err. */
@@ -401,12 +399,12 @@ static void test_load_minimal(void **state)
 {
     (void)state;
     char err[512];
-    catalogue *c = load_fields(
-        F_OK1 ",{\"name\":\"prs_Gender\",\"section\":\"event\",\"type\":\"text\"},"
-              "{\"name\":\"note\",\"section\":\"victim\",\"type\":\"longtext\"},"
-              "{\"name\":\"tags\",\"section\":\"victim\",\"type\":\"multiselect\","
-              "\"values\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}",
-        err, sizeof err);
+    catalogue *c =
+        load_fields(F_OK1 ",{\"name\":\"prs_Gender\",\"section\":\"event\",\"type\":\"text\"},"
+                          "{\"name\":\"note\",\"section\":\"victim\",\"type\":\"longtext\"},"
+                          "{\"name\":\"tags\",\"section\":\"victim\",\"type\":\"multiselect\","
+                          "\"values\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}",
+                    err, sizeof err);
     if (!c)
         fail_msg("minimal catalogue refused: %s", err);
     size_t n;
@@ -454,8 +452,8 @@ static void test_load_rejects_picklist_without_values(void **state)
 {
     (void)state;
     const char *const n1[] = {"prs_Marital", "needs values", NULL};
-    expect_rejected(F_OK1 ",{\"name\":\"prs_Marital\",\"section\":\"person\",\"type\":\"picklist\"}",
-                    n1);
+    expect_rejected(
+        F_OK1 ",{\"name\":\"prs_Marital\",\"section\":\"person\",\"type\":\"picklist\"}", n1);
     expect_rejected(F_OK1 ",{\"name\":\"prs_Marital\",\"section\":\"person\",\"type\":\"picklist\","
                           "\"values\":[]}",
                     n1);

@@ -85,8 +85,8 @@ static void test_body_malformed(void **state)
     amp_err_clear(&err);
 
     static const char *const bad[] = {"{",          "{\"a\":}",   "{\"a\" 1}", "[1,]",
-                                      "{\"a\":1}}", "{'a':1}",    "nul",      "{\"a\":tru}",
-                                      "{} {}",      "{\"a\":01}", "\"text\"", "42"};
+                                      "{\"a\":1}}", "{'a':1}",    "nul",       "{\"a\":tru}",
+                                      "{} {}",      "{\"a\":01}", "\"text\"",  "42"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         msg = expect_body_refused(bad[i], strlen(bad[i]), PARSE_MAX_DEPTH, "json", &err);
         assert_non_null(strstr(msg, "line 1"));
@@ -236,9 +236,8 @@ static void test_query_decoding(void **state)
     (void)state;
     amp_err err = {0};
     query_params q;
-    assert_int_equal(query("status=Active&q=x%20y&name=Ana+Mar%C3%ADa&plus=%2B1&pct=100%25", &q,
-                           &err),
-                     0);
+    assert_int_equal(
+        query("status=Active&q=x%20y&name=Ana+Mar%C3%ADa&plus=%2B1&pct=100%25", &q, &err), 0);
     assert_int_equal(q.n, 5);
     assert_string_equal(q.items[0].name, "status");
     assert_string_equal(q.items[0].value, "Active");
@@ -276,8 +275,8 @@ static void test_query_decoding(void **state)
 static void test_query_bad_escapes(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"a=%",     "a=%4",   "a=%zz", "a=%4g", "a=%g4",
-                                      "a=x%",    "a%=1",   "%=1",   "a=%%41", "a=1&b=%2"};
+    static const char *const bad[] = {"a=%",  "a=%4", "a=%zz", "a=%4g",  "a=%g4",
+                                      "a=x%", "a%=1", "%=1",   "a=%%41", "a=1&b=%2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         expect_query_refused(bad[i], "encoding");
     /* a value error names the parameter */
@@ -291,7 +290,7 @@ static void test_query_bad_escapes(void **state)
 static void test_query_control_chars(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"a=%00", "a=%0a", "a=%0A", "a=%0d", "a=%1f",
+    static const char *const bad[] = {"a=%00", "a=%0a", "a=%0A",  "a=%0d",  "a=%1f",
                                       "a=%7f", "a=%09", "a%00=1", "a=x\ny", "a=\x01"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         expect_query_refused(bad[i], "encoding");
@@ -396,20 +395,13 @@ static void test_query_length(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body_valid),
-        cmocka_unit_test(test_body_empty),
-        cmocka_unit_test(test_body_malformed),
-        cmocka_unit_test(test_body_duplicate_keys),
-        cmocka_unit_test(test_body_depth),
-        cmocka_unit_test(test_body_brackets_in_strings),
-        cmocka_unit_test(test_body_nul),
-        cmocka_unit_test(test_query_decoding),
-        cmocka_unit_test(test_query_bad_escapes),
-        cmocka_unit_test(test_query_control_chars),
-        cmocka_unit_test(test_query_empty_pieces),
-        cmocka_unit_test(test_query_name_without_value),
-        cmocka_unit_test(test_query_param_count),
-        cmocka_unit_test(test_query_length),
+        cmocka_unit_test(test_body_valid),         cmocka_unit_test(test_body_empty),
+        cmocka_unit_test(test_body_malformed),     cmocka_unit_test(test_body_duplicate_keys),
+        cmocka_unit_test(test_body_depth),         cmocka_unit_test(test_body_brackets_in_strings),
+        cmocka_unit_test(test_body_nul),           cmocka_unit_test(test_query_decoding),
+        cmocka_unit_test(test_query_bad_escapes),  cmocka_unit_test(test_query_control_chars),
+        cmocka_unit_test(test_query_empty_pieces), cmocka_unit_test(test_query_name_without_value),
+        cmocka_unit_test(test_query_param_count),  cmocka_unit_test(test_query_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

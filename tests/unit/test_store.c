@@ -58,8 +58,7 @@ static void fake_uid(char out[40], unsigned n)
 }
 
 /* A case row; doc (a new reference) is owned by the row. */
-static void make_case(store_row *r, unsigned n, const char *ref, const char *regdate,
-                      json_t *doc)
+static void make_case(store_row *r, unsigned n, const char *ref, const char *regdate, json_t *doc)
 {
     memset(r, 0, sizeof *r);
     fake_uid(r->uid, n);
@@ -139,9 +138,9 @@ static void test_migrations(void **state)
     f->s = NULL;
 
     sqlite3 *db = raw_open(f->path);
-    static const char *const tables[] = {"cases",         "case_terms",   "case_children",
-                                         "case_history",  "organisations", "sequences",
-                                         "schema_migrations"};
+    static const char *const tables[] = {
+        "cases",         "case_terms", "case_children",    "case_history",
+        "organisations", "sequences",  "schema_migrations"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         char sql[200];
         snprintf(sql, sizeof sql,
@@ -152,8 +151,8 @@ static void test_migrations(void **state)
     }
     raw_text(db, "PRAGMA journal_mode", buf, sizeof buf);
     assert_string_equal(buf, "wal");
-    raw_text(db, "SELECT count(*) = max(version) AND min(version) = 1 FROM schema_migrations",
-             buf, sizeof buf);
+    raw_text(db, "SELECT count(*) = max(version) AND min(version) = 1 FROM schema_migrations", buf,
+             sizeof buf);
     assert_string_equal(buf, "1");
     raw_text(db, "SELECT group_concat(version || '@' || applied_at, ';') FROM schema_migrations",
              before, sizeof before);
@@ -660,7 +659,10 @@ typedef struct {
     store_row row;
 } org_arg;
 
-static int job_org(store_tx *tx, void *arg) { return store_tx_org_put(tx, &((org_arg *)arg)->row); }
+static int job_org(store_tx *tx, void *arg)
+{
+    return store_tx_org_put(tx, &((org_arg *)arg)->row);
+}
 
 static int put_org(store *s, const char *id, int64_t version, const char *at, json_t *doc)
 {
@@ -680,9 +682,9 @@ static void test_case_list(void **state)
 {
     fixture *f = *state;
     char refs[512];
-    assert_int_equal(put_org(f->s, "org-a", 1, "2026-06-15T09:00:00.000Z",
-                             tu_json("{\"org_Name\":\"A\"}")),
-                     STORE_OK);
+    assert_int_equal(
+        put_org(f->s, "org-a", 1, "2026-06-15T09:00:00.000Z", tu_json("{\"org_Name\":\"A\"}")),
+        STORE_OK);
     seed_list(f);
 
     store_query q = query_all();
@@ -734,8 +736,14 @@ static void test_case_list(void **state)
     static const struct {
         const char *prefix;
         int64_t n;
-    } prefixes[] = {{"EC-2026", 3}, {"EC-2025", 1}, {"EC", 4},        {"UA-2026-000001", 1},
-                    {"EC-2026-000001", 1}, {"EC-2026-00000", 3}, {"ZZ", 0}, {"EC-2027", 0},
+    } prefixes[] = {{"EC-2026", 3},
+                    {"EC-2025", 1},
+                    {"EC", 4},
+                    {"UA-2026-000001", 1},
+                    {"EC-2026-000001", 1},
+                    {"EC-2026-00000", 3},
+                    {"ZZ", 0},
+                    {"EC-2027", 0},
                     {"E", 4}};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
         q = query_all();
@@ -990,7 +998,8 @@ static void test_children(void **state)
     json_decref(cm);
 }
 
-/* ---- history ----------------------------------------------------------------------------------- */
+/* ---- history -----------------------------------------------------------------------------------
+ */
 
 typedef struct {
     int64_t case_id;
@@ -1016,9 +1025,9 @@ static void test_history(void **state)
     fixture *f = *state;
     hist_arg a;
     json_t *h = NULL;
-    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL, NULL, NULL,
-                                 &a.case_id),
-                     STORE_OK);
+    assert_int_equal(
+        insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL, NULL, NULL, &a.case_id),
+        STORE_OK);
     assert_int_equal(store_history(f->s, "EC-2026-000001", &h), STORE_OK);
     assert_int_equal(json_array_size(h), 0);
     json_decref(h);
@@ -1027,11 +1036,11 @@ static void test_history(void **state)
     fake_uid(uid, 1);
     assert_int_equal(store_history(f->s, uid, &h), STORE_OK);
     assert_int_equal(json_array_size(h), 2);
-    json_t *want = tu_json(
-        "[{\"version\":1,\"at\":\"2026-06-15T10:00:00.000Z\",\"actor\":\"ana\",\"action\":"
-        "\"create\",\"target\":null,\"fields\":[\"prs_FirstName\",\"cas_Status\"]},"
-        "{\"version\":1,\"at\":\"2026-06-15T10:05:00.000Z\",\"actor\":\"luis\",\"action\":"
-        "\"event.create\",\"target\":\"0195-event\",\"fields\":[\"hte_Country\"]}]");
+    json_t *want =
+        tu_json("[{\"version\":1,\"at\":\"2026-06-15T10:00:00.000Z\",\"actor\":\"ana\",\"action\":"
+                "\"create\",\"target\":null,\"fields\":[\"prs_FirstName\",\"cas_Status\"]},"
+                "{\"version\":1,\"at\":\"2026-06-15T10:05:00.000Z\",\"actor\":\"luis\",\"action\":"
+                "\"event.create\",\"target\":\"0195-event\",\"fields\":[\"hte_Country\"]}]");
     if (!json_equal(h, want)) {
         char *d = json_dumps(h, JSON_COMPACT);
         print_error("history: %s\n", d);
@@ -1045,7 +1054,8 @@ static void test_history(void **state)
     assert_null(h);
 }
 
-/* ---- organisations ------------------------------------------------------------------------------ */
+/* ---- organisations ------------------------------------------------------------------------------
+ */
 
 static void test_orgs(void **state)
 {
@@ -1054,9 +1064,9 @@ static void test_orgs(void **state)
     assert_int_equal(put_org(f->s, "org-b", 1, "2026-06-01T00:00:00.000Z",
                              tu_json("{\"org_Name\":\"B\",\"org_Type\":\"NGO\"}")),
                      STORE_OK);
-    assert_int_equal(put_org(f->s, "org-a", 1, "2026-06-02T00:00:00.000Z",
-                             tu_json("{\"org_Name\":\"A\"}")),
-                     STORE_OK);
+    assert_int_equal(
+        put_org(f->s, "org-a", 1, "2026-06-02T00:00:00.000Z", tu_json("{\"org_Name\":\"A\"}")),
+        STORE_OK);
     assert_int_equal(store_org_get(f->s, "org-b", &r), STORE_OK);
     assert_string_equal(r.uid, "org-b");
     assert_int_equal(r.version, 1);
@@ -1065,9 +1075,9 @@ static void test_orgs(void **state)
     assert_int_equal(store_org_get(f->s, "org-c", &r), STORE_NOTFOUND);
 
     /* replacing keeps the creation time and takes the new version and document */
-    assert_int_equal(put_org(f->s, "org-b", 2, "2026-06-10T00:00:00.000Z",
-                             tu_json("{\"org_Name\":\"B2\"}")),
-                     STORE_OK);
+    assert_int_equal(
+        put_org(f->s, "org-b", 2, "2026-06-10T00:00:00.000Z", tu_json("{\"org_Name\":\"B2\"}")),
+        STORE_OK);
     assert_int_equal(store_org_get(f->s, "org-b", &r), STORE_OK);
     assert_int_equal(r.version, 2);
     assert_string_equal(r.created_at, "2026-06-01T00:00:00.000Z");
@@ -1091,8 +1101,7 @@ static void test_orgs(void **state)
     for (int i = 0; i < 40; i++) {
         char id[32];
         snprintf(id, sizeof id, "org-x%02d", i);
-        assert_int_equal(put_org(f->s, id, 1, "2026-06-15T00:00:00.000Z", json_object()),
-                         STORE_OK);
+        assert_int_equal(put_org(f->s, id, 1, "2026-06-15T00:00:00.000Z", json_object()), STORE_OK);
     }
     assert_int_equal(store_org_list(f->s, &rows, &n), STORE_OK);
     assert_int_equal(n, 42);
@@ -1102,16 +1111,16 @@ static void test_orgs(void **state)
     free(rows);
 
     /* a case's owner must be an existing organisation */
-    assert_int_not_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", "no-such-org", NULL,
-                                     NULL, NULL),
-                         STORE_OK);
+    assert_int_not_equal(
+        insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", "no-such-org", NULL, NULL, NULL),
+        STORE_OK);
     assert_int_equal(count_cases(f->s), 0);
-    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", "org-a", NULL, NULL,
-                                 NULL),
-                     STORE_OK);
+    assert_int_equal(
+        insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", "org-a", NULL, NULL, NULL), STORE_OK);
 }
 
-/* ---- bulk loading ----------------------------------------------------------------------------------- */
+/* ---- bulk loading
+ * ----------------------------------------------------------------------------------- */
 
 static void test_bulk(void **state)
 {
@@ -1140,7 +1149,8 @@ static void test_bulk(void **state)
     assert_int_equal(count_cases(f->s), 2);
 }
 
-/* ---- many concurrent submitters -------------------------------------------------------------------- */
+/* ---- many concurrent submitters
+ * -------------------------------------------------------------------- */
 
 #define THREADS 8
 #define PER_THREAD 200

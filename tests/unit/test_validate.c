@@ -54,7 +54,7 @@ static const char *message_of(const amp_err *err, const char *field)
 {
     size_t i;
     json_t *f;
-    json_array_foreach(err->fields, i, f) {
+    json_array_foreach (err->fields, i, f) {
         if (strcmp(json_string_value(json_object_get(f, "field")), field) == 0)
             return json_string_value(json_object_get(f, "message"));
     }
@@ -139,12 +139,12 @@ static void test_e164(void **state)
 {
     (void)state;
     assert_true(validate_e164("+593991234567"));
-    assert_true(validate_e164("+12345678"));         /* 8 digits */
-    assert_true(validate_e164("+123456789012345"));  /* 15 digits */
-    assert_false(validate_e164("+1234567"));         /* 7 */
+    assert_true(validate_e164("+12345678"));          /* 8 digits */
+    assert_true(validate_e164("+123456789012345"));   /* 15 digits */
+    assert_false(validate_e164("+1234567"));          /* 7 */
     assert_false(validate_e164("+1234567890123456")); /* 16 */
-    assert_false(validate_e164("593991234567"));     /* no + */
-    assert_false(validate_e164("+0593991234567"));   /* leading 0 */
+    assert_false(validate_e164("593991234567"));      /* no + */
+    assert_false(validate_e164("+0593991234567"));    /* leading 0 */
     assert_false(validate_e164("+593 99 123 4567"));
     assert_false(validate_e164("+593-991234567"));
     assert_false(validate_e164("++593991234567"));
@@ -197,10 +197,10 @@ static void test_utf8_length(void **state)
     (void)state;
     assert_int_equal(utf8_length(""), 0);
     assert_int_equal(utf8_length("abc"), 3);
-    assert_int_equal(utf8_length("Año"), 3);            /* 4 bytes */
-    assert_int_equal(utf8_length("Київ"), 4);           /* 8 bytes */
+    assert_int_equal(utf8_length("Año"), 3);              /* 4 bytes */
+    assert_int_equal(utf8_length("Київ"), 4);             /* 8 bytes */
     assert_int_equal(utf8_length("\xF0\x9F\x98\x80"), 1); /* U+1F600, 4 bytes */
-    assert_int_equal(utf8_length("a€b"), 3);            /* 3-byte sequence */
+    assert_int_equal(utf8_length("a€b"), 3);              /* 3-byte sequence */
 }
 
 /* ---- validate_record: one rule at a time -------------------------------------- */
@@ -249,8 +249,7 @@ static void test_multiselect(void **state)
     expect_case_ok("\"vic_MethodsOfControl\":[]");
     expect_case_error("\"vic_MethodsOfControl\":[\"DebtBondage\",\"DebtBondage\"]",
                       "vic_MethodsOfControl", "duplicate");
-    expect_case_error("\"vic_MethodsOfControl\":\"DebtBondage\"", "vic_MethodsOfControl",
-                      "type");
+    expect_case_error("\"vic_MethodsOfControl\":\"DebtBondage\"", "vic_MethodsOfControl", "type");
     expect_case_error("\"vic_MethodsOfControl\":[\"DebtBondage\",3]", "vic_MethodsOfControl",
                       "type");
     expect_case_error("\"vic_MethodsOfControl\":[\"Debt\"]", "vic_MethodsOfControl", "picklist");
@@ -260,10 +259,10 @@ static void test_multiselect(void **state)
                       "\"RemoteInteractiveServices\",\"PrivateSexualServices\",\"Prostitution\"]",
                       "vic_TypeOfSexExploitation", "max_items");
     /* the duplicate message names the value */
-    assert_int_equal(
-        check("case", "{" STATUS ",\"vic_TypeOfExploitation\":[\"Servitude\",\"Servitude\"]}",
-              &err),
-        1);
+    assert_int_equal(check("case",
+                           "{" STATUS ",\"vic_TypeOfExploitation\":[\"Servitude\",\"Servitude\"]}",
+                           &err),
+                     1);
     assert_string_equal(message_of(&err, "vic_TypeOfExploitation"),
                         "vic_TypeOfExploitation: 'Servitude' is given twice");
     amp_err_clear(&err);
@@ -338,10 +337,8 @@ static void test_text_length_counts_characters(void **state)
 static void test_control_characters(void **state)
 {
     (void)state;
-    expect_case_error("\"prs_FirstName\":\"Ana\\nMaria\"", "prs_FirstName",
-                      "control_characters");
-    expect_case_error("\"prs_FirstName\":\"Ana\\tMaria\"", "prs_FirstName",
-                      "control_characters");
+    expect_case_error("\"prs_FirstName\":\"Ana\\nMaria\"", "prs_FirstName", "control_characters");
+    expect_case_error("\"prs_FirstName\":\"Ana\\tMaria\"", "prs_FirstName", "control_characters");
     expect_case_error("\"prs_FirstName\":\"Ana\\u0001\"", "prs_FirstName", "control_characters");
     expect_case_error("\"prs_FirstName\":\"Ana\\u007f\"", "prs_FirstName", "control_characters");
     /* longtext: newlines (and tabs) allowed, other control characters not */
@@ -429,8 +426,8 @@ static void test_required_if(void **state)
 static void test_applies_if(void **state)
 {
     (void)state;
-    expect_case_error("\"vic_ForcedLabourIndustry\":\"F_Construction\"",
-                      "vic_ForcedLabourIndustry", "applies_if");
+    expect_case_error("\"vic_ForcedLabourIndustry\":\"F_Construction\"", "vic_ForcedLabourIndustry",
+                      "applies_if");
     expect_case_error("\"vic_TypeOfExploitation\":[\"SexualExploitation\"],"
                       "\"vic_ForcedLabourIndustry\":\"F_Construction\"",
                       "vic_ForcedLabourIndustry", "applies_if");
@@ -484,8 +481,7 @@ static void test_not_before_birth(void **state)
     amp_err_clear(&err);
     /* the birthday itself is fine */
     assert_int_equal(
-        check_ctx("event", "{\"hte_Type\":\"Transit\",\"hte_Date\":\"2000-01-01\"}", &v, &err),
-        0);
+        check_ctx("event", "{\"hte_Type\":\"Transit\",\"hte_Date\":\"2000-01-01\"}", &v, &err), 0);
 }
 
 static void test_age_consistency(void **state)
@@ -533,8 +529,8 @@ static void test_lookup_callback(void **state)
     amp_err err = {0};
     validate_ctx v = ctx_en();
     v.lookup_exists = only_known;
-    assert_int_equal(check_ctx("case", "{" STATUS ",\"amp_OwnerOrganisation\":\"known\"}", &v, &err),
-                     0);
+    assert_int_equal(
+        check_ctx("case", "{" STATUS ",\"amp_OwnerOrganisation\":\"known\"}", &v, &err), 0);
     assert_string_equal(seen_target, "organisation");
     assert_int_equal(
         check_ctx("case", "{" STATUS ",\"amp_OwnerOrganisation\":\"unknown\"}", &v, &err), 1);
@@ -573,10 +569,12 @@ static void test_messages_languages(void **state)
     (void)state;
     static const char *const langs[] = {"es", "fr", "uk"};
     static const char *const rules[] = {
-        "unknown_field", "read_only", "required", "required_if", "applies_if", "type",
-        "picklist", "duplicate", "max_items", "max_length", "min_length",
-        "control_characters", "date", "not_future", "not_before_birth", "min", "max",
-        "integer", "country", "language", "phone", "email", "lookup", "age_consistency"};
+        "unknown_field", "read_only",  "required",         "required_if",
+        "applies_if",    "type",       "picklist",         "duplicate",
+        "max_items",     "max_length", "min_length",       "control_characters",
+        "date",          "not_future", "not_before_birth", "min",
+        "max",           "integer",    "country",          "language",
+        "phone",         "email",      "lookup",           "age_consistency"};
     for (size_t r = 0; r < sizeof rules / sizeof *rules; r++) {
         const char *en = validate_message("en", rules[r]);
         assert_non_null(strstr(en, "{f}"));
@@ -702,16 +700,17 @@ static void test_custom_catalogue_rules(void **state)
 {
     (void)state;
     char err[256];
-    json_t *root = tu_json(
-        "{\"entities\":[{\"name\":\"thing\",\"sections\":[\"s\"]}],"
-        "\"fields\":["
-        " {\"name\":\"code\",\"section\":\"s\",\"type\":\"text\",\"min_length\":3,\"max_length\":5},"
-        " {\"name\":\"kind\",\"section\":\"s\",\"type\":\"picklist\",\"required\":true,"
-        "  \"default\":\"A\",\"values\":[{\"name\":\"A\"},{\"name\":\"B\"}]},"
-        " {\"name\":\"tags\",\"section\":\"s\",\"type\":\"language\",\"multiple\":true,"
-        "  \"max_items\":2}],"
-        "\"codelists\":{\"country\":[],\"language\":[{\"code\":\"es\",\"alpha3\":\"spa\"},"
-        "  {\"code\":\"en\",\"alpha3\":\"eng\"},{\"code\":\"fr\",\"alpha3\":\"fra\"}]}}");
+    json_t *root =
+        tu_json("{\"entities\":[{\"name\":\"thing\",\"sections\":[\"s\"]}],"
+                "\"fields\":["
+                " {\"name\":\"code\",\"section\":\"s\",\"type\":\"text\",\"min_length\":3,\"max_"
+                "length\":5},"
+                " {\"name\":\"kind\",\"section\":\"s\",\"type\":\"picklist\",\"required\":true,"
+                "  \"default\":\"A\",\"values\":[{\"name\":\"A\"},{\"name\":\"B\"}]},"
+                " {\"name\":\"tags\",\"section\":\"s\",\"type\":\"language\",\"multiple\":true,"
+                "  \"max_items\":2}],"
+                "\"codelists\":{\"country\":[],\"language\":[{\"code\":\"es\",\"alpha3\":\"spa\"},"
+                "  {\"code\":\"en\",\"alpha3\":\"eng\"},{\"code\":\"fr\",\"alpha3\":\"fra\"}]}}");
     catalogue *c = catalogue_load(root, err, sizeof err);
     json_decref(root);
     assert_non_null(c);

@@ -90,7 +90,7 @@ static inline json_t *tu_json(const char *text)
 }
 
 /** A minimal valid case body. */
-#define TU_MINIMAL_CASE                                                                     \
+#define TU_MINIMAL_CASE                                                                            \
     "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\"}"
 
 /** True when err lists a failure of `rule` on `field`. */
@@ -98,7 +98,7 @@ static inline int tu_has_field_error(const amp_err *err, const char *field, cons
 {
     size_t i;
     json_t *f;
-    json_array_foreach(err->fields, i, f) {
+    json_array_foreach (err->fields, i, f) {
         const char *fn = json_string_value(json_object_get(f, "field"));
         const char *rn = json_string_value(json_object_get(f, "rule"));
         if (fn && rn && strcmp(fn, field) == 0 && strcmp(rn, rule) == 0)
