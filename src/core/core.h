@@ -71,6 +71,12 @@ amp_code cases_update(core *c, const principal *p, const char *key, const json_t
 /** Reads a case (by id or reference) with its children: *out is a new object. */
 amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, amp_err *err);
 
+/** The same record as cases_get, as compact JSON text built straight from the
+ *  stored documents (the fast path for reads).  *out: malloc'd, NUL-terminated,
+ *  *len bytes; *version: the case's version. */
+amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
+                        int64_t *version, amp_err *err);
+
 /** A list parameter: name=value from a query string or the CLI. */
 typedef struct {
     const char *name;

@@ -35,7 +35,8 @@ struct request {
     bool answered;
     unsigned status;
     json_t *reply;         /* owned */
-    const char *raw_reply; /* static bytes (schema, openapi) instead of reply */
+    const char *raw_reply; /* bytes to send instead of reply: static, or raw_owned */
+    char *raw_owned;       /* malloc'd raw_reply, handed to libmicrohttpd */
     size_t raw_len;
     const char *content_type;
     char etag[32];
@@ -52,6 +53,9 @@ struct request {
 
 /** Answers with a JSON body (takes ownership of body). */
 void req_reply(request *r, unsigned status, json_t *body);
+
+/** Answers with JSON text already built (takes ownership of text, from malloc). */
+void req_reply_text(request *r, unsigned status, char *text, size_t len);
 
 /** Answers with the error shape: {"error": {status, code, message, fields}}. */
 void req_error(request *r, unsigned status, const char *code, const char *message, json_t *fields);

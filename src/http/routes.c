@@ -88,9 +88,17 @@ static void h_cases_create(request *r)
 static void h_case_get(request *r)
 {
     amp_err err = {0};
-    json_t *out = NULL;
-    amp_code code = cases_get(r->core, &r->who, r->params[0], &out, &err);
-    answer(r, code, out, &err);
+    char *text = NULL;
+    size_t len = 0;
+    int64_t version = 0;
+    amp_code code = cases_get_text(r->core, &r->who, r->params[0], &text, &len, &version, &err);
+    if (code != AMP_OK) {
+        req_fail(r, &err);
+    } else {
+        snprintf(r->etag, sizeof r->etag, "\"%lld\"", (long long)version);
+        req_reply_text(r, MHD_HTTP_OK, text, len);
+    }
+    amp_err_clear(&err);
 }
 
 static void h_case_patch(request *r)

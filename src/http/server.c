@@ -32,7 +32,21 @@ void req_reply(request *r, unsigned status, json_t *body)
 {
     json_decref(r->reply);
     r->reply = body;
+    free(r->raw_owned);
+    r->raw_owned = NULL;
     r->raw_reply = NULL;
+    r->status = status;
+    r->answered = true;
+}
+
+void req_reply_text(request *r, unsigned status, char *text, size_t len)
+{
+    json_decref(r->reply);
+    r->reply = NULL;
+    free(r->raw_owned);
+    r->raw_owned = text;
+    r->raw_reply = text;
+    r->raw_len = len;
     r->status = status;
     r->answered = true;
 }
@@ -255,7 +269,11 @@ static void dispatch(request *r)
 static enum MHD_Result send_answer(request *r)
 {
     struct MHD_Response *resp;
-    if (r->raw_reply) {
+    if (r->raw_owned) {
+        resp = MHD_create_response_from_buffer(r->raw_len, r->raw_owned, MHD_RESPMEM_MUST_FREE);
+        r->raw_owned = NULL;
+        r->raw_reply = NULL;
+    } else if (r->raw_reply) {
         resp = MHD_create_response_from_buffer(r->raw_len, (void *)r->raw_reply,
                                                MHD_RESPMEM_PERSISTENT);
     } else {
@@ -320,6 +338,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     json_decref(r->reply);
+    free(r->raw_owned);
     free(r->uri_copy);
     free(r->body);
     pthread_mutex_destroy(&r->mu);

@@ -47,9 +47,10 @@ typedef struct {
     char owner_org[72];     /* cases: owning organisation id, may be empty */
     json_t *doc;            /* owned */
     const char *doc_text;   /* writes: doc already serialised (borrowed), or NULL */
+    char *raw;              /* raw reads: the stored document text (owned), doc NULL */
 } store_row;
 
-/** Releases the row's document (the struct itself is the caller's). */
+/** Releases the row's document and raw text (the struct itself is the caller's). */
 void store_row_release(store_row *r);
 
 /** Sort keys of case lists. */
@@ -82,6 +83,8 @@ typedef struct store_ops {
     void (*close)(store *s);
     int (*submit)(store *s, store_job_fn job, store_done_fn done, void *arg);
     int (*case_get)(store *s, const char *key, store_row *out, json_t **children);
+    int (*case_get_raw)(store *s, const char *key, store_row *out, store_row **children,
+                        int *nchildren);
     int (*case_list)(store *s, const store_query *q, store_row **rows, int *nrows, int64_t *total);
     int (*child_get)(store *s, const char *case_key, const char *kind, const char *uid,
                      store_row *out);
@@ -147,6 +150,15 @@ int store_run(store *s, store_job_fn job, void *arg);
 static inline int store_case_get(store *s, const char *key, store_row *out, json_t **children)
 {
     return s->ops->case_get(s, key, out, children);
+}
+
+/** Reads a case and its children without parsing their documents: each row's
+ *  `raw` holds the stored JSON text.  *children (free each with store_row_release,
+ *  then free()) come ordered by kind, then creation. */
+static inline int store_case_get_raw(store *s, const char *key, store_row *out,
+                                     store_row **children, int *nchildren)
+{
+    return s->ops->case_get_raw(s, key, out, children, nchildren);
 }
 
 /** Lists cases; *rows (free each with store_row_release, then free()) */

@@ -314,8 +314,16 @@ void store_row_release(store_row *r)
 {
     if (r) {
         json_decref(r->doc);
+        free(r->raw);
         r->doc = NULL;
+        r->raw = NULL;
     }
+}
+
+static char *col_raw(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return strdup(t ? t : "{}");
 }
 
 static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
@@ -332,7 +340,7 @@ static json_t *col_json(sqlite3_stmt *st, int i)
     return doc ? doc : json_object();
 }
 
-static void read_case_row(sqlite3_stmt *st, store_row *r)
+static void read_case_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
 {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
@@ -345,10 +353,15 @@ static void read_case_row(sqlite3_stmt *st, store_row *r)
     col_text(st, 7, r->updated_at, sizeof r->updated_at);
     col_text(st, 8, r->created_by, sizeof r->created_by);
     col_text(st, 9, r->updated_by, sizeof r->updated_by);
-    r->doc = col_json(st, 10);
+    if (raw)
+        r->raw = col_raw(st, 10);
+    else
+        r->doc = col_json(st, 10);
 }
 
-static void read_child_row(sqlite3_stmt *st, store_row *r)
+static void read_case_row(sqlite3_stmt *st, store_row *r) { read_case_row_mode(st, r, false); }
+
+static void read_child_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
 {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
@@ -359,9 +372,14 @@ static void read_child_row(sqlite3_stmt *st, store_row *r)
     col_text(st, 5, r->updated_at, sizeof r->updated_at);
     col_text(st, 6, r->created_by, sizeof r->created_by);
     col_text(st, 7, r->updated_by, sizeof r->updated_by);
-    r->doc = col_json(st, 8);
+    if (raw)
+        r->raw = col_raw(st, 8);
+    else
+        r->doc = col_json(st, 8);
     r->case_id = sqlite3_column_int64(st, 9);
 }
+
+static void read_child_row(sqlite3_stmt *st, store_row *r) { read_child_row_mode(st, r, false); }
 
 static json_t *child_row_json(const store_row *r)
 {
@@ -399,7 +417,7 @@ static bool looks_like_uid(const char *key)
     return strlen(key) == 36 && key[8] == '-' && key[13] == '-';
 }
 
-static int case_lookup(conn *c, const char *key, store_row *out)
+static int case_lookup_mode(conn *c, const char *key, store_row *out, bool raw)
 {
     sqlite3_stmt *st = conn_stmt(c, looks_like_uid(key) ? S_CASE_BY_UID : S_CASE_BY_REF);
     if (!st)
@@ -407,12 +425,17 @@ static int case_lookup(conn *c, const char *key, store_row *out)
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        read_case_row(st, out);
+        read_case_row_mode(st, out, raw);
         sqlite3_reset(st);
         return STORE_OK;
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+}
+
+static int case_lookup(conn *c, const char *key, store_row *out)
+{
+    return case_lookup_mode(c, key, out, false);
 }
 
 static int children_of(conn *c, int64_t case_id, bool docs_only, json_t **out)
@@ -468,6 +491,49 @@ static int sq_case_get(store *base, const char *key, store_row *out, json_t **ch
         rc = children_of(c, out->id, false, children);
         if (rc != STORE_OK)
             store_row_release(out);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sq_case_get_raw(store *base, const char *key, store_row *out, store_row **children,
+                           int *nchildren)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    *children = NULL;
+    *nchildren = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = case_lookup_mode(c, key, out, true);
+    sqlite3_stmt *st = rc == STORE_OK ? conn_stmt(c, S_CHILDREN) : NULL;
+    if (rc == STORE_OK && !st)
+        rc = STORE_ERROR;
+    if (st) {
+        int cap = 0, step;
+        sqlite3_bind_int64(st, 1, out->id);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*nchildren == cap) {
+                cap = cap ? cap * 2 : 8;
+                store_row *grown = realloc(*children, (size_t)cap * sizeof **children);
+                if (!grown) {
+                    step = SQLITE_NOMEM;
+                    break;
+                }
+                *children = grown;
+            }
+            read_child_row_mode(st, &(*children)[(*nchildren)++], true);
+        }
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE) {
+            rc = STORE_ERROR;
+            for (int i = 0; i < *nchildren; i++)
+                store_row_release(&(*children)[i]);
+            free(*children);
+            *children = NULL;
+            *nchildren = 0;
+            store_row_release(out);
+        }
     }
     reader_release(s, c);
     return rc;
@@ -1108,6 +1174,7 @@ static const store_ops sqlite_ops = {
     .close = sq_close,
     .submit = sq_submit,
     .case_get = sq_case_get,
+    .case_get_raw = sq_case_get_raw,
     .case_list = sq_case_list,
     .child_get = sq_child_get,
     .history = sq_history,
