@@ -162,6 +162,19 @@ cpu_of() {
     awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
 }
 
+# CPU seconds of the server's store writer thread: the thread other than the
+# main one that is not an MHD thread (libmicrohttpd names its threads MHD-*).
+writer_cpu_of() {
+    local pid=$1 t total=0 c
+    for t in /proc/"$pid"/task/*; do
+        [ "${t##*/}" = "$pid" ] && continue
+        case $(cat "$t/comm" 2>/dev/null) in MHD-*) continue ;; esac
+        c=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "$t/stat" 2>/dev/null || echo 0)
+        total=$(awk -v a="$total" -v b="$c" 'BEGIN {print a + b}')
+    done
+    echo "$total"
+}
+
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # Waits (BENCH_QUIET_WAIT s at most) until the CPUs are < 20 % busy over 1 s.
@@ -205,6 +218,9 @@ run_wrk() {
         '. + {wrk_cpu_s: $w, wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j"
 }
 
+# Which source was measured (the tree changes while people work; no git here).
+SRC_SHA=$(find src -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
+BIN_TIME=$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)
 MACHINE_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MACHINE_NPROC=$(nproc)
 MACHINE_MEM=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -295,9 +311,10 @@ EOF
 say "creates: wrk -t$WTHREADS -c$CONNS -d${SECS}s, POST /api/v1/cases (durable: fsync before 201)"
 before=$(case_count "$PORT")
 wait_quiet
-cpu0=$(cpu_of "$SERVER_PID") st0=$(cpu_stat)
+cpu0=$(cpu_of "$SERVER_PID") st0=$(cpu_stat) wcpu0=$(writer_cpu_of "$SERVER_PID")
 CREATE_JSON=$(run_wrk creates "$BASE" create "$WORK/create.json" /api/v1/cases)
 CREATE_CPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
+WRITER_CPU=$(awk -v a="$wcpu0" -v b="$(writer_cpu_of "$SERVER_PID")" 'BEGIN {printf "%.2f", b - a}')
 CREATE_BUSY=$(busy_pct "$st0" "$(cpu_stat)")
 sleep 1 # writes still in flight when wrk stopped finish and are counted below
 after=$(case_count "$PORT")
@@ -314,26 +331,35 @@ say "case count grew by $GREW; wrk saw $N201 answers 201 (at most $CONNS may be 
 if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
     mkdir -p "$RESULTS"
     for what in reads creates; do
-        say "perf record -g on the server during an extra $what run"
-        perf record -g -F 999 -p "$SERVER_PID" -o "$WORK/perf-$what.data" 2>"$WORK/perf-$what.log" &
+        say "perf record on the server during an extra $what run"
+        # DWARF unwinding: libjansson and libsqlite3 have no frame pointers, so
+        # with plain -g their callers (our functions) would not be credited.
+        perf record --call-graph dwarf -F 299 -p "$SERVER_PID" -o "$WORK/perf-$what.data" \
+            2>"$WORK/perf-$what.log" &
         AUX_PID=$!
         sleep 0.5
         if [ $what = reads ]; then
-            run_wrk "perf-$what" "$BASE" read "$WORK/ids" /api/v1/cases/ >/dev/null
+            pj=$(run_wrk "perf-$what" "$BASE" read "$WORK/ids" /api/v1/cases/)
         else
-            run_wrk "perf-$what" "$BASE" create "$WORK/create.json" /api/v1/cases >/dev/null
+            pj=$(run_wrk "perf-$what" "$BASE" create "$WORK/create.json" /api/v1/cases)
         fi
         stop_pid "$AUX_PID" INT
         AUX_PID=""
+        pr() { perf report -i "$WORK/perf-$what.data" --stdio "$@" 2>/dev/null | grep '%' | grep -v '0x0000' || true; }
         {
-            echo "# perf record -g -F 999 -p <amparo serve> during: wrk -t$WTHREADS -c$CONNS -d${SECS}s ($what)"
-            echo "## flat (self) profile"
-            perf report -i "$WORK/perf-$what.data" --no-children --stdio --sort dso,symbol \
-                -g none --percent-limit 0.7 2>/dev/null | grep -v '^$'
-            echo "## inclusive (children) profile"
-            perf report -i "$WORK/perf-$what.data" --children --stdio --sort symbol \
-                -g none --percent-limit 3 2>/dev/null | grep -v '^$'
-        } >"$RESULTS/perf-$what.txt" || true
+            echo "# perf record --call-graph dwarf -F 299 -p <amparo serve> during an extra run"
+            echo "# (not the measured one; profiling slows the server): wrk -t$WTHREADS -c$CONNS -d${SECS}s ($what)"
+            echo "# that run: $(jq -c '{rps, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99}}' <<<"$pj")"
+            echo "# source: $SRC_SHA, binary built $BIN_TIME"
+            echo; echo "## samples by thread (amparo = the writer thread; MHD-worker = HTTP workers)"
+            pr --no-children --sort comm -g none
+            echo; echo "## samples by library"
+            pr --no-children --sort dso -g none
+            echo; echo "## inclusive (self + callees) by function, >= 2 %"
+            pr --children --sort symbol -g none --percent-limit 2
+            echo; echo "## self time by function, >= 0.7 %"
+            pr --no-children --sort dso,symbol -g none --percent-limit 0.7
+        } >"$RESULTS/perf-$what.txt"
         say "wrote bench/results/perf-$what.txt"
     done
 fi
@@ -408,7 +434,7 @@ mkdir -p "$RESULTS"
 jq -n \
     --arg date "$DATE" --arg cpu "$MACHINE_CPU" --argjson nproc "$MACHINE_NPROC" \
     --arg mem "$MACHINE_MEM" --arg disk "$DISK" --arg load "$LOAD_BEFORE" \
-    --arg bin "$BIN" --argjson cases "$CASES" --argjson secs "$SECS" \
+    --arg bin "$BIN" --arg bin_time "$BIN_TIME" --arg src_sha "$SRC_SHA" --argjson cases "$CASES" --argjson secs "$SECS" \
     --argjson conns "$CONNS" --argjson wthreads "$WTHREADS" \
     --argjson demo_s "$DEMO_S" --argjson demo_rate "$DEMO_RATE" --argjson db_mb "$DB_MB" \
     --argjson start_poll "$START_POLL_MS" --argjson start_self "$START_SELF_MS" \
@@ -416,7 +442,7 @@ jq -n \
     --argjson nids "$NIDS_GOT" --argjson sample_bytes "$SAMPLE_BYTES" \
     --argjson sample_status "$SAMPLE_STATUS" --argjson reads_valid "$READS_VALID" \
     --argjson reads "$READ_JSON" --argjson read_cpu "$READ_CPU" --argjson read_busy "$READ_BUSY" \
-    --argjson creates "$CREATE_JSON" --argjson create_cpu "$CREATE_CPU" --argjson create_busy "$CREATE_BUSY" \
+    --argjson creates "$CREATE_JSON" --argjson create_cpu "$CREATE_CPU" --argjson create_busy "$CREATE_BUSY" --argjson writer_cpu "$WRITER_CPU" \
     --argjson grew "$GREW" --argjson count_ok "$COUNT_OK" \
     --argjson nginx "$NGINX_JSON" --argjson nginx_cpu "$NGINX_CPU" --argjson nginx_busy "$NGINX_BUSY" \
     --argjson rss_idle "$RSS_IDLE" --argjson rss_read "$RSS_READ" --argjson hwm_read "$HWM_READ" \
@@ -429,7 +455,7 @@ jq -n \
       date: $date,
       machine: {nproc: $nproc, cpu: $cpu, memory: $mem, data_disk: $disk, loadavg_before: $load,
                 note: "wrk, amparo and nginx share the same CPUs"},
-      config: {binary: $bin, cases: $cases, seconds: $secs, connections: $conns,
+      config: {binary: $bin, binary_built: $bin_time, src_sha256_16: $src_sha, cases: $cases, seconds: $secs, connections: $conns,
                wrk_threads: $wthreads, read_ids: $nids, server_os_threads: $serve_threads},
       server_errors_logged: $server_errors,
       demo: {seconds: $demo_s, cases_per_s: $demo_rate, data_dir_mib: $db_mb},
@@ -441,6 +467,7 @@ jq -n \
                         server_cpu_us_per_req: (if $reads.requests > 0 then pct($read_cpu * 1e6 / $reads.requests) else null end)}),
       creates: ($creates + {case_count_grew_by: $grew, count_matches: $count_ok,
                             server_cpu_s: $create_cpu, machine_cpu_busy_pct: $create_busy,
+                            writer_thread_cpu_s: $writer_cpu,
                             server_cpu_us_per_req: (if $creates.requests > 0 then pct($create_cpu * 1e6 / $creates.requests) else null end)}),
       nginx: ($nginx + {file_bytes: $sample_bytes, cpu_s: $nginx_cpu, machine_cpu_busy_pct: $nginx_busy,
                         cpu_us_per_req: (if $nginx.requests > 0 then pct($nginx_cpu * 1e6 / $nginx.requests) else null end)}),
@@ -467,6 +494,7 @@ jq -r '
   "# Amparo benchmark — \($r.date)",
   "",
   "Machine: \($r.machine.nproc) × \($r.machine.cpu), \($r.machine.memory); data on \($r.machine.data_disk); load average before the run \($r.machine.loadavg_before). wrk, the server and nginx share these CPUs.",
+  "Binary: \($r.config.binary), built \($r.config.binary_built) from source fingerprint \($r.config.src_sha256_16) (sha256 of src/**/*.[ch], first 16 hex).",
   "Run: \($r.config.cases) demo cases, wrk -t\($r.config.wrk_threads) -c\($r.config.connections) -d\($r.config.seconds)s on 127.0.0.1, \($r.config.read_ids) case ids for random reads, server default `--threads` (one worker per CPU; \($r.config.server_os_threads) OS threads in all).",
   (if $r.reads.valid then empty else "",
    "> **The read run is not valid:** `GET /api/v1/cases/{id}` answered \($r.reads.sample_status) (\($r.reads.unexpected) unexpected answers in the run); the read figures measure error answers." end),
@@ -481,6 +509,7 @@ jq -r '
   "| create p50 / p99 | \(ms($r.creates.latency_us.p50)) / \(ms($r.creates.latency_us.p99)) | | p99 < \($r.targets.create_p99_ms.target) ms | \(yn($r.targets.create_p99_ms.met)) |",
   "| creates not answered 201 | \($r.creates.unexpected) (cases grew by \($r.creates.case_count_grew_by), wrk saw \($r.creates.statuses["201"] // 0) × 201) | | 0 | \(yn($r.targets.creates_all_201.met)) |",
   "| server CPU per create (machine busy) | \($r.creates.server_cpu_us_per_req) µs (\($r.creates.machine_cpu_busy_pct) %) | | | |",
+  "| store writer thread busy on CPU during creates | \(($r.creates.writer_thread_cpu_s / $r.creates.duration_s * 100) | round) % of one CPU | | | |",
   "| server RSS idle / after reads / after creates | \($r.memory_mb.idle_rss) / \($r.memory_mb.after_reads_rss) / \($r.memory_mb.after_creates_rss) MB | | | |",
   "| server peak RSS (VmHWM) | \($r.targets.rss_mb.value) MB | | < \($r.targets.rss_mb.target) MB | \(yn($r.targets.rss_mb.met)) |",
   "| start-up until /healthz answers (median of \($r.startup.runs | length)) | \($r.startup.median_ms_until_healthz) ms (self-reported \($r.startup.median_ms_self_reported) ms) | | < \($r.targets.startup_ms.target) ms | \(yn($r.targets.startup_ms.met)) |",

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: amparo <command> [options]\n"
@@ -22,6 +23,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    umask(077); /* the database and keys hold identity data: owner only */
     if (sodium_init() < 0) {
         fprintf(stderr, "amparo: cannot initialise libsodium\n");
         return EXIT_FAIL;

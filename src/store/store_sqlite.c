@@ -45,6 +45,8 @@ enum {
     S_SAVEPOINT,
     S_RELEASE,
     S_ROLLBACK_TO,
+    S_BEGIN_READ,
+    S_END_READ,
     S_COUNT_STMTS
 };
 
@@ -85,6 +87,8 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_SAVEPOINT] = "SAVEPOINT job",
     [S_RELEASE] = "RELEASE job",
     [S_ROLLBACK_TO] = "ROLLBACK TO job",
+    [S_BEGIN_READ] = "BEGIN",
+    [S_END_READ] = "COMMIT",
 };
 
 /* ==== migrations ========================================================== */
@@ -183,6 +187,7 @@ static int conn_open(conn *c, const char *path, bool writer, char *err, size_t e
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = writer ? "PRAGMA journal_mode = WAL;"
                                    "PRAGMA synchronous = FULL;"
+                                   "PRAGMA journal_size_limit = 67108864;"
                                    "PRAGMA foreign_keys = ON;"
                                    "PRAGMA cache_size = -8000;"
                                    "PRAGMA temp_store = MEMORY;"
@@ -505,6 +510,12 @@ static int sq_case_get_raw(store *base, const char *key, store_row *out, store_r
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
+    /* one read transaction for both statements: one snapshot, half the locking */
+    sqlite3_stmt *tx = conn_stmt(c, S_BEGIN_READ);
+    if (!tx || step_done(tx, c->db) != STORE_OK) {
+        reader_release(s, c);
+        return STORE_ERROR;
+    }
     int rc = case_lookup_mode(c, key, out, true);
     sqlite3_stmt *st = rc == STORE_OK ? conn_stmt(c, S_CHILDREN) : NULL;
     if (rc == STORE_OK && !st)
@@ -535,6 +546,9 @@ static int sq_case_get_raw(store *base, const char *key, store_row *out, store_r
             store_row_release(out);
         }
     }
+    tx = conn_stmt(c, S_END_READ);
+    if (tx)
+        step_done(tx, c->db);
     reader_release(s, c);
     return rc;
 }
