@@ -364,7 +364,10 @@ static void read_case_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
         r->doc = col_json(st, 10);
 }
 
-static void read_case_row(sqlite3_stmt *st, store_row *r) { read_case_row_mode(st, r, false); }
+static void read_case_row(sqlite3_stmt *st, store_row *r)
+{
+    read_case_row_mode(st, r, false);
+}
 
 static void read_child_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
 {
@@ -384,7 +387,10 @@ static void read_child_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
     r->case_id = sqlite3_column_int64(st, 9);
 }
 
-static void read_child_row(sqlite3_stmt *st, store_row *r) { read_child_row_mode(st, r, false); }
+static void read_child_row(sqlite3_stmt *st, store_row *r)
+{
+    read_child_row_mode(st, r, false);
+}
 
 static json_t *child_row_json(const store_row *r)
 {

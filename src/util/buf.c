@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void buf_init(buf *b) { memset(b, 0, sizeof *b); }
+void buf_init(buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
 
 void buf_release(buf *b)
 {
@@ -41,9 +44,15 @@ void buf_add(buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-void buf_adds(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_adds(buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
 
-void buf_addc(buf *b, char c) { buf_add(b, &c, 1); }
+void buf_addc(buf *b, char c)
+{
+    buf_add(b, &c, 1);
+}
 
 void buf_add_json_string(buf *b, const char *s)
 {
