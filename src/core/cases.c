@@ -144,54 +144,19 @@ static json_t *stored_child_record(const json_t *stored)
     return o;
 }
 
-/* Route order of events: amp_EventSequence, then hte_Date, then creation order
- * (ids are time-ordered); events without a sequence or a date come after those
- * with one. */
-typedef struct {
-    json_int_t seq; /* 0: none */
-    const char *date, *id;
-} event_key;
-
-static int cmp_event_keys(const event_key *a, const event_key *b)
+/* The order of a child within its kind, as a string the store sorts by: events
+ * in route order (amp_EventSequence, then hte_Date; those without come after);
+ * other kinds in creation order. */
+static void child_sort_key(const char *entity, const json_t *doc, char out[48])
 {
-    if (a->seq != b->seq)
-        return a->seq == 0 ? 1 : b->seq == 0 ? -1 : (a->seq < b->seq ? -1 : 1);
-    if (!a->date != !b->date)
-        return a->date ? -1 : 1;
-    int d = a->date ? strcmp(a->date, b->date) : 0;
-    return d ? d : strcmp(a->id, b->id);
-}
-
-static event_key event_key_of(const json_t *doc, const char *id)
-{
-    event_key k = {json_integer_value(json_object_get(doc, "amp_EventSequence")),
-                   json_string_value(json_object_get(doc, "hte_Date")), id};
-    return k;
-}
-
-static int cmp_events(const void *pa, const void *pb)
-{
-    const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    event_key ka = event_key_of(a, json_string_value(json_object_get(a, "id")));
-    event_key kb = event_key_of(b, json_string_value(json_object_get(b, "id")));
-    return cmp_event_keys(&ka, &kb);
-}
-
-static void sort_events(json_t *arr)
-{
-    size_t n = json_array_size(arr);
-    if (n < 2)
+    out[0] = '\0';
+    if (strcmp(entity, "event") != 0)
         return;
-    json_t **items = malloc(n * sizeof *items);
-    if (!items)
-        return;
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_incref(json_array_get(arr, i));
-    qsort(items, n, sizeof *items, cmp_events);
-    json_array_clear(arr);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, items[i]);
-    free(items);
+    const json_t *seq = json_object_get(doc, "amp_EventSequence");
+    const char *date = json_string_value(json_object_get(doc, "hte_Date"));
+    json_int_t n = json_is_integer(seq) ? json_integer_value(seq) : 0;
+    snprintf(out, 48, "%c%010lld%c%.10s", n > 0 ? '0' : '1', n > 0 ? (long long)n : 0LL,
+             date ? '0' : '1', date ? date : "");
 }
 
 /* The full case record: row fields plus every child collection (possibly empty). */
@@ -204,8 +169,6 @@ static json_t *case_record(const store_row *r, const json_t *stored_children)
         json_t *ch;
         json_array_foreach (json_object_get(stored_children, child_kinds[k].entity), i, ch)
             json_array_append_new(arr, stored_child_record(ch));
-        if (k == 0)
-            sort_events(arr);
         json_object_set_new(o, child_kinds[k].collection, arr);
     }
     return o;
@@ -629,6 +592,7 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i;
         json_t *doc;
+        size_t first = nc->nchildren;
         json_array_foreach (json_object_get(children, child_kinds[k].entity), i, doc) {
             store_row *ch = &nc->children[nc->nchildren++];
             fill_new_row(ch, p, now);
@@ -636,12 +600,22 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
             drop_nulls(doc);
             ch->doc = doc;
             ch->doc_text = json_dumps(doc, JSON_COMPACT);
-            json_t *arr = json_object_get(stored, ch->kind);
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(stored, ch->kind, arr);
+            child_sort_key(ch->kind, doc, ch->sort_key);
+            /* keep the kind's rows in sort-key order (stable: ties keep body order),
+             * the order they are inserted in and read back */
+            for (size_t m = nc->nchildren - 1;
+                 m > first && strcmp(nc->children[m - 1].sort_key, nc->children[m].sort_key) > 0;
+                 m--) {
+                store_row tmp = nc->children[m - 1];
+                nc->children[m - 1] = nc->children[m];
+                nc->children[m] = tmp;
             }
-            json_array_append_new(arr, stored_child(ch));
+        }
+        if (nc->nchildren > first) {
+            json_t *arr = json_array();
+            for (size_t m = first; m < nc->nchildren; m++)
+                json_array_append_new(arr, stored_child(&nc->children[m]));
+            json_object_set_new(stored, child_kinds[k].entity, arr);
         }
     }
     nc->terms = case_terms(c, fields, stored);
@@ -983,6 +957,7 @@ static int job_child_write(store_tx *tx, void *arg)
             snprintf(ch.created_by, sizeof ch.created_by, "%s", op->p.actor);
             memcpy(ch.updated_by, ch.created_by, sizeof ch.updated_by);
             ch.doc = json_incref(merged);
+            child_sort_key(ch.kind, merged, ch.sort_key);
             names = field_names(merged);
             rc = store_tx_child_insert(tx, &ch);
         } else {
@@ -996,6 +971,7 @@ static int job_child_write(store_tx *tx, void *arg)
             snprintf(ch.updated_by, sizeof ch.updated_by, "%s", op->p.actor);
             json_decref(ch.doc);
             ch.doc = json_incref(merged);
+            child_sort_key(ch.kind, merged, ch.sort_key);
             rc = store_tx_child_update(tx, &ch, expected);
         }
     }
@@ -1193,17 +1169,6 @@ static void add_members_text(buf *b, const char *raw)
     }
 }
 
-typedef struct {
-    const store_row *row;
-    event_key key;
-    json_t *doc; /* events only: parsed for their sort key */
-} child_ref;
-
-static int cmp_child_refs(const void *pa, const void *pb)
-{
-    return cmp_event_keys(&((const child_ref *)pa)->key, &((const child_ref *)pb)->key);
-}
-
 amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
                         int64_t *version, amp_err *err)
 {
@@ -1216,36 +1181,25 @@ amp_code cases_get_text(core *c, const principal *p, const char *key, char **out
     int rc = store_case_get_raw(c->store, key, &r, &children, &n);
     if (rc != STORE_OK)
         return read_failure(rc, "case", key, err);
-    child_ref *refs = calloc(n ? (size_t)n : 1, sizeof *refs);
     buf b;
     buf_init(&b);
     buf_addc(&b, '{');
     add_meta_text(&b, &r, true);
     add_members_text(&b, r.raw);
-    for (size_t k = 0; k < NKINDS && refs; k++) {
-        size_t m = 0;
-        for (int i = 0; i < n; i++) {
-            if (strcmp(children[i].kind, child_kinds[k].entity) != 0)
-                continue;
-            child_ref *cr = &refs[m++];
-            cr->row = &children[i];
-            cr->doc = NULL;
-            if (k == 0) { /* events come in route order */
-                cr->doc = json_loads(children[i].raw, 0, NULL);
-                cr->key = event_key_of(cr->doc, children[i].uid);
-            }
-        }
-        if (k == 0)
-            qsort(refs, m, sizeof *refs, cmp_child_refs);
+    /* children come grouped by kind, each kind in its order (store contract) */
+    for (size_t k = 0; k < NKINDS; k++) {
         buf_adds(&b, ",\"");
         buf_adds(&b, child_kinds[k].collection);
         buf_adds(&b, "\":[");
-        for (size_t i = 0; i < m; i++) {
-            buf_adds(&b, i ? ",{" : "{");
-            add_meta_text(&b, refs[i].row, false);
-            add_members_text(&b, refs[i].row->raw);
+        bool first = true;
+        for (int i = 0; i < n; i++) {
+            if (strcmp(children[i].kind, child_kinds[k].entity) != 0)
+                continue;
+            buf_adds(&b, first ? "{" : ",{");
+            first = false;
+            add_meta_text(&b, &children[i], false);
+            add_members_text(&b, children[i].raw);
             buf_addc(&b, '}');
-            json_decref(refs[i].doc);
         }
         buf_addc(&b, ']');
     }
@@ -1255,9 +1209,7 @@ amp_code cases_get_text(core *c, const principal *p, const char *key, char **out
         store_row_release(&children[i]);
     free(children);
     store_row_release(&r);
-    *out = refs ? buf_detach(&b, len) : NULL;
-    free(refs);
-    buf_release(&b);
+    *out = buf_detach(&b, len);
     if (!*out)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     return AMP_OK;

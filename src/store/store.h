@@ -45,6 +45,7 @@ typedef struct {
     char created_by[72], updated_by[72];
     char registered_on[12]; /* cases: "YYYY-MM-DD" */
     char owner_org[72];     /* cases: owning organisation id, may be empty */
+    char sort_key[48];      /* children: order within their kind (set by the core) */
     json_t *doc;            /* owned */
     const char *doc_text;   /* writes: doc already serialised (borrowed), or NULL */
     char *raw;              /* raw reads: the stored document text (owned), doc NULL */
@@ -154,7 +155,7 @@ static inline int store_case_get(store *s, const char *key, store_row *out, json
 
 /** Reads a case and its children without parsing their documents: each row's
  *  `raw` holds the stored JSON text.  *children (free each with store_row_release,
- *  then free()) come ordered by kind, then creation. */
+ *  then free()) come ordered by kind, then sort_key, then creation. */
 static inline int store_case_get_raw(store *s, const char *key, store_row *out,
                                      store_row **children, int *nchildren)
 {
@@ -230,7 +231,8 @@ static inline int store_tx_case_update(store_tx *tx, store_row *r, int64_t expec
 {
     return store_tx_ops(tx)->tx_case_update(tx, r, expected_version, terms);
 }
-/** The case's children as an object {kind: [{"id", "version", …, "doc"}]}. */
+/** The case's children as an object {kind: [{"id", "version", …, "doc"}]}, each
+ *  kind's rows ordered by sort_key, then creation. */
 static inline int store_tx_children(store_tx *tx, int64_t case_id, json_t **out)
 {
     return store_tx_ops(tx)->tx_children(tx, case_id, out);

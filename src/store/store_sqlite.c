@@ -61,14 +61,15 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
         "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
     [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) VALUES (?1, ?2, ?3)",
     [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1",
-    [S_CHILDREN] = "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, id",
+    [S_CHILDREN] =
+        "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, sort_key, id",
     [S_CHILD_GET] =
         "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
     [S_CHILD_INSERT] = "INSERT INTO case_children(uid, case_id, kind, version, created_at, "
-                       "updated_at, created_by, updated_by, doc) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       "updated_at, created_by, updated_by, doc, sort_key) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_CHILD_UPDATE] = "UPDATE case_children SET version = ?1, updated_at = ?2, updated_by = ?3, "
-                       "doc = ?4 WHERE id = ?5 AND version = ?6",
+                       "doc = ?4, sort_key = ?7 WHERE id = ?5 AND version = ?6",
     [S_CHILD_DELETE] = "DELETE FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
     [S_HISTORY_ADD] = "INSERT INTO case_history(case_id, version, at, actor, action, target, "
                       "fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -121,8 +122,9 @@ static const char *const migrations[] = {
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
     "  kind TEXT NOT NULL, version INTEGER NOT NULL CHECK (version > 0),"
     "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL);"
-    "CREATE INDEX case_children_case ON case_children(case_id, kind, id);"
+    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL,"
+    "  sort_key TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX case_children_case ON case_children(case_id, kind, sort_key, id);"
     "CREATE TABLE case_history("
     "  id INTEGER PRIMARY KEY,"
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
@@ -334,7 +336,12 @@ static char *col_raw(sqlite3_stmt *st, int i)
 static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", t ? (const char *)t : "");
+    size_t len = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (len >= n)
+        len = n - 1;
+    if (len)
+        memcpy(out, t, len);
+    out[len] = '\0';
 }
 
 static json_t *col_json(sqlite3_stmt *st, int i)
@@ -940,6 +947,7 @@ static int tx_child_insert(store_tx *tx, store_row *r)
     sqlite3_bind_text(st, 8, r->updated_by, -1, SQLITE_STATIC);
     bool ok;
     char *text = bind_row_doc(st, 9, r, &ok);
+    sqlite3_bind_text(st, 10, r->sort_key, -1, SQLITE_STATIC);
     int rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
     if (rc == STORE_OK)
@@ -958,6 +966,7 @@ static int tx_child_update(store_tx *tx, store_row *r, int64_t expected)
     char *text = bind_doc(st, 4, r->doc);
     sqlite3_bind_int64(st, 5, r->id);
     sqlite3_bind_int64(st, 6, expected);
+    sqlite3_bind_text(st, 7, r->sort_key, -1, SQLITE_STATIC);
     int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
     if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
