@@ -63,7 +63,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 # ---- temporary directory and cleanup ------------------------------------------
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/amparo-bench.XXXXXX")
 DATA=$WORK/data
-SERVER_PID="" NGINX_PID="" AUX_PID=""
+SERVER_PID="" NGINX_PID="" AUX_PID="" CHILD_PID=""
 
 stop_pid() { # pid [signal] — TERM, wait up to 10 s, then KILL
     local pid=$1 i
@@ -79,6 +79,7 @@ stop_pid() { # pid [signal] — TERM, wait up to 10 s, then KILL
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_pid "$CHILD_PID"
     stop_pid "$AUX_PID" INT
     stop_pid "$SERVER_PID"
     stop_pid "$NGINX_PID" QUIT
@@ -92,6 +93,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# run_bg OUTFILE CMD... — runs CMD with output to OUTFILE in the background and
+# waits for it: a signal to this script then interrupts `wait` at once and the
+# cleanup trap stops CMD (a foreground command would delay the trap until it ends).
+run_bg() {
+    local out=$1 rc=0
+    shift
+    "$@" >"$out" 2>&1 &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+# Sets CHILDREN_CPU to the CPU seconds (user + system) of this script's
+# waited-for children so far (`times` must run in this shell, not in $(...)).
+children_cpu() {
+    times >"$WORK/times"
+    CHILDREN_CPU=$(awk 'NR == 2 {t = 0; for (i = 1; i <= 2; i++) {split($i, a, "m"); t += a[1] * 60 + a[2]}
+                                printf "%.2f", t}' "$WORK/times")
+}
 
 # A loopback port nobody listens on (other engineers run servers on this machine).
 free_port() {
@@ -196,26 +217,25 @@ wait_quiet() {
 }
 
 # run_wrk NAME URL MODE ARGS... — runs wrk, keeps its text output in
-# $WORK/NAME.txt and prints the BENCHJSON object merged with wrk's own text
-# figures (Requests/sec and the --latency percentiles) as a cross-check.
+# $WORK/NAME.txt and sets RUN_JSON to the BENCHJSON object merged with wrk's CPU
+# time and its own text figures (Requests/sec, --latency percentiles) as a cross-check.
 run_wrk() {
-    local name=$1 url=$2
+    local name=$1 url=$2 c0 j txt_rps txt_p50 txt_p99 wrk_cpu
     shift 2
-    timeout $((SECS + 60)) wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" --timeout 5s --latency \
-        -s "$LUA" "$url" -- "$@" >"$WORK/$name.txt" 2>&1 ||
+    children_cpu
+    c0=$CHILDREN_CPU
+    run_bg "$WORK/$name.txt" timeout $((SECS + 60)) wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" \
+        --timeout 5s --latency -s "$LUA" "$url" -- "$@" ||
         die "wrk failed: $(cat "$WORK/$name.txt")"
-    # CPU time of wrk itself: this subshell's only child so far was timeout+wrk
-    times >"$WORK/$name.times"
-    local j txt_rps txt_p50 txt_p99 wrk_cpu
-    wrk_cpu=$(awk 'NR == 2 {t = 0; for (i = 1; i <= 2; i++) {split($i, a, "m"); t += a[1] * 60 + a[2]}
-                    printf "%.2f", t}' "$WORK/$name.times")
+    children_cpu
+    wrk_cpu=$(awk -v a="$c0" -v b="$CHILDREN_CPU" 'BEGIN {printf "%.2f", b - a}')
     j=$(sed -n 's/^BENCHJSON //p' "$WORK/$name.txt")
     [ -n "$j" ] || die "no summary from wrk: $(cat "$WORK/$name.txt")"
     txt_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/$name.txt")
     txt_p50=$(awk '$1 == "50%" {print $2}' "$WORK/$name.txt")
     txt_p99=$(awk '$1 == "99%" {print $2}' "$WORK/$name.txt")
-    jq -c --arg r "$txt_rps" --arg a "$txt_p50" --arg b "$txt_p99" --argjson w "$wrk_cpu" \
-        '. + {wrk_cpu_s: $w, wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j"
+    RUN_JSON=$(jq -c --arg r "$txt_rps" --arg a "$txt_p50" --arg b "$txt_p99" --argjson w "$wrk_cpu" \
+        '. + {wrk_cpu_s: $w, wrk_text: {rps: $r, p50: $a, p99: $b}}' <<<"$j")
 }
 
 # Which source was measured (the tree changes while people work; no git here).
@@ -233,7 +253,9 @@ say "machine: $MACHINE_NPROC x $MACHINE_CPU, $MACHINE_MEM; data on $DISK; load $
 say "init + demo ($CASES cases) in $DATA"
 "$BIN" init --data "$DATA" --country EC >/dev/null
 t0=$(now_ns)
-demo_out=$(timeout 3600 "$BIN" demo --data "$DATA" --cases "$CASES" 2>&1) || die "demo failed: $demo_out"
+run_bg "$WORK/demo.out" timeout 3600 "$BIN" demo --data "$DATA" --cases "$CASES" ||
+    die "demo failed: $(cat "$WORK/demo.out")"
+demo_out=$(cat "$WORK/demo.out")
 DEMO_S=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN {printf "%.2f", ns / 1e9}')
 DEMO_RATE=$(awk -v n="$CASES" -v s="$DEMO_S" 'BEGIN {printf "%.0f", (s > 0) ? n / s : 0}')
 DB_MB=$(du -sm "$DATA" | cut -f1)
@@ -307,7 +329,8 @@ measure() {
         [ "$mode" = create ] && before=$(case_count "$PORT")
         c0=$($cpufn) st0=$(cpu_stat) w0=0
         [ "$cpufn" = server_cpu ] && w0=$(writer_cpu_of "$SERVER_PID")
-        j=$(run_wrk "$name" "$@")
+        run_wrk "$name" "$@"
+        j=$RUN_JSON
         cpu=$(awk -v a="$c0" -v b="$($cpufn)" 'BEGIN {printf "%.2f", b - a}')
         busy=$(busy_pct "$st0" "$(cpu_stat)")
         writer=0
@@ -368,9 +391,9 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
         AUX_PID=$!
         sleep 0.5
         if [ $what = reads ]; then
-            pj=$(run_wrk "perf-$what" "$BASE" read "$WORK/ids" /api/v1/cases/)
+            run_wrk "perf-$what" "$BASE" read "$WORK/ids" /api/v1/cases/
         else
-            pj=$(run_wrk "perf-$what" "$BASE" create "$WORK/create.json" /api/v1/cases)
+            run_wrk "perf-$what" "$BASE" create "$WORK/create.json" /api/v1/cases
         fi
         stop_pid "$AUX_PID" INT
         AUX_PID=""
@@ -378,7 +401,7 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
         {
             echo "# perf record --call-graph dwarf -F 299 -p <amparo serve> during an extra run"
             echo "# (not the measured one; profiling slows the server): wrk -t$WTHREADS -c$CONNS -d${SECS}s ($what)"
-            echo "# that run: $(jq -c '{rps, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99}}' <<<"$pj")"
+            echo "# that run: $(jq -c '{rps, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99}}' <<<"$RUN_JSON")"
             echo "# source: $SRC_SHA, binary built $BIN_TIME"
             echo; echo "## samples by thread (amparo = the writer thread; MHD-worker = HTTP workers)"
             pr --no-children --sort comm -g none

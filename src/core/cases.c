@@ -534,6 +534,7 @@ typedef struct {
     store_row *children; /* docs borrowed from the body's child arrays */
     size_t nchildren;
     json_t *fields, *terms, *names;
+    char *terms_text;
     json_t *record; /* the answer, with the reference filled in at insert */
     char seqname[16];
 } new_case;
@@ -544,6 +545,7 @@ static void new_case_release(new_case *nc)
         free((char *)nc->children[i].doc_text);
     free(nc->children);
     free((char *)nc->row.doc_text);
+    free(nc->terms_text);
     json_decref(nc->fields);
     json_decref(nc->terms);
     json_decref(nc->names);
@@ -619,6 +621,8 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
         }
     }
     nc->terms = case_terms(c, fields, stored);
+    nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
+    r->terms_text = nc->terms_text;
     nc->names = field_names(fields);
     if (want_record) {
         /* a placeholder keeps "reference" second in the record; set at insert */

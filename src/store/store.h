@@ -48,6 +48,7 @@ typedef struct {
     char sort_key[48];      /* children: order within their kind (set by the core) */
     json_t *doc;            /* owned */
     const char *doc_text;   /* writes: doc already serialised (borrowed), or NULL */
+    const char *terms_text; /* case inserts: the terms already serialised, or NULL */
     char *raw;              /* raw reads: the stored document text (owned), doc NULL */
 } store_row;
 

@@ -59,7 +59,9 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_CASE_UPDATE] =
         "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
         "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
-    [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) VALUES (?1, ?2, ?3)",
+    [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) "
+                      "SELECT t.key, v.value, ?2 FROM json_each(?1) AS t, json_each(t.value) AS v "
+                      "WHERE v.type = 'text'",
     [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1",
     [S_CHILDREN] =
         "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, sort_key, id",
@@ -169,7 +171,24 @@ struct sqlite_store {
     pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
     pthread_mutex_t rmu;   /* guards the reader pool */
     conn *free_readers;
+
+    /* completion: callbacks and frees run here, so the writer goes straight on
+     * to the next batch */
+    pthread_t completer;
+    pthread_mutex_t dmu;
+    pthread_cond_t dcv;
+    job *done_head, *done_tail;
+    bool done_stopping, completer_started;
+
+    /* checkpoints run on their own connection, off the commit path */
+    pthread_t checkpointer;
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
+    int wal_frames; /* frames in the WAL after the last commit (guarded by cmu) */
+    bool ckpt_stopping, checkpointer_started;
 };
+
+#define CHECKPOINT_FRAMES 1000 /* checkpoint once the WAL holds this many frames */
 
 #define MAX_BATCH 1024
 
@@ -836,26 +855,21 @@ static int tx_case_get(store_tx *tx, const char *key, store_row *out)
     return case_lookup(tx->c, key, out);
 }
 
-static int write_terms(conn *c, int64_t case_id, const json_t *terms)
+/* Indexes a case's terms ({field: [values]}) with one statement; `text` is the
+ * terms already serialised, or NULL to serialise them here. */
+static int write_terms(conn *c, int64_t case_id, const json_t *terms, const char *text)
 {
-    const char *field;
-    json_t *values;
-    json_object_foreach ((json_t *)terms, field, values) {
-        size_t i;
-        json_t *v;
-        json_array_foreach (values, i, v) {
-            sqlite3_stmt *st = conn_stmt(c, S_TERM_INSERT);
-            if (!st || !json_is_string(v))
-                return STORE_ERROR;
-            sqlite3_bind_text(st, 1, field, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, json_string_value(v), -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, case_id);
-            int rc = step_done(st, c->db);
-            if (rc != STORE_OK)
-                return rc;
-        }
+    char *own = text ? NULL : json_dumps(terms, JSON_COMPACT);
+    sqlite3_stmt *st = conn_stmt(c, S_TERM_INSERT);
+    if (!st || !(text || own)) {
+        free(own);
+        return STORE_ERROR;
     }
-    return STORE_OK;
+    sqlite3_bind_text(st, 1, text ? text : own, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, case_id);
+    int rc = step_done(st, c->db);
+    free(own);
+    return rc;
 }
 
 static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
@@ -879,7 +893,7 @@ static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
     if (rc != STORE_OK)
         return rc;
     r->id = sqlite3_last_insert_rowid(tx->c->db);
-    return terms ? write_terms(tx->c, r->id, terms) : STORE_OK;
+    return terms ? write_terms(tx->c, r->id, terms, r->terms_text) : STORE_OK;
 }
 
 static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const json_t *terms)
@@ -908,7 +922,7 @@ static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const js
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, r->id);
     rc = step_done(st, tx->c->db);
-    return rc == STORE_OK ? write_terms(tx->c, r->id, terms) : rc;
+    return rc == STORE_OK ? write_terms(tx->c, r->id, terms, NULL) : rc;
 }
 
 static int tx_children(store_tx *tx, int64_t case_id, json_t **out)
@@ -1105,14 +1119,81 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->wlock);
         run_batch(s, batch);
         pthread_mutex_unlock(&s->wlock);
-        while (batch) {
-            job *next = batch->next;
-            if (batch->done)
-                batch->done(batch->arg, batch->rc);
-            free(batch);
-            batch = next;
+
+        pthread_mutex_lock(&s->dmu);
+        if (s->done_tail)
+            s->done_tail->next = batch;
+        else
+            s->done_head = batch;
+        s->done_tail = last;
+        pthread_cond_signal(&s->dcv);
+        pthread_mutex_unlock(&s->dmu);
+    }
+    return NULL;
+}
+
+/* Runs the done callbacks of committed batches, in commit order. */
+static void *completer_main(void *arg)
+{
+    sqlite_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->dmu);
+        while (!s->done_head && !s->done_stopping)
+            pthread_cond_wait(&s->dcv, &s->dmu);
+        job *list = s->done_head;
+        s->done_head = s->done_tail = NULL;
+        pthread_mutex_unlock(&s->dmu);
+        if (!list)
+            break;
+        while (list) {
+            job *next = list->next;
+            if (list->done)
+                list->done(list->arg, list->rc);
+            free(list);
+            list = next;
         }
     }
+    return NULL;
+}
+
+/* Called by SQLite after each commit on the writer connection. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    sqlite_store *s = arg;
+    pthread_mutex_lock(&s->cmu);
+    s->wal_frames = frames;
+    if (frames >= CHECKPOINT_FRAMES)
+        pthread_cond_signal(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
+    return SQLITE_OK;
+}
+
+/* Copies the WAL back into the database (PASSIVE: never blocks writers or
+ * readers) whenever it has grown past CHECKPOINT_FRAMES. */
+static void *checkpointer_main(void *arg)
+{
+    sqlite_store *s = arg;
+    conn c;
+    char err[256];
+    if (conn_open(&c, s->path, true, err, sizeof err) < 0) {
+        log_error("store: checkpointer: %s", err);
+        return NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&s->cmu);
+        while (s->wal_frames < CHECKPOINT_FRAMES && !s->ckpt_stopping)
+            pthread_cond_wait(&s->ccv, &s->cmu);
+        bool stop = s->ckpt_stopping;
+        s->wal_frames = 0;
+        pthread_mutex_unlock(&s->cmu);
+        if (stop)
+            break;
+        int log = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(c.db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_error("store: checkpoint failed: %s", sqlite3_errmsg(c.db));
+    }
+    conn_close(&c);
     return NULL;
 }
 
@@ -1180,6 +1261,20 @@ static void sq_close(store *base)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
     }
+    if (s->completer_started) { /* after the writer: every batch gets its callbacks */
+        pthread_mutex_lock(&s->dmu);
+        s->done_stopping = true;
+        pthread_cond_signal(&s->dcv);
+        pthread_mutex_unlock(&s->dmu);
+        pthread_join(s->completer, NULL);
+    }
+    if (s->checkpointer_started) {
+        pthread_mutex_lock(&s->cmu);
+        s->ckpt_stopping = true;
+        pthread_cond_signal(&s->ccv);
+        pthread_mutex_unlock(&s->cmu);
+        pthread_join(s->checkpointer, NULL);
+    }
     while (s->free_readers) {
         conn *c = s->free_readers;
         s->free_readers = c->next;
@@ -1193,7 +1288,11 @@ static void sq_close(store *base)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rmu);
+    pthread_mutex_destroy(&s->dmu);
+    pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->dcv);
+    pthread_cond_destroy(&s->ccv);
     free(s->path);
     free(s);
 }
@@ -1241,9 +1340,26 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->dmu, NULL);
+    pthread_cond_init(&s->dcv, NULL);
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->ccv, NULL);
     if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
+    /* checkpoints move to their own thread (see checkpointer_main) */
+    sqlite3_wal_autocheckpoint(s->writer.db, 0);
+    sqlite3_wal_hook(s->writer.db, on_wal_commit, s);
+    if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the completion thread");
+        goto fail;
+    }
+    s->completer_started = true;
+    if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the checkpoint thread");
+        goto fail;
+    }
+    s->checkpointer_started = true;
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
         goto fail;
