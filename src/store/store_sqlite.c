@@ -54,15 +54,20 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_CASE_BY_UID] = "SELECT " CASE_COLS " FROM cases WHERE uid = ?1",
     [S_CASE_BY_REF] = "SELECT " CASE_COLS " FROM cases WHERE reference = ?1",
     [S_CASE_INSERT] = "INSERT INTO cases(uid, reference, version, registered_on, owner_org, "
-                      "created_at, updated_at, created_by, updated_by, doc) "
-                      "VALUES (?1, ?2, ?3, ?4, nullif(?5,''), ?6, ?7, ?8, ?9, ?10)",
+                      "created_at, updated_at, created_by, updated_by, doc, terms) "
+                      "VALUES (?1, ?2, ?3, ?4, nullif(?5,''), ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_CASE_UPDATE] =
         "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
-        "updated_at = ?4, updated_by = ?5, doc = ?6 WHERE id = ?7 AND version = ?8",
+        "updated_at = ?4, updated_by = ?5, doc = ?6, terms = coalesce(?9, terms) "
+        "WHERE id = ?7 AND version = ?8",
     [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) "
                       "SELECT t.key, v.value, ?2 FROM json_each(?1) AS t, json_each(t.value) AS v "
                       "WHERE v.type = 'text'",
-    [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1",
+    /* the case's current terms are kept in cases.terms, so they are deleted by
+     * primary key: case_terms needs no index on case_id */
+    [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1 AND (field, value) IN "
+                      "(SELECT t.key, v.value FROM cases c, json_each(c.terms) AS t, "
+                      "json_each(t.value) AS v WHERE c.id = ?1)",
     [S_CHILDREN] =
         "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, sort_key, id",
     [S_CHILD_GET] =
@@ -109,16 +114,15 @@ static const char *const migrations[] = {
     "  version INTEGER NOT NULL CHECK (version > 0), registered_on TEXT NOT NULL,"
     "  owner_org TEXT REFERENCES organisations(id),"
     "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL);"
+    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL,"
+    "  terms TEXT NOT NULL DEFAULT '{}');"
     "CREATE INDEX cases_registered ON cases(registered_on, id);"
-    "CREATE INDEX cases_created ON cases(created_at, id);"
     "CREATE INDEX cases_updated ON cases(updated_at, id);"
     "CREATE INDEX cases_owner ON cases(owner_org);"
     "CREATE TABLE case_terms("
     "  field TEXT NOT NULL, value TEXT NOT NULL,"
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (field, value, case_id)) WITHOUT ROWID;"
-    "CREATE INDEX case_terms_case ON case_terms(case_id);"
     "CREATE TABLE case_children("
     "  id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE,"
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
@@ -704,7 +708,7 @@ static int sq_case_list(store *base, const store_query *q, store_row **rows, int
     sqlite_store *s = (sqlite_store *)base;
     static const char *const order_col[] = {[SORT_REGISTERED] = "c.registered_on",
                                             [SORT_REFERENCE] = "c.reference",
-                                            [SORT_CREATED] = "c.created_at",
+                                            [SORT_CREATED] = "c.id", /* ids grow with creation */
                                             [SORT_UPDATED] = "c.updated_at"};
     if (q->nterms < 0 || q->nterms > STORE_MAX_TERM_FILTERS || q->limit < 0 || q->offset < 0 ||
         (unsigned)q->sort > SORT_UPDATED)
@@ -888,19 +892,44 @@ static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
     sqlite3_bind_text(st, 9, r->updated_by, -1, SQLITE_STATIC);
     bool ok;
     char *text = bind_row_doc(st, 10, r, &ok);
+    char *terms_own = r->terms_text || !terms ? NULL : json_dumps(terms, JSON_COMPACT);
+    const char *terms_text = r->terms_text ? r->terms_text : terms_own ? terms_own : "{}";
+    sqlite3_bind_text(st, 11, terms_text, -1, SQLITE_STATIC);
     int rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
-    if (rc != STORE_OK)
-        return rc;
-    r->id = sqlite3_last_insert_rowid(tx->c->db);
-    return terms ? write_terms(tx->c, r->id, terms, r->terms_text) : STORE_OK;
+    if (rc == STORE_OK) {
+        r->id = sqlite3_last_insert_rowid(tx->c->db);
+        if (terms)
+            rc = write_terms(tx->c, r->id, terms, terms_text);
+    }
+    free(terms_own);
+    return rc;
 }
 
 static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const json_t *terms)
 {
+    char *terms_text = NULL;
+    int rc = STORE_OK;
+    if (terms) {
+        /* drop the old terms first, found through the row's copy of them; a
+         * version conflict below rolls this back with the job */
+        terms_text = json_dumps(terms, JSON_COMPACT);
+        sqlite3_stmt *del = conn_stmt(tx->c, S_TERM_DELETE);
+        if (!terms_text || !del) {
+            free(terms_text);
+            return STORE_ERROR;
+        }
+        sqlite3_bind_int64(del, 1, r->id);
+        if ((rc = step_done(del, tx->c->db)) != STORE_OK) {
+            free(terms_text);
+            return rc;
+        }
+    }
     sqlite3_stmt *st = conn_stmt(tx->c, S_CASE_UPDATE);
-    if (!st)
+    if (!st) {
+        free(terms_text);
         return STORE_ERROR;
+    }
     sqlite3_bind_int64(st, 1, r->version);
     sqlite3_bind_text(st, 2, r->registered_on, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r->owner_org, -1, SQLITE_STATIC);
@@ -909,20 +938,16 @@ static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const js
     char *text = bind_doc(st, 6, r->doc);
     sqlite3_bind_int64(st, 7, r->id);
     sqlite3_bind_int64(st, 8, expected);
-    int rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+    if (terms_text)
+        sqlite3_bind_text(st, 9, terms_text, -1, SQLITE_STATIC);
+    rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(tx->c->db) == 0)
-        return STORE_CONFLICT;
-    if (!terms)
-        return STORE_OK;
-    st = conn_stmt(tx->c, S_TERM_DELETE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, r->id);
-    rc = step_done(st, tx->c->db);
-    return rc == STORE_OK ? write_terms(tx->c, r->id, terms, NULL) : rc;
+    if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
+        rc = STORE_CONFLICT;
+    if (rc == STORE_OK && terms)
+        rc = write_terms(tx->c, r->id, terms, terms_text);
+    free(terms_text);
+    return rc;
 }
 
 static int tx_children(store_tx *tx, int64_t case_id, json_t **out)
