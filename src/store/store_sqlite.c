@@ -183,16 +183,7 @@ struct sqlite_store {
     pthread_cond_t dcv;
     job *done_head, *done_tail;
     bool done_stopping, completer_started;
-
-    /* checkpoints run on their own connection, off the commit path */
-    pthread_t checkpointer;
-    pthread_mutex_t cmu;
-    pthread_cond_t ccv;
-    int wal_frames; /* frames in the WAL after the last commit (guarded by cmu) */
-    bool ckpt_stopping, checkpointer_started;
 };
-
-#define CHECKPOINT_FRAMES 1000 /* checkpoint once the WAL holds this many frames */
 
 #define MAX_BATCH 1024
 
@@ -1181,47 +1172,6 @@ static void *completer_main(void *arg)
     return NULL;
 }
 
-/* Called by SQLite after each commit on the writer connection. */
-static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
-{
-    sqlite_store *s = arg;
-    pthread_mutex_lock(&s->cmu);
-    s->wal_frames = frames;
-    if (frames >= CHECKPOINT_FRAMES)
-        pthread_cond_signal(&s->ccv);
-    pthread_mutex_unlock(&s->cmu);
-    return SQLITE_OK;
-}
-
-/* Copies the WAL back into the database (PASSIVE: never blocks writers or
- * readers) whenever it has grown past CHECKPOINT_FRAMES. */
-static void *checkpointer_main(void *arg)
-{
-    sqlite_store *s = arg;
-    conn c;
-    char err[256];
-    if (conn_open(&c, s->path, true, err, sizeof err) < 0) {
-        log_error("store: checkpointer: %s", err);
-        return NULL;
-    }
-    for (;;) {
-        pthread_mutex_lock(&s->cmu);
-        while (s->wal_frames < CHECKPOINT_FRAMES && !s->ckpt_stopping)
-            pthread_cond_wait(&s->ccv, &s->cmu);
-        bool stop = s->ckpt_stopping;
-        s->wal_frames = 0;
-        pthread_mutex_unlock(&s->cmu);
-        if (stop)
-            break;
-        int log = 0, done = 0;
-        int rc = sqlite3_wal_checkpoint_v2(c.db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            log_error("store: checkpoint failed: %s", sqlite3_errmsg(c.db));
-    }
-    conn_close(&c);
-    return NULL;
-}
-
 static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1293,13 +1243,6 @@ static void sq_close(store *base)
         pthread_mutex_unlock(&s->dmu);
         pthread_join(s->completer, NULL);
     }
-    if (s->checkpointer_started) {
-        pthread_mutex_lock(&s->cmu);
-        s->ckpt_stopping = true;
-        pthread_cond_signal(&s->ccv);
-        pthread_mutex_unlock(&s->cmu);
-        pthread_join(s->checkpointer, NULL);
-    }
     while (s->free_readers) {
         conn *c = s->free_readers;
         s->free_readers = c->next;
@@ -1314,10 +1257,8 @@ static void sq_close(store *base)
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rmu);
     pthread_mutex_destroy(&s->dmu);
-    pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->cv);
     pthread_cond_destroy(&s->dcv);
-    pthread_cond_destroy(&s->ccv);
     free(s->path);
     free(s);
 }
@@ -1367,24 +1308,14 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->dmu, NULL);
     pthread_cond_init(&s->dcv, NULL);
-    pthread_mutex_init(&s->cmu, NULL);
-    pthread_cond_init(&s->ccv, NULL);
     if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
-    /* checkpoints move to their own thread (see checkpointer_main) */
-    sqlite3_wal_autocheckpoint(s->writer.db, 0);
-    sqlite3_wal_hook(s->writer.db, on_wal_commit, s);
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the completion thread");
         goto fail;
     }
     s->completer_started = true;
-    if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
-        snprintf(err, errlen, "cannot start the checkpoint thread");
-        goto fail;
-    }
-    s->checkpointer_started = true;
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
         goto fail;
