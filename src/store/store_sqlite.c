@@ -30,6 +30,8 @@ enum {
     S_CASE_UPDATE,
     S_TERM_INSERT,
     S_TERM_DELETE,
+    S_TERM_ID_GET,
+    S_TERM_ID_NEW,
     S_CHILDREN,
     S_CHILD_GET,
     S_CHILD_INSERT,
@@ -60,14 +62,15 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
         "UPDATE cases SET version = ?1, registered_on = ?2, owner_org = nullif(?3,''), "
         "updated_at = ?4, updated_by = ?5, doc = ?6, terms = coalesce(?9, terms) "
         "WHERE id = ?7 AND version = ?8",
-    [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(field, value, case_id) "
-                      "SELECT t.key, v.value, ?2 FROM json_each(?1) AS t, json_each(t.value) AS v "
-                      "WHERE v.type = 'text'",
+    [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(term_id, case_id) VALUES (?1, ?2)",
     /* the case's current terms are kept in cases.terms, so they are deleted by
      * primary key: case_terms needs no index on case_id */
-    [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1 AND (field, value) IN "
-                      "(SELECT t.key, v.value FROM cases c, json_each(c.terms) AS t, "
-                      "json_each(t.value) AS v WHERE c.id = ?1)",
+    [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1 AND term_id IN "
+                      "(SELECT ti.id FROM cases c, json_each(c.terms) AS t, "
+                      "json_each(t.value) AS v, term_ids ti "
+                      "WHERE c.id = ?1 AND ti.field = t.key AND ti.value = v.value)",
+    [S_TERM_ID_GET] = "SELECT id FROM term_ids WHERE field = ?1 AND value = ?2",
+    [S_TERM_ID_NEW] = "INSERT INTO term_ids(field, value) VALUES (?1, ?2)",
     [S_CHILDREN] =
         "SELECT " CHILD_COLS " FROM case_children WHERE case_id = ?1 ORDER BY kind, sort_key, id",
     [S_CHILD_GET] =
@@ -119,10 +122,15 @@ static const char *const migrations[] = {
     "CREATE INDEX cases_registered ON cases(registered_on, id);"
     "CREATE INDEX cases_updated ON cases(updated_at, id);"
     "CREATE INDEX cases_owner ON cases(owner_org);"
+    /* filter terms: a dictionary of (field, value) pairs and, per case, the ids of
+     * its pairs, so the per-case index holds small integer keys */
+    "CREATE TABLE term_ids("
+    "  id INTEGER PRIMARY KEY, field TEXT NOT NULL, value TEXT NOT NULL,"
+    "  UNIQUE (field, value));"
     "CREATE TABLE case_terms("
-    "  field TEXT NOT NULL, value TEXT NOT NULL,"
+    "  term_id INTEGER NOT NULL REFERENCES term_ids(id),"
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
-    "  PRIMARY KEY (field, value, case_id)) WITHOUT ROWID;"
+    "  PRIMARY KEY (term_id, case_id)) WITHOUT ROWID;"
     "CREATE TABLE case_children("
     "  id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE,"
     "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
@@ -155,6 +163,15 @@ typedef struct job {
     struct job *next;
 } job;
 
+/* (field, value) → term id, for ids read back from term_ids.  Ids never change
+ * once committed; the cache is emptied when a commit fails, since it may hold
+ * ids read inside the failed transaction. */
+typedef struct {
+    char **keys; /* "field\x1fvalue", or NULL */
+    int64_t *ids;
+    size_t cap, n;
+} term_cache;
+
 typedef struct sqlite_store sqlite_store;
 
 struct store_tx {
@@ -175,6 +192,7 @@ struct sqlite_store {
     pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
     pthread_mutex_t rmu;   /* guards the reader pool */
     conn *free_readers;
+    term_cache terms; /* term ids seen in the database; used under wlock */
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */
@@ -656,11 +674,11 @@ static void build_where(const store_query *q, char *sql, size_t n)
     o += (size_t)snprintf(sql + o, n - o, " WHERE 1");
     for (int i = 0; i < q->nterms; i++) {
         o += (size_t)snprintf(sql + o, n - o,
-                              " AND c.id IN (SELECT case_id FROM case_terms WHERE field = ? AND "
-                              "value IN (?");
+                              " AND c.id IN (SELECT case_id FROM case_terms WHERE term_id IN "
+                              "(SELECT id FROM term_ids WHERE field = ? AND value IN (?");
         for (int k = 1; k < q->terms[i].nvalues; k++)
             o += (size_t)snprintf(sql + o, n - o, ", ?");
-        o += (size_t)snprintf(sql + o, n - o, "))");
+        o += (size_t)snprintf(sql + o, n - o, ")))");
     }
     if (q->registered_from)
         o += (size_t)snprintf(sql + o, n - o, " AND c.registered_on >= ?");
@@ -850,21 +868,134 @@ static int tx_case_get(store_tx *tx, const char *key, store_row *out)
     return case_lookup(tx->c, key, out);
 }
 
-/* Indexes a case's terms ({field: [values]}) with one statement; `text` is the
- * terms already serialised, or NULL to serialise them here. */
-static int write_terms(conn *c, int64_t case_id, const json_t *terms, const char *text)
+static uint64_t hash_str(const char *k)
 {
-    char *own = text ? NULL : json_dumps(terms, JSON_COMPACT);
-    sqlite3_stmt *st = conn_stmt(c, S_TERM_INSERT);
-    if (!st || !(text || own)) {
-        free(own);
-        return STORE_ERROR;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    return h;
+}
+
+static void term_cache_clear(term_cache *tc)
+{
+    for (size_t i = 0; i < tc->cap; i++)
+        free(tc->keys[i]);
+    free(tc->keys);
+    free(tc->ids);
+    memset(tc, 0, sizeof *tc);
+}
+
+static bool term_cache_get(const term_cache *tc, const char *key, int64_t *id)
+{
+    if (!tc->cap)
+        return false;
+    for (size_t i = hash_str(key) & (tc->cap - 1);; i = (i + 1) & (tc->cap - 1)) {
+        if (!tc->keys[i])
+            return false;
+        if (strcmp(tc->keys[i], key) == 0) {
+            *id = tc->ids[i];
+            return true;
+        }
     }
-    sqlite3_bind_text(st, 1, text ? text : own, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, case_id);
-    int rc = step_done(st, c->db);
-    free(own);
+}
+
+/* Adds key → id (at most half full: lookups always end); a failed allocation
+ * only means a later cache miss. */
+static void term_cache_put(term_cache *tc, const char *key, int64_t id)
+{
+    if ((tc->n + 1) * 2 > tc->cap) {
+        term_cache bigger = {0};
+        bigger.cap = tc->cap ? tc->cap * 2 : 256;
+        bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+        bigger.ids = calloc(bigger.cap, sizeof *bigger.ids);
+        if (!bigger.keys || !bigger.ids) {
+            free(bigger.keys);
+            free(bigger.ids);
+            return;
+        }
+        for (size_t i = 0; i < tc->cap; i++) {
+            if (!tc->keys[i])
+                continue;
+            size_t k = hash_str(tc->keys[i]) & (bigger.cap - 1);
+            while (bigger.keys[k])
+                k = (k + 1) & (bigger.cap - 1);
+            bigger.keys[k] = tc->keys[i];
+            bigger.ids[k] = tc->ids[i];
+        }
+        bigger.n = tc->n;
+        free(tc->keys);
+        free(tc->ids);
+        *tc = bigger;
+    }
+    char *copy = strdup(key);
+    if (!copy)
+        return;
+    size_t k = hash_str(key) & (tc->cap - 1);
+    while (tc->keys[k])
+        k = (k + 1) & (tc->cap - 1);
+    tc->keys[k] = copy;
+    tc->ids[k] = id;
+    tc->n++;
+}
+
+/* The id of the term (field, value), creating it if new. */
+static int term_id(store_tx *tx, const char *field, const char *value, int64_t *id)
+{
+    char key[512];
+    if (snprintf(key, sizeof key, "%s\x1f%s", field, value) >= (int)sizeof key)
+        return STORE_ERROR;
+    if (term_cache_get(&tx->s->terms, key, id))
+        return STORE_OK;
+    sqlite3_stmt *st = conn_stmt(tx->c, S_TERM_ID_GET);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        term_cache_put(&tx->s->terms, key, *id);
+        return STORE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return STORE_ERROR;
+    /* new: not cached until read back, so a rolled-back job leaves no stale id */
+    st = conn_stmt(tx->c, S_TERM_ID_NEW);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    rc = step_done(st, tx->c->db);
+    if (rc == STORE_OK)
+        *id = sqlite3_last_insert_rowid(tx->c->db);
     return rc;
+}
+
+/* Indexes a case's terms ({field: [values]}). */
+static int write_terms(store_tx *tx, int64_t case_id, const json_t *terms)
+{
+    const char *field;
+    json_t *values;
+    json_object_foreach ((json_t *)terms, field, values) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (values, i, v) {
+            int64_t id;
+            if (!json_is_string(v))
+                continue;
+            int rc = term_id(tx, field, json_string_value(v), &id);
+            sqlite3_stmt *st = rc == STORE_OK ? conn_stmt(tx->c, S_TERM_INSERT) : NULL;
+            if (!st)
+                return STORE_ERROR;
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, case_id);
+            if ((rc = step_done(st, tx->c->db)) != STORE_OK)
+                return rc;
+        }
+    }
+    return STORE_OK;
 }
 
 static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
@@ -891,7 +1022,7 @@ static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
     if (rc == STORE_OK) {
         r->id = sqlite3_last_insert_rowid(tx->c->db);
         if (terms)
-            rc = write_terms(tx->c, r->id, terms, terms_text);
+            rc = write_terms(tx, r->id, terms);
     }
     free(terms_own);
     return rc;
@@ -936,7 +1067,7 @@ static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const js
     if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
         rc = STORE_CONFLICT;
     if (rc == STORE_OK && terms)
-        rc = write_terms(tx->c, r->id, terms, terms_text);
+        rc = write_terms(tx, r->id, terms);
     free(terms_text);
     return rc;
 }
@@ -1102,6 +1233,7 @@ static void run_batch(sqlite_store *s, job *batch)
     }
     if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
         exec_sql(db, "ROLLBACK");
+        term_cache_clear(&s->terms);
         for (job *j = batch; j; j = j->next) {
             if (j->rc == STORE_OK)
                 j->rc = STORE_ERROR;
@@ -1216,6 +1348,8 @@ static int sq_bulk_end(store *base, bool commit)
     int rc = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
+    if (rc != STORE_OK || !commit)
+        term_cache_clear(&s->terms);
     exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
     pthread_mutex_unlock(&s->wlock);
     return rc;
@@ -1253,6 +1387,7 @@ static void sq_close(store *base)
         sqlite3_exec(s->writer.db, "PRAGMA optimize", NULL, NULL, NULL);
         conn_close(&s->writer);
     }
+    term_cache_clear(&s->terms);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rmu);

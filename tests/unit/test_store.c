@@ -322,6 +322,38 @@ static void add_term(store_query *q, const char *field, const char *v1, const ch
     q->nterms++;
 }
 
+/* A job that creates a new term and is then rolled back leaves no trace: a later
+ * case with the same term is indexed under it and found by it (the store caches
+ * term ids, and must not cache one that was rolled back). */
+static int job_insert_then_fail(store_tx *tx, void *arg)
+{
+    insert_arg *a = arg;
+    int rc = store_tx_case_insert(tx, &a->row, a->terms);
+    return rc == STORE_OK ? 42 : rc;
+}
+
+static void test_term_of_rolled_back_job(void **state)
+{
+    fixture *f = *state;
+    insert_arg a;
+    make_case(&a.row, 900, "EC-2026-000900", "2026-01-01", NULL);
+    a.terms = json_pack("{s:[s]}", "status", "BrandNewValue");
+    assert_int_equal(store_run(f->s, job_insert_then_fail, &a), 42);
+    store_row_release(&a.row);
+    json_decref(a.terms);
+    assert_int_equal(insert_case(f->s, 901, "EC-2026-000901", "2026-01-01", NULL, NULL,
+                                 json_pack("{s:[s]}", "status", "BrandNewValue"), NULL),
+                     STORE_OK);
+    assert_int_equal(insert_case(f->s, 902, "EC-2026-000902", "2026-01-01", NULL, NULL,
+                                 json_pack("{s:[s]}", "status", "BrandNewValue"), NULL),
+                     STORE_OK);
+    store_query q = query_all();
+    add_term(&q, "status", "BrandNewValue", NULL);
+    char refs[256];
+    assert_int_equal(list_refs(f->s, &q, refs, sizeof refs), 2);
+    assert_string_equal(refs, "EC-2026-000901,EC-2026-000902");
+}
+
 static void test_update_versions(void **state)
 {
     fixture *f = *state;
@@ -1268,6 +1300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_term_of_rolled_back_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_job_rolls_back_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_see_committed_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequences, setup, teardown),
