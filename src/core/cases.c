@@ -174,6 +174,45 @@ static json_t *case_record(const store_row *r, const json_t *stored_children)
     return o;
 }
 
+/* ==== records as JSON text (the fast paths) ===================================== */
+
+/* Appends the server-set members of a row (no braces). */
+/* Appends the server-set members after "id" and "reference". */
+static void add_meta_rest_text(buf *b, const store_row *r)
+{
+    buf_adds(b, ",\"version\":");
+    buf_add_int(b, (long long)r->version);
+    buf_adds(b, ",\"created_at\":");
+    buf_add_json_string(b, r->created_at);
+    buf_adds(b, ",\"updated_at\":");
+    buf_add_json_string(b, r->updated_at);
+    buf_adds(b, ",\"created_by\":");
+    buf_add_json_string(b, r->created_by);
+    buf_adds(b, ",\"updated_by\":");
+    buf_add_json_string(b, r->updated_by);
+}
+
+static void add_meta_text(buf *b, const store_row *r, bool with_reference)
+{
+    buf_adds(b, "\"id\":");
+    buf_add_json_string(b, r->uid);
+    if (with_reference) {
+        buf_adds(b, ",\"reference\":");
+        buf_add_json_string(b, r->reference);
+    }
+    add_meta_rest_text(b, r);
+}
+
+/* Appends ",<members of the stored object>" (nothing for an empty object). */
+static void add_members_text(buf *b, const char *raw)
+{
+    size_t n = strlen(raw);
+    if (n > 2 && raw[0] == '{' && raw[n - 1] == '}') {
+        buf_addc(b, ',');
+        buf_add(b, raw + 1, n - 2);
+    }
+}
+
 /* ==== case terms ================================================================ */
 
 static void add_term(json_t *terms, const char *name, const char *value)
@@ -430,6 +469,8 @@ typedef struct {
     amp_code code;
     amp_err err;
     json_t *result;
+    char *result_text; /* case create: the record as JSON text; result is then a summary */
+    size_t result_len;
     void *prepared; /* case create: the new_case */
     void (*prepared_free)(void *);
     core_done_fn done;
@@ -457,6 +498,7 @@ static void op_free(write_op *op)
     json_decref(op->fields);
     json_decref(op->children);
     json_decref(op->result);
+    free(op->result_text);
     if (op->prepared_free)
         op->prepared_free(op->prepared);
     amp_err_clear(&op->err);
@@ -468,6 +510,8 @@ static int op_fail(write_op *op, amp_code code)
     op->code = code;
     json_decref(op->result);
     op->result = NULL;
+    free(op->result_text);
+    op->result_text = NULL;
     return JOB_FAILED + (int)code;
 }
 
@@ -494,8 +538,10 @@ static void op_done(void *arg, int rc)
         op->code = AMP_EINTERNAL;
     }
     json_t *result = op->code == AMP_OK ? op->result : NULL;
+    char *text = op->code == AMP_OK ? op->result_text : NULL;
     op->result = NULL;
-    op->done(op->arg, op->code, result, &op->err);
+    op->result_text = NULL;
+    op->done(op->arg, op->code, result, text, &op->err);
     op_free(op);
 }
 
@@ -535,7 +581,8 @@ typedef struct {
     size_t nchildren;
     json_t *fields, *terms, *names;
     char *terms_text;
-    json_t *record; /* the answer, with the reference filled in at insert */
+    char *text_head; /* the answer as JSON text up to "reference": ... */
+    char *text_tail; /* ... and after it; joined around the reference at insert */
     char seqname[16];
 } new_case;
 
@@ -549,7 +596,8 @@ static void new_case_release(new_case *nc)
     json_decref(nc->fields);
     json_decref(nc->terms);
     json_decref(nc->names);
-    json_decref(nc->record);
+    free(nc->text_head);
+    free(nc->text_tail);
     memset(nc, 0, sizeof *nc);
 }
 
@@ -624,11 +672,38 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
     r->terms_text = nc->terms_text;
     nc->names = field_names(fields);
-    if (want_record) {
-        /* a placeholder keeps "reference" second in the record; set at insert */
-        snprintf(r->reference, sizeof r->reference, "-");
-        nc->record = case_record(r, stored);
-        r->reference[0] = '\0';
+    if (want_record) { /* the 201 answer, built like reads build theirs */
+        buf b;
+        buf_init(&b);
+        buf_adds(&b, "{\"id\":");
+        buf_add_json_string(&b, r->uid);
+        buf_adds(&b, ",\"reference\":");
+        nc->text_head = buf_detach(&b, NULL);
+        add_meta_rest_text(&b, r);
+        add_members_text(&b, r->doc_text);
+        for (size_t k = 0; k < NKINDS; k++) {
+            buf_adds(&b, ",\"");
+            buf_adds(&b, child_kinds[k].collection);
+            buf_adds(&b, "\":[");
+            bool first = true;
+            for (size_t m = 0; m < nc->nchildren; m++) {
+                const store_row *ch = &nc->children[m];
+                if (strcmp(ch->kind, child_kinds[k].entity) != 0)
+                    continue;
+                buf_adds(&b, first ? "{" : ",{");
+                first = false;
+                add_meta_text(&b, ch, false);
+                add_members_text(&b, ch->doc_text);
+                buf_addc(&b, '}');
+            }
+            buf_addc(&b, ']');
+        }
+        buf_addc(&b, '}');
+        nc->text_tail = buf_detach(&b, NULL);
+        if (!nc->text_head || !nc->text_tail) {
+            json_decref(stored);
+            return STORE_ERROR;
+        }
     }
     json_decref(stored);
     return STORE_OK;
@@ -650,8 +725,6 @@ static int new_case_insert(store_tx *tx, const principal *p, new_case *nc)
     }
     if (rc == STORE_OK)
         rc = store_tx_history_add(tx, r->id, 1, r->created_at, p->actor, "create", NULL, nc->names);
-    if (rc == STORE_OK && nc->record)
-        json_object_set_new(nc->record, "reference", json_string(r->reference));
     return rc;
 }
 
@@ -669,8 +742,15 @@ static int job_case_create(store_tx *tx, void *arg)
     int rc = new_case_insert(tx, &op->p, nc);
     if (rc != STORE_OK)
         return store_failure(op, rc, "case");
-    op->result = json_incref(nc->record);
-    return STORE_OK;
+    buf b;
+    buf_init(&b);
+    buf_adds(&b, nc->text_head);
+    buf_add_json_string(&b, nc->row.reference);
+    buf_adds(&b, nc->text_tail);
+    op->result_text = buf_detach(&b, &op->result_len);
+    op->result = json_pack("{s:s, s:s, s:I}", "id", nc->row.uid, "reference", nc->row.reference,
+                           "version", (json_int_t)nc->row.version);
+    return op->result_text ? STORE_OK : store_failure(op, STORE_ERROR, "case");
 }
 
 /* Checks and prepares new case fields; on success the fields and the children
@@ -1142,37 +1222,6 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
 
 /* ---- the read fast path: a case as JSON text, without parsing ---- */
 
-/* Appends the server-set members of a row (no braces). */
-static void add_meta_text(buf *b, const store_row *r, bool with_reference)
-{
-    buf_adds(b, "\"id\":");
-    buf_add_json_string(b, r->uid);
-    if (with_reference) {
-        buf_adds(b, ",\"reference\":");
-        buf_add_json_string(b, r->reference);
-    }
-    buf_adds(b, ",\"version\":");
-    buf_add_int(b, (long long)r->version);
-    buf_adds(b, ",\"created_at\":");
-    buf_add_json_string(b, r->created_at);
-    buf_adds(b, ",\"updated_at\":");
-    buf_add_json_string(b, r->updated_at);
-    buf_adds(b, ",\"created_by\":");
-    buf_add_json_string(b, r->created_by);
-    buf_adds(b, ",\"updated_by\":");
-    buf_add_json_string(b, r->updated_by);
-}
-
-/* Appends ",<members of the stored object>" (nothing for an empty object). */
-static void add_members_text(buf *b, const char *raw)
-{
-    size_t n = strlen(raw);
-    if (n > 2 && raw[0] == '{' && raw[n - 1] == '}') {
-        buf_addc(b, ',');
-        buf_add(b, raw + 1, n - 2);
-    }
-}
-
 amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
                         int64_t *version, amp_err *err)
 {
@@ -1474,9 +1523,16 @@ typedef struct {
     amp_err err;
 } sync_wait;
 
-static void sync_done(void *arg, amp_code code, json_t *result, amp_err *err)
+static void sync_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err)
 {
     sync_wait *w = arg;
+    if (text) { /* the full record comes as text: parse it for the caller */
+        json_decref(result);
+        result = json_loads(text, 0, NULL);
+        free(text);
+        if (!result && code == AMP_OK)
+            code = amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    }
     pthread_mutex_lock(&w->mu);
     w->code = code;
     w->result = result;

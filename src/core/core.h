@@ -40,9 +40,12 @@ const catalogue *core_catalogue(const core *c);
 store *core_store(core *c);
 
 /** Callback of an asynchronous write.  On success code is AMP_OK and result a new
- *  reference to the written record (the callee owns it); on failure result is
- *  NULL and err describes the failure (cleared by the core after the call). */
-typedef void (*core_done_fn)(void *arg, amp_code code, json_t *result, amp_err *err);
+ *  reference to the written record (the callee owns it) — or, when text is not
+ *  NULL, text is the whole record as compact JSON (the callee owns it: free())
+ *  and result only its "id", "reference" and "version" (case creation answers
+ *  this way, without serialising the record twice).  On failure result and text
+ *  are NULL and err describes the failure (cleared by the core after the call). */
+typedef void (*core_done_fn)(void *arg, amp_code code, json_t *result, char *text, amp_err *err);
 
 /* ---- child record kinds ---------------------------------------------------- */
 

@@ -80,8 +80,8 @@ void req_async_end(request *r, amp_code code, amp_err *err);
 
 /** The core callback that completes an asynchronous write (arg: the request).
  *  A result with "version" sets the ETag; `created` answers 201 + Location. */
-void req_write_done(void *arg, amp_code code, json_t *result, amp_err *err);
-void req_create_done(void *arg, amp_code code, json_t *result, amp_err *err);
+void req_write_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err);
+void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err);
 
 /* ---- routes (routes.c) ---- */
 

@@ -167,7 +167,8 @@ void req_async_end(request *r, amp_code code, amp_err *err)
     pthread_mutex_unlock(&r->mu);
 }
 
-static void finish_write(request *r, amp_code code, json_t *result, amp_err *err, bool created)
+static void finish_write(request *r, amp_code code, json_t *result, char *text, amp_err *err,
+                         bool created)
 {
     pthread_mutex_lock(&r->mu);
     if (code == AMP_OK) {
@@ -182,7 +183,13 @@ static void finish_write(request *r, amp_code code, json_t *result, amp_err *err
             if (id)
                 snprintf(r->location, sizeof r->location, "%.*s/%s", (int)n, r->path, id);
         }
-        req_reply(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, result);
+        unsigned status = created ? MHD_HTTP_CREATED : MHD_HTTP_OK;
+        if (text) {
+            req_reply_text(r, status, text, strlen(text));
+            json_decref(result);
+        } else {
+            req_reply(r, status, result);
+        }
     } else {
         req_fail(r, err);
     }
@@ -196,14 +203,14 @@ static void finish_write(request *r, amp_code code, json_t *result, amp_err *err
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
-void req_write_done(void *arg, amp_code code, json_t *result, amp_err *err)
+void req_write_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err)
 {
-    finish_write(arg, code, result, err, false);
+    finish_write(arg, code, result, text, err, false);
 }
 
-void req_create_done(void *arg, amp_code code, json_t *result, amp_err *err)
+void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err)
 {
-    finish_write(arg, code, result, err, true);
+    finish_write(arg, code, result, text, err, true);
 }
 
 /* ==== the pipeline ========================================================= */
@@ -478,7 +485,7 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)16384, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        (size_t)12288, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)",
                  opt->listen ? opt->listen : "127.0.0.1:8080");

@@ -204,9 +204,14 @@ typedef struct {
     char message[256];
 } waiter;
 
-static void waiter_done(void *arg, amp_code code, json_t *result, amp_err *err)
+static void waiter_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err)
 {
     waiter *w = arg;
+    if (text) {
+        json_decref(result);
+        result = json_loads(text, 0, NULL);
+        free(text);
+    }
     pthread_mutex_lock(&w->mu);
     w->code = code;
     w->result = result;
