@@ -1283,8 +1283,18 @@ static bool filter_value_ok(const core *c, const cat_field *f, const char *v)
 
 /* Adds the comma-separated values of one filter parameter to the query.  The
  * split copies live in `scratch` (freed by the caller). */
-static void add_filter(core *c, store_query *q, const char *name, const cat_field *f,
-                       const char *value, json_t *scratch, amp_err *err)
+/* Adds a list-parameter error: `rule` as reported, the message `key` rendered in
+ * the caller's language. */
+static void list_fail(amp_err *err, const char *lang, const char *name, const char *rule,
+                      const char *key, const char *detail)
+{
+    char msg[300];
+    validate_render(lang, key, name, detail, msg, sizeof msg);
+    amp_err_field(err, name, rule, msg);
+}
+
+static void add_filter(core *c, const char *lang, store_query *q, const char *name,
+                       const cat_field *f, const char *value, json_t *scratch, amp_err *err)
 {
     int slot = -1;
     for (int i = 0; i < q->nterms; i++) {
@@ -1293,7 +1303,7 @@ static void add_filter(core *c, store_query *q, const char *name, const cat_fiel
     }
     if (slot < 0) {
         if (q->nterms == STORE_MAX_TERM_FILTERS) {
-            amp_err_field(err, name, "max_items", "too many filters");
+            list_fail(err, lang, name, "max_items", "list.too_many", "16");
             return;
         }
         slot = q->nterms++;
@@ -1301,9 +1311,7 @@ static void add_filter(core *c, store_query *q, const char *name, const cat_fiel
         q->terms[slot].nvalues = 0;
     }
     if (!*value) {
-        char msg[120];
-        snprintf(msg, sizeof msg, "filter %s needs a value", name);
-        amp_err_field(err, name, "required", msg);
+        list_fail(err, lang, name, "required", "list.empty", NULL);
         return;
     }
     const char *s = value;
@@ -1312,17 +1320,17 @@ static void add_filter(core *c, store_query *q, const char *name, const cat_fiel
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
         json_t *part = json_stringn(s, len);
         if (!part) {
-            amp_err_field(err, name, "type", "not valid UTF-8");
+            list_fail(err, lang, name, "type", "list.value", "?");
             return;
         }
         json_array_append_new(scratch, part);
         const char *v = json_string_value(part);
-        char msg[200];
         if (!*v || (f && !filter_value_ok(c, f, v)) || (!f && !catalogue_is_country(c->cat, v))) {
-            snprintf(msg, sizeof msg, "'%.60s' is not a value of filter %s", v, name);
-            amp_err_field(err, name, "picklist", msg);
+            char shown[64];
+            snprintf(shown, sizeof shown, "%.60s", v);
+            list_fail(err, lang, name, "picklist", "list.value", shown);
         } else if (q->terms[slot].nvalues == STORE_MAX_TERM_VALUES) {
-            amp_err_field(err, name, "max_items", "too many values (at most 32)");
+            list_fail(err, lang, name, "max_items", "list.too_many", "32");
             return;
         } else {
             q->terms[slot].values[q->terms[slot].nvalues++] = v;
@@ -1361,30 +1369,28 @@ static bool reference_chars_ok(const char *s)
 amp_code cases_list(core *c, const principal *p, const list_param *params, size_t nparams,
                     json_t **out, amp_err *err)
 {
-    (void)p;
+    const char *lang = p->lang;
     store_query q = {.sort = SORT_REGISTERED, .descending = true, .limit = CASES_DEFAULT_LIMIT};
     json_t *scratch = json_array();
     for (size_t i = 0; i < nparams; i++) {
         const char *name = params[i].name, *value = params[i].value ? params[i].value : "";
         const cat_field *f = NULL;
         long n;
-        char msg[200];
         if (strcmp(name, "registered_from") == 0 || strcmp(name, "registered_to") == 0) {
             if (!validate_date(value))
-                amp_err_field(err, name, "date", "must be a date written YYYY-MM-DD");
+                list_fail(err, lang, name, "date", "date", NULL);
             else if (name[11] == 'f')
                 q.registered_from = value;
             else
                 q.registered_to = value;
         } else if (strcmp(name, "reference") == 0) {
             if (!reference_chars_ok(value))
-                amp_err_field(err, name, "reference",
-                              "must be a case reference or its beginning, e.g. EC-2026");
+                list_fail(err, lang, name, "reference", "list.reference", NULL);
             else
                 q.reference_prefix = value;
         } else if (strcmp(name, "owner") == 0) {
             if (!validate_identifier(value))
-                amp_err_field(err, name, "lookup", "must be an organisation identifier");
+                list_fail(err, lang, name, "lookup", "list.owner", NULL);
             else
                 q.owner_org = value;
         } else if (strcmp(name, "sort") == 0) {
@@ -1399,30 +1405,32 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
             else if (strcmp(k, "updated") == 0)
                 q.sort = SORT_UPDATED;
             else
-                amp_err_field(err, name, "picklist",
-                              "sort by registered, reference, created or updated, with - "
-                              "for descending order");
+                list_fail(err, lang, name, "picklist", "list.sort", NULL);
         } else if (strcmp(name, "limit") == 0) {
             if (!parse_int(value, 1, CASES_MAX_LIMIT, &n))
-                amp_err_field(err, name, "max", "limit must be a whole number from 1 to 500");
+                list_fail(err, lang, name, "max", "list.limit", "500");
             else
                 q.limit = (int)n;
         } else if (strcmp(name, "offset") == 0) {
             if (!parse_int(value, 0, 100000000, &n))
-                amp_err_field(err, name, "min", "offset must be a whole number, 0 or more");
+                list_fail(err, lang, name, "min", "list.offset", NULL);
             else
                 q.offset = (int)n;
         } else if (strcmp(name, TERM_COUNTRY_OF_EXPLOITATION) == 0 ||
                    ((f = catalogue_filter_field(c->cat, "case", name)) && f->type != FT_DATE)) {
-            add_filter(c, &q, f ? f->filter : TERM_COUNTRY_OF_EXPLOITATION, f, value, scratch, err);
+            add_filter(c, lang, &q, f ? f->filter : TERM_COUNTRY_OF_EXPLOITATION, f, value, scratch,
+                       err);
         } else {
-            snprintf(msg, sizeof msg, "'%.60s' is not a list parameter", name);
-            amp_err_field(err, name, "unknown_parameter", msg);
+            char shown[64];
+            snprintf(shown, sizeof shown, "%.60s", name);
+            list_fail(err, lang, shown, "unknown_parameter", "list.unknown", NULL);
         }
     }
     if (json_array_size(err->fields)) {
         json_decref(scratch);
-        return amp_err_set(err, AMP_EBADREQ, "the list parameters are not valid");
+        char msg[120];
+        validate_render(lang, "list.invalid", NULL, NULL, msg, sizeof msg);
+        return amp_err_set(err, AMP_EBADREQ, "%s", msg);
     }
     store_row *rows = NULL;
     int nrows = 0;

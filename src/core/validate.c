@@ -76,6 +76,38 @@ static const message messages[] = {
      "{f} більше за вік особи ({d})"},
     {"object", "the record must be a JSON object", "el registro debe ser un objeto JSON",
      "l'enregistrement doit être un objet JSON", "запис має бути об'єктом JSON"},
+    /* list parameters */
+    {"list.unknown", "{f} is not a list parameter", "{f} no es un parámetro de la lista",
+     "{f} n'est pas un paramètre de liste", "{f} не є параметром списку"},
+    {"list.value", "{f}: '{d}' is not one of the values of this filter",
+     "{f}: '{d}' no es uno de los valores de este filtro",
+     "{f} : « {d} » ne fait pas partie des valeurs de ce filtre",
+     "{f}: '{d}' не є значенням цього фільтра"},
+    {"list.empty", "filter {f} needs a value", "el filtro {f} necesita un valor",
+     "le filtre {f} a besoin d'une valeur", "фільтр {f} потребує значення"},
+    {"list.too_many", "{f}: too many values (at most {d})",
+     "{f}: demasiados valores (como máximo {d})", "{f} : trop de valeurs (au plus {d})",
+     "{f}: забагато значень (не більше {d})"},
+    {"list.reference", "{f} must be a case reference or its beginning, e.g. EC-2026",
+     "{f} debe ser una referencia de caso o su comienzo, p. ej. EC-2026",
+     "{f} doit être une référence de cas ou son début, p. ex. EC-2026",
+     "{f} має бути номером справи або його початком, напр. EC-2026"},
+    {"list.owner", "{f} must be an organisation identifier",
+     "{f} debe ser un identificador de organización", "{f} doit être un identifiant d'organisation",
+     "{f} має бути ідентифікатором організації"},
+    {"list.sort", "{f}: sort by registered, reference, created or updated (- for descending)",
+     "{f}: ordene por registered, reference, created o updated (- para descendente)",
+     "{f} : triez par registered, reference, created ou updated (- pour décroissant)",
+     "{f}: сортуйте за registered, reference, created або updated (- для спадання)"},
+    {"list.limit", "{f} must be a whole number from 1 to {d}",
+     "{f} debe ser un número entero de 1 a {d}", "{f} doit être un nombre entier de 1 à {d}",
+     "{f} має бути цілим числом від 1 до {d}"},
+    {"list.offset", "{f} must be a whole number, 0 or more",
+     "{f} debe ser un número entero, 0 o más", "{f} doit être un nombre entier, 0 ou plus",
+     "{f} має бути цілим числом, 0 або більше"},
+    {"list.invalid", "the list parameters are not valid",
+     "los parámetros de la lista no son válidos", "les paramètres de la liste ne sont pas valides",
+     "параметри списку недійсні"},
 };
 
 const char *validate_message(const char *lang, const char *rule)
@@ -110,6 +142,12 @@ static void render(char *out, size_t n, const char *tpl, const char *f, const ch
         out[o++] = *p;
     }
     out[o] = '\0';
+}
+
+void validate_render(const char *lang, const char *key, const char *field, const char *detail,
+                     char *out, size_t n)
+{
+    render(out, n, validate_message(lang, key), field ? field : "", detail ? detail : "");
 }
 
 static void fail(const validate_ctx *ctx, amp_err *err, const char *field, const char *rule,

@@ -44,6 +44,11 @@ bool validate_identifier(const char *s);
 /** Number of Unicode code points in the UTF-8 string s. */
 size_t utf8_length(const char *s);
 
+/** Writes the message `key` (a rule name, or a "list.*" message) in `lang` into
+ *  out[n], with the field name and the detail filled in. */
+void validate_render(const char *lang, const char *key, const char *field, const char *detail,
+                     char *out, size_t n);
+
 /** A message template for `rule` in `lang` (falls back to English). Exposed for tests. */
 const char *validate_message(const char *lang, const char *rule);
 

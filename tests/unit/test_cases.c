@@ -975,6 +975,27 @@ static void test_list_filters(void **state)
     json_decref(res);
 }
 
+/* List-parameter errors name the parameter and the rule, in the caller's language. */
+static void test_list_errors_in_callers_language(void **state)
+{
+    tu_env *e = *state;
+    list_param params[] = {{"colour", "red"}, {"gender", "Female"}, {"limit", "0"}};
+    principal es = e->who;
+    snprintf(es.lang, sizeof es.lang, "es");
+    amp_err err = {0};
+    json_t *out = NULL;
+    assert_int_equal(cases_list(e->core, &es, params, 3, &out, &err), AMP_EBADREQ);
+    assert_null(out);
+    assert_int_equal(json_array_size(err.fields), 3);
+    assert_true(tu_has_field_error(&err, "colour", "unknown_parameter"));
+    assert_true(tu_has_field_error(&err, "gender", "picklist"));
+    assert_true(tu_has_field_error(&err, "limit", "max"));
+    const char *m0 = json_string_value(json_object_get(json_array_get(err.fields, 0), "message"));
+    assert_non_null(strstr(m0, "no es un parámetro"));
+    assert_non_null(strstr(err.message, "no son válidos"));
+    amp_err_clear(&err);
+}
+
 static void test_list_follows_updates_and_events(void **state)
 {
     tu_env *e = *state;
@@ -1470,6 +1491,7 @@ int main(void)
         T(test_messages_follow_language),
         T(test_list_filters),
         T(test_list_follows_updates_and_events),
+        T(test_list_errors_in_callers_language),
         T(test_list_bad_parameters),
         T(test_list_empty_filter_value),
         T(test_get_by_reference_and_id),
