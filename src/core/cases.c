@@ -271,8 +271,7 @@ static json_t *case_terms(const core *c, const json_t *fields, const json_t *sto
 
 /* Splits a create body into case fields and child documents by entity.  Reports
  * read-only and malformed child arrays into err.  Returns new references. */
-static void split_case_body(const json_t *body, json_t **fields, json_t **children,
-                            const principal *p, amp_err *err)
+static void split_case_body(const json_t *body, json_t **fields, json_t **children, amp_err *err)
 {
     *fields = json_object();
     *children = json_object();
@@ -300,7 +299,6 @@ static void split_case_body(const json_t *body, json_t **fields, json_t **childr
             json_object_set(*fields, key, v);
         }
     }
-    (void)p;
 }
 
 /* Adds catalogue defaults and the registration defaults to new case fields. */
@@ -763,7 +761,7 @@ static amp_code prepare_case(core *c, const principal *p, const json_t *body, co
         amp_err_field(err, "", "object", "the body must be a JSON object");
         return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
     }
-    split_case_body(body, fields, children, p, err);
+    split_case_body(body, fields, children, err);
     drop_nulls(*fields);
     apply_case_defaults(c, *fields, today);
     validate_case(c, p, *fields, *children, today, err);

@@ -28,27 +28,27 @@ struct server {
 
 /* ==== responses ============================================================ */
 
-void req_reply(request *r, unsigned status, json_t *body)
+/* Drops any answer set so far and marks the request answered with `status`. */
+static void set_answer(request *r, unsigned status, json_t *body, char *text, size_t len)
 {
     json_decref(r->reply);
+    free(r->raw_owned);
     r->reply = body;
-    free(r->raw_owned);
-    r->raw_owned = NULL;
-    r->raw_reply = NULL;
-    r->status = status;
-    r->answered = true;
-}
-
-void req_reply_text(request *r, unsigned status, char *text, size_t len)
-{
-    json_decref(r->reply);
-    r->reply = NULL;
-    free(r->raw_owned);
     r->raw_owned = text;
     r->raw_reply = text;
     r->raw_len = len;
     r->status = status;
     r->answered = true;
+}
+
+void req_reply(request *r, unsigned status, json_t *body)
+{
+    set_answer(r, status, body, NULL, 0);
+}
+
+void req_reply_text(request *r, unsigned status, char *text, size_t len)
+{
+    set_answer(r, status, NULL, text, len);
 }
 
 void req_error(request *r, unsigned status, const char *code, const char *message, json_t *fields)

@@ -1,37 +1,16 @@
 /* test_catalogue.c — loading and indexing the field catalogue. */
 #include "testutil.h"
 
-static catalogue *cat;
-
 static const char *const entities[] = {"case",         "event",       "comment",
                                        "support_plan", "perpetrator", "organisation"};
 #define NENTITIES (sizeof entities / sizeof *entities)
-
-static int group_setup(void **state)
-{
-    char err[512] = "";
-    (void)state;
-    cat = catalogue_load_embedded(err, sizeof err);
-    if (!cat) {
-        fprintf(stderr, "catalogue: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    catalogue_free(cat);
-    return 0;
-}
 
 /* ---- the embedded catalogue ----------------------------------------------------- */
 
 static void test_embedded_loads(void **state)
 {
     (void)state;
-    const json_t *root = catalogue_json(cat);
+    const json_t *root = catalogue_json(tu_cat);
     assert_non_null(root);
     assert_string_equal(json_string_value(json_object_get(root, "catalogue")), "amparo");
     assert_string_equal(json_string_value(json_object_get(root, "standard")), "HTCDS 2.0");
@@ -44,31 +23,31 @@ static void test_every_entity_has_fields(void **state)
     size_t total = 0;
     for (size_t i = 0; i < NENTITIES; i++) {
         size_t n = 0;
-        assert_true(catalogue_has_entity(cat, entities[i]));
-        const cat_field *const *fs = catalogue_fields(cat, entities[i], &n);
+        assert_true(catalogue_has_entity(tu_cat, entities[i]));
+        const cat_field *const *fs = catalogue_fields(tu_cat, entities[i], &n);
         assert_non_null(fs);
         assert_true(n > 0);
         for (size_t k = 0; k < n; k++) {
             assert_string_equal(fs[k]->entity, entities[i]);
-            assert_ptr_equal(catalogue_field(cat, entities[i], fs[k]->name), fs[k]);
+            assert_ptr_equal(catalogue_field(tu_cat, entities[i], fs[k]->name), fs[k]);
         }
         total += n;
     }
     /* every field of the file belongs to exactly one entity */
-    assert_int_equal(total, json_array_size(json_object_get(catalogue_json(cat), "fields")));
+    assert_int_equal(total, json_array_size(json_object_get(catalogue_json(tu_cat), "fields")));
     size_t n = 99;
-    assert_false(catalogue_has_entity(cat, "victim")); /* a section, not an entity */
-    assert_false(catalogue_has_entity(cat, "person"));
-    assert_false(catalogue_has_entity(cat, ""));
-    assert_null(catalogue_fields(cat, "victim", &n));
+    assert_false(catalogue_has_entity(tu_cat, "victim")); /* a section, not an entity */
+    assert_false(catalogue_has_entity(tu_cat, "person"));
+    assert_false(catalogue_has_entity(tu_cat, ""));
+    assert_null(catalogue_fields(tu_cat, "victim", &n));
     assert_int_equal(n, 0);
 }
 
 static void test_field_lookup(void **state)
 {
     (void)state;
-    const cat_field *g = catalogue_field(cat, "case", "prs_Gender");
-    const cat_field *pg = catalogue_field(cat, "perpetrator", "prs_Gender");
+    const cat_field *g = catalogue_field(tu_cat, "case", "prs_Gender");
+    const cat_field *pg = catalogue_field(tu_cat, "perpetrator", "prs_Gender");
     assert_non_null(g);
     assert_non_null(pg);
     assert_ptr_not_equal(g, pg);
@@ -76,14 +55,14 @@ static void test_field_lookup(void **state)
     assert_string_equal(pg->section, "perpetrator_person");
     assert_string_equal(g->entity, "case");
     assert_string_equal(pg->entity, "perpetrator");
-    assert_null(catalogue_field(cat, "event", "prs_Gender"));
-    assert_null(catalogue_field(cat, "organisation", "prs_Gender"));
-    assert_null(catalogue_field(cat, "nope", "prs_Gender"));
-    assert_null(catalogue_field(cat, "case", "prs_gender")); /* case-sensitive */
-    assert_null(catalogue_field(cat, "case", ""));
+    assert_null(catalogue_field(tu_cat, "event", "prs_Gender"));
+    assert_null(catalogue_field(tu_cat, "organisation", "prs_Gender"));
+    assert_null(catalogue_field(tu_cat, "nope", "prs_Gender"));
+    assert_null(catalogue_field(tu_cat, "case", "prs_gender")); /* case-sensitive */
+    assert_null(catalogue_field(tu_cat, "case", ""));
     /* first and last names in sort order are found (binary search bounds) */
     size_t n;
-    const cat_field *const *fs = catalogue_fields(cat, "case", &n);
+    const cat_field *const *fs = catalogue_fields(tu_cat, "case", &n);
     const char *lo = fs[0]->name, *hi = fs[0]->name;
     for (size_t i = 1; i < n; i++) {
         if (strcmp(fs[i]->name, lo) < 0)
@@ -91,10 +70,10 @@ static void test_field_lookup(void **state)
         if (strcmp(fs[i]->name, hi) > 0)
             hi = fs[i]->name;
     }
-    assert_non_null(catalogue_field(cat, "case", lo));
-    assert_non_null(catalogue_field(cat, "case", hi));
-    assert_null(catalogue_field(cat, "case", "zzz"));
-    assert_null(catalogue_field(cat, "case", "AAA"));
+    assert_non_null(catalogue_field(tu_cat, "case", lo));
+    assert_non_null(catalogue_field(tu_cat, "case", hi));
+    assert_null(catalogue_field(tu_cat, "case", "zzz"));
+    assert_null(catalogue_field(tu_cat, "case", "AAA"));
 }
 
 static void test_gender_values(void **state)
@@ -105,7 +84,7 @@ static void test_gender_values(void **state)
         "NonConforming", "NonSpecifiedUnknown"};
     const char *const ents[] = {"case", "perpetrator"};
     for (int e = 0; e < 2; e++) {
-        const cat_field *f = catalogue_field(cat, ents[e], "prs_Gender");
+        const cat_field *f = catalogue_field(tu_cat, ents[e], "prs_Gender");
         assert_non_null(f);
         assert_int_equal(f->type, FT_PICKLIST);
         assert_int_equal(f->nvalues, 6);
@@ -122,35 +101,35 @@ static void test_gender_values(void **state)
 static void test_field_attributes(void **state)
 {
     (void)state;
-    const cat_field *f = catalogue_field(cat, "case", "vic_TypeOfExploitation");
+    const cat_field *f = catalogue_field(tu_cat, "case", "vic_TypeOfExploitation");
     assert_int_equal(f->type, FT_MULTISELECT);
     assert_int_equal(f->nvalues, 11);
     assert_int_equal(f->max_items, 11);
     assert_string_equal(f->filter, "exploitation");
 
-    f = catalogue_field(cat, "case", "prs_Citizenship");
+    f = catalogue_field(tu_cat, "case", "prs_Citizenship");
     assert_int_equal(f->type, FT_COUNTRY);
     assert_true(f->multiple);
-    f = catalogue_field(cat, "case", "prs_MailingCountry");
+    f = catalogue_field(tu_cat, "case", "prs_MailingCountry");
     assert_int_equal(f->type, FT_COUNTRY);
     assert_false(f->multiple);
 
-    f = catalogue_field(cat, "case", "vic_TraffickingStatus");
+    f = catalogue_field(tu_cat, "case", "vic_TraffickingStatus");
     assert_true(f->required);
     assert_int_equal(f->nvalues, 3);
 
-    f = catalogue_field(cat, "case", "cas_Status");
+    f = catalogue_field(tu_cat, "case", "cas_Status");
     assert_non_null(f->default_value);
     assert_string_equal(json_string_value(f->default_value), "Active");
     assert_false(f->required);
 
-    f = catalogue_field(cat, "case", "vic_ForcedLabourIndustry");
+    f = catalogue_field(tu_cat, "case", "vic_ForcedLabourIndustry");
     assert_int_equal(f->cond, COND_APPLIES_IF);
     assert_string_equal(f->cond_field, "vic_TypeOfExploitation");
     assert_int_equal(f->ncond_values, 1);
     assert_string_equal(f->cond_values[0], "ForcedLabour");
 
-    f = catalogue_field(cat, "case", "cas_ReasonForCaseClosure");
+    f = catalogue_field(tu_cat, "case", "cas_ReasonForCaseClosure");
     assert_int_equal(f->type, FT_LONGTEXT);
     assert_int_equal(f->cond, COND_REQUIRED_IF);
     assert_string_equal(f->cond_field, "cas_Status");
@@ -160,39 +139,39 @@ static void test_field_attributes(void **state)
     assert_int_equal(f->max_length, 10000);
     assert_true(f->identity);
 
-    f = catalogue_field(cat, "event", "hte_Date");
+    f = catalogue_field(tu_cat, "event", "hte_Date");
     assert_int_equal(f->type, FT_DATE);
     assert_true(f->not_future);
     assert_true(f->not_before_birth);
 
-    f = catalogue_field(cat, "case", "vic_AgeWhenTrafficked");
+    f = catalogue_field(tu_cat, "case", "vic_AgeWhenTrafficked");
     assert_int_equal(f->type, FT_NUMBER);
     assert_true(f->integer);
     assert_true(f->has_min && f->has_max);
     assert_true(f->min == 0.0 && f->max == 120.0);
 
-    f = catalogue_field(cat, "case", "prs_MailingLatitude");
+    f = catalogue_field(tu_cat, "case", "prs_MailingLatitude");
     assert_false(f->integer);
     assert_true(f->min == -90.0 && f->max == 90.0);
 
-    f = catalogue_field(cat, "case", "prs_FirstName");
+    f = catalogue_field(tu_cat, "case", "prs_FirstName");
     assert_int_equal(f->type, FT_TEXT);
     assert_int_equal(f->max_length, 100);
     assert_true(f->identity);
 
-    f = catalogue_field(cat, "case", "amp_OwnerOrganisation");
+    f = catalogue_field(tu_cat, "case", "amp_OwnerOrganisation");
     assert_int_equal(f->type, FT_LOOKUP);
     assert_string_equal(f->lookup_target, "organisation");
-    f = catalogue_field(cat, "case", "cas_CaseOwner");
+    f = catalogue_field(tu_cat, "case", "cas_CaseOwner");
     assert_string_equal(f->lookup_target, "user");
 
-    assert_int_equal(catalogue_field(cat, "case", "prs_Deceased")->type, FT_CHECKBOX);
-    assert_int_equal(catalogue_field(cat, "case", "prs_PrimaryLanguage")->type, FT_LANGUAGE);
-    assert_int_equal(catalogue_field(cat, "case", "prs_MobilePhone")->type, FT_PHONE);
-    assert_int_equal(catalogue_field(cat, "case", "prs_Email")->type, FT_EMAIL);
-    assert_int_equal(catalogue_field(cat, "case", "prs_Email")->max_length, 254);
-    assert_true(catalogue_field(cat, "comment", "cco_CaseComment")->required);
-    assert_true(catalogue_field(cat, "organisation", "org_Name")->required);
+    assert_int_equal(catalogue_field(tu_cat, "case", "prs_Deceased")->type, FT_CHECKBOX);
+    assert_int_equal(catalogue_field(tu_cat, "case", "prs_PrimaryLanguage")->type, FT_LANGUAGE);
+    assert_int_equal(catalogue_field(tu_cat, "case", "prs_MobilePhone")->type, FT_PHONE);
+    assert_int_equal(catalogue_field(tu_cat, "case", "prs_Email")->type, FT_EMAIL);
+    assert_int_equal(catalogue_field(tu_cat, "case", "prs_Email")->max_length, 254);
+    assert_true(catalogue_field(tu_cat, "comment", "cco_CaseComment")->required);
+    assert_true(catalogue_field(tu_cat, "organisation", "org_Name")->required);
 }
 
 static void test_type_names(void **state)
@@ -219,10 +198,10 @@ static void test_no_deprecated_fields(void **state)
                                        "vic_DetailsOfVulnerabilities"};
     for (size_t g = 0; g < 3; g++) {
         for (size_t i = 0; i < NENTITIES; i++)
-            assert_null(catalogue_field(cat, entities[i], gone[g]));
+            assert_null(catalogue_field(tu_cat, entities[i], gone[g]));
         size_t k;
         json_t *f;
-        json_array_foreach (json_object_get(catalogue_json(cat), "fields"), k, f)
+        json_array_foreach (json_object_get(catalogue_json(tu_cat), "fields"), k, f)
             assert_string_not_equal(json_string_value(json_object_get(f, "name")), gone[g]);
     }
 }
@@ -244,7 +223,7 @@ static const char *entity_of_section(const json_t *root, const char *section)
 static void test_every_file_field_loadable(void **state)
 {
     (void)state;
-    const json_t *root = catalogue_json(cat);
+    const json_t *root = catalogue_json(tu_cat);
     size_t i;
     json_t *jf;
     size_t nfields = json_array_size(json_object_get(root, "fields"));
@@ -256,7 +235,7 @@ static void test_every_file_field_loadable(void **state)
         const char *entity = entity_of_section(root, section);
         if (!entity)
             fail_msg("field %s: section %s has no entity", name, section);
-        const cat_field *f = catalogue_field(cat, entity, name);
+        const cat_field *f = catalogue_field(tu_cat, entity, name);
         if (!f)
             fail_msg("field %s of section %s not found in entity %s", name, section, entity);
         assert_string_equal(f->section, section);
@@ -282,7 +261,7 @@ static void test_embedded_matches_file(void **state)
         skip();
     catalogue *fc = catalogue_load_file("schema/catalogue.json", err, sizeof err);
     assert_non_null(fc);
-    assert_true(json_equal(catalogue_json(fc), catalogue_json(cat)));
+    assert_true(json_equal(catalogue_json(fc), catalogue_json(tu_cat)));
     catalogue_free(fc);
 }
 
@@ -298,64 +277,64 @@ static void test_filters(void **state)
                 {"citizenship", "prs_Citizenship"},
                 {"registered", "amp_RegistrationDate"}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-        const cat_field *f = catalogue_filter_field(cat, "case", want[i].filter);
+        const cat_field *f = catalogue_filter_field(tu_cat, "case", want[i].filter);
         if (!f)
             fail_msg("filter %s does not resolve", want[i].filter);
         assert_string_equal(f->name, want[i].field);
         assert_string_equal(f->filter, want[i].filter);
     }
-    assert_null(catalogue_filter_field(cat, "case", "colour"));
-    assert_null(catalogue_filter_field(cat, "case", "country_of_exploitation")); /* derived */
-    assert_null(catalogue_filter_field(cat, "perpetrator", "gender"));
-    assert_null(catalogue_filter_field(cat, "nope", "gender"));
+    assert_null(catalogue_filter_field(tu_cat, "case", "colour"));
+    assert_null(catalogue_filter_field(tu_cat, "case", "country_of_exploitation")); /* derived */
+    assert_null(catalogue_filter_field(tu_cat, "perpetrator", "gender"));
+    assert_null(catalogue_filter_field(tu_cat, "nope", "gender"));
 }
 
 static void test_countries(void **state)
 {
     (void)state;
     const json_t *countries =
-        json_object_get(json_object_get(catalogue_json(cat), "codelists"), "country");
+        json_object_get(json_object_get(catalogue_json(tu_cat), "codelists"), "country");
     assert_int_equal(json_array_size(countries), 249);
-    assert_true(catalogue_is_country(cat, "EC"));
-    assert_true(catalogue_is_country(cat, "UA"));
-    assert_true(catalogue_is_country(cat, "MD"));
-    assert_true(catalogue_is_country(cat, "CO"));
-    assert_true(catalogue_is_country(cat, "AD")); /* first */
-    assert_true(catalogue_is_country(cat, "ZW")); /* last */
-    assert_false(catalogue_is_country(cat, "XX"));
-    assert_false(catalogue_is_country(cat, "ec"));
-    assert_false(catalogue_is_country(cat, "ECU"));
-    assert_false(catalogue_is_country(cat, "E"));
-    assert_false(catalogue_is_country(cat, ""));
-    assert_false(catalogue_is_country(cat, NULL));
+    assert_true(catalogue_is_country(tu_cat, "EC"));
+    assert_true(catalogue_is_country(tu_cat, "UA"));
+    assert_true(catalogue_is_country(tu_cat, "MD"));
+    assert_true(catalogue_is_country(tu_cat, "CO"));
+    assert_true(catalogue_is_country(tu_cat, "AD")); /* first */
+    assert_true(catalogue_is_country(tu_cat, "ZW")); /* last */
+    assert_false(catalogue_is_country(tu_cat, "XX"));
+    assert_false(catalogue_is_country(tu_cat, "ec"));
+    assert_false(catalogue_is_country(tu_cat, "ECU"));
+    assert_false(catalogue_is_country(tu_cat, "E"));
+    assert_false(catalogue_is_country(tu_cat, ""));
+    assert_false(catalogue_is_country(tu_cat, NULL));
     /* every listed code is known */
     size_t i;
     json_t *c;
     json_array_foreach (countries, i, c)
-        assert_true(catalogue_is_country(cat, json_string_value(json_object_get(c, "code"))));
+        assert_true(catalogue_is_country(tu_cat, json_string_value(json_object_get(c, "code"))));
 }
 
 static void test_languages(void **state)
 {
     (void)state;
-    assert_true(catalogue_is_language(cat, "es"));
-    assert_true(catalogue_is_language(cat, "spa"));
-    assert_true(catalogue_is_language(cat, "uk"));
-    assert_true(catalogue_is_language(cat, "ukr"));
-    assert_true(catalogue_is_language(cat, "fr"));
-    assert_true(catalogue_is_language(cat, "fra"));
-    assert_true(catalogue_is_language(cat, "qu") || catalogue_is_language(cat, "que"));
-    assert_false(catalogue_is_language(cat, "xx"));
-    assert_false(catalogue_is_language(cat, "ES"));
-    assert_false(catalogue_is_language(cat, "spanish"));
-    assert_false(catalogue_is_language(cat, ""));
-    assert_false(catalogue_is_language(cat, NULL));
+    assert_true(catalogue_is_language(tu_cat, "es"));
+    assert_true(catalogue_is_language(tu_cat, "spa"));
+    assert_true(catalogue_is_language(tu_cat, "uk"));
+    assert_true(catalogue_is_language(tu_cat, "ukr"));
+    assert_true(catalogue_is_language(tu_cat, "fr"));
+    assert_true(catalogue_is_language(tu_cat, "fra"));
+    assert_true(catalogue_is_language(tu_cat, "qu") || catalogue_is_language(tu_cat, "que"));
+    assert_false(catalogue_is_language(tu_cat, "xx"));
+    assert_false(catalogue_is_language(tu_cat, "ES"));
+    assert_false(catalogue_is_language(tu_cat, "spanish"));
+    assert_false(catalogue_is_language(tu_cat, ""));
+    assert_false(catalogue_is_language(tu_cat, NULL));
     size_t i;
     json_t *l;
     json_array_foreach (
-        json_object_get(json_object_get(catalogue_json(cat), "codelists"), "language"), i, l) {
-        assert_true(catalogue_is_language(cat, json_string_value(json_object_get(l, "code"))));
-        assert_true(catalogue_is_language(cat, json_string_value(json_object_get(l, "alpha3"))));
+        json_object_get(json_object_get(catalogue_json(tu_cat), "codelists"), "language"), i, l) {
+        assert_true(catalogue_is_language(tu_cat, json_string_value(json_object_get(l, "code"))));
+        assert_true(catalogue_is_language(tu_cat, json_string_value(json_object_get(l, "alpha3"))));
     }
 }
 
@@ -565,5 +544,5 @@ int main(void)
         cmocka_unit_test(test_load_rejects_other_malformations),
         cmocka_unit_test(test_load_file_errors),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_catalogue_setup, tu_catalogue_teardown);
 }

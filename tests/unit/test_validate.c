@@ -3,27 +3,6 @@
 
 #include "core/validate.h"
 
-static catalogue *cat;
-
-static int group_setup(void **state)
-{
-    char err[512];
-    (void)state;
-    cat = catalogue_load_embedded(err, sizeof err);
-    if (!cat) {
-        fprintf(stderr, "catalogue: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    catalogue_free(cat);
-    return 0;
-}
-
 /* ---- helpers --------------------------------------------------------------- */
 
 static validate_ctx ctx_en(void)
@@ -37,7 +16,7 @@ static int check_ctx(const char *entity, const char *text, const validate_ctx *v
 {
     json_t *doc = tu_json(text);
     size_t before = json_array_size(err->fields);
-    int n = validate_record(cat, entity, doc, v, NULL, err);
+    int n = validate_record(tu_cat, entity, doc, v, NULL, err);
     json_decref(doc);
     assert_int_equal(n, (int)(json_array_size(err->fields) - before));
     return n;
@@ -646,10 +625,10 @@ static void test_ignore_list(void **state)
     validate_ctx v = ctx_en();
     static const char *const ignore[] = {"id", "version", NULL};
     json_t *doc = tu_json("{" STATUS ",\"id\":\"x\",\"version\":3,\"reference\":\"EC\"}");
-    assert_int_equal(validate_record(cat, "case", doc, &v, ignore, &err), 1);
+    assert_int_equal(validate_record(tu_cat, "case", doc, &v, ignore, &err), 1);
     assert_true(tu_has_field_error(&err, "reference", "unknown_field"));
     amp_err_clear(&err);
-    assert_int_equal(validate_record(cat, "case", doc, &v, NULL, &err), 3);
+    assert_int_equal(validate_record(tu_cat, "case", doc, &v, NULL, &err), 3);
     assert_true(tu_has_field_error(&err, "id", "unknown_field"));
     assert_true(tu_has_field_error(&err, "version", "unknown_field"));
     amp_err_clear(&err);
@@ -662,7 +641,7 @@ static void test_not_an_object(void **state)
     amp_err err = {0};
     validate_ctx v = ctx_en();
     json_t *doc = json_array();
-    assert_int_equal(validate_record(cat, "case", doc, &v, NULL, &err), 1);
+    assert_int_equal(validate_record(tu_cat, "case", doc, &v, NULL, &err), 1);
     assert_true(tu_has_field_error(&err, "", "object"));
     json_decref(doc);
     amp_err_clear(&err);
@@ -771,5 +750,5 @@ int main(void)
         cmocka_unit_test(test_other_entities),
         cmocka_unit_test(test_custom_catalogue_rules),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_catalogue_setup, tu_catalogue_teardown);
 }

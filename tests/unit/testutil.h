@@ -79,6 +79,30 @@ static inline void tu_env_free(tu_env *e)
     free(e);
 }
 
+/** The embedded catalogue, for tests that need only it: tu_catalogue_setup and
+ *  tu_catalogue_teardown as group fixtures fill and free tu_cat. */
+static catalogue *tu_cat;
+
+static inline int tu_catalogue_setup(void **state)
+{
+    char err[512] = "";
+    (void)state;
+    tu_cat = catalogue_load_embedded(err, sizeof err);
+    if (!tu_cat) {
+        fprintf(stderr, "catalogue: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static inline int tu_catalogue_teardown(void **state)
+{
+    (void)state;
+    catalogue_free(tu_cat);
+    tu_cat = NULL;
+    return 0;
+}
+
 /** Parses JSON text or fails the test. */
 static inline json_t *tu_json(const char *text)
 {
