@@ -29,7 +29,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/embed.o
 BIN     := $(BUILD)/amparo
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-E2E_BIN  := $(BUILD)/tests/e2e_api
+E2E_SRC  := $(wildcard tests/e2e/e2e_*.c)
+E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 .PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
@@ -55,9 +56,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testu
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka
 
-$(E2E_BIN): tests/e2e/e2e_api.c $(BUILD)/libamparo.a tests/unit/testutil.h
+$(BUILD)/tests/e2e_%: tests/e2e/e2e_%.c $(BUILD)/libamparo.a tests/unit/testutil.h $(wildcard tests/e2e/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka -lcurl
+	$(CC) $(CFLAGS) -Itests/unit -Itests/e2e $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka -lcurl
 
 # ---- the two commands -------------------------------------------------------
 # Packages first, then a fresh make that sees them (pkg-config and flags included).

@@ -24,13 +24,16 @@ stage() { # name, command...
 build() { # make arguments...
   make --no-print-directory -j"$jobs" "$@" >/dev/null || { echo "build failed: make $*"; make --no-print-directory "$@" 2>&1 | tail -30; return 1; }
 }
-if build all build/tests/e2e_api $(ls tests/unit/test_*.c 2>/dev/null | sed 's|tests/unit/\(.*\)\.c|build/tests/\1|'); then
+tests_of() { # build dir: every unit and e2e test binary of that build
+  ls tests/unit/test_*.c tests/e2e/e2e_*.c 2>/dev/null | sed -E "s|tests/(unit\|e2e)/(.*)\.c|$1/tests/\2|"
+}
+if build all $(tests_of build); then
   stage unit tests/run.sh build unit
   stage e2e tests/run.sh build e2e
 else
   total_f=$((total_f + 1))
 fi
-if build SAN=1 all build-asan/tests/e2e_api $(ls tests/unit/test_*.c 2>/dev/null | sed 's|tests/unit/\(.*\)\.c|build-asan/tests/\1|'); then
+if build SAN=1 all $(tests_of build-asan); then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   stage "unit (asan+ubsan)" tests/run.sh build-asan unit
   stage "e2e (asan+ubsan)" tests/run.sh build-asan e2e

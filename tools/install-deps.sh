@@ -3,7 +3,8 @@
 # Extra package names may be given as arguments (bench/run.sh adds nginx and wrk).
 set -eu
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
-      libcmocka-dev libcurl4-openssl-dev curl clang libclang-rt-14-dev clang-format $*"
+      libcmocka-dev libcurl4-openssl-dev curl clang libclang-rt-14-dev clang-format
+      liboath-dev libqrencode-dev libgnutls28-dev oathtool sqlite3 $*"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -35,4 +35,18 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 
+/** A subcommand of a module, in its own file (cmd_<module>.c): a table ending
+ *  with {NULL}.  main.c finds the tables through weak references, so a module
+ *  is added without touching the dispatcher. */
+typedef struct {
+    const char *name;    /* "user", "referral"… */
+    const char *summary; /* one line for `amparo --help` */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+extern const cli_command cli_commands_security[] __attribute__((weak));
+extern const cli_command cli_commands_referrals[] __attribute__((weak));
+extern const cli_command cli_commands_care[] __attribute__((weak));
+extern const cli_command cli_commands_reports[] __attribute__((weak));
+
 #endif

@@ -80,7 +80,7 @@ static int case_get(int argc, char **argv)
     cli_env env;
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
-    principal p = {.actor = "cli", .lang = "en"};
+    principal p = {.actor = "cli", .lang = "en", .internal = true};
     amp_err err = {0};
     json_t *out = NULL;
     amp_code code = history ? cases_history(env.core, &p, key, &out, &err)
@@ -140,7 +140,7 @@ static int case_list(int argc, char **argv)
     cli_env env;
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
-    principal p = {.actor = "cli", .lang = "en"};
+    principal p = {.actor = "cli", .lang = "en", .internal = true};
     amp_err err = {0};
     json_t *out = NULL;
     int rc = EXIT_OK;

@@ -64,7 +64,7 @@ int cmd_demo(int argc, char **argv)
     cli_env env;
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
-    principal p = {.actor = "demo", .lang = "en"};
+    principal p = {.actor = "demo", .lang = "en", .internal = true};
     char today[11];
     clock_today(today);
     demo_gen *g = demo_gen_new(seed, today);

@@ -7,19 +7,41 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char usage[] =
-    "usage: amparo <command> [options]\n"
-    "\n"
-    "Amparo registers, refers and follows up cases of victims of human trafficking\n"
-    "(HTCDS 2.0).  Commands:\n"
-    "  init     create a data directory (database and keys)\n"
-    "  serve    serve the JSON API (default 127.0.0.1:8080)\n"
-    "  demo     load realistic synthetic cases\n"
-    "  case     read cases: 'case get', 'case list'\n"
-    "  version  print the version\n"
-    "\n"
-    "Every command takes --data DIR (or AMPARO_DATA; default ./data) and --help.\n"
-    "Exit codes: 0 success, 1 failure, 2 usage error, 3 not found, 4 invalid input.\n";
+static const cli_command core_commands[] = {
+    {"init", "create a data directory (database, keys, first admin)", cmd_init},
+    {"serve", "serve the web UI and JSON API (default 127.0.0.1:8080)", cmd_serve},
+    {"demo", "load realistic synthetic cases", cmd_demo},
+    {"case", "read cases: 'case get', 'case list'", cmd_case},
+    {NULL, NULL, NULL},
+};
+
+static const cli_command *command_table(size_t i)
+{
+    const cli_command *const tables[] = {core_commands, cli_commands_security,
+                                         cli_commands_referrals, cli_commands_care,
+                                         cli_commands_reports};
+    return i < sizeof tables / sizeof *tables ? tables[i] : NULL;
+}
+#define COMMAND_TABLES 5
+
+static void usage(FILE *f)
+{
+    fputs("usage: amparo <command> [options]\n"
+          "\n"
+          "Amparo registers, refers and follows up cases of victims of human trafficking\n"
+          "(HTCDS 2.0).  Commands:\n",
+          f);
+    for (size_t t = 0; t < COMMAND_TABLES; t++) {
+        const cli_command *table = command_table(t);
+        for (size_t i = 0; table && table[i].name; i++)
+            fprintf(f, "  %-10s %s\n", table[i].name, table[i].summary);
+    }
+    fputs("  version    print the version\n"
+          "\n"
+          "Every command takes --data DIR (or AMPARO_DATA; default ./data) and --help.\n"
+          "Exit codes: 0 success, 1 failure, 2 usage error, 3 not found, 4 invalid input.\n",
+          f);
+}
 
 int main(int argc, char **argv)
 {
@@ -29,7 +51,7 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
     if (argc < 2 || cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
@@ -37,14 +59,13 @@ int main(int argc, char **argv)
         printf("amparo %s\n", AMPARO_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "init") == 0)
-        return cmd_init(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "demo") == 0)
-        return cmd_demo(argc - 1, argv + 1);
-    if (strcmp(cmd, "case") == 0)
-        return cmd_case(argc - 1, argv + 1);
+    for (size_t t = 0; t < COMMAND_TABLES; t++) {
+        const cli_command *table = command_table(t);
+        for (size_t i = 0; table && table[i].name; i++) {
+            if (strcmp(cmd, table[i].name) == 0)
+                return table[i].run(argc - 1, argv + 1);
+        }
+    }
     fprintf(stderr, "amparo: '%s' is not a command; see 'amparo --help'\n", cmd);
     return EXIT_USAGE;
 }

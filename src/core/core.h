@@ -16,6 +16,7 @@
 #ifndef AMPARO_CORE_H
 #define AMPARO_CORE_H
 
+#include "core/authz.h"
 #include "core/catalogue.h"
 #include "core/result.h"
 #include "store/store.h"
@@ -24,12 +25,6 @@
 #include <stdint.h>
 
 typedef struct core core;
-
-/** Who is acting.  The authentication step of the request pipeline fills it. */
-typedef struct {
-    char actor[72]; /* user name written into history ("cli", "local"…) */
-    char lang[8];   /* language of messages: "en", "es", "fr", "uk" */
-} principal;
 
 /** Creates the core over a store and a catalogue (both borrowed; they must
  *  outlive it).  default_country: ISO code for amp_RegistrationCountry when a

@@ -113,6 +113,10 @@ const char *amp_code_name(amp_code code)
     case AMP_EPRECOND: return "precondition_failed";
     case AMP_ENEEDVER: return "precondition_required";
     case AMP_ETOOBIG: return "too_large";
+    case AMP_EUNAUTH: return "unauthenticated";
+    case AMP_EFORBIDDEN: return "forbidden";
+    case AMP_ETHROTTLED: return "too_many_requests";
+    case AMP_ESTATE: return "invalid_state";
     case AMP_EINTERNAL: return "internal_error";
     }
     return "internal_error";

@@ -11,14 +11,18 @@
 
 typedef enum {
     AMP_OK = 0,
-    AMP_EBADREQ,   /* the request itself is malformed (not JSON, wrong shape) */
-    AMP_EINVALID,  /* well-formed, but fields break catalogue rules */
-    AMP_ENOTFOUND, /* no such record */
-    AMP_ECONFLICT, /* version in the body is stale */
-    AMP_EPRECOND,  /* If-Match version is stale */
-    AMP_ENEEDVER,  /* an update without a version to check */
-    AMP_ETOOBIG,   /* a bound was exceeded */
-    AMP_EINTERNAL  /* storage or resource failure: logged, never the client's fault */
+    AMP_EBADREQ,    /* the request itself is malformed (not JSON, wrong shape) */
+    AMP_EINVALID,   /* well-formed, but fields break catalogue rules */
+    AMP_ENOTFOUND,  /* no such record */
+    AMP_ECONFLICT,  /* version in the body is stale */
+    AMP_EPRECOND,   /* If-Match version is stale */
+    AMP_ENEEDVER,   /* an update without a version to check */
+    AMP_ETOOBIG,    /* a bound was exceeded */
+    AMP_EUNAUTH,    /* no valid credentials */
+    AMP_EFORBIDDEN, /* authenticated, but the role or organisation may not do this */
+    AMP_ETHROTTLED, /* too many attempts: try again later */
+    AMP_ESTATE,     /* the record's state does not allow this (an illegal transition) */
+    AMP_EINTERNAL   /* storage or resource failure: logged, never the client's fault */
 } amp_code;
 
 typedef struct {

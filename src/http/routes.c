@@ -240,7 +240,7 @@ static void h_org_put(request *r)
 
 /* ==== the table ============================================================== */
 
-static const route routes[] = {
+static const route core_routes[] = {
     {"GET", "/healthz", h_healthz},
     {"GET", "/api/v1/schema", h_schema},
     {"GET", "/api/v1/openapi.yaml", h_openapi},
@@ -256,7 +256,31 @@ static const route routes[] = {
     {"DELETE", "/api/v1/cases/:id/:collection/:child", h_child_delete},
     {"GET", "/api/v1/organisations", h_orgs_list},
     {"PUT", "/api/v1/organisations/:id", h_org_put},
+    {NULL, NULL, NULL},
 };
+
+/* Each module of the API keeps its routes in its own file (routes_<module>.c),
+ * as a table ending with {NULL}.  The references are weak so that a module can
+ * be built or left out without touching this file. */
+extern const route routes_auth[] __attribute__((weak));
+extern const route routes_admin[] __attribute__((weak));
+extern const route routes_audit[] __attribute__((weak));
+extern const route routes_referrals[] __attribute__((weak));
+extern const route routes_care[] __attribute__((weak));
+extern const route routes_reports[] __attribute__((weak));
+extern const route routes_ui[] __attribute__((weak));
+
+static const route *route_table(size_t i)
+{
+    /* modules first, so their literal segments win over the core's generic
+     * /cases/:id/:collection patterns */
+    const route *const tables[] = {
+        routes_auth, routes_admin,   routes_audit, routes_referrals,
+        routes_care, routes_reports, routes_ui,    core_routes,
+    };
+    return i < sizeof tables / sizeof *tables ? tables[i] : NULL;
+}
+#define ROUTE_TABLES 8
 
 /* Matches path against pattern; on success stores the parameters in r. */
 static bool match(request *r, const char *pattern, const char *path)
@@ -299,26 +323,26 @@ handler_fn routes_match(request *r, unsigned *status)
         path = trimmed;
     }
     handler_fn found = NULL;
+    const char *found_pattern = NULL;
     r->allow[0] = '\0';
-    /* the most specific pattern wins: literal segments are listed before :params */
-    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
-        if (!match(r, routes[i].pattern, path))
-            continue;
-        if (strcmp(routes[i].method, method) == 0) {
-            found = routes[i].handler;
-            break;
-        }
-        if (!strstr(r->allow, routes[i].method)) {
-            size_t o = strlen(r->allow);
-            snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", routes[i].method);
+    /* the first match wins: within a table literal segments are listed before
+     * :params */
+    for (size_t t = 0; t < ROUTE_TABLES && !found; t++) {
+        const route *table = route_table(t);
+        for (size_t i = 0; table && table[i].method && !found; i++) {
+            if (!match(r, table[i].pattern, path))
+                continue;
+            if (strcmp(table[i].method, method) == 0) {
+                found = table[i].handler;
+                found_pattern = table[i].pattern;
+            } else if (!strstr(r->allow, table[i].method)) {
+                size_t o = strlen(r->allow);
+                snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
+            }
         }
     }
     if (found) {
-        /* re-match to leave the winning route's parameters in place */
-        for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
-            if (routes[i].handler == found && match(r, routes[i].pattern, path))
-                break;
-        }
+        match(r, found_pattern, path); /* leave the winning route's parameters in place */
         return found;
     }
     *status = r->allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;

@@ -71,6 +71,10 @@ static unsigned status_of(amp_code code)
     case AMP_EPRECOND: return MHD_HTTP_PRECONDITION_FAILED;
     case AMP_ENEEDVER: return MHD_HTTP_PRECONDITION_REQUIRED;
     case AMP_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
+    case AMP_EUNAUTH: return MHD_HTTP_UNAUTHORIZED;
+    case AMP_EFORBIDDEN: return MHD_HTTP_FORBIDDEN;
+    case AMP_ETHROTTLED: return MHD_HTTP_TOO_MANY_REQUESTS;
+    case AMP_ESTATE: return MHD_HTTP_CONFLICT;
     case AMP_EINTERNAL: break;
     }
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -221,6 +225,7 @@ void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_e
 static bool authenticate(request *r)
 {
     snprintf(r->who.actor, sizeof r->who.actor, "local");
+    r->who.internal = true; /* until sessions land (issue 3) */
     snprintf(r->who.lang, sizeof r->who.lang, "en");
     /* The language named first in Accept-Language among those Amparo speaks. */
     const char *al = req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);

@@ -77,6 +77,42 @@ typedef struct {
     int limit, offset;
 } store_query;
 
+/** A domain record that is not a case or one of its HTCDS children: referrals,
+ *  assistance, shelter stays, hotline contacts, trainings, visits…  The store
+ *  keeps the document and indexes the columns below; the core gives them meaning. */
+typedef struct {
+    int64_t id;        /* internal row id */
+    char kind[32];     /* "referral", "assistance", "stay"… */
+    char uid[40];      /* stable public identifier (UUID) */
+    char case_uid[40]; /* the case it belongs to, or "" */
+    char org[72];      /* owning organisation, or "" */
+    char org2[72];     /* a second organisation (the receiver of a referral…), or "" */
+    char status[32];   /* workflow status, or "" */
+    char due[32];      /* a date or timestamp to filter and sort on (deadline…), or "" */
+    int64_t version;   /* 1 on insert, +1 per update */
+    char created_at[32], updated_at[32];
+    char created_by[72], updated_by[72];
+    json_t *doc; /* owned */
+} store_record;
+
+/** Releases the record's document. */
+void store_record_release(store_record *r);
+
+/** A record list query: kind is required; every other filter is optional (NULL). */
+typedef struct {
+    const char *kind;
+    const char *case_uid;
+    const char *org, *org2;
+    const char *org_any;           /* org = X or org2 = X */
+    const char *status;            /* one status, or several separated by ',' */
+    const char *due_before;        /* due < X (and due not empty) */
+    const char *due_from, *due_to; /* inclusive */
+    bool by_due;                   /* order by due, then id (default: by id) */
+    bool descending;
+    int limit; /* 0: no limit (scans) */
+    int offset;
+} store_record_query;
+
 typedef int (*store_job_fn)(store_tx *tx, void *arg);
 typedef void (*store_done_fn)(void *arg, int rc);
 
@@ -114,6 +150,19 @@ typedef struct store_ops {
                           const json_t *fields);
     int (*tx_next_sequence)(store_tx *tx, const char *name, int64_t *value);
     int (*tx_org_put)(store_tx *tx, store_row *r);
+
+    /* generic domain records (sqlite_records.c) */
+    int (*record_get)(store *s, const char *kind, const char *uid, store_record *out);
+    int (*record_list)(store *s, const store_record_query *q, store_record **rows, int *nrows,
+                       int64_t *total);
+    int (*tx_record_get)(store_tx *tx, const char *kind, const char *uid, store_record *out);
+    int (*tx_record_put)(store_tx *tx, store_record *r, int64_t expected_version);
+    int (*tx_record_delete)(store_tx *tx, const char *kind, const char *uid);
+    /* organisations given access to a case besides its owner (accepted referrals) */
+    int (*case_orgs)(store *s, int64_t case_id, json_t **out);
+    int (*tx_case_grant)(store_tx *tx, int64_t case_id, const char *org, const char *via,
+                         const char *at);
+    int (*tx_case_revoke)(store_tx *tx, int64_t case_id, const char *org);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -273,6 +322,56 @@ static inline int store_tx_next_sequence(store_tx *tx, const char *name, int64_t
 static inline int store_tx_org_put(store_tx *tx, store_row *r)
 {
     return store_tx_ops(tx)->tx_org_put(tx, r);
+}
+
+/* ---- generic domain records ------------------------------------------------ */
+
+/** Reads one record of a kind by uid: STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static inline int store_record_get(store *s, const char *kind, const char *uid, store_record *out)
+{
+    return s->ops->record_get(s, kind, uid, out);
+}
+/** Lists records: *rows (release each with store_record_release, then free());
+ *  *total counts every match, ignoring limit and offset (total may be NULL). */
+static inline int store_record_list(store *s, const store_record_query *q, store_record **rows,
+                                    int *nrows, int64_t *total)
+{
+    return s->ops->record_list(s, q, rows, nrows, total);
+}
+static inline int store_tx_record_get(store_tx *tx, const char *kind, const char *uid,
+                                      store_record *out)
+{
+    return store_tx_ops(tx)->tx_record_get(tx, kind, uid, out);
+}
+/** Inserts (expected_version 0: fills id and version 1; uid must be new, else
+ *  STORE_EXISTS) or replaces the record whose version is expected_version (else
+ *  STORE_CONFLICT; sets r->version to expected + 1).  created_at/by are kept
+ *  from the insert. */
+static inline int store_tx_record_put(store_tx *tx, store_record *r, int64_t expected_version)
+{
+    return store_tx_ops(tx)->tx_record_put(tx, r, expected_version);
+}
+static inline int store_tx_record_delete(store_tx *tx, const char *kind, const char *uid)
+{
+    return store_tx_ops(tx)->tx_record_delete(tx, kind, uid);
+}
+
+/* ---- case access beyond the owner ------------------------------------------- */
+
+/** The organisations granted access to a case: a new array of {org, via, at}. */
+static inline int store_case_orgs(store *s, int64_t case_id, json_t **out)
+{
+    return s->ops->case_orgs(s, case_id, out);
+}
+/** Grants org access to the case (via: what granted it, e.g. a referral uid). */
+static inline int store_tx_case_grant(store_tx *tx, int64_t case_id, const char *org,
+                                      const char *via, const char *at)
+{
+    return store_tx_ops(tx)->tx_case_grant(tx, case_id, org, via, at);
+}
+static inline int store_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org)
+{
+    return store_tx_ops(tx)->tx_case_revoke(tx, case_id, org);
 }
 
 #endif

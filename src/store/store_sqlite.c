@@ -5,7 +5,7 @@
  * per job).  A pool of read-only connections serves reads.  WAL mode with
  * synchronous=FULL: once COMMIT returns, the batch survives a crash or power loss.
  * Every statement is prepared with bound parameters; no SQL is built from input. */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -22,35 +22,6 @@
     "updated_at, created_by, updated_by, doc"
 #define CHILD_COLS                                                                                 \
     "id, uid, kind, version, created_at, updated_at, created_by, updated_by, doc, case_id"
-
-enum {
-    S_CASE_BY_UID,
-    S_CASE_BY_REF,
-    S_CASE_INSERT,
-    S_CASE_UPDATE,
-    S_TERM_INSERT,
-    S_TERM_DELETE,
-    S_TERM_ID_GET,
-    S_TERM_ID_NEW,
-    S_CHILDREN,
-    S_CHILD_GET,
-    S_CHILD_INSERT,
-    S_CHILD_UPDATE,
-    S_CHILD_DELETE,
-    S_HISTORY_ADD,
-    S_HISTORY_LIST,
-    S_SEQ_NEXT,
-    S_ORG_PUT,
-    S_ORG_GET,
-    S_ORG_LIST,
-    S_COUNT,
-    S_SAVEPOINT,
-    S_RELEASE,
-    S_ROLLBACK_TO,
-    S_BEGIN_READ,
-    S_END_READ,
-    S_COUNT_STMTS
-};
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_CASE_BY_UID] = "SELECT " CASE_COLS " FROM cases WHERE uid = ?1",
@@ -145,63 +116,27 @@ static const char *const migrations[] = {
     "  version INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, target TEXT, fields TEXT NOT NULL);"
     "CREATE INDEX case_history_case ON case_history(case_id, id);",
+    /* 2: generic domain records (referrals, assistance, stays…) and case access
+     * granted to organisations other than the owner */
+    "CREATE TABLE records("
+    "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, uid TEXT NOT NULL UNIQUE,"
+    "  case_uid TEXT NOT NULL DEFAULT '', org TEXT NOT NULL DEFAULT '',"
+    "  org2 TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT '',"
+    "  due TEXT NOT NULL DEFAULT '', version INTEGER NOT NULL CHECK (version > 0),"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL, updated_by TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX records_kind_case ON records(kind, case_uid, id);"
+    "CREATE INDEX records_kind_org ON records(kind, org, status, id);"
+    "CREATE INDEX records_kind_org2 ON records(kind, org2, status, id);"
+    "CREATE INDEX records_kind_due ON records(kind, due, id);"
+    "CREATE TABLE case_access("
+    "  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+    "  org TEXT NOT NULL, via TEXT NOT NULL, at TEXT NOT NULL,"
+    "  PRIMARY KEY (case_id, org)) WITHOUT ROWID;"
+    "CREATE INDEX case_access_org ON case_access(org, case_id);",
 };
 
 /* ==== connections ========================================================= */
-
-typedef struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmts[S_COUNT_STMTS];
-    struct conn *next; /* free list of the reader pool */
-} conn;
-
-typedef struct job {
-    store_job_fn fn;
-    store_done_fn done;
-    void *arg;
-    int rc;
-    struct job *next;
-} job;
-
-/* (field, value) → term id, for ids read back from term_ids.  Ids never change
- * once committed; the cache is emptied when a commit fails, since it may hold
- * ids read inside the failed transaction. */
-typedef struct {
-    char **keys; /* "field\x1fvalue", or NULL */
-    int64_t *ids;
-    size_t cap, n;
-} term_cache;
-
-typedef struct sqlite_store sqlite_store;
-
-struct store_tx {
-    sqlite_store *s;
-    conn *c;
-};
-
-struct sqlite_store {
-    store base;
-    char *path;
-    conn writer;
-    store_tx wtx;
-    pthread_t thread;
-    pthread_mutex_t mu; /* guards the queue */
-    pthread_cond_t cv;
-    job *head, *tail;
-    bool stopping, started;
-    pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
-    pthread_mutex_t rmu;   /* guards the reader pool */
-    conn *free_readers;
-    term_cache terms; /* term ids seen in the database; used under wlock */
-
-    /* completion: callbacks and frees run here, so the writer goes straight on
-     * to the next batch */
-    pthread_t completer;
-    pthread_mutex_t dmu;
-    pthread_cond_t dcv;
-    job *done_head, *done_tail;
-    bool done_stopping, completer_started;
-};
 
 #define MAX_BATCH 1024
 
@@ -243,8 +178,11 @@ static void conn_close(conn *c)
 {
     for (int i = 0; i < S_COUNT_STMTS; i++)
         sqlite3_finalize(c->stmts[i]);
+    for (int i = 0; i < c->nextra; i++)
+        sqlite3_finalize(c->extra[i].st);
     sqlite3_close(c->db);
     memset(c->stmts, 0, sizeof c->stmts);
+    c->nextra = 0;
     c->db = NULL;
 }
 
@@ -265,7 +203,31 @@ static sqlite3_stmt *conn_stmt(conn *c, int which)
     return st;
 }
 
-static conn *reader_acquire(sqlite_store *s)
+sqlite3_stmt *sq_stmt(conn *c, const char *sql)
+{
+    for (int i = 0; i < c->nextra; i++) {
+        if (c->extra[i].sql == sql) {
+            sqlite3_reset(c->extra[i].st);
+            sqlite3_clear_bindings(c->extra[i].st);
+            return c->extra[i].st;
+        }
+    }
+    if (c->nextra == SQ_MAX_EXTRA) {
+        log_error("store: too many cached statements (raise SQ_MAX_EXTRA)");
+        return NULL;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error("store: cannot prepare '%.60s': %s", sql, sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    c->extra[c->nextra].sql = sql;
+    c->extra[c->nextra].st = st;
+    c->nextra++;
+    return st;
+}
+
+conn *reader_acquire(sqlite_store *s)
 {
     pthread_mutex_lock(&s->rmu);
     conn *c = s->free_readers;
@@ -284,7 +246,7 @@ static conn *reader_acquire(sqlite_store *s)
     return c;
 }
 
-static void reader_release(sqlite_store *s, conn *c)
+void reader_release(sqlite_store *s, conn *c)
 {
     if (!c)
         return;
@@ -292,13 +254,15 @@ static void reader_release(sqlite_store *s, conn *c)
         if (c->stmts[i])
             sqlite3_reset(c->stmts[i]);
     }
+    for (int i = 0; i < c->nextra; i++)
+        sqlite3_reset(c->extra[i].st);
     pthread_mutex_lock(&s->rmu);
     c->next = s->free_readers;
     s->free_readers = c;
     pthread_mutex_unlock(&s->rmu);
 }
 
-static int exec_sql(sqlite3 *db, const char *sql)
+int exec_sql(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -365,7 +329,7 @@ static char *col_raw(sqlite3_stmt *st, int i)
     return strdup(t ? t : "{}");
 }
 
-static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
+void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     size_t len = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
@@ -376,7 +340,7 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
     out[len] = '\0';
 }
 
-static json_t *col_json(sqlite3_stmt *st, int i)
+json_t *col_json(sqlite3_stmt *st, int i)
 {
     const void *p = sqlite3_column_blob(st, i);
     int n = sqlite3_column_bytes(st, i);
@@ -440,7 +404,7 @@ static json_t *child_row_json(const store_row *r)
 }
 
 /* Binds a JSON document as compact text; returns the malloc'd text to free. */
-static char *bind_doc(sqlite3_stmt *st, int i, const json_t *doc)
+char *bind_doc(sqlite3_stmt *st, int i, const json_t *doc)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     if (text)
@@ -483,7 +447,7 @@ static int case_lookup_mode(conn *c, const char *key, store_row *out, bool raw)
     return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
 }
 
-static int case_lookup(conn *c, const char *key, store_row *out)
+int case_lookup(conn *c, const char *key, store_row *out)
 {
     return case_lookup_mode(c, key, out, false);
 }
@@ -516,7 +480,7 @@ static int children_of(conn *c, int64_t case_id, bool docs_only, json_t **out)
     return STORE_OK;
 }
 
-static int step_done(sqlite3_stmt *st, sqlite3 *db)
+int step_done(sqlite3_stmt *st, sqlite3 *db)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -1424,6 +1388,14 @@ static const store_ops sqlite_ops = {
     .tx_history_add = tx_history_add,
     .tx_next_sequence = tx_next_sequence,
     .tx_org_put = tx_org_put,
+    .record_get = sq_record_get,
+    .record_list = sq_record_list,
+    .tx_record_get = sq_tx_record_get,
+    .tx_record_put = sq_tx_record_put,
+    .tx_record_delete = sq_tx_record_delete,
+    .case_orgs = sq_case_orgs,
+    .tx_case_grant = sq_tx_case_grant,
+    .tx_case_revoke = sq_tx_case_revoke,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

@@ -1,0 +1,136 @@
+/* sqlite_int.h — internals of the SQLite store shared by its files
+ * (store_sqlite.c: cases, children, the writer; sqlite_records.c: generic domain
+ * records; sqlite_security.c: users, sessions, audit, keys).  Not for use outside
+ * src/store. */
+#ifndef AMPARO_SQLITE_INT_H
+#define AMPARO_SQLITE_INT_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+/* The statements of store_sqlite.c, prepared once per connection. */
+enum {
+    S_CASE_BY_UID,
+    S_CASE_BY_REF,
+    S_CASE_INSERT,
+    S_CASE_UPDATE,
+    S_TERM_INSERT,
+    S_TERM_DELETE,
+    S_TERM_ID_GET,
+    S_TERM_ID_NEW,
+    S_CHILDREN,
+    S_CHILD_GET,
+    S_CHILD_INSERT,
+    S_CHILD_UPDATE,
+    S_CHILD_DELETE,
+    S_HISTORY_ADD,
+    S_HISTORY_LIST,
+    S_SEQ_NEXT,
+    S_ORG_PUT,
+    S_ORG_GET,
+    S_ORG_LIST,
+    S_COUNT,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_BEGIN_READ,
+    S_END_READ,
+    S_COUNT_STMTS
+};
+
+#define SQ_MAX_EXTRA 96
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S_COUNT_STMTS];
+    struct { /* statements of the other store files, keyed by their SQL text's address */
+        const char *sql;
+        sqlite3_stmt *st;
+    } extra[SQ_MAX_EXTRA];
+    int nextra;
+    struct conn *next; /* free list of the reader pool */
+} conn;
+
+typedef struct job {
+    store_job_fn fn;
+    store_done_fn done;
+    void *arg;
+    int rc;
+    struct job *next;
+} job;
+
+/* (field, value) → term id, for ids read back from term_ids.  Ids never change
+ * once committed; the cache is emptied when a commit fails, since it may hold
+ * ids read inside the failed transaction. */
+typedef struct {
+    char **keys; /* "field\x1fvalue", or NULL */
+    int64_t *ids;
+    size_t cap, n;
+} term_cache;
+
+typedef struct sqlite_store sqlite_store;
+
+struct store_tx {
+    sqlite_store *s;
+    conn *c;
+};
+
+struct sqlite_store {
+    store base;
+    char *path;
+    conn writer;
+    store_tx wtx;
+    pthread_t thread;
+    pthread_mutex_t mu; /* guards the queue */
+    pthread_cond_t cv;
+    job *head, *tail;
+    bool stopping, started;
+    pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
+    pthread_mutex_t rmu;   /* guards the reader pool */
+    conn *free_readers;
+    term_cache terms; /* term ids seen in the database; used under wlock */
+
+    /* completion: callbacks and frees run here, so the writer goes straight on
+     * to the next batch */
+    pthread_t completer;
+    pthread_mutex_t dmu;
+    pthread_cond_t dcv;
+    job *done_head, *done_tail;
+    bool done_stopping, completer_started;
+};
+
+/** A reader connection from the pool (opened on demand); NULL (logged) on failure. */
+conn *reader_acquire(sqlite_store *s);
+/** Returns a reader to the pool, its statements reset. */
+void reader_release(sqlite_store *s, conn *c);
+/** Runs SQL without parameters; STORE_OK or STORE_ERROR (logged). */
+int exec_sql(sqlite3 *db, const char *sql);
+/** The connection's cached statement for sql (a string with static storage:
+ *  its address is the key), reset and unbound; NULL (logged) on failure. */
+sqlite3_stmt *sq_stmt(conn *c, const char *sql);
+/** Copies text column i into out[n] ('' for NULL). */
+void col_text(sqlite3_stmt *st, int i, char *out, size_t n);
+/** Column i parsed as JSON (an empty object when NULL or invalid). */
+json_t *col_json(sqlite3_stmt *st, int i);
+/** Binds doc as compact JSON text; returns the text to free() after the step. */
+char *bind_doc(sqlite3_stmt *st, int i, const json_t *doc);
+/** Steps a statement expected to finish; STORE_OK, STORE_EXISTS or STORE_ERROR. */
+int step_done(sqlite3_stmt *st, sqlite3 *db);
+/** Looks a case up by uid or reference. */
+int case_lookup(conn *c, const char *key, store_row *out);
+
+/* sqlite_records.c */
+int sq_record_get(store *base, const char *kind, const char *uid, store_record *out);
+int sq_record_list(store *base, const store_record_query *q, store_record **rows, int *nrows,
+                   int64_t *total);
+int sq_tx_record_get(store_tx *tx, const char *kind, const char *uid, store_record *out);
+int sq_tx_record_put(store_tx *tx, store_record *r, int64_t expected_version);
+int sq_tx_record_delete(store_tx *tx, const char *kind, const char *uid);
+int sq_case_orgs(store *base, int64_t case_id, json_t **out);
+int sq_tx_case_grant(store_tx *tx, int64_t case_id, const char *org, const char *via,
+                     const char *at);
+int sq_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org);
+
+#endif
