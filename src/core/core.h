@@ -95,6 +95,23 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
 /** The change history of a case: *out = {"items": [...]}. */
 amp_code cases_history(core *c, const principal *p, const char *key, json_t **out, amp_err *err);
 
+/* ---- access to a case: the one check every case-bound feature makes --------------- */
+
+/** Checks that p may do `a` on the case `key` (id or reference) and reads it.
+ *  Returns AMP_EFORBIDDEN when p's roles do not allow `a` on cases at all (this
+ *  says nothing about the case); AMP_ENOTFOUND when there is no such case *or*
+ *  it is outside p's scope — not the owner's organisation, not shared with p's
+ *  organisation (an accepted referral), or restricted to other users — so a
+ *  refusal never confirms that a case exists.  On AMP_OK, when out is not NULL,
+ *  *out holds the case row; out->doc is the case's fields in clear (decrypted),
+ *  for the core's own checks (consent, age): never send it to a caller as it
+ *  is.  Release it with store_row_release. */
+amp_code cases_access(core *c, const principal *p, const char *key, authz_action a, store_row *out,
+                      amp_err *err);
+
+/** True when the case row is in p's scope (see cases_access). */
+bool cases_in_scope(core *c, const principal *p, const store_row *row);
+
 /* ---- children of a case ------------------------------------------------------- */
 
 amp_code children_create(core *c, const principal *p, const char *case_key, const child_kind *kind,
