@@ -26,6 +26,13 @@ endif
 
 LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/embed.o
+# The web UI (web/) is compiled in as well: tools/gen-ui-assets.py writes its
+# files as C arrays, with gzip copies and ETags (served by src/http/routes_ui.c).
+UI_FILES := $(shell find web -type f ! -name '*.md' 2>/dev/null)
+LIB_OBJ += $(BUILD)/gen/ui_assets.o
+# routes.c refers to routes_ui weakly, and a weak reference does not pull an
+# archive member into the link: ask for it by name.
+LDFLAGS += -Wl,--undefined=routes_ui
 BIN     := $(BUILD)/amparo
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -33,7 +40,7 @@ E2E_SRC  := $(wildcard tests/e2e/e2e_*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
+.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench test-browser ui-size
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -45,6 +52,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+$(BUILD)/gen/ui_assets.c: $(UI_FILES) tools/gen-ui-assets.py
+	@mkdir -p $(dir $@)
+	@echo '  GEN     $@'
+	@python3 tools/gen-ui-assets.py web $@
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c src/http/ui_assets.h
+	@echo '  CC      $<'
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libamparo.a: $(LIB_OBJ)
 	@ar rcs $@ $^
@@ -89,6 +105,14 @@ fuzz:
 
 deps:
 	@tools/install-deps.sh
+
+# Browser tests of the web UI (Debian's chromium driven by playwright-core).
+test-browser: $(BIN)
+	@tests/browser/run.sh $(BUILD)
+
+# The web UI's JS + CSS, raw and gzipped (the budget is 200 KB gzipped).
+ui-size:
+	@tools/ui-size.sh
 
 bench: $(BIN)
 	@bench/run.sh

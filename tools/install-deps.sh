@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Amparo needs to build and test, if missing.
 # Extra package names may be given as arguments (bench/run.sh adds nginx and wrk).
+# python3 embeds the web UI at build time; chromium, nodejs and npm run the
+# browser tests (npm installs their pinned test modules; Amparo never needs it).
 set -eu
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
       libcmocka-dev libcurl4-openssl-dev curl clang libclang-rt-14-dev clang-format
-      liboath-dev libqrencode-dev libgnutls28-dev oathtool sqlite3 $*"
+      liboath-dev libqrencode-dev libgnutls28-dev oathtool sqlite3
+      python3 chromium fonts-dejavu-core $*"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# node and npm: Debian's packages unless some node is already installed
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 sudo=""
