@@ -1,0 +1,132 @@
+// reports.js — the figures: a dashboard of charts (cases per year, by
+// exploitation type, gender, age group and nationality; routes; referral
+// response times; shelter occupancy), a table builder over the reporting
+// dimensions, and the standard reports, each downloadable as CSV or XLSX.
+// Disclosure control is the server's: suppressed cells stay suppressed here.
+import { html, useState } from '../lib.js';
+import { t, tl, fmtNumber, fmtDuration } from '../i18n.js';
+import { get, qs } from '../api.js';
+import { valueLabel, countryName } from '../schema.js';
+import { can } from '../session.js';
+import { navigate, href } from '../router.js';
+import { useApi, Async, Empty, PageHead, ErrorBox } from '../ui.js';
+import { BarChart, ColumnChart, LineChart, Sankey, toSeries } from '../charts.js';
+
+function DisclosureNote({ d }) {
+  if (!d || !d.disclosure) return null;
+  const x = d.disclosure;
+  return html`<p class="notice notice-info" role="note">${t('report.disclosure', { threshold: x.threshold ?? '?', rounding: x.rounding ?? '—' })}</p>`;
+}
+
+function Dashboard() {
+  const s = useApi(() => get('/api/v1/reports/dashboard'), []);
+  return html`<${Async} state=${s} what=${t('module.reports')}>${(d) => {
+    const rt = d.referral_response_times || d.response_times;
+    const occ = d.shelter_occupancy || d.occupancy;
+    return html`<div>
+      <${DisclosureNote} d=${d} />
+      ${d.totals ? html`<div class="card stats">${Object.entries(d.totals).map(([k, v]) => html`<div class="stat"><span class="stat-n">${v === null ? t('chart.suppressed_short') : fmtNumber(v)}</span><span>${t(`report.total.${k}`)}</span></div>`)}</div>` : null}
+      <div class="charts">
+        <${ColumnChart} title=${t('report.cases_per_year')} data=${d.cases_per_year || d.by_year} />
+        <${BarChart} title=${t('report.by_exploitation')} data=${d.by_exploitation || d.exploitation} label=${(k) => valueLabel('vic_TypeOfExploitation', k)} />
+        <${BarChart} title=${t('report.by_gender')} data=${d.by_gender || d.gender} label=${(k) => valueLabel('prs_Gender', k, 'person')} />
+        <${ColumnChart} title=${t('report.by_age')} data=${d.by_age_group || d.age_group} label=${(k) => t(`report.age.${k}`) === `report.age.${k}` ? k : t(`report.age.${k}`)} />
+        <${BarChart} title=${t('report.by_nationality')} data=${d.by_nationality || d.nationality} label=${countryName} />
+        ${rt ? html`<${BarChart} title=${t('report.response_times')} data=${toSeries(rt.items || rt).map((r) => ({ key: r.key, count: r.count }))} label=${(k) => k} />` : null}
+      </div>
+      <${Sankey} title=${t('report.routes')} routes=${d.routes} label=${countryName} />
+      ${occ ? html`<${LineChart} title=${t('report.occupancy')} series=${Array.isArray(occ) && occ.length && occ[0].points
+        ? occ.map((x) => ({ name: x.name || x.shelter, points: toSeries(x.points) }))
+        : [{ name: t('report.occupancy'), points: toSeries(occ.items || occ) }]} />` : null}
+      ${rt && rt.median_hours !== undefined ? html`<p>${t('report.median_response', { d: fmtDuration(rt.median_hours) })}</p>` : null}
+    </div>`;
+  }}<//>`;
+}
+
+function dimLabel(dims, entity, name) {
+  const e = (dims.entities || []).find((x) => x.name === entity);
+  const d = e && (e.dimensions || []).find((x) => x.name === name);
+  return d ? tl(d.label, name) : name;
+}
+
+function keyLabel(dim, k) {
+  if (k === null || k === undefined) return t('report.unknown');
+  if (/Citizenship|Country|country|nationality/.test(dim)) return countryName(k);
+  if (/^(prs_|vic_|cas_|hte_)/.test(dim)) return valueLabel(dim, k);
+  return String(k);
+}
+
+function TableBuilder({ query }) {
+  const dims = useApi(() => get('/api/v1/reports/dimensions'), []);
+  const entity = query.entity || 'cases';
+  const chosen = (query.dims || 'year').split(',').filter(Boolean);
+  const params = { entity, dims: chosen.join(','), year: query.year };
+  const s = useApi(() => get('/api/v1/reports/crosstab', { ...params, format: 'json' }), [JSON.stringify(params)]);
+  return html`<${Async} state=${dims} what=${t('module.reports')}>${(D) => {
+    const e = (D.entities || []).find((x) => x.name === entity) || (D.entities || [])[0] || { dimensions: [] };
+    const set = (k, v) => navigate('/reports/tables', { ...query, [k]: v });
+    return html`<div>
+      <form class="filters card inline" onSubmit=${(ev) => ev.preventDefault()}>
+        <div class="field"><label for="rb-entity">${t('report.entity')}</label>
+          <select id="rb-entity" onChange=${(ev) => navigate('/reports/tables', { entity: ev.target.value })}>
+            ${(D.entities || []).map((x) => html`<option value=${x.name} selected=${x.name === entity}>${tl(x.label, x.name)}</option>`)}
+          </select></div>
+        ${[0, 1].map((i) => html`<div class="field"><label for=${`rb-dim${i}`}>${t(i ? 'report.dim2' : 'report.dim1')}</label>
+          <select id=${`rb-dim${i}`} onChange=${(ev) => { const c = [...chosen]; c[i] = ev.target.value; set('dims', c.filter(Boolean).join(',')); }}>
+            ${i ? html`<option value="">${t('report.none')}</option>` : null}
+            ${(e.dimensions || []).map((x) => html`<option value=${x.name} selected=${chosen[i] === x.name}>${tl(x.label, x.name)}</option>`)}
+          </select></div>`)}
+      </form>
+      <${Async} state=${s} what=${t('module.reports')}>${(d) => html`<div>
+        <${DisclosureNote} d=${d} />
+        <p class="actions">
+          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'csv' })}`} download>${t('report.download_csv')}</a>
+          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'xlsx' })}`} download>${t('report.download_xlsx')}</a>
+        </p>
+        ${!(d.cells || []).length ? html`<${Empty}>${t('chart.no_data')}<//>` : chosen.length === 1
+          ? html`<${BarChart} title=${dimLabel(D, entity, chosen[0])} data=${d.cells.map((c) => ({ key: c.keys[0], count: c.count, suppressed: c.suppressed }))} label=${(k) => keyLabel(chosen[0], k)} max=${40} />`
+          : html`<${Crosstab} d=${d} dims=${chosen} D=${D} entity=${entity} />`}
+        ${d.counts_what ? html`<p class="muted">${t(`report.counts_${d.counts_what}`)}</p>` : null}
+      </div>`}<//>
+    </div>`;
+  }}<//>`;
+}
+
+function Crosstab({ d, dims, D, entity }) {
+  const rows = [...new Set(d.cells.map((c) => c.keys[0]))];
+  const cols = [...new Set(d.cells.map((c) => c.keys[1]))];
+  const cell = (r, c) => d.cells.find((x) => x.keys[0] === r && x.keys[1] === c);
+  return html`<div class="table-wrap"><table class="data crosstab">
+    <caption>${dimLabel(D, entity, dims[0])} × ${dimLabel(D, entity, dims[1])}</caption>
+    <thead><tr><th scope="col">${dimLabel(D, entity, dims[0])}</th>${cols.map((c) => html`<th scope="col" class="num">${keyLabel(dims[1], c)}</th>`)}</tr></thead>
+    <tbody>${rows.map((r) => html`<tr><th scope="row">${keyLabel(dims[0], r)}</th>${cols.map((c) => {
+      const x = cell(r, c);
+      return html`<td class="num">${!x ? '0' : x.suppressed || x.count === null ? html`<abbr title=${t('chart.suppressed')}>${t('chart.suppressed_short')}</abbr>` : fmtNumber(x.count)}</td>`;
+    })}</tr>`)}</tbody></table></div>`;
+}
+
+function Standard() {
+  const s = useApi(() => get('/api/v1/reports/standard'), []);
+  const year = new Date().getFullYear();
+  const [y, setY] = useState(String(year - 1));
+  return html`<${Async} state=${s} what=${t('module.reports')}>${(d) => {
+    const items = d.items || d;
+    return html`<div>
+      <div class="field inline"><label for="std-year">${t('report.year')}</label>
+        <input id="std-year" type="number" min="2000" max=${year} value=${y} onInput=${(e) => setY(e.target.value)} /></div>
+      ${!items.length ? html`<${Empty} />` : html`<ul class="record-list">${items.map((r) => html`<li class="card">
+        <h3>${tl(r.title || r.label, r.name)}</h3>${r.description ? html`<p>${tl(r.description)}</p>` : null}
+        <p class="actions">${['csv', 'xlsx'].map((f) => html`<a class="btn" href=${`/api/v1/reports/standard/${encodeURIComponent(r.name)}${qs({ year: y, format: f })}`} download>${t(`report.download_${f}`)}</a>`)}</p>
+      </li>`)}</ul>`}
+    </div>`;
+  }}<//>`;
+}
+
+export function Reports({ tab, query }) {
+  const tabs = ['dashboard', 'tables', 'standard'];
+  return html`<div class="page">
+    <${PageHead} title=${t('report.title')} />
+    <nav class="tabs" aria-label=${t('report.title')}><ul>${tabs.map((x) => html`<li><a href=${href(`/reports/${x}`)} aria-current=${x === tab ? 'page' : undefined}>${t(`report.tab.${x}`)}</a></li>`)}</ul></nav>
+    ${tab === 'tables' ? html`<${TableBuilder} query=${query} />` : tab === 'standard' ? html`<${Standard} />` : html`<${Dashboard} />`}
+  </div>`;
+}
