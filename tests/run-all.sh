@@ -41,6 +41,10 @@ else
   total_f=$((total_f + 1))
 fi
 stage fuzz tests/fuzz-smoke.sh
+# The web UI in a real browser (Debian's chromium driven by playwright-core),
+# with axe-core accessibility checks; screenshots in build/browser-artifacts/.
+# Steps whose API is not on this build yet are reported as skipped.
+stage browser tests/browser/run.sh build
 format_check() {
   if make --no-print-directory check-format >/dev/null 2>&1; then echo "format: 1 passed, 0 failed"
   else make --no-print-directory check-format 2>&1 | head -20; echo "format: 0 passed, 1 failed"; fi

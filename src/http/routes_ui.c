@@ -103,9 +103,8 @@ static void send_asset(request *r, const ui_asset *a, const char *cache)
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         status = MHD_HTTP_NOT_MODIFIED;
     } else {
-        resp = MHD_create_response_from_buffer(gz ? a->gz_len : a->len,
-                                               (void *)(gz ? a->gz : a->data),
-                                               MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(
+            gz ? a->gz_len : a->len, (void *)(gz ? a->gz : a->data), MHD_RESPMEM_PERSISTENT);
         status = MHD_HTTP_OK;
     }
     if (!resp) {

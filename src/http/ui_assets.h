@@ -7,8 +7,8 @@
 
 /** One file of web/, in static memory. */
 typedef struct {
-    const char *path;       /* relative to web/: "index.html", "js/main.js" */
-    const char *type;       /* Content-Type */
+    const char *path; /* relative to web/: "index.html", "js/main.js" */
+    const char *type; /* Content-Type */
     const unsigned char *data;
     size_t len;
     const unsigned char *gz; /* gzip copy, or NULL when it would not be smaller */

@@ -96,7 +96,7 @@ function CaseForm({ id, record: initialRecord, initial }) {
     } catch (err) {
       if (err instanceof ApiError && (err.status === 412 || err.status === 409) && !creating && err.code !== 'invalid_state') {
         const theirs = await get(`/api/v1/cases/${encodeURIComponent(record.id)}`);
-        setConflict({ ...describeConflict(editor.baseline, editor.values, caseFields(theirs)), record: theirs });
+        setConflict({ ...describeConflict(editor.baseline, editor.values, caseFields(theirs)), version: theirs.version, by: theirs.updated_by, record: theirs });
       } else if (err instanceof ApiError && err.fields.length) {
         showErrors(err);
       } else {

@@ -58,7 +58,7 @@ function SectionEditor({ c, names, onSaved, onCancel }) {
     } catch (err) {
       if (err instanceof ApiError && (err.status === 412 || err.status === 409)) {
         const theirs = await get(`/api/v1/cases/${record.id}`);
-        setConflict({ ...describeConflict(editor.baseline, editor.values, caseFields(theirs)), record: theirs });
+        setConflict({ ...describeConflict(editor.baseline, editor.values, caseFields(theirs)), version: theirs.version, by: theirs.updated_by, record: theirs });
       } else {
         const r = errorsFrom(err, known);
         setErrors(r.byField);
