@@ -1,6 +1,6 @@
 // main.js — starts the app: language, field catalogue, session; the page
 // frame (skip link, header, navigation, language switcher) and the screens.
-import { html, render, useState, useEffect, useEvent, on } from './lib.js';
+import { html, render, useState, useEffect, useRef, useEvent, on } from './lib.js';
 import { t, setLang, initialLang, currentLang, LANGUAGES } from './i18n.js';
 import { loadSchema } from './schema.js';
 import { session, loadSession, can, logout, saveLanguage, clearSession } from './session.js';
@@ -99,11 +99,20 @@ function App() {
   useEvent('session');
   const route = useRoute();
   const me = session();
+  const firstRoute = useRef(true);
   useEffect(() => {
-    // focus the heading of a new screen so screen readers announce it
-    const h1 = document.querySelector('main h1');
-    if (h1 && document.activeElement === document.body) { h1.tabIndex = -1; h1.focus(); }
+    // after navigating (not on the first page load, where the skip link comes
+    // first), focus the new screen's heading so screen readers announce it
+    if (firstRoute.current) { firstRoute.current = false; return; }
     window.scrollTo(0, 0);
+    const focusHeading = () => {
+      const h1 = document.querySelector('main h1');
+      if (!h1) return false;
+      h1.tabIndex = -1;
+      h1.focus({ preventScroll: true });
+      return true;
+    };
+    if (!focusHeading()) setTimeout(focusHeading, 300);
   }, [route.path]);
   const onLogin = route.parts[0] === 'login';
   return html`

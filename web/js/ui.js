@@ -140,15 +140,6 @@ export function useOrgs() {
 }
 fmt.org = orgName;
 
-// Focuses the page's first heading after a route change (screen readers hear
-// where they are).
-export function useFocusHeading(key) {
-  useEffect(() => {
-    const el = document.querySelector('main h1');
-    if (el) { el.setAttribute('tabindex', '-1'); el.focus({ preventScroll: false }); }
-  }, [key]);
-}
-
 export function PageHead({ title, children }) {
   useEffect(() => { document.title = `${title} — Amparo`; }, [title]);
   return html`<div class="page-head"><h1>${title}</h1><div class="page-actions">${children}</div></div>`;

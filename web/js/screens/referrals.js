@@ -124,8 +124,9 @@ export function ReferDialog({ open, c, onClose }) {
   const pl = usePicklists('referrals');
   const orgs = useOrgs();
   const me = session();
-  const [service, setService] = useState('');
-  const dir = useApi(() => (open ? get('/api/v1/directory', service ? { service } : {}) : Promise.resolve(null)), [open, service]);
+  // organisations in the service directory (all organisations while the
+  // directory is not installed)
+  const dir = useApi(() => (open ? get('/api/v1/directory') : Promise.resolve(null)), [open]);
   const dirOrgs = dir.data && dir.data.items ? dir.data.items.map((x) => x.org || x.id) : null;
   const candidates = orgs.filter((o) => o.id !== (me.user.org || c.amp_OwnerOrganisation) && (!dirOrgs || dirOrgs.includes(o.id)));
   const serviceOpts = listOptions(pl, 'services', 'service_types');
