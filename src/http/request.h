@@ -39,9 +39,20 @@ struct request {
     char *raw_owned;       /* malloc'd raw_reply, handed to libmicrohttpd */
     size_t raw_len;
     const char *content_type;
+    const char *cache_control; /* static string; NULL: "no-store" */
+    const char *csp; /* static string; NULL: "default-src 'none'; frame-ancestors 'none'" */
+    const char *content_encoding; /* static string ("gzip"), or NULL */
+    const char *vary;             /* static string ("Accept-Encoding"), or NULL */
+    bool srv_tls;                 /* served over TLS (HSTS, Secure cookies) */
     char etag[32];
     char location[160];
     char allow[64];
+    int retry_after;      /* seconds, for a Retry-After header, or 0 */
+    char set_cookie[256]; /* a Set-Cookie header value, or "" */
+    char csrf[64];        /* the session's CSRF token (cookie sessions), or "" */
+    bool via_cookie;      /* authenticated by the session cookie (CSRF applies) */
+    char token_hash[72];  /* the session or API token's hash, or "" */
+    char client_addr[64]; /* the peer address */
     int64_t started_us;
 
     /* asynchronous writes */

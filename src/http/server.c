@@ -85,8 +85,10 @@ void req_fail(request *r, const amp_err *err)
     unsigned status = status_of(err->code);
     if (status >= 500)
         log_error("http: %s %s failed: %s", r->method, r->path, err->message);
-    req_error(r, status, amp_code_name(err->code), err->message[0] ? err->message : "error",
-              err->fields);
+    req_error(r, status, err->name[0] ? err->name : amp_code_name(err->code),
+              err->message[0] ? err->message : "error", err->fields);
+    if (err->retry_after > 0)
+        r->retry_after = err->retry_after;
 }
 
 const char *req_header(request *r, const char *name)
@@ -302,11 +304,28 @@ static enum MHD_Result send_answer(request *r)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : "application/json; charset=utf-8");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->cache_control ? r->cache_control : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
+                            r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+    if (r->content_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+    if (r->vary)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, r->vary);
+    if (r->srv_tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (r->status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"amparo\"");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->location[0] && r->status == MHD_HTTP_CREATED)
