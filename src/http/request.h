@@ -96,15 +96,27 @@ void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_e
 
 /* ---- routes (routes.c) ---- */
 
+/* Who may call a route (route.access).  The default, 0, is any signed-in user
+ * whose session is complete; the handler's core call then checks the roles. */
+enum {
+    ROUTE_SIGNED_IN = 0,
+    ROUTE_PUBLIC = 1,      /* no credentials needed: login, health, documentation, the UI */
+    ROUTE_MFA_PENDING = 2, /* also open to a session that must still enrol a second factor */
+};
+
 typedef struct {
     const char *method;
     const char *pattern; /* "/api/v1/cases/:id" */
     handler_fn handler;
+    int access; /* ROUTE_SIGNED_IN (default), ROUTE_PUBLIC or ROUTE_MFA_PENDING */
 } route;
 
-/** Finds the route; fills r->params.  Returns the handler, or NULL with *status
- *  404 (no such path) or 405 (path exists; r->allow lists the methods). */
-handler_fn routes_match(request *r, unsigned *status);
+/** Finds the route; fills r->params.  Returns it, or NULL with *status 404 (no
+ *  such path) or 405 (path exists; r->allow lists the methods). */
+const route *routes_match(request *r, unsigned *status);
+
+/** The accounts of the server (for the authentication routes). */
+struct accounts *req_accounts(request *r);
 
 /** Serialised documents served as they are (set up by server.c). */
 extern const char *routes_schema_json;
