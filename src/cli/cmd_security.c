@@ -3,6 +3,7 @@
  * prompt, never from the command line (it is visible to other local users). */
 #include "cli/cli.h"
 #include "core/accounts.h"
+#include "http/request.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -498,7 +499,36 @@ static int cmd_roles(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ==== amparo routes ======================================================================= */
+
+static void print_route(const route *rt, void *arg)
+{
+    bool as_json = *(bool *)arg;
+    const char *access = rt->access == ROUTE_PUBLIC        ? "public"
+                         : rt->access == ROUTE_MFA_PENDING ? "signed-in (also before MFA)"
+                                                           : "signed-in";
+    if (as_json)
+        printf("{\"method\":\"%s\",\"path\":\"%s\",\"access\":\"%s\"}\n", rt->method, rt->pattern,
+               rt->access == ROUTE_PUBLIC ? "public" : "signed-in");
+    else
+        printf("%-7s %-50s %s\n", rt->method, rt->pattern, access);
+}
+
+static int cmd_routes(int argc, char **argv)
+{
+    if (argc > 1 && cli_is_help(argv[1])) {
+        puts("usage: amparo routes [--json]\n\nLists every HTTP route of the API and who may "
+             "call it (public, or signed-in;\nthe permission matrix then decides, see 'amparo "
+             "roles').  --json prints one\nJSON object per line.");
+        return EXIT_OK;
+    }
+    bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    routes_each(print_route, &as_json);
+    return EXIT_OK;
+}
+
 const cli_command cli_commands_security[] = {
+    {"routes", "list the HTTP API's routes and who may call them", cmd_routes},
     {"org", "organisations: 'org add', 'org list'", cmd_org},
     {"user", "accounts: add, list, show, disable, enable, reset-password, reset-totp", cmd_user},
     {"roles", "print the permission matrix", cmd_roles},

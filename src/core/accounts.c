@@ -126,6 +126,10 @@ int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err
             s->session_idle_ms = n * 60000LL;
         else if (strcmp(line, "session_max_hours") == 0 && n > 0)
             s->session_max_ms = n * 3600000LL;
+        else if (strcmp(line, "session_idle_seconds") == 0 && n > 0)
+            s->session_idle_ms = n * 1000LL;
+        else if (strcmp(line, "session_max_seconds") == 0 && n > 0)
+            s->session_max_ms = n * 1000LL;
         else if (strcmp(line, "login_max_failures") == 0 && n > 0)
             s->max_failures_account = (int)n;
         else if (strcmp(line, "login_max_failures_address") == 0 && n > 0)
