@@ -31,9 +31,6 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/embed.o
 # files as C arrays, with gzip copies and ETags (served by src/http/routes_ui.c).
 UI_FILES := $(shell find web -type f ! -name '*.md' 2>/dev/null)
 LIB_OBJ += $(BUILD)/gen/ui_assets.o
-# routes.c refers to routes_ui weakly, and a weak reference does not pull an
-# archive member into the link: ask for it by name.
-LDFLAGS += -Wl,--undefined=routes_ui
 BIN     := $(BUILD)/amparo
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -1,13 +1,10 @@
 /* routes_ui.c — serves the web UI: "/" (index.html) and /assets/<build>/...
  * from memory, with the UI's own Content-Security-Policy, ETags (304 on
  * If-None-Match), long-lived caching of build-stamped URLs and gzip when the
- * client accepts it.
- *
- * The pipeline's answer (send_answer in server.c) adds the API's headers —
- * "Cache-Control: no-store" and "Content-Security-Policy: default-src 'none'" —
- * which would stop the browser from running the app, so these handlers queue
- * their own response on the connection and mark the request as taken care of
- * (pending, never completed by a write), which the pipeline leaves alone. */
+ * client accepts it.  The routes are public: the sign-in screen is part of
+ * the app.  The answer goes through the pipeline like any other, with the
+ * UI's own Content-Security-Policy and caching in place of the API's
+ * (request.csp, cache_control, content_encoding, vary). */
 #include "http/request.h"
 #include "http/ui_assets.h"
 
@@ -17,7 +14,8 @@
 #include <strings.h>
 
 /* Scripts, styles, fonts and API calls only from this origin; images also as
- * data: URIs (the TOTP QR code); no framing, no plugins, no inline script. */
+ * data: URIs (the TOTP QR code); no framing, no plugins, no inline script.
+ * (The pipeline adds nosniff, no-referrer and X-Frame-Options: DENY.) */
 #define UI_CSP                                                                                     \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "                  \
@@ -78,57 +76,27 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
-static void add_common_headers(struct MHD_Response *resp)
-{
-    MHD_add_response_header(resp, "Content-Security-Policy", UI_CSP);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
-    MHD_add_response_header(resp, "Permissions-Policy",
-                            "camera=(), microphone=(), geolocation=(), payment=(), usb=()");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-}
-
-/* Queues the asset (or 304) on the connection with the UI's headers. */
+/* Answers with the asset (or 304 Not Modified) and the UI's headers. */
 static void send_asset(request *r, const ui_asset *a, const char *cache)
 {
     bool gz = a->gz && accepts_gzip(req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     const char *etag = gz ? a->etag_gz : a->etag;
-    bool not_modified = etag_matches(req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag);
-    struct MHD_Response *resp;
-    unsigned status;
-    if (not_modified) {
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        status = MHD_HTTP_NOT_MODIFIED;
+    r->csp = UI_CSP;
+    r->cache_control = cache;
+    r->vary = "Accept-Encoding";
+    snprintf(r->etag, sizeof r->etag, "%s", etag);
+    if (etag_matches(req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+        r->raw_reply = "";
+        r->raw_len = 0;
+        r->status = MHD_HTTP_NOT_MODIFIED;
     } else {
-        resp = MHD_create_response_from_buffer(
-            gz ? a->gz_len : a->len, (void *)(gz ? a->gz : a->data), MHD_RESPMEM_PERSISTENT);
-        status = MHD_HTTP_OK;
+        r->raw_reply = (const char *)(gz ? a->gz : a->data);
+        r->raw_len = gz ? a->gz_len : a->len;
+        r->content_encoding = gz ? "gzip" : NULL;
+        r->status = MHD_HTTP_OK;
     }
-    if (!resp) {
-        req_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "out of memory", NULL);
-        return;
-    }
-    add_common_headers(resp);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-    if (!not_modified) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
-        if (gz)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    }
-    enum MHD_Result ok = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    if (ok != MHD_YES) {
-        req_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "cannot answer", NULL);
-        return;
-    }
-    /* answered here, on the connection: the pipeline must not answer again */
-    pthread_mutex_lock(&r->mu);
-    r->pending = true;
-    pthread_mutex_unlock(&r->mu);
+    r->content_type = a->type;
+    r->answered = true;
 }
 
 static void h_index(request *r)
@@ -162,10 +130,10 @@ static void h_asset(request *r)
 }
 
 const route routes_ui[] = {
-    {"GET", "/", h_index},
-    {"GET", "/index.html", h_index},
-    {"GET", "/assets/:build/:a", h_asset},
-    {"GET", "/assets/:build/:a/:b", h_asset},
-    {"GET", "/assets/:build/:a/:b/:c", h_asset},
-    {NULL, NULL, NULL},
+    {"GET", "/", h_index, ROUTE_PUBLIC},
+    {"GET", "/index.html", h_index, ROUTE_PUBLIC},
+    {"GET", "/assets/:build/:a", h_asset, ROUTE_PUBLIC},
+    {"GET", "/assets/:build/:a/:b", h_asset, ROUTE_PUBLIC},
+    {"GET", "/assets/:build/:a/:b/:c", h_asset, ROUTE_PUBLIC},
+    {NULL, NULL, NULL, 0},
 };

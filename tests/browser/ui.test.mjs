@@ -58,10 +58,11 @@ function assert(cond, msg) { if (!cond) throw new Error(msg); }
 const data = mkdtempSync(join(tmpdir(), 'amparo-ui-'));
 let server;
 async function startServer() {
-  const init = spawnSync(bin, ['init', '--data', data, '--country', 'EC'], { encoding: 'utf8' });
+  const env = { ...process.env, AMPARO_ADMIN_PASSWORD: PASSWORD };
+  const init = spawnSync(bin, ['init', '--data', data, '--country', 'EC'], { encoding: 'utf8', env });
   assert(init.status === 0, `amparo init failed: ${init.stderr}`);
   const portFile = join(data, 'port');
-  server = spawn(bin, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(bin, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   server.stderr.on('data', (d) => { err += d; });
   for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 50));
@@ -82,22 +83,35 @@ async function api(method, path, body, headers = {}) {
   try { json = JSON.parse(text); } catch { /* not json */ }
   return { status: r.status, json, text, headers: r.headers };
 }
+// Acts as user for the following api() calls (signing in on first use).
+const tokens = {};
+async function as(user) {
+  if (!auth) return;
+  if (!tokens[user]) {
+    apiToken = null;
+    const l = await api('POST', '/api/v1/login', { username: user, password: PASSWORD });
+    assert(l.status === 200, `login ${user}: ${l.status} ${l.text}`);
+    tokens[user] = l.json.token;
+  }
+  apiToken = tokens[user];
+}
 const missing = (r) => r.status === 404 && /no such resource/.test(r.text);
 
 // The test world (as tests/e2e/e2e_util.h builds it): three organisations and,
 // when accounts exist, their users.
 const ORGS = [['org-a', 'NGO', 'EC', 'NGO'], ['org-b', 'NGO', 'EC', 'Shelter'], ['org-c', 'NGO', 'PE', 'NGO']];
-const USERS = [['cw-a', 'org-a', ['caseworker']], ['cw-b', 'org-b', ['caseworker']], ['coord-a', 'org-a', ['coordinator']], ['analyst', 'org-a', ['analyst']], ['auditor', 'org-a', ['auditor']]];
+const USERS = [['orgadmin-a', 'org-a', ['orgadmin']], ['coord-a', 'org-a', ['coordinator']], ['cw-a', 'org-a', ['caseworker']],
+  ['cw-b', 'org-b', ['caseworker']], ['cw-c', 'org-c', ['caseworker']], ['hotline-a', 'org-a', ['hotline']], ['shelter-b', 'org-b', ['shelter']],
+  ['analyst', 'org-a', ['analyst']], ['auditor', 'org-a', ['auditor']]];
 async function world() {
   const login = await api('POST', '/api/v1/login', { username: 'nobody', password: 'x' });
   auth = !missing(login) && login.status !== 405;
   if (auth) {
-    // the first administrator comes from the command line, as an installer makes it
-    const add = spawnSync(bin, ['user', 'add', '--data', data, '--username', 'admin', '--org', '', '--roles', 'sysadmin', '--password-stdin'], { input: `${PASSWORD}\n`, encoding: 'utf8' });
-    if (add.status !== 0) throw new Error(`cannot create the first administrator: ${add.stderr}`);
+    // `amparo init` made the first administrator with $AMPARO_ADMIN_PASSWORD
     const l = await api('POST', '/api/v1/login', { username: 'admin', password: PASSWORD });
     assert(l.status === 200, `admin login: ${l.status} ${l.text}`);
     apiToken = l.json.token;
+    tokens.admin = apiToken;
   }
   for (const [id, type, country, cat] of ORGS) {
     const r = await api('PUT', `/api/v1/organisations/${id}`, { org_Name: `Organisation ${id}`, org_Type: type, amp_OrgCountry: country, amp_OrgCategory: [cat] });
@@ -105,9 +119,10 @@ async function world() {
   }
   if (auth) {
     for (const [username, org, roles] of USERS) {
-      const r = await api('POST', '/api/v1/users', { username, org, roles, password: PASSWORD, lang: 'en' });
+      const r = await api('POST', '/api/v1/users', { username, org, roles, password: PASSWORD, lang: 'en', display_name: `Test ${username}` });
       assert(r.status === 201 || r.status === 200, `user ${username}: ${r.status} ${r.text}`);
     }
+    await as('cw-a');
   }
 }
 
@@ -251,6 +266,36 @@ async function main() {
     await settle();
   });
 
+  await test('log in with a TOTP code (two-factor step)', async () => {
+    if (!auth) skip('endpoint missing (POST /api/v1/login)');
+    const l = await api('POST', '/api/v1/login', { username: 'auditor', password: PASSWORD });
+    const tok = { Authorization: `Bearer ${l.json.token}` };
+    const saved = apiToken;
+    apiToken = null;
+    const en = await api('POST', '/api/v1/me/totp', {}, tok);
+    assert(en.status === 200 && en.json.secret, `enrol: ${en.status} ${en.text}`);
+    const code = () => spawnSync('oathtool', ['--totp', '-b', en.json.secret], { encoding: 'utf8' }).stdout.trim();
+    const conf = await api('POST', '/api/v1/me/totp/confirm', { code: code() }, tok);
+    assert(conf.status === 200, `confirm: ${conf.status} ${conf.text}`);
+    apiToken = saved;
+    const p2 = await (await page.context().browser().newContext()).newPage();
+    await p2.goto(`${base}${uiPath}#/`);
+    await p2.fill('#login-user', 'auditor');
+    await p2.fill('#login-pass', PASSWORD);
+    await p2.click('button[type=submit]');
+    await p2.waitForSelector('#login-totp');
+    await p2.fill('#login-totp', '000000' === code() ? '111111' : '000000');
+    await p2.click('button[type=submit]');
+    await p2.waitForSelector('#login-error .notice-error');
+    await p2.fill('#login-totp', code());
+    await p2.click('button[type=submit]');
+    await p2.waitForSelector('nav#main-nav');
+    const navText = await p2.textContent('nav#main-nav');
+    assert(navText.includes('Audit') && !navText.includes('Cases'), `auditor's navigation: ${navText}`);
+    await p2.screenshot({ path: join(artifacts, '01-totp-auditor.png'), fullPage: true });
+    await p2.context().close();
+  });
+
   await test('home: tasks, overdue referrals, follow-ups, caseload', async () => {
     await go('#/');
     await page.waitForSelector('#home-tasks');
@@ -260,14 +305,18 @@ async function main() {
   });
 
   await test('keyboard: skip link moves focus to the content', async () => {
-    await page.reload();
-    await page.waitForSelector('nav#main-nav');
-    await page.keyboard.press('Tab');
-    const first = await page.evaluate(() => document.activeElement.className);
+    // a second tab of the same session (a reload here would make the main
+    // page forget its CSRF token, which a later test exercises on purpose)
+    const p2 = await page.context().newPage();
+    await p2.goto(`${base}${uiPath}#/`);
+    await p2.waitForSelector('nav#main-nav');
+    await p2.keyboard.press('Tab');
+    const first = await p2.evaluate(() => document.activeElement.className);
     assert(/skip/.test(first), `first Tab stop is "${first}", not the skip link`);
-    await page.keyboard.press('Enter');
-    const id = await page.evaluate(() => document.activeElement.id);
+    await p2.keyboard.press('Enter');
+    const id = await p2.evaluate(() => document.activeElement.id);
     assert(id === 'main', `focus after the skip link: ${id}`);
+    await p2.close();
   });
 
   await test('case list with filters and paging', async () => {
@@ -354,11 +403,25 @@ async function main() {
     }
   });
 
+  await test('after a reload, a write asks to sign in again and then saves', async () => {
+    if (!auth) skip('endpoint missing (POST /api/v1/login)');
+    await page.reload();
+    await go(`#/cases/${caseRef}/comments`);
+    await page.fill('#new-comment', 'Written after a reload.');
+    await page.click('text=Add the comment');
+    await page.waitForSelector('dialog[open] #reauth-pass');
+    await checkA11y('sign in again');
+    await page.fill('dialog[open] #reauth-pass', PASSWORD);
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('.comments li >> text=Written after a reload.');
+  });
+
   await test('someone else saved first: keep my edits and save again', async () => {
     assert(caseRef, 'no case registered');
     await go(`#/cases/${caseRef}/edit`);
     await page.waitForSelector('#case-prs_MiddleName');
     await page.fill('#case-prs_MiddleName', 'Marina');
+    await as('cw-a');
     const c = await api('GET', `/api/v1/cases/${caseRef}`);
     const other = await api('PATCH', `/api/v1/cases/${caseRef}`, { prs_MaritalStatus: c.json.prs_MaritalStatus ? undefined : 'Single', vic_AgeWhenTrafficked: 24 }, { 'If-Match': `"${c.json.version}"` });
     assert(other.status === 200, `concurrent patch: ${other.status} ${other.text}`);

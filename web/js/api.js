@@ -6,7 +6,17 @@ import { emit } from './lib.js';
 let csrfToken = null;
 let language = 'en';
 
+let reauth = null; // () => Promise: signs the user in again (a dialog)
+let reauthInFlight = null;
+
+let bearer = null; // a session token from a sign-in made without the cookie (see login)
+
 export function setCsrfToken(t) { csrfToken = t || null; }
+export function setBearer(t) { bearer = t || null; }
+export function hasCsrfToken() { return !!csrfToken; }
+// The function that signs in again when a write is refused for want of the
+// CSRF token (after a page reload it is gone: it lives in memory only).
+export function setReauth(fn) { reauth = fn; }
 export function setApiLanguage(l) { language = l; }
 
 // The error shape of the API: {"error":{status, code, message, fields:[{field, rule, message}]}}.
@@ -40,15 +50,29 @@ export function qs(params) {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export async function request(method, path, { body, query, version, signal } = {}) {
+export async function request(method, path, opts = {}) {
+  try {
+    return await send(method, path, opts);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403 && e.code === 'csrf_failed' && reauth && !opts.retried && !opts.noReauth) {
+      if (!reauthInFlight) reauthInFlight = reauth().finally(() => { reauthInFlight = null; });
+      await reauthInFlight;
+      return send(method, path, { ...opts, retried: true });
+    }
+    throw e;
+  }
+}
+
+async function send(method, path, { body, query, version, signal, credentials = 'same-origin' } = {}) {
   const headers = { Accept: 'application/json', 'Accept-Language': language };
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
   if (version) headers['If-Match'] = `"${version}"`;
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res;
   try {
     res = await fetch(path + qs(query), {
-      method, headers, signal, credentials: 'same-origin', cache: 'no-store',
+      method, headers, signal, credentials, cache: 'no-store',
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {

@@ -5,8 +5,9 @@ import { t, setLang, initialLang, currentLang, LANGUAGES } from './i18n.js';
 import { loadSchema } from './schema.js';
 import { session, loadSession, can, logout, saveLanguage, clearSession } from './session.js';
 import { useRoute, navigate, confirmLeave } from './router.js';
-import { Toaster, Loading, ErrorBox, loadOrgs } from './ui.js';
-import { Login } from './screens/login.js';
+import { Toaster, Loading, ErrorBox, loadOrgs, Dialog, toast } from './ui.js';
+import { setReauth } from './api.js';
+import { Login, LoginForm } from './screens/login.js';
 import { Home } from './screens/home.js';
 import { CaseList } from './screens/cases.js';
 import { CaseEdit } from './screens/case-edit.js';
@@ -18,7 +19,7 @@ import { Trainings } from './screens/trainings.js';
 import { Reports } from './screens/reports.js';
 import { Admin } from './screens/admin.js';
 import { Audit } from './screens/audit.js';
-import { Account } from './screens/account.js';
+import { Account, Totp } from './screens/account.js';
 
 function navItems() {
   return [
@@ -94,6 +95,32 @@ function Screen({ route }) {
   }
 }
 
+// Signs in again, in a dialog, when a write was refused because this page has
+// no CSRF token (a reload forgets it: it is kept in memory only); the write is
+// then sent again, so nothing typed is lost.
+function Reauth() {
+  const [pending, setPending] = useState(null);
+  useEffect(() => {
+    setReauth(() => new Promise((resolve, reject) => setPending({ resolve, reject })));
+    return () => setReauth(null);
+  }, []);
+  if (!pending) return null;
+  const me = session();
+  return html`<${Dialog} open=${true} title=${t('login.again_title')} onClose=${() => { pending.reject(new Error(t('login.again_cancelled'))); setPending(null); }}>
+    <p>${t('login.again_body')}</p>
+    <${LoginForm} prefix="reauth" username=${me && !me.local ? me.user.username : ''} onDone=${() => { pending.resolve(); setPending(null); }} />
+  <//>`;
+}
+
+// A role that must use a second factor, not enrolled yet: enrolment only.
+function MfaRequired() {
+  return html`<div class="page">
+    <h1>${t('account.mfa_required_title')}</h1>
+    <p class="notice notice-warn" role="note">${t('account.mfa_required_body')}</p>
+    <${Totp} onEnrolled=${async () => { await logout(); toast(t('account.mfa_signin_again')); navigate('/login'); }} />
+  </div>`;
+}
+
 function App() {
   useEvent('lang');
   useEvent('session');
@@ -118,10 +145,11 @@ function App() {
   return html`
     <${Header} route=${route} />
     <main id="main" tabindex="-1">
-      ${!me || onLogin ? html`<${Login} next=${route.query.next} />` : html`<${Screen} route=${route} />`}
+      ${!me || onLogin ? html`<${Login} next=${route.query.next} />` : me.mfaPending ? html`<${MfaRequired} />` : html`<${Screen} route=${route} />`}
     </main>
     <footer class="foot"><p>${t('footer.text')}</p></footer>
-    <${Toaster} />`;
+    <${Toaster} />
+    <${Reauth} />`;
 }
 
 async function start() {

@@ -1,7 +1,7 @@
 // session.js — who is signed in and what they may do (GET /api/v1/me).
 // Until accounts exist on the server (/me answers 404) the UI acts as the
 // server does: a local operator with every permission.
-import { get, post, patch, setCsrfToken, ApiError } from './api.js';
+import { get, post, patch, setCsrfToken, setBearer, ApiError } from './api.js';
 import { emit } from './lib.js';
 
 let me = null; // {user, permissions, local}
@@ -12,7 +12,8 @@ export async function loadSession() {
   try {
     const data = await get('/api/v1/me');
     if (data && data.csrf_token) setCsrfToken(data.csrf_token);
-    me = { user: data.user || data, permissions: data.permissions || {}, local: false };
+    const user = data.user || data;
+    me = { user, permissions: data.permissions || {}, local: false, mfaPending: !!(user.mfa_required && !user.mfa_enrolled) };
   } catch (e) {
     if (e instanceof ApiError && e.isMissingEndpoint) {
       me = { user: { username: 'local', roles: [], lang: null }, permissions: null, local: true };
@@ -30,21 +31,38 @@ export async function loadSession() {
 export async function login(username, password, totp) {
   const body = { username, password };
   if (totp) body.totp = totp;
-  const data = await post('/api/v1/login', body);
+  let data;
+  try {
+    data = await post('/api/v1/login', body, { noReauth: true });
+    setBearer(null);
+  } catch (e) {
+    // This page lost its CSRF token (a reload) while the session cookie is
+    // still valid, and the server wants the token on every cookie POST: sign
+    // in without the cookie and use the new session's token from memory.
+    if (!(e instanceof ApiError && e.code === 'csrf_failed')) throw e;
+    data = await post('/api/v1/login', body, { noReauth: true, credentials: 'omit' });
+    setBearer(data.token);
+  }
   setCsrfToken(data.csrf_token);
+  me = null;
   await loadSession();
+  // a role that requires a second factor, not enrolled yet: this session may
+  // only enrol one
+  if (me && data.mfa_enrolment_required) { me.mfaPending = true; emit('session', me); }
   return data.user;
 }
 
 export async function logout() {
-  try { await post('/api/v1/logout', {}); } catch { /* gone already */ }
+  try { await post('/api/v1/logout', {}, { noReauth: true }); } catch { /* gone already */ }
   setCsrfToken(null);
+  setBearer(null);
   me = null;
   emit('session', null);
 }
 
 export function clearSession() {
   setCsrfToken(null);
+  setBearer(null);
   me = null;
   emit('session', null);
 }
@@ -52,7 +70,7 @@ export function clearSession() {
 // True when the user's roles allow the action on the resource
 // (resource and action names as in GET /api/v1/me: "case", "read"…).
 export function can(resource, action = 'read') {
-  if (!me) return false;
+  if (!me || me.mfaPending) return false;
   if (!me.permissions) return true; // local operator
   const acts = me.permissions[resource];
   return Array.isArray(acts) && acts.includes(action);

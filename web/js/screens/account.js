@@ -6,7 +6,7 @@ import { get, post, del } from '../api.js';
 import { session, saveLanguage, loadSession } from '../session.js';
 import { useApi, Async, Empty, PageHead, Facts, toast, orgName, Badge, ErrorBox } from '../ui.js';
 
-function Totp() {
+export function Totp({ onEnrolled }) {
   const me = session();
   const [enrol, setEnrol] = useState(null);
   const [code, setCode] = useState('');
@@ -22,7 +22,8 @@ function Totp() {
       await post('/api/v1/me/totp/confirm', { code: code.replace(/\s/g, '') });
       setEnrol(null); setCode('');
       toast(t('account.mfa_done'));
-      await loadSession();
+      if (onEnrolled) await onEnrolled();
+      else await loadSession();
     } catch (err) { setError(err); }
   }
   return html`<section class="card" aria-labelledby="acc-mfa"><h2 id="acc-mfa">${t('account.mfa')}</h2>
@@ -46,18 +47,21 @@ function Tokens() {
   const s = useApi(() => get('/api/v1/tokens'), []);
   const [name, setName] = useState('');
   const [made, setMade] = useState(null);
+  const [days, setDays] = useState('90');
   async function create(e) {
     e.preventDefault();
-    try { const r = await post('/api/v1/tokens', { name }); setMade(r.token); setName(''); s.reload(); } catch (err) { toast(err.message, 'error'); }
+    try { const r = await post('/api/v1/tokens', { name, expires_days: Number(days) || 90 }); setMade(r.token); setName(''); s.reload(); } catch (err) { toast(err.message, 'error'); }
   }
   return html`<section class="card" aria-labelledby="acc-tok"><h2 id="acc-tok">${t('account.tokens')}</h2>
     <p class="muted">${t('account.tokens_intro')}</p>
     ${made ? html`<div class="notice notice-warn" role="alert"><p>${t('account.token_once')}</p><code class="secret">${made}</code></div>` : null}
     <${Async} state=${s} what=${t('module.accounts')}>${(d) => html`
-      ${!(d.items || []).length ? html`<${Empty} />` : html`<ul class="list">${d.items.map((x) => html`<li>${x.name || x.id} · <span class="muted">${fmtDateTime(x.created_at)}</span>
+      ${!(d.items || []).length ? html`<${Empty} />` : html`<ul class="list">${d.items.map((x) => html`<li>${x.name || x.id} · <span class="muted">${fmtDateTime(x.created_at)}${x.expires_at ? ` → ${fmtDateTime(x.expires_at)}` : ''}</span>
         <button type="button" class="btn btn-small btn-danger" onClick=${async () => { if (window.confirm(t('account.revoke_q'))) { await del(`/api/v1/tokens/${x.id}`); s.reload(); } }}>${t('account.revoke')}</button></li>`)}</ul>`}
       <form class="inline" onSubmit=${create}><div class="field"><label for="tok-name">${t('account.token_name')}</label>
         <input id="tok-name" value=${name} onInput=${(e) => setName(e.target.value)} /></div>
+        <div class="field"><label for="tok-days">${t('account.token_days')}</label>
+        <input id="tok-days" type="number" min="1" max="365" value=${days} onInput=${(e) => setDays(e.target.value)} /></div>
         <button type="submit" class="btn" disabled=${!name}>${t('account.token_create')}</button></form>`}<//>
   </section>`;
 }

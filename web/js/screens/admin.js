@@ -65,23 +65,22 @@ function Organisations() {
 function Users() {
   const s = useApi(() => get('/api/v1/users', { limit: 500 }), []);
   const [dialog, setDialog] = useState(null);
+  const [shown, setShown] = useState(null); // a generated password, shown once
   const me = session();
   const roleOpts = ROLES.map((r) => ({ code: r, label: t(`role.${r}`) }));
-  const orgs = [];
   const createSpec = [
     { name: 'username', label: t('admin.username'), type: 'text', required: true },
-    { name: 'full_name', label: t('admin.full_name'), type: 'text' },
-    { name: 'email', label: t('admin.email'), type: 'text' },
+    { name: 'display_name', label: t('admin.full_name'), type: 'text' },
     { name: 'org', label: t('admin.org'), type: 'org', required: true },
     { name: 'roles', label: t('admin.roles'), type: 'multi', options: roleOpts, required: true },
     { name: 'lang', label: t('admin.lang'), type: 'select', options: ['en', 'es', 'fr', 'uk'].map((l) => ({ code: l, label: t(`lang.${l}`) })) },
-    { name: 'password', label: t('admin.initial_password'), type: 'text', required: true },
+    { name: 'password', label: t('admin.initial_password_opt'), type: 'text' },
   ];
   const editSpec = createSpec.filter((x) => !['username', 'password'].includes(x.name));
   async function act(u, what) {
     try {
       const r = await post(`/api/v1/users/${encodeURIComponent(u.username)}/${what}`, {});
-      if (what === 'reset-password' && r && (r.password || r.temporary_password)) window.alert(t('admin.temp_password', { p: r.password || r.temporary_password }));
+      if (what === 'reset-password' && r && r.password) setShown({ u: u.username, p: r.password });
       toast(t('common.saved'));
       s.reload();
     } catch (e) { toast(e.message, 'error'); }
@@ -93,7 +92,7 @@ function Users() {
       <caption class="sr-only">${t('admin.users')}</caption>
       <thead><tr><th scope="col">${t('admin.username')}</th><th scope="col">${t('admin.org')}</th><th scope="col">${t('admin.roles')}</th><th scope="col">${t('admin.mfa')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('admin.last_login')}</th><th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${d.items.map((u) => html`<tr>
-        <td>${u.username}${u.full_name ? html`<br /><span class="muted">${u.full_name}</span>` : null}</td><td>${orgName(u.org)}</td>
+        <td>${u.username}${u.display_name ? html`<br /><span class="muted">${u.display_name}</span>` : null}</td><td>${orgName(u.org)}</td>
         <td>${(u.roles || []).map((r) => t(`role.${r}`)).join(', ')}</td>
         <td>${u.mfa_enrolled ? html`<${Badge} kind="ok">${t('admin.mfa_on')}<//>` : html`<${Badge} kind="warn">${t('admin.mfa_off')}<//>`}</td>
         <td>${u.disabled ? html`<${Badge} kind="danger">${t('admin.disabled')}<//>` : html`<${Badge} kind="ok">${t('admin.active')}<//>`}</td>
@@ -101,12 +100,23 @@ function Users() {
         <td class="row-actions">${can('user', 'update') ? html`
           <button type="button" class="btn btn-small" onClick=${() => setDialog({ mode: 'edit', u })}>${t('common.edit')}</button>
           <button type="button" class="btn btn-small" onClick=${() => window.confirm(t('admin.confirm_reset', { u: u.username })) && act(u, 'reset-password')}>${t('admin.reset_password')}</button>
-          ${!u.disabled && u.username !== me.user.username ? html`<button type="button" class="btn btn-small btn-danger" onClick=${() => window.confirm(t('admin.confirm_disable', { u: u.username })) && act(u, 'disable')}>${t('admin.disable')}</button>` : null}` : null}</td>
+          ${u.mfa_enrolled ? html`<button type="button" class="btn btn-small" onClick=${() => window.confirm(t('admin.confirm_reset_totp', { u: u.username })) && act(u, 'reset-totp')}>${t('admin.reset_totp')}</button>` : null}
+          ${u.username === me.user.username ? null : u.disabled
+            ? html`<button type="button" class="btn btn-small" onClick=${() => act(u, 'enable')}>${t('admin.enable')}</button>`
+            : html`<button type="button" class="btn btn-small btn-danger" onClick=${() => window.confirm(t('admin.confirm_disable', { u: u.username })) && act(u, 'disable')}>${t('admin.disable')}</button>`}` : null}</td>
       </tr>`)}</tbody></table></div>`)}<//>
+    ${shown ? html`<div class="notice notice-warn" role="alert"><p>${t('admin.temp_password', { p: '' })}</p>
+      <p><strong>${shown.u}</strong>: <code class="secret">${shown.p}</code></p>
+      <button type="button" class="btn btn-small" onClick=${() => setShown(null)}>${t('common.close')}</button></div>` : null}
     ${dialog ? html`<${RecordDialog} open=${true} title=${dialog.mode === 'new' ? t('admin.new_user') : t('admin.edit_user', { u: dialog.u.username })}
       spec=${dialog.mode === 'new' ? createSpec : editSpec}
       initial=${dialog.mode === 'new' ? { lang: 'es' } : Object.fromEntries(editSpec.map((x) => [x.name, dialog.u[x.name]]).filter(([, v]) => v !== undefined))}
-      submit=${(v) => (dialog.mode === 'new' ? post('/api/v1/users', v) : patch(`/api/v1/users/${encodeURIComponent(dialog.u.username)}`, v, dialog.u.version))}
+      submit=${async (v) => {
+        if (dialog.mode !== 'new') return patch(`/api/v1/users/${encodeURIComponent(dialog.u.username)}`, { ...v, version: dialog.u.version });
+        const made = await post('/api/v1/users', v);
+        if (made && made.password) setShown({ u: made.username, p: made.password });
+        return made;
+      }}
       onClose=${(saved) => { setDialog(null); if (saved) { toast(t('common.saved')); s.reload(); } }} />` : null}
   </section>`;
 }

@@ -7,14 +7,27 @@ import { navigate } from '../router.js';
 import { ApiError } from '../api.js';
 
 export function Login({ next }) {
-  const [username, setUsername] = useState('');
+  useEffect(() => { document.title = `${t('login.title')} — Amparo`; }, []);
+  return html`<div class="login-wrap">
+    <div class="card login">
+      <h1>${t('login.title')}</h1>
+      <p class="muted">${t('login.intro')}</p>
+      <${LoginForm} onDone=${() => navigate(next && next.startsWith('/') && !next.startsWith('/login') ? next : '/', undefined, { replace: true })} />
+    </div>
+  </div>`;
+}
+
+// The sign-in form (user name and password, then a TOTP code when needed);
+// onDone() after success.  Used by the sign-in screen and by the dialog that
+// signs in again when a session lost its CSRF token.
+export function LoginForm({ onDone, username: fixedUser, prefix = 'login' }) {
+  const [username, setUsername] = useState(fixedUser || '');
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
   const [needTotp, setNeedTotp] = useState(false);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const totpRef = useRef(null);
-  useEffect(() => { document.title = `${t('login.title')} — Amparo`; }, []);
   useEffect(() => { if (needTotp && totpRef.current) totpRef.current.focus(); }, [needTotp]);
 
   async function submit(e) {
@@ -24,7 +37,7 @@ export function Login({ next }) {
     try {
       await login(username.trim(), password, needTotp ? totp.replace(/\s/g, '') : undefined);
       setPassword('');
-      navigate(next && next.startsWith('/') && !next.startsWith('/login') ? next : '/', undefined, { replace: true });
+      onDone();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'totp_required') {
         if (needTotp) setError(t('login.totp_wrong'));
@@ -43,29 +56,26 @@ export function Login({ next }) {
     }
   }
 
-  return html`<div class="login-wrap">
-    <form class="card login" onSubmit=${submit} noValidate aria-describedby=${error ? 'login-error' : undefined}>
-      <h1>${t('login.title')}</h1>
-      <p class="muted">${t('login.intro')}</p>
-      <div role="alert" id="login-error">${error ? html`<p class="notice notice-error">${error}</p>` : null}</div>
+  const id = (x) => `${prefix}-${x}`;
+  return html`<form onSubmit=${submit} noValidate aria-describedby=${error ? id('error') : undefined}>
+      <div role="alert" id=${id('error')}>${error ? html`<p class="notice notice-error">${error}</p>` : null}</div>
       ${!needTotp ? html`
         <div class="field">
-          <label for="login-user">${t('login.username')}</label>
-          <input id="login-user" name="username" autocomplete="username" required value=${username} onInput=${(e) => setUsername(e.target.value)} />
+          <label for=${id('user')}>${t('login.username')}</label>
+          <input id=${id('user')} name="username" autocomplete="username" required value=${username} readOnly=${!!fixedUser} onInput=${(e) => setUsername(e.target.value)} />
         </div>
         <div class="field">
-          <label for="login-pass">${t('login.password')}</label>
-          <input id="login-pass" name="password" type="password" autocomplete="current-password" required value=${password} onInput=${(e) => setPassword(e.target.value)} />
+          <label for=${id('pass')}>${t('login.password')}</label>
+          <input id=${id('pass')} name="password" type="password" autocomplete="current-password" required value=${password} onInput=${(e) => setPassword(e.target.value)} />
         </div>` : html`
         <p>${t('login.totp_intro')}</p>
         <div class="field">
-          <label for="login-totp">${t('login.totp')}</label>
-          <input id="login-totp" ref=${totpRef} name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required value=${totp} onInput=${(e) => setTotp(e.target.value)} />
+          <label for=${id('totp')}>${t('login.totp')}</label>
+          <input id=${id('totp')} ref=${totpRef} name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required value=${totp} onInput=${(e) => setTotp(e.target.value)} />
         </div>`}
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled=${busy}>${busy ? t('common.wait') : needTotp ? t('login.verify') : t('login.submit')}</button>
         ${needTotp ? html`<button type="button" class="btn" onClick=${() => { setNeedTotp(false); setTotp(''); setError(null); }}>${t('common.back')}</button>` : null}
       </div>
-    </form>
-  </div>`;
+    </form>`;
 }
