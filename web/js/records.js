@@ -114,7 +114,7 @@ export function RecordsSection({ title, what, listPath, listQuery, createPath, c
       if (!items.length) return html`<${Empty}>${empty || t('common.none')}<//>`;
       if (render) return render(items, s.reload);
       if (columns) {
-        return html`<div class="table-wrap"><table class="data"><caption class="sr-only">${title}</caption>
+        return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${title}</caption>
           <thead><tr>${columns.map((c) => html`<th scope="col">${recordLabel(c)}</th>`)}</tr></thead>
           <tbody>${items.map((r) => html`<tr>${columns.map((c) => html`<td>${recordValue(c, r[c], spec)}</td>`)}</tr>`)}</tbody></table></div>`;
       }

@@ -30,7 +30,7 @@ export function Audit({ query }) {
     <${Async} state=${s} what=${t('module.audit')}>${(d) => html`
       ${d.chain_ok === false ? html`<div class="notice notice-error" role="alert">${t('audit.chain_broken')}</div>` : d.chain_ok ? html`<p><${Badge} kind="ok">${t('audit.chain_ok')}<//></p>` : null}
       <p class="muted">${t('audit.total', { n: d.total })}</p>
-      ${!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap"><table class="data">
+      ${!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
         <caption class="sr-only">${t('audit.title')}</caption>
         <thead><tr><th scope="col">${t('audit.at')}</th><th scope="col">${t('audit.actor')}</th><th scope="col">${t('audit.action')}</th><th scope="col">${t('audit.object_type')}</th><th scope="col">${t('audit.object_id')}</th><th scope="col">${t('audit.addr')}</th><th scope="col">${t('audit.detail')}</th></tr></thead>
         <tbody>${d.items.map((a) => html`<tr>

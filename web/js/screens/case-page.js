@@ -96,7 +96,7 @@ function RouteView({ c, reload }) {
       <span class="stop-type">${valueLabel('hte_Type', e.hte_Type, 'event')}</span>
       <span class="stop-place">${[e.hte_City, e.hte_Country ? countryName(e.hte_Country) : ''].filter(Boolean).join(', ') || '—'}</span>
       ${e.hte_Date ? html`<span class="muted">${fmtDate(e.hte_Date)}</span>` : null}</li>`)}</ol>
-    <div class="table-wrap"><table class="data"><caption class="sr-only">${t('route.events')}</caption>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('route.events')}</caption>
       <thead><tr>${['amp_EventSequence', 'hte_Type', 'hte_Country', 'hte_City', 'hte_Date'].map((n) => html`<th scope="col">${fieldLabel(n, 'event')}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${events.map((e) => html`<tr>
         <td>${e.amp_EventSequence ?? ''}</td><td>${valueLabel('hte_Type', e.hte_Type, 'event')}</td>
@@ -374,7 +374,7 @@ function HistoryTab({ c }) {
   const s = useApi(() => get(`/api/v1/cases/${c.id}/history`), [c.id, c.version]);
   return html`<${Async} state=${s}>${(d) => {
     const items = d.items || d;
-    return html`<div class="table-wrap"><table class="data"><caption>${t('history.title')}</caption>
+    return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption>${t('history.title')}</caption>
       <thead><tr><th scope="col">${t('history.version')}</th><th scope="col">${t('history.when')}</th><th scope="col">${t('history.who')}</th><th scope="col">${t('history.action')}</th><th scope="col">${t('history.fields')}</th></tr></thead>
       <tbody>${[...items].reverse().map((h) => html`<tr><td>${h.version}</td><td>${fmtDateTime(h.at)}</td><td>${h.actor}</td><td>${t(`history.action.${h.action}`) === `history.action.${h.action}` ? h.action : t(`history.action.${h.action}`)}</td>
         <td>${(h.fields || []).map((f) => fieldLabel(f)).join(', ')}</td></tr>`)}</tbody></table></div>`;

@@ -32,7 +32,7 @@ export function ReferralList({ query, offset = 0, onPage }) {
   const params = { ...query, limit: LIMIT, offset };
   const s = useApi(() => get('/api/v1/referrals', params), [JSON.stringify(params)]);
   return html`<${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty}>${t('referral.none')}<//>` : html`
-    <div class="table-wrap"><table class="data"><caption class="sr-only">${t('referral.title')}</caption>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('referral.title')}</caption>
       <thead><tr><th scope="col">${t('referral.case')}</th><th scope="col">${t('referral.from')}</th><th scope="col">${t('referral.to')}</th>
         <th scope="col">${t('referral.services')}</th><th scope="col">${t('referral.urgency')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('referral.sent')}</th><th scope="col">${t('referral.due')}</th></tr></thead>
       <tbody>${d.items.map((r) => html`<tr>

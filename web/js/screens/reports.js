@@ -96,7 +96,7 @@ function Crosstab({ d, dims, D, entity }) {
   const rows = [...new Set(d.cells.map((c) => c.keys[0]))];
   const cols = [...new Set(d.cells.map((c) => c.keys[1]))];
   const cell = (r, c) => d.cells.find((x) => x.keys[0] === r && x.keys[1] === c);
-  return html`<div class="table-wrap"><table class="data crosstab">
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data crosstab">
     <caption>${dimLabel(D, entity, dims[0])} × ${dimLabel(D, entity, dims[1])}</caption>
     <thead><tr><th scope="col">${dimLabel(D, entity, dims[0])}</th>${cols.map((c) => html`<th scope="col" class="num">${keyLabel(dims[1], c)}</th>`)}</tr></thead>
     <tbody>${rows.map((r) => html`<tr><th scope="row">${keyLabel(dims[0], r)}</th>${cols.map((c) => {

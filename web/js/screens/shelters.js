@@ -82,7 +82,7 @@ export function ShelterPage({ id }) {
     </div>
     <${RecordsSection} title=${t('shelter.residents')} what="stays" listPath=${`/api/v1/shelters/${x.id}/stays`} listQuery=${{ current: 'true' }} spec=${admitSpec}
       canCreate=${can('shelter', 'create')} addLabel=${t('shelter.admit')} empty=${t('shelter.no_stays')} onCreated=${s.reload}
-      render=${(items, reload) => html`<div class="table-wrap"><table class="data"><caption class="sr-only">${t('shelter.residents')}</caption>
+      render=${(items, reload) => html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('shelter.residents')}</caption>
         <thead><tr><th scope="col">${t('shelter.case_ref')}</th><th scope="col">${t('shelter.admitted_on')}</th><th scope="col">${t('shelter.expected_discharge')}</th><th scope="col">${t('common.status')}</th><th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
         <tbody>${items.map((st) => html`<tr>
           <td>${st.case ? html`<a href=${`#/cases/${encodeURIComponent(st.case_reference || st.case)}/shelter`}>${st.case_reference || st.case}</a>` : ''}</td>

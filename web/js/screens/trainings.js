@@ -42,7 +42,7 @@ export function Trainings({ query }) {
       ${d.by_audience ? html`<div class="card"><${BarChart} title=${t('training.by_audience')} data=${d.by_audience} label=${(k) => recordValue('audience', k, spec)} /></div>` : null}
     </div>`}<//>
     <${Async} state=${list} what=${t('module.trainings')}>${(d) => (!d.items.length ? html`<${Empty}>${t('training.none')}<//>` : html`
-      <div class="table-wrap"><table class="data"><caption class="sr-only">${t('training.title')}</caption>
+      <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('training.title')}</caption>
         <thead><tr>${cols.map((c) => html`<th scope="col">${(spec.find((s) => s.name === c) || {}).label}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
         <tbody>${d.items.map((r) => html`<tr>${cols.map((c) => html`<td>${recordValue(c, r[c], spec)}</td>`)}
           <td>${can('training', 'update') ? html`<button type="button" class="btn btn-small" onClick=${() => setEdit(r)}>${t('common.edit')}</button>` : null}</td></tr>`)}</tbody>
