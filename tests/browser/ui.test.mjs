@@ -463,6 +463,10 @@ async function main() {
     else await page.fill('dialog[open] #dlg-services', 'Shelter');
     await page.selectOption('dialog[open] #dlg-to_org', 'org-b');
     await page.selectOption('dialog[open] #dlg-urgency', 'Emergency');
+    if ((await page.$$('dialog[open] select#dlg-reason')).length) {
+      const reasons = await page.$$eval('dialog[open] #dlg-reason option', (o) => o.map((x) => x.value).filter(Boolean));
+      await page.selectOption('dialog[open] #dlg-reason', reasons[0]);
+    }
     await checkA11y('referral form');
     await shot('09-refer');
     await page.click('dialog[open] button[type=submit]');

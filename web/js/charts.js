@@ -136,6 +136,9 @@ export function LineChart({ title, series, yLabel }) {
 // Routes: [{origin, transit (code, list or null), destination, count}] drawn
 // as a three-column flow (origin → transit → destination).
 export function normaliseRoutes(x) {
+  if (x && Array.isArray(x.cells)) { // a crosstab: keys [origin, transit, destination]
+    return x.cells.map((c) => ({ origin: c.keys[0], transit: c.keys[1] === '_none' ? null : c.keys[1], destination: c.keys[2], count: typeof c.count === 'number' ? c.count : null, suppressed: !!c.suppressed || c.count === null }));
+  }
   const list = Array.isArray(x) ? x : (x && (x.items || x.routes || x.flows)) || [];
   return list.map((r) => {
     const tr = r.transit ?? r.via ?? null;

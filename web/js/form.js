@@ -267,15 +267,21 @@ export function SpecForm({ spec, editor, errors, prefix }) {
         <${FieldError} id=${id} message=${err} />
       </fieldset>`;
     }
+    if (s.type === 'heading') {
+      return html`<h3 class="field-wide form-sub">${s.label}</h3>`;
+    }
     if (s.type === 'checkbox') {
       return html`<div class="field field-check"><input ...${common} type="checkbox" checked=${!!v} onChange=${(e) => set(e.target.checked)} />
         <${Label} id=${id} text=${s.label} /><${FieldError} id=${id} message=${err} /></div>`;
     }
     if (s.type === 'select' || s.type === 'org') {
       const opts = s.type === 'org' ? orgs.filter((o) => !s.filter || s.filter(o)).map((o) => ({ code: o.id, label: o.org_Name || o.id })) : (s.options || []);
-      control = html`<select ...${common} onChange=${(e) => set(e.target.value)}>
+      // options may carry a group (rendered as <optgroup>)
+      const groups = [...new Set(opts.map((o) => o.group).filter(Boolean))];
+      const option = (o) => html`<option value=${o.code} selected=${String(o.code) === String(v)}>${o.label}</option>`;
+      control = html`<select ...${common} onChange=${(e) => set(s.numeric && e.target.value !== '' ? Number(e.target.value) : e.target.value)}>
         <option value="">${t('form.choose')}</option>
-        ${opts.map((o) => html`<option value=${o.code} selected=${o.code === v}>${o.label}</option>`)}
+        ${groups.length ? groups.map((g) => html`<optgroup label=${g}>${opts.filter((o) => o.group === g).map(option)}</optgroup>`) : opts.map(option)}
       </select>`;
     } else if (s.type === 'longtext') {
       control = html`<textarea ...${common} rows="3" value=${v ?? ''} onInput=${(e) => set(e.target.value)}></textarea>`;

@@ -19,7 +19,7 @@ export function usePicklists(module) {
   useEffect(() => {
     if (picklistCache[module] !== undefined) return;
     picklistCache[module] = null;
-    get(`/api/v1/${module}/picklists`).then((p) => { picklistCache[module] = p || {}; emit('picklists'); })
+    get(`/api/v1/${module}/picklists`).then((p) => { picklistCache[module] = (p && p.picklists) || p || {}; emit('picklists'); })
       .catch(() => { picklistCache[module] = {}; emit('picklists'); });
   }, [module]);
   return picklistCache[module] || {};
@@ -101,7 +101,7 @@ export function RecordDialog({ open, title, spec, initial, onClose, submit, subm
 
 // A list of a module's records with an "add" button: the common shape of the
 // case page's module tabs.
-export function RecordsSection({ title, what, listPath, listQuery, createPath, createBody, create, spec, canCreate, addLabel, columns, render, empty, onCreated }) {
+export function RecordsSection({ title, what, listPath, listQuery, createPath, createBody, create, spec, canCreate, addLabel, columns, render, empty, onCreated, header, footer }) {
   const s = useApi(() => get(listPath, listQuery), [listPath, JSON.stringify(listQuery || {})]);
   const [adding, setAdding] = useState(false);
   const missing = s.error instanceof ApiError && s.error.isMissingEndpoint;
@@ -111,14 +111,15 @@ export function RecordsSection({ title, what, listPath, listQuery, createPath, c
     </div>
     <${Async} state=${s} what=${title}>${(d) => {
       const items = (d && (d.items || (Array.isArray(d) ? d : null))) || [];
-      if (!items.length) return html`<${Empty}>${empty || t('common.none')}<//>`;
-      if (render) return render(items, s.reload);
-      if (columns) {
-        return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${title}</caption>
+      let body;
+      if (!items.length) body = html`<${Empty}>${empty || t('common.none')}<//>`;
+      else if (render) body = render(items, s.reload);
+      else if (columns) {
+        body = html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${title}</caption>
           <thead><tr>${columns.map((c) => html`<th scope="col">${recordLabel(c)}</th>`)}</tr></thead>
           <tbody>${items.map((r) => html`<tr>${columns.map((c) => html`<td>${recordValue(c, r[c], spec)}</td>`)}</tr>`)}</tbody></table></div>`;
-      }
-      return html`<ul class="record-list">${items.map((r) => html`<li class="card"><${RecordFacts} record=${r} spec=${spec} /></li>`)}</ul>`;
+      } else body = html`<ul class="record-list">${items.map((r) => html`<li class="card"><${RecordFacts} record=${r} spec=${spec} /></li>`)}</ul>`;
+      return html`${header ? header(d) : null}${body}${footer ? footer(d) : null}`;
     }}<//>
     ${canCreate ? html`<${RecordDialog} open=${adding} title=${addLabel || title} spec=${spec}
       onClose=${(saved) => { setAdding(false); if (saved) { toast(t('common.saved')); s.reload(); if (onCreated) onCreated(); } }}

@@ -136,28 +136,48 @@ function Roles() {
 }
 
 function Directory() {
-  const s = useApi(() => get('/api/v1/directory'), []);
+  const s = useApi(() => get('/api/v1/directory', { limit: 500 }), []);
   const pl = usePicklists('referrals');
+  const me = session();
   const [edit, setEdit] = useState(null);
-  const services = listOptions(pl, 'services', 'service_types');
   const spec = [
-    { name: 'services', label: t('directory.services'), type: 'multi', options: services },
+    { name: 'services', label: t('directory.services'), type: 'multi', options: listOptions(pl, 'services'), required: true },
+    { name: 'availability', label: t('directory.availability'), type: 'select', options: listOptions(pl, 'availability') },
+    { name: 'capacity', label: t('directory.capacity'), type: 'number', min: 0, step: 1 },
+    { name: 'available_places', label: t('directory.available_places'), type: 'number', min: 0, step: 1 },
+    { name: 'accepts_emergency', label: t('directory.accepts_emergency'), type: 'checkbox' },
+    { name: 'age_groups', label: t('directory.age_groups'), type: 'multi', options: listOptions(pl, 'age_groups') },
     { name: 'regions', label: t('directory.regions'), type: 'text' },
     { name: 'languages', label: t('directory.languages'), type: 'text' },
-    { name: 'capacity', label: t('directory.capacity'), type: 'number', min: 0, step: 1 },
-    { name: 'contact', label: t('directory.contact'), type: 'text' },
-    { name: 'availability', label: t('directory.availability'), type: 'text' },
+    { name: 'hours', label: t('directory.hours'), type: 'text' },
+    { name: 'contact_name', label: t('directory.contact'), type: 'text' },
+    { name: 'contact_phone', label: t('directory.phone'), type: 'text' },
+    { name: 'contact_email', label: t('admin.email'), type: 'text' },
+    { name: 'notes', label: t('common.notes'), type: 'longtext' },
   ];
+  const cols = ['services', 'availability', 'capacity', 'available_places', 'regions', 'languages', 'contact_name'];
   const split = (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v);
-  return html`<section><h2>${t('directory.title')}</h2>
+  const entries = (s.data && s.data.items) || [];
+  const orgs = [...(new Map((entries || []).map((e) => [e.org, e]))).keys()];
+  const canWrite = can('directory', 'update');
+  return html`<section>
+    <div class="row-head"><h2>${t('directory.title')}</h2>
+      ${can('directory', 'create') && !(s.error && s.error.isMissingEndpoint) ? html`<button type="button" class="btn btn-primary" onClick=${() => setEdit({ isNew: true, org: me.user.org && !orgs.includes(me.user.org) ? me.user.org : undefined })}>${t('directory.add')}</button>` : null}</div>
     <${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
       <caption class="sr-only">${t('directory.title')}</caption>
-      <thead><tr><th scope="col">${t('admin.org')}</th>${spec.map((x) => html`<th scope="col">${x.label}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
-      <tbody>${d.items.map((e) => html`<tr><td>${orgName(e.org || e.id)}</td>${spec.map((x) => html`<td>${recordValue(x.name, e[x.name], spec)}</td>`)}
-        <td>${can('directory', 'update') ? html`<button type="button" class="btn btn-small" onClick=${() => setEdit(e)}>${t('common.edit')}</button>` : null}</td></tr>`)}</tbody></table></div>`)}<//>
-    ${edit ? html`<${RecordDialog} open=${true} title=${orgName(edit.org || edit.id)} spec=${spec}
-      initial=${Object.fromEntries(spec.map((x) => [x.name, Array.isArray(edit[x.name]) && x.type !== 'multi' ? edit[x.name].join(', ') : edit[x.name]]).filter(([, v]) => v !== undefined))}
-      submit=${(v) => put(`/api/v1/directory/${encodeURIComponent(edit.org || edit.id)}`, { ...v, regions: split(v.regions), languages: split(v.languages), ...(edit.version ? { version: edit.version } : {}) })}
+      <thead><tr><th scope="col">${t('admin.org')}</th>${cols.map((c) => html`<th scope="col">${(spec.find((x) => x.name === c) || {}).label}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
+      <tbody>${d.items.map((e) => html`<tr><td>${e.org_Name || orgName(e.org)}</td>${cols.map((c) => html`<td>${recordValue(c, e[c], spec)}</td>`)}
+        <td>${canWrite ? html`<button type="button" class="btn btn-small" onClick=${() => setEdit(e)}>${t('common.edit')}</button>` : null}</td></tr>`)}</tbody></table></div>`)}<//>
+    ${edit ? html`<${RecordDialog} open=${true} title=${edit.isNew ? t('directory.add') : edit.org_Name || orgName(edit.org)}
+      spec=${edit.isNew ? [{ name: 'org', label: t('admin.org'), type: 'org', required: true, filter: (o) => !orgs.includes(o.id) }, ...spec] : spec}
+      initial=${Object.fromEntries([...spec, { name: 'org' }].map((x) => [x.name, Array.isArray(edit[x.name]) && x.type !== 'multi' ? edit[x.name].join(', ') : edit[x.name]]).filter(([, v]) => v !== undefined))}
+      submit=${(v) => {
+        const { org, ...rest } = v;
+        const target = edit.isNew ? org : edit.org;
+        const body = { ...rest, regions: split(rest.regions), languages: split(rest.languages) };
+        for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+        return put(`/api/v1/directory/${encodeURIComponent(target || '')}`, body, edit.version ? { version: edit.version } : undefined);
+      }}
       onClose=${(saved) => { setEdit(null); if (saved) { toast(t('common.saved')); s.reload(); } }} />` : null}
   </section>`;
 }

@@ -3,7 +3,7 @@
 // assistance, referrals, shelter, return, reintegration, proceedings,
 // comments and history.
 import { html, useState } from '../lib.js';
-import { t, tl, fmtDate, fmtDateTime, today } from '../i18n.js';
+import { t, tl, fmtDate, fmtDateTime, fmtNumber, fmtMoney, today } from '../i18n.js';
 import { get, post, put, patch, del, ApiError } from '../api.js';
 import { sectionsOf, fieldLabel, displayValue, valueLabel, countryName, options, schema } from '../schema.js';
 import { can } from '../session.js';
@@ -143,23 +143,38 @@ function EventDialog({ open, ev, c, onClose }) {
   <//>`;
 }
 
-function Decisions({ c }) {
+function Decisions({ c, onChanged }) {
   const pl = usePicklists('referrals');
+  const dm = schema().fields.find((f) => f.name === 'vic_TraffickingStatusDecisionMakingOrg');
   const spec = [
-    { name: 'kind', label: t('decision.kind'), type: 'select', required: true, options: [{ code: 'Initial', label: t('decision.kind.Initial') }, { code: 'Conclusive', label: t('decision.kind.Conclusive') }] },
-    { name: 'outcome', label: t('decision.outcome'), type: 'select', required: true, options: listOptions(pl, 'decision_outcomes', 'identification_outcomes').length ? listOptions(pl, 'decision_outcomes', 'identification_outcomes') : (schema().fields.find((f) => f.name === 'vic_TraffickingStatus').values || []).map((v) => ({ code: v.name, label: tl(v.label) })) },
+    { name: 'kind', label: t('decision.kind'), type: 'select', required: true, options: listOptions(pl, 'decision_kinds') },
+    { name: 'outcome', label: t('decision.outcome'), type: 'select', required: true, options: listOptions(pl, 'decision_outcomes') },
+    { name: 'decision_maker', label: tl(dm.label), type: 'select', required: true, options: dm.values.map((v) => ({ code: v.name, label: tl(v.label) })) },
+    { name: 'deciding_org', label: t('decision.deciding_org'), type: 'org' },
     { name: 'decided_on', label: t('decision.date'), type: 'date' },
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
   return html`<${RecordsSection} title=${t('decision.title')} what="decisions" listPath=${`/api/v1/cases/${c.id}/decisions`}
-    spec=${spec} canCreate=${can('lifecycle', 'create')} addLabel=${t('decision.add')} columns=${['kind', 'outcome', 'decided_on', 'created_by']} />`;
+    spec=${spec} canCreate=${can('lifecycle', 'create')} addLabel=${t('decision.add')} onCreated=${onChanged}
+    header=${(d) => (d && d.identification ? html`<${IdentificationStage} pl=${pl} x=${d.identification} />` : null)}
+    columns=${['kind', 'outcome', 'decision_maker', 'decided_on', 'deciding_org', 'created_by']} />`;
+}
+
+function IdentificationStage({ pl, x }) {
+  const stage = listOptions(pl, 'identification_stages').find((o) => o.code === x.stage);
+  return html`<p class=${x.overdue ? 'notice notice-warn' : 'muted'}>
+    <strong>${stage ? stage.label : x.stage}</strong>
+    ${x.initial_due && x.stage === 'AwaitingInitial' ? ` · ${t('decision.initial_due', { date: fmtDate(x.initial_due) })}` : ''}
+    ${x.reflection_ends && x.stage === 'Reflection' ? ` · ${t('decision.reflection_ends', { date: fmtDate(x.reflection_ends) })}` : ''}
+    ${x.conclusive_due && x.stage === 'Reflection' ? ` · ${t('decision.conclusive_due', { date: fmtDate(x.conclusive_due) })}` : ''}
+    ${x.overdue ? ` · ${t('referral.overdue')}` : ''}</p>`;
 }
 
 function ProfileTab({ c, reload }) {
   return html`<div class="stack">
     <div class="cards cards-2"><${SectionFacts} c=${c} names=${['victim']} /></div>
     <${RouteView} c=${c} reload=${reload} />
-    <${Decisions} c=${c} />
+    <${Decisions} c=${c} onChanged=${reload} />
   </div>`;
 }
 
@@ -189,25 +204,31 @@ function SupportPlans({ c }) {
     render=${(items) => html`<ul class="record-list">${items.map((p) => html`<li class="card"><${Facts} rows=${Object.keys(p).filter((k) => k.startsWith('spl_')).map((k) => [fieldLabel(k), displayValue(schema().fields.find((x) => x.name === k), p[k], fmt)])} /></li>`)}</ul>`} />`;
 }
 
-export function assistanceSpec(pl) {
+export function assistanceSpec(pl, plans) {
   return [
-    { name: 'type', label: t('assistance.type'), type: 'select', required: true, options: listOptions(pl, 'assistance_types', 'services') },
+    { name: 'type', label: t('assistance.type'), type: 'select', required: true, options: listOptions(pl, 'services') },
     { name: 'provider_org', label: t('assistance.provider'), type: 'org' },
-    { name: 'start_date', label: t('assistance.start'), type: 'date' },
+    { name: 'start_date', label: t('assistance.start'), type: 'date', required: true },
+    { name: 'planned_end_date', label: t('assistance.planned_end'), type: 'date' },
     { name: 'end_date', label: t('assistance.end'), type: 'date' },
-    { name: 'outcome', label: t('assistance.outcome'), type: 'select', options: listOptions(pl, 'assistance_outcomes', 'outcomes') },
+    { name: 'status', label: t('common.status'), type: 'select', options: listOptions(pl, 'assistance_statuses') },
+    { name: 'outcome', label: t('assistance.outcome'), type: 'select', options: listOptions(pl, 'assistance_outcomes') },
     { name: 'cost', label: t('assistance.cost'), type: 'number', min: 0 },
     { name: 'currency', label: t('assistance.currency'), type: 'text' },
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
+    ...(plans && plans.length ? [{ name: 'support_plan', label: t('assistance.support_plan'), type: 'select', options: plans }] : []),
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
 }
 
 function AssistanceTab({ c }) {
   const pl = usePicklists('referrals');
-  const spec = assistanceSpec(pl);
+  const spl = schema().fields.find((f) => f.name === 'spl_Type');
+  const plans = (c.support_plans || []).map((p) => ({ code: p.id, label: `${(spl.values.find((v) => v.name === p.spl_Type) || {}).label ? tl(spl.values.find((v) => v.name === p.spl_Type).label) : p.spl_Type}${p.spl_PlannedEndDate ? ` → ${fmtDate(p.spl_PlannedEndDate)}` : ''}` }));
+  const spec = assistanceSpec(pl, plans);
   return html`<div class="stack">
-    <${RecordsSection} title=${t('assistance.title')} what="assistance" listPath=${`/api/v1/cases/${c.id}/assistance`} spec=${spec}
-      canCreate=${can('assistance', 'create')} addLabel=${t('assistance.add')} columns=${['type', 'provider_org', 'start_date', 'end_date', 'outcome', 'cost', 'currency']} />
+    <${RecordsSection} title=${t('assistance.title')} what="assistance" listPath=${`/api/v1/cases/${c.id}/assistance`} listQuery=${{ limit: 200 }} spec=${spec}
+      canCreate=${can('assistance', 'create')} addLabel=${t('assistance.add')} columns=${['type', 'provider_org', 'start_date', 'end_date', 'status', 'outcome', 'cost', 'currency']}
+      footer=${(d) => (d && d.cost && Object.keys(d.cost).length ? html`<p><strong>${t('assistance.total_cost')}</strong> ${Object.entries(d.cost).map(([cur, n]) => fmtMoney(n, cur)).join(' · ')}</p>` : null)} />
     <${SupportPlans} c=${c} />
   </div>`;
 }
@@ -224,88 +245,215 @@ function ReferralsTab({ c }) {
 }
 
 function ShelterTab({ c }) {
+  const pl = usePicklists('care');
   const shelters = useApi(() => get('/api/v1/shelters', { limit: 200 }), []);
-  const opts = ((shelters.data && shelters.data.items) || []).map((s) => ({ code: s.id, label: s.name || s.id }));
+  const list = (shelters.data && shelters.data.items) || [];
+  const [admit, setAdmit] = useState(false);
+  const [full, setFull] = useState(null); // the refused admission, to put on the waiting list
+  const [discharge, setDischarge] = useState(null);
+  const [n, setN] = useState(0);
   const spec = [
-    { name: 'shelter', label: t('shelter.shelter'), type: 'select', required: true, options: opts },
+    { name: 'shelter', label: t('shelter.shelter'), type: 'select', required: true, options: list.map((x) => ({ code: x.id, label: `${x.name} — ${t('shelter.free', { n: x.free_total ?? 0 })}` })) },
+    { name: 'place_kind', label: t('shelter.place_kind'), type: 'select', required: true, options: listOptions(pl, 'place_kinds') },
     { name: 'admitted_on', label: t('shelter.admitted_on'), type: 'date' },
-    { name: 'expected_discharge', label: t('shelter.expected_discharge'), type: 'date' },
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
+    { name: 'planned_discharge', label: t('shelter.expected_discharge'), type: 'date' },
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
-  return html`<div class="stack">
-    <${RecordsSection} title=${t('shelter.stays')} what="stays" listPath=${`/api/v1/cases/${c.id}/stays`} spec=${spec}
-      canCreate=${can('shelter', 'create') && opts.length > 0} addLabel=${t('shelter.admit')}
-      create=${(v) => { const { shelter, ...rest } = v; return post(`/api/v1/shelters/${encodeURIComponent(shelter || '')}/stays`, { ...rest, case: c.id }); }} empty=${t('shelter.no_stays')}
-      render=${(items, reload) => html`<ul class="record-list">${items.map((s) => html`<li class="card">
-        <${RecordFacts} record=${s} spec=${spec} />
-        ${!s.discharged_on && !s.discharged_at && can('shelter', 'update') ? html`<div class="actions"><button type="button" class="btn" onClick=${async () => {
-          try { await post(`/api/v1/stays/${s.id}/discharge`, { discharged_on: today() }); toast(t('shelter.discharged')); reload(); } catch (e) { toast(e.message, 'error'); }
-        }}>${t('shelter.discharge')}</button></div>` : null}</li>`)}</ul>`} />
+  async function doAdmit(v, waiting) {
+    const { shelter, ...rest } = v;
+    try {
+      return await post(`/api/v1/shelters/${encodeURIComponent(shelter || '')}/stays`, { ...rest, case: c.id, ...(waiting ? { waiting_list: true } : {}) });
+    } catch (e) {
+      if (e.status === 409 && e.code === 'over_capacity' && !waiting) { setFull(v); }
+      throw e;
+    }
+  }
+  return html`<div class="stack" key=${n}>
+    <div class="row-head"><h2>${t('shelter.stays')}</h2>
+      ${can('shelter', 'create') && list.length ? html`<button type="button" class="btn btn-primary" onClick=${() => setAdmit(true)}>${t('shelter.admit')}</button>` : null}</div>
+    ${full ? html`<div class="notice notice-warn" role="alert"><p>${t('shelter.full')}</p>
+      <div class="actions"><button type="button" class="btn btn-primary" onClick=${async () => { try { await doAdmit(full, true); toast(t('shelter.waiting_added')); setFull(null); setN(n + 1); } catch (e) { toast(e.message, 'error'); } }}>${t('shelter.add_waiting')}</button>
+        <button type="button" class="btn" onClick=${() => setFull(null)}>${t('common.cancel')}</button></div></div>` : null}
+    <${StaysTable} path=${`/api/v1/cases/${c.id}/stays`} pl=${pl} onDischarge=${setDischarge} showShelter=${true} shelters=${list} />
+    ${admit ? html`<${RecordDialog} open=${true} title=${t('shelter.admit')} spec=${spec} submit=${(v) => doAdmit(v, false)}
+      onClose=${(saved) => { setAdmit(false); if (saved) { toast(t('shelter.admitted')); setN(n + 1); } }} />` : null}
+    ${discharge ? html`<${DischargeDialog} stay=${discharge} pl=${pl} onClose=${(saved) => { setDischarge(null); if (saved) setN(n + 1); }} />` : null}
   </div>`;
 }
 
-function ReturnTab({ c }) {
-  const pl = usePicklists('care');
-  const spec = [
-    { name: 'type', label: t('return.type'), type: 'select', options: listOptions(pl, 'return_types') },
-    { name: 'destination_country', label: t('return.destination'), type: 'select', options: options('country') },
-    { name: 'planned_date', label: t('return.planned'), type: 'date' },
-    { name: 'return_date', label: t('return.date'), type: 'date' },
-    { name: 'status', label: t('common.status'), type: 'select', options: listOptions(pl, 'return_statuses') },
-    { name: 'family_assessment', label: t('return.family'), type: 'longtext' },
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
-  ];
-  return html`<${RecordsSection} title=${t('return.title')} what="returns" listPath=${`/api/v1/cases/${c.id}/returns`} spec=${spec}
-    canCreate=${can('return', 'create')} addLabel=${t('return.add')} />`;
+// Stays (of a case or of a shelter), with discharge, admit and cancel for
+// waiting-list entries.
+export function StaysTable({ path, pl, onDischarge, showShelter, shelters, query, onChanged }) {
+  const s = useApi(() => get(path, { limit: 200, ...(query || {}) }), [path, JSON.stringify(query || {})]);
+  const kind = (k) => (listOptions(pl, 'place_kinds').find((o) => o.code === k) || { label: k }).label;
+  const status = (k) => (listOptions(pl, 'stay_statuses').find((o) => o.code === k) || { label: k }).label;
+  const act = async (st, what) => { try { await post(`/api/v1/stays/${st.id}/${what}`, { version: st.version }); toast(t('common.saved')); s.reload(); if (onChanged) onChanged(); } catch (e) { toast(e.message, 'error'); } };
+  return html`<${Async} state=${s} what=${t('module.shelters')}>${(d) => (!(d.items || []).length ? html`<${Empty}>${t('shelter.no_stays')}<//>` : html`
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('shelter.stays')}</caption>
+      <thead><tr>${showShelter ? html`<th scope="col">${t('shelter.shelter')}</th>` : html`<th scope="col">${t('shelter.case_ref')}</th>`}
+        <th scope="col">${t('shelter.place_kind')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('shelter.admitted_on')}</th>
+        <th scope="col">${t('shelter.expected_discharge')}</th><th scope="col">${t('shelter.discharged_on_h')}</th><th scope="col" class="num">${t('shelter.nights')}</th>
+        <th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
+      <tbody>${d.items.map((st) => html`<tr>
+        ${showShelter ? html`<td>${((shelters || []).find((x) => x.id === st.shelter) || {}).name || st.shelter_name || st.shelter || ''}</td>`
+          : html`<td>${st.case ? html`<a href=${`#/cases/${encodeURIComponent(st.case_reference || st.case)}/shelter`}>${st.case_reference || t('home.open_case')}</a>` : ''}</td>`}
+        <td>${kind(st.place_kind)}${st.places > 1 ? ` × ${st.places}` : ''}</td><td>${status(st.status)}${st.position ? ` (#${st.position})` : ''}</td>
+        <td>${fmtDate(st.admitted_on || st.requested_on)}</td><td>${fmtDate(st.planned_discharge)}</td><td>${fmtDate(st.discharged_on)}</td>
+        <td class="num">${st.nights ?? ''}</td>
+        <td class="row-actions">${can('shelter', 'update') ? html`
+          ${st.status === 'Admitted' ? html`<button type="button" class="btn btn-small" onClick=${() => onDischarge(st)}>${t('shelter.discharge')}</button>` : null}
+          ${st.status === 'Waiting' ? html`<button type="button" class="btn btn-small" onClick=${() => act(st, 'admit')}>${t('shelter.admit_waiting')}</button>
+            <button type="button" class="btn btn-small" onClick=${() => act(st, 'cancel')}>${t('common.cancel')}</button>` : null}` : null}</td>
+      </tr>`)}</tbody></table></div>`)}<//>`;
 }
 
+export function DischargeDialog({ stay, pl, onClose }) {
+  const spec = [
+    { name: 'discharge_reason', label: t('shelter.discharge_reason'), type: 'select', required: true, options: listOptions(pl, 'discharge_reasons') },
+    { name: 'discharged_on', label: t('shelter.discharged_on_h'), type: 'date' },
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
+  ];
+  return html`<${RecordDialog} open=${true} title=${t('shelter.discharge')} spec=${spec} initial=${{ discharged_on: today() }} submitLabel=${t('shelter.discharge')}
+    submit=${(v) => post(`/api/v1/stays/${stay.id}/discharge`, { ...v, version: stay.version })}
+    onClose=${(saved) => { if (saved) toast(t('shelter.discharged')); onClose(saved); }} />`;
+}
+
+export function returnSpec(pl) {
+  const o = (n) => listOptions(pl, n);
+  const countries = options('country');
+  return [
+    { name: 'type', label: t('return.type'), type: 'select', required: true, options: o('return_types') },
+    { name: 'status', label: t('common.status'), type: 'select', options: o('return_statuses') },
+    { name: 'h1', label: t('return.route'), type: 'heading' },
+    { name: 'departure_country', label: t('return.departure_country'), type: 'select', options: countries },
+    { name: 'departure_city', label: t('return.departure_city'), type: 'text' },
+    { name: 'destination_country', label: t('return.destination'), type: 'select', options: countries },
+    { name: 'destination_city', label: t('return.destination_city'), type: 'text' },
+    { name: 'departure_date', label: t('return.departure_date'), type: 'date' },
+    { name: 'arrival_date', label: t('return.arrival_date'), type: 'date' },
+    { name: 'escort', label: t('return.escort'), type: 'select', options: o('escorts') },
+    { name: 'receiving_org', label: t('return.receiving_org'), type: 'org' },
+    { name: 'travel_documents', label: t('return.travel_documents'), type: 'select', options: o('travel_documents') },
+    { name: 'travel_documents_ready', label: t('return.documents_ready'), type: 'checkbox' },
+    { name: 'h2', label: t('return.family'), type: 'heading' },
+    { name: 'family_tracing', label: t('return.family_tracing'), type: 'select', options: o('family_tracing_results') },
+    { name: 'family_tracing_date', label: t('return.family_tracing_date'), type: 'date' },
+    { name: 'family_assessment_date', label: t('return.family_assessment_date'), type: 'date' },
+    { name: 'risk_level', label: t('return.risk_level'), type: 'select', options: o('risk_levels') },
+    { name: 'reunification_date', label: t('return.reunification_date'), type: 'date' },
+    { name: 'reunified_with', label: t('return.reunified_with'), type: 'select', options: o('reunified_with') },
+    ...(can('case_identity', 'update') ? [
+      { name: 'escort_details', label: t('return.escort_details'), type: 'longtext' },
+      { name: 'family_contact', label: t('return.family_contact'), type: 'longtext' },
+      { name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
+  ];
+}
+const strip = (v) => Object.fromEntries(Object.entries(v).filter(([k]) => !/^h\d$/.test(k)));
+
+function ReturnTab({ c }) {
+  const pl = usePicklists('care');
+  const spec = returnSpec(pl);
+  const [edit, setEdit] = useState(null);
+  const [n, setN] = useState(0);
+  return html`<div key=${n}><${RecordsSection} title=${t('return.title')} what="returns" listPath=${`/api/v1/cases/${c.id}/returns`} spec=${spec}
+    canCreate=${can('return', 'create')} addLabel=${t('return.add')} createBody=${strip}
+    render=${(items) => html`<ul class="record-list">${items.map((r) => html`<li class="card">
+      <div class="row-head"><h3>${recordValue('type', r.type, spec)} · ${recordValue('status', r.status, spec)}${r.minor ? ` · ${t('return.minor')}` : ''}${r.cross_border ? ` · ${t('referral.cross_border')}` : ''}</h3>
+        ${can('return', 'update') ? html`<button type="button" class="btn btn-small" onClick=${() => setEdit(r)}>${t('common.edit')}</button>` : null}</div>
+      <${RecordFacts} record=${r} spec=${spec} skip=${['type', 'status', 'minor', 'cross_border', 'case_reference']} /></li>`)}</ul>`} />
+    ${edit ? html`<${RecordDialog} open=${true} title=${t('return.edit')} spec=${spec}
+      initial=${Object.fromEntries(spec.map((x) => [x.name, edit[x.name]]).filter(([, v]) => v !== undefined))}
+      submit=${(v) => patch(`/api/v1/cases/${c.id}/returns/${edit.id}`, mergePatch(edit, strip(v), spec), edit.version)}
+      onClose=${(saved) => { setEdit(null); if (saved) { toast(t('common.saved')); setN(n + 1); } }} />` : null}
+  </div>`;
+}
+
+// A merge patch from a record and the edited values of the spec's fields.
+export function mergePatch(record, values, spec) {
+  const out = {};
+  for (const f of spec) {
+    if (f.type === 'heading') continue;
+    const before = record[f.name];
+    const after = values[f.name];
+    if (JSON.stringify(before ?? null) !== JSON.stringify(after ?? null)) out[f.name] = after === undefined ? null : after;
+  }
+  return out;
+}
+
+// The indicators of a framework as [{code, label, dimension}].
+function frameworkIndicators(cfg, name) {
+  const fw = cfg && cfg.frameworks && cfg.frameworks[name];
+  if (!fw) return [];
+  return (fw.dimensions || []).flatMap((d) => (d.indicators || []).map((i) => ({ code: i.code, label: tl(i.label, i.code), dimension: tl(d.label, d.code) })));
+}
+
+const SCORES = [0, 0.25, 0.5, 0.75, 1];
+
 function ReintegrationTab({ c }) {
+  const pl = usePicklists('care');
   const plan = useApi(() => get(`/api/v1/cases/${c.id}/reintegration`), [c.id]);
-  const indicators = useApi(() => get('/api/v1/reintegration/indicators'), []);
+  const cfg = useApi(() => get('/api/v1/reintegration/indicators'), []);
   const trend = useApi(() => get(`/api/v1/cases/${c.id}/reintegration/trend`), [c.id]);
   const [editPlan, setEditPlan] = useState(false);
-  const inds = (indicators.data && (indicators.data.items || indicators.data)) || [];
+  const p = plan.data;
+  const framework = (p && p.framework) || 'adult';
+  const inds = frameworkIndicators(cfg.data, framework);
+  const scoreOpts = SCORES.map((x) => ({ code: x, label: `${fmtNumber(x, { maximumFractionDigits: 2 })} — ${t(`reint.level.${x * 4}`)}` }));
+  let lastDim = null;
   const visitSpec = [
-    { name: 'visit_date', label: t('reint.visit_date'), type: 'date', required: true },
-    ...(Array.isArray(inds) ? inds : []).map((i) => ({ name: `score_${i.code || i.id || i.name}`, label: `${tl(i.label, i.name || i.code)} (${i.min ?? 0}–${i.max ?? 5})`, type: 'number', min: i.min ?? 0, max: i.max ?? 5, step: 1 })),
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
+    { name: 'date', label: t('reint.visit_date'), type: 'date', required: true },
+    { name: 'type', label: t('reint.visit_type'), type: 'select', required: true, options: listOptions(pl, 'visit_types') },
+    ...inds.flatMap((i) => {
+      const head = i.dimension !== lastDim ? [{ name: `h_${i.dimension}`, label: i.dimension, type: 'heading' }] : [];
+      lastDim = i.dimension;
+      return [...head, { name: `score_${i.code}`, label: i.label, type: 'select', numeric: true, options: scoreOpts }];
+    }),
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
   const toVisit = (v) => {
     const scores = {};
     const out = {};
-    for (const [k, x] of Object.entries(v)) { if (k.startsWith('score_')) scores[k.slice(6)] = x; else out[k] = x; }
-    if (Object.keys(scores).length) out.scores = scores;
+    for (const [k, x] of Object.entries(v)) {
+      if (k.startsWith('score_')) scores[k.slice(6)] = x;
+      else if (!k.startsWith('h_')) out[k] = x;
+    }
+    out.scores = scores;
     return out;
   };
   const planSpec = [
-    { name: 'goals', label: t('reint.goals'), type: 'longtext' },
-    { name: 'actions', label: t('reint.actions'), type: 'longtext' },
-    { name: 'next_visit', label: t('reint.next_visit'), type: 'date' },
-    { name: 'visit_interval_days', label: t('reint.interval'), type: 'number', min: 1, step: 1 },
+    { name: 'start_date', label: t('reint.start'), type: 'date', required: true },
+    { name: 'planned_end_date', label: t('reint.planned_end'), type: 'date' },
+    { name: 'end_date', label: t('reint.end'), type: 'date' },
+    { name: 'status', label: t('common.status'), type: 'select', options: listOptions(pl, 'plan_statuses') },
+    { name: 'framework', label: t('reint.framework'), type: 'select', options: listOptions(pl, 'frameworks') },
+    { name: 'visit_interval_days', label: t('reint.interval'), type: 'number', min: 7, max: 365, step: 1 },
+    { name: 'services', label: t('reint.services'), type: 'multi', options: listOptions(pl, 'reintegration_services') },
+    { name: 'responsible_org', label: t('reint.responsible'), type: 'org' },
+    { name: 'location_country', label: t('reint.country'), type: 'select', options: options('country') },
+    { name: 'location_city', label: t('reint.city'), type: 'text' },
+    ...(can('case_identity', 'update') ? [{ name: 'goals', label: t('reint.goals'), type: 'longtext' }, { name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
-  const trendSeries = () => {
-    const d = trend.data;
-    const pts = (d && (d.items || d.points || d.trend)) || [];
-    return [{ name: t('reint.score'), points: pts.map((p) => ({ key: p.date || p.visit_date || p.key, count: p.score ?? p.total ?? p.value ?? null })) }];
-  };
+  const noPlan = plan.error && plan.error.status === 404 && !plan.error.isMissingEndpoint;
+  const td = trend.data;
+  const series = td && td.items ? [{ name: t('reint.composite'), points: td.items.map((x) => ({ key: x.date, count: x.composite ?? null })) },
+    ...Object.entries(td.by_dimension || {}).map(([dim, pts]) => ({ name: dim, points: (Array.isArray(pts) ? pts : []).map((x) => ({ key: x.date, count: x.score ?? x.value ?? null })) }))] : null;
   return html`<div class="stack">
     <section class="card" aria-labelledby="plan-h"><div class="row-head"><h2 id="plan-h">${t('reint.plan')}</h2>
-      ${can('reintegration', 'update') && !(plan.error && plan.error.isMissingEndpoint) ? html`<button type="button" class="btn" onClick=${() => setEditPlan(true)}>${t('common.edit')}</button>` : null}</div>
-      ${plan.error && plan.error.status === 404 && !plan.error.isMissingEndpoint ? html`<${Empty}>${t('reint.no_plan')}<//>`
-        : html`<${Async} state=${plan} what=${t('module.reintegration')}>${(p) => html`<${RecordFacts} record=${p || {}} />`}<//>`}
-      <${RecordDialog} open=${editPlan} title=${t('reint.plan')} spec=${planSpec} initial=${plan.data || {}}
-        submit=${(v) => putPlan(`/api/v1/cases/${c.id}/reintegration`, { ...v, version: plan.data && plan.data.version })}
-        onClose=${(saved) => { setEditPlan(false); if (saved) plan.reload(); }} />
+      ${can('reintegration', 'update') && !(plan.error && plan.error.isMissingEndpoint) && !plan.loading ? html`<button type="button" class="btn btn-primary" onClick=${() => setEditPlan(true)}>${noPlan ? t('reint.new_plan') : t('common.edit')}</button>` : null}</div>
+      ${noPlan ? html`<${Empty}>${t('reint.no_plan')}<//>`
+        : html`<${Async} state=${plan} what=${t('module.reintegration')}>${(x) => html`
+          ${(x.alerts || []).length ? html`<div class="notice notice-warn" role="note">${x.alerts.map((a) => html`<p>${t(`alert.${a.kind}`, { days: a.days_overdue ?? '', dimension: a.dimension || '', score: a.score !== undefined ? fmtNumber(a.score, { maximumFractionDigits: 2 }) : '' })}</p>`)}</div>` : null}
+          <${RecordFacts} record=${x} spec=${planSpec} skip=${['alerts', 'visits']} />`}<//>`}
+      ${editPlan ? html`<${RecordDialog} open=${true} title=${t('reint.plan')} spec=${planSpec}
+        initial=${p ? Object.fromEntries(planSpec.map((f) => [f.name, p[f.name]]).filter(([, v]) => v !== undefined)) : { start_date: today() }}
+        submit=${(v) => put(`/api/v1/cases/${c.id}/reintegration`, { ...v, ...(p && p.version ? { version: p.version } : {}) })}
+        onClose=${(saved) => { setEditPlan(false); if (saved) { toast(t('common.saved')); plan.reload(); } }} />` : null}
     </section>
-    ${trend.data ? html`<${LineChart} title=${t('reint.trend')} series=${trendSeries()} />` : null}
-    <${RecordsSection} title=${t('reint.visits')} what="visits" listPath=${`/api/v1/cases/${c.id}/visits`} spec=${visitSpec}
-      canCreate=${can('reintegration', 'create')} addLabel=${t('reint.add_visit')} createBody=${toVisit} onCreated=${() => trend.reload()} />
+    ${series && series[0].points.length ? html`<${LineChart} title=${t('reint.trend')} series=${series} />` : null}
+    ${!noPlan ? html`<${RecordsSection} title=${t('reint.visits')} what="visits" listPath=${`/api/v1/cases/${c.id}/visits`} spec=${visitSpec}
+      canCreate=${can('reintegration', 'create') && !!p} addLabel=${t('reint.add_visit')} createBody=${toVisit} onCreated=${() => { trend.reload(); plan.reload(); }}
+      columns=${['date', 'type', 'composite', 'sustainable', 'next_visit_due', 'created_by']} />` : null}
   </div>`;
-}
-
-function putPlan(path, body) {
-  if (body.version === undefined) delete body.version;
-  return put(path, body);
 }
 
 function Perpetrators({ c }) {
@@ -321,23 +469,65 @@ function Perpetrators({ c }) {
 }
 
 export function proceedingSpec(pl) {
+  const o = (n) => listOptions(pl, n);
   return [
-    { name: 'stage', label: t('proceeding.stage'), type: 'select', options: listOptions(pl, 'proceeding_stages', 'stages') },
-    { name: 'case_number', label: t('proceeding.number'), type: 'text' },
-    { name: 'court', label: t('proceeding.court'), type: 'text' },
-    { name: 'charges', label: t('proceeding.charges'), type: 'longtext' },
-    { name: 'opened_on', label: t('proceeding.opened'), type: 'date' },
-    { name: 'outcome', label: t('proceeding.outcome'), type: 'select', options: listOptions(pl, 'proceeding_outcomes', 'verdicts') },
-    { name: 'notes', label: t('common.notes'), type: 'longtext' },
+    { name: 'authority', label: t('proceeding.court'), type: 'text' },
+    { name: 'jurisdiction_country', label: t('proceeding.country'), type: 'select', options: options('country') },
+    { name: 'jurisdiction_city', label: t('proceeding.city'), type: 'text' },
+    { name: 'offences', label: t('proceeding.charges'), type: 'multi', options: o('offences') },
+    { name: 'first_stage', label: t('proceeding.stage'), type: 'select', required: true, options: o('proceeding_stages') },
+    { name: 'first_stage_date', label: t('proceeding.stage_date'), type: 'date', required: true },
+    { name: 'victim_roles', label: t('proceeding.victim_roles'), type: 'multi', options: o('victim_roles') },
+    { name: 'protection_measures', label: t('proceeding.protection'), type: 'multi', options: o('protection_measures') },
+    { name: 'legal_representation', label: t('proceeding.legal_representation'), type: 'checkbox' },
+    ...(can('case_identity', 'update') ? [{ name: 'file_number', label: t('proceeding.number'), type: 'text' }, { name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
+}
+
+function toProceeding(c, v) {
+  const { first_stage, first_stage_date, ...rest } = v;
+  return { ...rest, case: c.id, stages: first_stage ? [{ stage: first_stage, date: first_stage_date }] : [] };
 }
 
 function ProceedingsTab({ c }) {
   const pl = usePicklists('care');
-  return html`<div class="stack">
+  const spec = proceedingSpec(pl);
+  const [stageOf, setStageOf] = useState(null);
+  const [verdictOf, setVerdictOf] = useState(null);
+  const [n, setN] = useState(0);
+  const stageSpec = [
+    { name: 'stage', label: t('proceeding.stage'), type: 'select', required: true, options: listOptions(pl, 'proceeding_stages') },
+    { name: 'date', label: t('proceeding.stage_date'), type: 'date', required: true },
+    ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
+  ];
+  const verdictSpec = [
+    { name: 'verdict', label: t('proceeding.outcome'), type: 'select', required: true, options: listOptions(pl, 'verdicts') },
+    { name: 'verdict_date', label: t('proceeding.verdict_date'), type: 'date', required: true },
+    { name: 'sentence_months', label: t('proceeding.sentence_months'), type: 'number', min: 0, step: 1 },
+    { name: 'compensation_awarded', label: t('proceeding.compensation_awarded'), type: 'number', min: 0 },
+    { name: 'compensation_paid', label: t('proceeding.compensation_paid'), type: 'number', min: 0 },
+    { name: 'currency', label: t('assistance.currency'), type: 'text' },
+  ];
+  const stageLabel = (k) => (listOptions(pl, 'proceeding_stages').find((o) => o.code === k) || { label: k }).label;
+  return html`<div class="stack" key=${n}>
     <${RecordsSection} title=${t('proceeding.title')} what="proceedings" listPath=${`/api/v1/cases/${c.id}/proceedings`}
-      createPath="/api/v1/proceedings" createBody=${(v) => ({ ...v, case: c.id })} spec=${proceedingSpec(pl)}
-      canCreate=${can('proceeding', 'create')} addLabel=${t('proceeding.add')} />
+      createPath="/api/v1/proceedings" createBody=${(v) => toProceeding(c, v)} spec=${spec}
+      canCreate=${can('proceeding', 'create')} addLabel=${t('proceeding.add')}
+      render=${(items) => html`<ul class="record-list">${items.map((p) => html`<li class="card">
+        <div class="row-head"><h3>${stageLabel(p.stage)}${p.authority ? ` · ${p.authority}` : ''}${p.status ? ` · ${recordValue('status', p.status)}` : ''}</h3>
+          ${can('proceeding', 'update') ? html`<div class="actions">
+            <button type="button" class="btn btn-small" onClick=${() => setStageOf(p)}>${t('proceeding.add_stage')}</button>
+            <button type="button" class="btn btn-small" onClick=${() => setVerdictOf(p)}>${t('proceeding.record_verdict')}</button></div>` : null}</div>
+        ${(p.stages || []).length ? html`<ol class="timeline">${p.stages.map((st) => html`<li><strong>${stageLabel(st.stage)}</strong> · ${fmtDate(st.date)}${st.notes ? ` · ${st.notes}` : ''}</li>`)}</ol>` : null}
+        <${RecordFacts} record=${p} spec=${[...spec, ...verdictSpec]} skip=${['stages', 'stage', 'status', 'authority', 'case_reference', 'perpetrators']} />
+      </li>`)}</ul>`} />
+    ${stageOf ? html`<${RecordDialog} open=${true} title=${t('proceeding.add_stage')} spec=${stageSpec} initial=${{ date: today() }}
+      submit=${(v) => patch(`/api/v1/proceedings/${stageOf.id}`, { stages: [...(stageOf.stages || []), v] }, stageOf.version)}
+      onClose=${(saved) => { setStageOf(null); if (saved) { toast(t('common.saved')); setN(n + 1); } }} />` : null}
+    ${verdictOf ? html`<${RecordDialog} open=${true} title=${t('proceeding.record_verdict')} spec=${verdictSpec}
+      initial=${Object.fromEntries(verdictSpec.map((f) => [f.name, verdictOf[f.name]]).filter(([, v]) => v !== undefined))}
+      submit=${(v) => patch(`/api/v1/proceedings/${verdictOf.id}`, mergePatch(verdictOf, v, verdictSpec), verdictOf.version)}
+      onClose=${(saved) => { setVerdictOf(null); if (saved) { toast(t('common.saved')); setN(n + 1); } }} />` : null}
     <${Perpetrators} c=${c} />
   </div>`;
 }
@@ -382,9 +572,15 @@ function HistoryTab({ c }) {
 }
 
 function CloseDialog({ open, c, reopen, onClose }) {
-  const spec = [{ name: 'reason', label: t('case.reason'), type: 'longtext', required: true }];
+  const pl = usePicklists('referrals');
+  const spec = reopen ? [{ name: 'reason', label: t('case.reason'), type: 'longtext', required: true }] : [
+    { name: 'kind', label: t('case.closure_kind'), type: 'select', options: listOptions(pl, 'closure_kinds').length ? listOptions(pl, 'closure_kinds') : undefined },
+    { name: 'reason', label: t('case.reason'), type: 'longtext', required: true },
+    { name: 'follow_up', label: t('case.follow_up'), type: 'date' },
+  ];
+  if (!open) return null;
   return html`<${RecordDialog} open=${open} title=${reopen ? t('case.reopen') : t('case.close')} spec=${spec}
-    submitLabel=${reopen ? t('case.reopen') : t('case.close')}
+    submitLabel=${reopen ? t('case.reopen') : t('case.close')} initial=${reopen ? {} : { kind: 'Closed' }}
     submit=${(v) => post(`/api/v1/cases/${c.id}/${reopen ? 'reopen' : 'close'}`, v)} onClose=${onClose} />`;
 }
 

@@ -1,10 +1,11 @@
 // home.js — what needs doing: my tasks, overdue referrals, follow-ups due,
 // and a few counts.
 import { html } from '../lib.js';
-import { t, fmtDate, fmtNumber, today } from '../i18n.js';
+import { t, fmtDate, fmtDateTime, fmtNumber, today } from '../i18n.js';
 import { get } from '../api.js';
 import { can, session } from '../session.js';
 import { useApi, Async, Empty, PageHead, Badge, orgName } from '../ui.js';
+import { usePicklists, listOptions } from '../records.js';
 
 function caseLink(id, label) {
   return id ? html`<a href=${`#/cases/${encodeURIComponent(id)}`}>${label || id}</a>` : null;
@@ -12,15 +13,25 @@ function caseLink(id, label) {
 
 function overdue(due) { return due && due < today(); }
 
+function taskLabel(x, pl) {
+  const o = listOptions(pl, 'task_kinds').find((k) => k.code === x.kind);
+  return (o && o.label) || x.label || x.title || x.kind;
+}
+
 function Tasks() {
+  const pl = usePicklists('referrals');
   const s = useApi(() => get('/api/v1/tasks', { limit: 20 }), []);
   return html`<section class="card" aria-labelledby="home-tasks"><h2 id="home-tasks">${t('home.tasks')}</h2>
     <${Async} state=${s} what=${t('module.tasks')}>${(d) => (!d.items.length ? html`<${Empty}>${t('home.no_tasks')}<//>` : html`
-      <ul class="list">${d.items.map((x) => html`<li>
-        <span>${x.title || x.summary || x.description || t(`task.kind.${x.kind}`)}</span>
-        ${x.case ? html` · ${caseLink(x.case, x.case_reference)}` : null}
-        ${x.due ? html` <${Badge} kind=${overdue(x.due) ? 'danger' : 'plain'}>${overdue(x.due) ? t('home.overdue_since', { date: fmtDate(x.due) }) : t('home.due', { date: fmtDate(x.due) })}<//>` : null}
-      </li>`)}</ul>
+      <ul class="list">${d.items.map((x) => {
+        const late = x.overdue ?? overdue(x.due);
+        return html`<li>
+        ${x.referral ? html`<a href=${`#/referrals/${x.referral}`}>${taskLabel(x, pl)}</a>` : html`<span>${taskLabel(x, pl)}</span>`}
+        ${x.case ? html` · ${caseLink(x.case_reference || x.case, x.case_reference)}` : null}
+        ${x.due ? html` <${Badge} kind=${late ? 'danger' : 'plain'}>${late ? t('home.overdue_since', { date: fmtDate(x.due) }) : t('home.due', { date: fmtDate(x.due) })}<//>` : null}
+        ${x.note ? html` <span class="muted">${x.note}</span>` : null}
+      </li>`;
+      })}</ul>
       ${d.total > d.items.length ? html`<p class="muted">${t('common.more', { n: d.total - d.items.length })}</p>` : null}`)}<//>
   </section>`;
 }
@@ -30,9 +41,9 @@ function OverdueReferrals() {
   return html`<section class="card" aria-labelledby="home-overdue"><h2 id="home-overdue">${t('home.overdue_referrals')}</h2>
     <${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty}>${t('home.no_overdue')}<//>` : html`
       <ul class="list">${d.items.map((r) => html`<li>
-        <a href=${`#/referrals/${r.id}`}>${orgName(r.from_org)} → ${orgName(r.to_org)}</a>
+        <a href=${`#/referrals/${r.id}`}>${r.case_reference || ''} · ${r.from_org_name || orgName(r.from_org)} → ${r.to_org_name || orgName(r.to_org)}</a>
         ${r.urgency === 'Emergency' ? html` <${Badge} kind="danger">${t('referral.urgency.Emergency')}<//>` : null}
-        ${r.due ? html` <span class="muted">${t('home.due', { date: fmtDate(r.due) })}</span>` : null}
+        ${r.due_at ? html` <${Badge} kind="danger">${t('home.overdue_since', { date: fmtDateTime(r.due_at) })}<//>` : null}
       </li>`)}</ul>`)}<//>
   </section>`;
 }
@@ -43,8 +54,10 @@ function FollowUps() {
     <${Async} state=${s} what=${t('module.reintegration')}>${(d) => {
       const items = (d && d.items) || [];
       return !items.length ? html`<${Empty}>${t('home.no_followups')}<//>` : html`<ul class="list">${items.map((a) => html`<li>
-        ${caseLink(a.case || a.case_id, a.case_reference)} · ${a.message || a.reason || t('home.visit_due')}
-        ${a.due ? html` <${Badge} kind=${overdue(a.due) ? 'danger' : 'plain'}>${fmtDate(a.due)}<//>` : null}</li>`)}</ul>`;
+        ${a.case ? html`<a href=${`#/cases/${encodeURIComponent(a.case)}/reintegration`}>${a.case_reference || t('home.open_case')}</a>` : null}
+        · ${t(`alert.${a.kind}`, { days: a.days_overdue ?? '', dimension: a.dimension || '', score: a.score !== undefined ? fmtNumber(a.score, { maximumFractionDigits: 2 }) : '' })}
+        ${a.severity === 'high' ? html` <${Badge} kind="danger">${t('alert.high')}<//>` : null}
+        ${a.due ? html` <${Badge} kind="danger">${fmtDate(a.due)}<//>` : a.date ? html` <span class="muted">${fmtDate(a.date)}</span>` : null}</li>`)}</ul>`;
     }}<//>
   </section>`;
 }

@@ -12,33 +12,53 @@ import { navigate, href } from '../router.js';
 import { useApi, Async, Empty, PageHead, ErrorBox } from '../ui.js';
 import { BarChart, ColumnChart, LineChart, Sankey, toSeries } from '../charts.js';
 
+// The label of a crosstab category code (from the answer's categories).
+export function catLabel(ct, dim, code) {
+  if (code === null || code === undefined) return t('report.total');
+  const c = ((ct && ct.categories && ct.categories[dim]) || []).find((x) => x.code === code);
+  if (c) return tl(c.label, code);
+  if (code === '_none') return t('report.unknown');
+  return String(code);
+}
+
+// A one-dimension crosstab as chart rows.
+function rows1(ct, measure) {
+  return ((ct && ct.cells) || []).map((c) => ({ key: c.keys ? c.keys[0] : c.month, count: measure ? (c[measure] === null || c[measure] === undefined ? null : Math.round(c[measure] * 10) / 10) : c.count, suppressed: !!c.suppressed }));
+}
+
 function DisclosureNote({ d }) {
-  if (!d || !d.disclosure) return null;
+  if (!d) return null;
   const x = d.disclosure;
-  return html`<p class="notice notice-info" role="note">${t('report.disclosure', { threshold: x.threshold ?? '?', rounding: x.rounding ?? '—' })}</p>`;
+  const pop = d.population || {};
+  if (!(x && x.applied) && !pop.excluded_without_statistics_consent) return null;
+  return html`<div class="notice notice-info" role="note">
+    ${x && x.applied ? html`<p>${t('report.disclosure', { threshold: x.threshold ?? '?', rounding: x.rounding ?? '—' })}</p>` : null}
+    ${pop.excluded_without_statistics_consent ? html`<p>${t('report.excluded_consent', { n: pop.excluded_without_statistics_consent })}</p>` : null}
+  </div>`;
 }
 
 function Dashboard() {
   const s = useApi(() => get('/api/v1/reports/dashboard'), []);
   return html`<${Async} state=${s} what=${t('module.reports')}>${(d) => {
-    const rt = d.referral_response_times || d.response_times;
-    const occ = d.shelter_occupancy || d.occupancy;
+    const f = d.figures || d;
+    const one = (key) => f[key];
+    const lab = (key) => (code) => catLabel(f[key], (f[key] && f[key].dims && f[key].dims[0]) || '', code);
+    const occ = one('shelter_occupancy');
+    const rt = one('referral_response_hours');
+    const cpy = one('cases_per_year');
     return html`<div>
-      <${DisclosureNote} d=${d} />
-      ${d.totals ? html`<div class="card stats">${Object.entries(d.totals).map(([k, v]) => html`<div class="stat"><span class="stat-n">${v === null ? t('chart.suppressed_short') : fmtNumber(v)}</span><span>${t(`report.total.${k}`)}</span></div>`)}</div>` : null}
+      <${DisclosureNote} d=${cpy} />
+      ${cpy && cpy.totals ? html`<div class="card stats"><div class="stat"><span class="stat-n">${(() => { const tot = cpy.totals.find((x) => x.keys.every((k) => k === null)); return tot ? (tot.suppressed ? t('chart.suppressed_short') : fmtNumber(tot.count)) : '—'; })()}</span><span>${t('report.total.cases')}</span></div></div>` : null}
       <div class="charts">
-        <${ColumnChart} title=${t('report.cases_per_year')} data=${d.cases_per_year || d.by_year} />
-        <${BarChart} title=${t('report.by_exploitation')} data=${d.by_exploitation || d.exploitation} label=${(k) => valueLabel('vic_TypeOfExploitation', k)} />
-        <${BarChart} title=${t('report.by_gender')} data=${d.by_gender || d.gender} label=${(k) => valueLabel('prs_Gender', k, 'person')} />
-        <${ColumnChart} title=${t('report.by_age')} data=${d.by_age_group || d.age_group} label=${(k) => t(`report.age.${k}`) === `report.age.${k}` ? k : t(`report.age.${k}`)} />
-        <${BarChart} title=${t('report.by_nationality')} data=${d.by_nationality || d.nationality} label=${countryName} />
-        ${rt ? html`<${BarChart} title=${t('report.response_times')} data=${toSeries(rt.items || rt).map((r) => ({ key: r.key, count: r.count }))} label=${(k) => k} />` : null}
+        <${ColumnChart} title=${t('report.cases_per_year')} data=${rows1(cpy)} label=${lab('cases_per_year')} />
+        <${BarChart} title=${t('report.by_exploitation')} data=${rows1(one('by_exploitation'))} label=${lab('by_exploitation')} />
+        <${BarChart} title=${t('report.by_gender')} data=${rows1(one('by_gender'))} label=${lab('by_gender')} />
+        <${ColumnChart} title=${t('report.by_age')} data=${rows1(one('by_age_group'))} label=${lab('by_age_group')} />
+        <${BarChart} title=${t('report.by_nationality')} data=${rows1(one('by_nationality'))} label=${lab('by_nationality')} />
+        ${rt ? html`<${ColumnChart} title=${t('report.response_times')} data=${rows1(rt, (rt.measure || '').startsWith('mean') ? 'mean' : null)} label=${lab('referral_response_hours')} />` : null}
       </div>
-      <${Sankey} title=${t('report.routes')} routes=${d.routes} label=${countryName} />
-      ${occ ? html`<${LineChart} title=${t('report.occupancy')} series=${Array.isArray(occ) && occ.length && occ[0].points
-        ? occ.map((x) => ({ name: x.name || x.shelter, points: toSeries(x.points) }))
-        : [{ name: t('report.occupancy'), points: toSeries(occ.items || occ) }]} />` : null}
-      ${rt && rt.median_hours !== undefined ? html`<p>${t('report.median_response', { d: fmtDuration(rt.median_hours) })}</p>` : null}
+      <${Sankey} title=${t('report.routes')} routes=${one('routes')} label=${(code) => (code === '_none' ? t('report.unknown') : countryName(code))} />
+      ${occ ? html`<${LineChart} title=${t('report.occupancy')} series=${[{ name: t('report.occupancy'), points: rows1(occ).map((r) => ({ key: r.key, count: r.suppressed ? null : r.count })) }]} />` : null}
     </div>`;
   }}<//>`;
 }
@@ -49,17 +69,17 @@ function dimLabel(dims, entity, name) {
   return d ? tl(d.label, name) : name;
 }
 
+let currentCt = null;
 function keyLabel(dim, k) {
+  if (currentCt) return catLabel(currentCt, dim, k);
   if (k === null || k === undefined) return t('report.unknown');
-  if (/Citizenship|Country|country|nationality/.test(dim)) return countryName(k);
-  if (/^(prs_|vic_|cas_|hte_)/.test(dim)) return valueLabel(dim, k);
   return String(k);
 }
 
 function TableBuilder({ query }) {
   const dims = useApi(() => get('/api/v1/reports/dimensions'), []);
   const entity = query.entity || 'cases';
-  const chosen = (query.dims || 'year').split(',').filter(Boolean);
+  const chosen = (query.dims || 'year').split(',').filter(Boolean).slice(0, 2);
   const params = { entity, dims: chosen.join(','), year: query.year };
   const s = useApi(() => get('/api/v1/reports/crosstab', { ...params, format: 'json' }), [JSON.stringify(params)]);
   return html`<${Async} state=${dims} what=${t('module.reports')}>${(D) => {
@@ -77,7 +97,7 @@ function TableBuilder({ query }) {
             ${(e.dimensions || []).map((x) => html`<option value=${x.name} selected=${chosen[i] === x.name}>${tl(x.label, x.name)}</option>`)}
           </select></div>`)}
       </form>
-      <${Async} state=${s} what=${t('module.reports')}>${(d) => html`<div>
+      <${Async} state=${s} what=${t('module.reports')}>${(d) => { currentCt = d; return html`<div>
         <${DisclosureNote} d=${d} />
         <p class="actions">
           <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'csv' })}`} download>${t('report.download_csv')}</a>
@@ -87,7 +107,7 @@ function TableBuilder({ query }) {
           ? html`<${BarChart} title=${dimLabel(D, entity, chosen[0])} data=${d.cells.map((c) => ({ key: c.keys[0], count: c.count, suppressed: c.suppressed }))} label=${(k) => keyLabel(chosen[0], k)} max=${40} />`
           : html`<${Crosstab} d=${d} dims=${chosen} D=${D} entity=${entity} />`}
         ${d.counts_what ? html`<p class="muted">${t(`report.counts_${d.counts_what}`)}</p>` : null}
-      </div>`}<//>
+      </div>`; }}<//>
     </div>`;
   }}<//>`;
 }
