@@ -505,6 +505,87 @@ async function main() {
     await shot('11-assistance');
   });
 
+  await test('shelter: add a shelter, admit the person, see the occupancy, discharge', async () => {
+    if (missing(await api('GET', '/api/v1/shelters'))) skip('endpoint missing (GET /api/v1/shelters)');
+    if (!auth) skip('endpoint missing (POST /api/v1/login): no shelter staff to act as');
+    await logout();
+    await loginAs('shelter-b');
+    await go('#/shelters');
+    await page.click('text=Add a shelter');
+    await page.waitForSelector('dialog[open] #dlg-name');
+    await page.fill('dialog[open] #dlg-name', 'Casa Esperanza');
+    await page.fill('dialog[open] #dlg-cap_Women', '2');
+    await page.fill('dialog[open] #dlg-currency', 'USD');
+    await page.fill('dialog[open] #dlg-cost_Women', '12');
+    await checkA11y('new shelter');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('.board li a >> text=Casa Esperanza');
+    await checkA11y('shelter board');
+    await shot('13-shelter-board');
+    await page.click('.board li a >> text=Casa Esperanza');
+    await page.waitForSelector('main h1 >> text=Casa Esperanza');
+    await page.click('main .page-actions >> text=Admit a person');
+    await page.fill('dialog[open] #dlg-case', caseRef);
+    await page.selectOption('dialog[open] #dlg-place_kind', 'Women');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('section.records table.data tbody tr >> text=Discharge');
+    await checkA11y('shelter page');
+    await shot('14-shelter');
+    await page.click('section.records table.data >> text=Discharge');
+    await page.waitForSelector('dialog[open] #dlg-discharge_reason');
+    const reasons = await page.$$eval('dialog[open] #dlg-discharge_reason option', (o) => o.map((x) => x.value).filter(Boolean));
+    await page.selectOption('dialog[open] #dlg-discharge_reason', reasons[0]);
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('dialog[open]', { state: 'detached' });
+  });
+
+  await test('hotline quick entry, then a case opened from the contact', async () => {
+    if (missing(await api('GET', '/api/v1/hotline/contacts'))) skip('endpoint missing (GET /api/v1/hotline/contacts)');
+    if (!auth) skip('endpoint missing (POST /api/v1/login): no hotline operator to act as');
+    await logout();
+    await loginAs('hotline-a');
+    await go('#/hotline');
+    await page.waitForSelector('#hl-channel');
+    const pick = async (sel) => { const o = await page.$$eval(`${sel} option`, (x) => x.map((y) => y.value).filter(Boolean)); await page.selectOption(sel, o[0]); };
+    await pick('#hl-channel');
+    await pick('#hl-caller_type');
+    await page.selectOption('#hl-urgency', 'High');
+    await page.fill('#hl-place', 'Ibarra');
+    const ind = await page.$$('#hl-indicators input[type=checkbox]');
+    if (ind.length) await ind[0].check();
+    if (await page.$('#hl-summary')) await page.fill('#hl-summary', 'A relative calls about a young woman whose documents are kept by her employer.');
+    await checkA11y('hotline form');
+    await page.click('text=Save the contact');
+    await page.waitForSelector('table.data tbody tr >> text=Open a case');
+    await shot('15-hotline');
+    await page.click('table.data tbody tr >> text=Open a case');
+    await page.waitForFunction(() => /#\/cases\/[^/]+\/edit/.test(location.hash), null, { timeout: 10000 });
+    await page.waitForSelector('#case-vic_TraffickingStatus');
+  });
+
+  await test('trainings: record an event, see the figures', async () => {
+    if (missing(await api('GET', '/api/v1/trainings'))) skip('endpoint missing (GET /api/v1/trainings)');
+    if (auth) { await logout(); await loginAs('coord-a'); }
+    await go('#/trainings');
+    await page.click('text=Record a training');
+    await page.waitForSelector('dialog[open] #dlg-type');
+    const types = await page.$$eval('dialog[open] #dlg-type option', (o) => o.map((x) => x.value).filter(Boolean));
+    await page.selectOption('dialog[open] #dlg-type', types[0]);
+    await page.fill('dialog[open] #dlg-title', 'Identification of victims for labour inspectors');
+    await page.fill('dialog[open] #dlg-start_date', new Date().toISOString().slice(0, 10));
+    await page.fill('dialog[open] #dlg-city', 'Ibarra');
+    await page.fill('dialog[open] #dlg-participants', '20');
+    await page.fill('dialog[open] #dlg-sex_Female', '12');
+    await page.fill('dialog[open] #dlg-sex_Male', '9');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('dialog[open] .error-summary'); // 12 + 9 is not 20
+    await page.fill('dialog[open] #dlg-sex_Male', '8');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('table.data tbody tr >> text=Identification of victims');
+    await checkA11y('trainings');
+    await shot('16-trainings');
+  });
+
   await test('dashboard charts (cases per year, exploitation, gender, routes)', async () => {
     if (auth) { await logout(); await loginAs('coord-a'); }
     if (missing(await api('GET', '/api/v1/reports/dashboard'))) {

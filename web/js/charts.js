@@ -15,7 +15,7 @@ export function toSeries(x) {
     return x.map((r) => {
       const key = r.key ?? r.name ?? r.code ?? r.year ?? r.label ?? r.month ?? r.date ?? (Array.isArray(r.keys) ? r.keys.join(' / ') : '');
       const c = r.count ?? r.value ?? r.n ?? r.cases ?? null;
-      return { key: String(key), count: typeof c === 'number' ? c : null, suppressed: !!r.suppressed || c === null };
+      return { key: String(key), count: typeof c === 'number' ? c : null, suppressed: r.suppressed === undefined ? c === null : !!r.suppressed };
     });
   }
   if (typeof x === 'object') return Object.entries(x).map(([key, c]) => ({ key, count: typeof c === 'number' ? c : null, suppressed: c === null }));

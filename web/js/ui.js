@@ -1,6 +1,6 @@
 // ui.js — shared pieces of the screens: loading and error states, the
 // "module not available" notice, paging, dialogs, toasts, definition lists.
-import { html, useState, useEffect, useRef, useCallback, emit, on, useEvent } from './lib.js';
+import { html, useState, useEffect, useRef, useCallback, emit, on, useEvent, uid } from './lib.js';
 import { t, fmtDate, fmtNumber, fmtDateTime } from './i18n.js';
 import { ApiError, getAll } from './api.js';
 
@@ -69,15 +69,16 @@ export function Pager({ total, limit, offset, onPage }) {
 // A modal dialog (the native <dialog>: focus stays inside, Escape closes).
 export function Dialog({ open, title, onClose, children, wide }) {
   const ref = useRef(null);
+  const headingId = useRef(uid('dialog-heading')).current;
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
   }, [open]);
-  return html`<dialog ref=${ref} class=${wide ? 'dialog wide' : 'dialog'} aria-labelledby=${title ? 'dlg-title' : undefined}
+  return html`<dialog ref=${ref} class=${wide ? 'dialog wide' : 'dialog'} aria-labelledby=${title ? headingId : undefined}
       onClose=${() => open && onClose && onClose()} onCancel=${(e) => { e.preventDefault(); onClose && onClose(); }}>
-    ${open ? html`<div class="dialog-head"><h2 id="dlg-title">${title}</h2>
+    ${open ? html`<div class="dialog-head"><h2 id=${headingId}>${title}</h2>
       <button type="button" class="btn-icon" aria-label=${t('common.close')} onClick=${onClose}>×</button></div>
       <div class="dialog-body">${children}</div>` : null}
   </dialog>`;
@@ -91,8 +92,11 @@ export function Toaster() {
     setItems((l) => [...l.slice(-3), x]);
     setTimeout(() => setItems((l) => l.filter((i) => i !== x)), 6000);
   }), []);
+  // a message about a case must not outlive the session that caused it
+  useEffect(() => on('session', () => setItems([])), []);
   return html`<div class="toasts" role="status" aria-live="polite">
-    ${items.map((i) => html`<div class=${`toast toast-${i.kind}`}>${i.message}</div>`)}
+    ${items.map((i) => html`<div class=${`toast toast-${i.kind}`}>${i.message}
+      <button type="button" class="toast-x" aria-label=${t('common.close')} onClick=${() => setItems((l) => l.filter((x) => x !== i))}>×</button></div>`)}
   </div>`;
 }
 

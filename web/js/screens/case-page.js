@@ -287,7 +287,7 @@ export function StaysTable({ path, pl, onDischarge, showShelter, shelters, query
   const s = useApi(() => get(path, { limit: 200, ...(query || {}) }), [path, JSON.stringify(query || {})]);
   const kind = (k) => (listOptions(pl, 'place_kinds').find((o) => o.code === k) || { label: k }).label;
   const status = (k) => (listOptions(pl, 'stay_statuses').find((o) => o.code === k) || { label: k }).label;
-  const act = async (st, what) => { try { await post(`/api/v1/stays/${st.id}/${what}`, { version: st.version }); toast(t('common.saved')); s.reload(); if (onChanged) onChanged(); } catch (e) { toast(e.message, 'error'); } };
+  const act = async (st, what) => { try { await post(`/api/v1/stays/${st.id}/${what}`, {}); toast(t('common.saved')); s.reload(); if (onChanged) onChanged(); } catch (e) { toast(e.message, 'error'); } };
   return html`<${Async} state=${s} what=${t('module.shelters')}>${(d) => (!(d.items || []).length ? html`<${Empty}>${t('shelter.no_stays')}<//>` : html`
     <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('shelter.stays')}</caption>
       <thead><tr>${showShelter ? html`<th scope="col">${t('shelter.shelter')}</th>` : html`<th scope="col">${t('shelter.case_ref')}</th>`}
@@ -314,7 +314,7 @@ export function DischargeDialog({ stay, pl, onClose }) {
     ...(can('case_identity', 'update') ? [{ name: 'notes', label: t('common.notes'), type: 'longtext' }] : []),
   ];
   return html`<${RecordDialog} open=${true} title=${t('shelter.discharge')} spec=${spec} initial=${{ discharged_on: today() }} submitLabel=${t('shelter.discharge')}
-    submit=${(v) => post(`/api/v1/stays/${stay.id}/discharge`, { ...v, version: stay.version })}
+    submit=${(v) => post(`/api/v1/stays/${stay.id}/discharge`, v)}
     onClose=${(saved) => { if (saved) toast(t('shelter.discharged')); onClose(saved); }} />`;
 }
 

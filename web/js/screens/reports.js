@@ -23,7 +23,8 @@ export function catLabel(ct, dim, code) {
 
 // A one-dimension crosstab as chart rows.
 function rows1(ct, measure) {
-  return ((ct && ct.cells) || []).map((c) => ({ key: c.keys ? c.keys[0] : c.month, count: measure ? (c[measure] === null || c[measure] === undefined ? null : Math.round(c[measure] * 10) / 10) : c.count, suppressed: !!c.suppressed }));
+  return ((ct && ct.cells) || []).map((c) => ({ key: c.keys ? c.keys[0] : c.month, count: measure ? (c[measure] === null || c[measure] === undefined ? null : Math.round(c[measure] * 10) / 10) : c.count, suppressed: !!c.suppressed }))
+    .filter((r) => r.suppressed || r.count !== null);
 }
 
 function DisclosureNote({ d }) {
