@@ -133,4 +133,12 @@ int sq_tx_case_grant(store_tx *tx, int64_t case_id, const char *org, const char 
                      const char *at);
 int sq_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org);
 
+/* sqlite_audit.c */
+int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
+int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+int sq_audit_head(store *base, store_audit_entry *out);
+int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                  int64_t *total);
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
+
 #endif

@@ -134,6 +134,24 @@ static const char *const migrations[] = {
     "  org TEXT NOT NULL, via TEXT NOT NULL, at TEXT NOT NULL,"
     "  PRIMARY KEY (case_id, org)) WITHOUT ROWID;"
     "CREATE INDEX case_access_org ON case_access(org, case_id);",
+    /* 3: audit trail (issue 3): append-only, hash-chained entries (core/audit.h).
+     * The triggers stop accidental or SQL-level changes; tampering by someone
+     * holding the file is caught by the chain (amparo audit verify). */
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  org TEXT NOT NULL DEFAULT '', addr TEXT NOT NULL DEFAULT '',"
+    "  action TEXT NOT NULL, object_type TEXT NOT NULL DEFAULT '',"
+    "  object_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}',"
+    "  prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_actor ON audit(actor, seq);"
+    "CREATE INDEX audit_action ON audit(action, seq);"
+    "CREATE INDEX audit_object ON audit(object_id, object_type, seq);"
+    "CREATE INDEX audit_org ON audit(org, seq);"
+    "CREATE INDEX audit_at ON audit(at, seq);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 
 /* ==== connections ========================================================= */
@@ -1396,6 +1414,11 @@ static const store_ops sqlite_ops = {
     .case_orgs = sq_case_orgs,
     .tx_case_grant = sq_tx_case_grant,
     .tx_case_revoke = sq_tx_case_revoke,
+    .tx_audit_head = sq_tx_audit_head,
+    .tx_audit_append = sq_tx_audit_append,
+    .audit_head = sq_audit_head,
+    .audit_list = sq_audit_list,
+    .audit_scan = sq_audit_scan,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)
