@@ -602,7 +602,8 @@ static bool parse_bound(const char *s, bool upper, char out[32])
     }
     if (strcmp(q, "Z") != 0 || hh > 23 || mm > 59 || ss > 59)
         return false;
-    snprintf(out, 32, "%sT%02d:%02d:%02d.%03dZ", date, hh, mm, ss, ms);
+    snprintf(out, 32, "%.10sT%02u:%02u:%02u.%03uZ", date, (unsigned)hh % 100u, (unsigned)mm % 100u,
+             (unsigned)ss % 100u, (unsigned)ms % 1000u);
     return true;
 }
 
