@@ -17,15 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Bounds on what an entry stores (bytes, after sanitising). */
-#define MAX_ACTOR 72
-#define MAX_ORG 72
-#define MAX_ADDR 64
-#define MAX_ACTION 64
-#define MAX_OBJECT_TYPE 32
-#define MAX_OBJECT_ID 128
-#define MAX_DETAIL 8192
-
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -168,17 +159,6 @@ void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entr
     sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
-/* Copies s into out[n] as valid UTF-8 without control characters (each such
- * byte becomes '?'), cut at a character boundary. */
-static void safe_text(const char *s, char *out, size_t n)
-{
-    utf8_sanitize(s ? s : "", out, n);
-    for (char *q = out; *q; q++) {
-        if ((unsigned char)*q < 0x20 || *q == 0x7f)
-            *q = '?';
-    }
-}
-
 /* The detail as compact, ASCII-only JSON with sorted keys ("{}" for NULL; a
  * non-object is wrapped as {"value": …}; unencodable or oversized detail is
  * replaced by a note).  Returns malloc'd text. */
@@ -197,7 +177,7 @@ static char *detail_text(const json_t *detail)
     if (!text)
         return strdup("{\"unencodable\":true}");
     size_t len = strlen(text);
-    if (len > MAX_DETAIL) {
+    if (len > AUDIT_MAX_DETAIL) {
         free(text);
         char note[64];
         snprintf(note, sizeof note, "{\"truncated\":true,\"bytes\":%zu}", len);
@@ -209,16 +189,16 @@ static char *detail_text(const json_t *detail)
 int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
              const char *object_id, const json_t *detail)
 {
-    char actor[MAX_ACTOR], org[MAX_ORG], addr[MAX_ADDR], act[MAX_ACTION], otype[MAX_OBJECT_TYPE],
-        oid[MAX_OBJECT_ID];
-    safe_text(p ? p->actor : "system", actor, sizeof actor);
+    char actor[AUDIT_MAX_ACTOR], org[AUDIT_MAX_ORG], addr[AUDIT_MAX_ADDR], act[AUDIT_MAX_ACTION],
+        otype[AUDIT_MAX_OBJECT_TYPE], oid[AUDIT_MAX_OBJECT_ID];
+    audit_safe_text(p ? p->actor : "system", actor, sizeof actor);
     if (!actor[0])
         snprintf(actor, sizeof actor, "%s", "unknown");
-    safe_text(p ? p->org : "", org, sizeof org);
-    safe_text(p ? p->addr : "", addr, sizeof addr);
-    safe_text(action && *action ? action : "unknown", act, sizeof act);
-    safe_text(object_type, otype, sizeof otype);
-    safe_text(object_id, oid, sizeof oid);
+    audit_safe_text(p ? p->org : "", org, sizeof org);
+    audit_safe_text(p ? p->addr : "", addr, sizeof addr);
+    audit_safe_text(action && *action ? action : "unknown", act, sizeof act);
+    audit_safe_text(object_type, otype, sizeof otype);
+    audit_safe_text(object_id, oid, sizeof oid);
     char *dtext = detail_text(detail);
     if (!dtext)
         return STORE_ERROR;
@@ -402,37 +382,6 @@ json_t *audit_verify_json(const audit_verify_result *r)
     return o;
 }
 
-static bool is_hex64(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char ch = s[n];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return false;
-    }
-    return n == 64;
-}
-
-int audit_checkpoint_parse(const char *text, audit_checkpoint *out)
-{
-    if (!text)
-        return -1;
-    const char *colon = strchr(text, ':');
-    if (!colon || colon == text || colon - text > 18)
-        return -1;
-    int64_t seq = 0;
-    for (const char *q = text; q < colon; q++) {
-        if (*q < '0' || *q > '9')
-            return -1;
-        seq = seq * 10 + (*q - '0');
-    }
-    if (seq < 1 || !is_hex64(colon + 1))
-        return -1;
-    out->seq = seq;
-    memcpy(out->hash, colon + 1, 65);
-    return 0;
-}
-
 int audit_head(store *s, audit_checkpoint *out)
 {
     memset(out, 0, sizeof *out);
@@ -449,176 +398,6 @@ int audit_head(store *s, audit_checkpoint *out)
 }
 
 /* ==== the core operations =========================================================== */
-
-/* Messages of the audit filters' own rules, en/es/fr/uk ({f}: the parameter). */
-static const struct {
-    const char *key, *text[4];
-} messages[] = {
-    {"text",
-     {"{f} must be 1 to {d} characters without control characters",
-      "{f} debe tener de 1 a {d} caracteres sin caracteres de control",
-      "{f} doit compter de 1 à {d} caractères, sans caractère de contrôle",
-      "{f} має містити від 1 до {d} символів без керівних символів"}},
-    {"name",
-     {"{f} must be 1 to {d} of: lower-case letters, digits, '.', '_', '-'",
-      "{f} debe tener de 1 a {d} de: minúsculas, dígitos, '.', '_', '-'",
-      "{f} doit compter de 1 à {d} de : minuscules, chiffres, '.', '_', '-'",
-      "{f} має містити від 1 до {d} з: малих літер, цифр, '.', '_', '-'"}},
-    {"timestamp",
-     {"{f} must be a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM[:SS[.mmm]]Z",
-      "{f} debe ser una fecha AAAA-MM-DD o una hora UTC AAAA-MM-DDTHH:MM[:SS[.mmm]]Z",
-      "{f} doit être une date AAAA-MM-JJ ou une heure UTC AAAA-MM-JJTHH:MM[:SS[.mmm]]Z",
-      "{f} має бути датою РРРР-ММ-ДД або часом UTC РРРР-ММ-ДДTГГ:ХХ[:СС[.мс]]Z"}},
-    {"order",
-     {"{f} must be asc or desc", "{f} debe ser asc o desc", "{f} doit être asc ou desc",
-      "{f} має бути asc або desc"}},
-    {"checkpoint",
-     {"{f} must be SEQ:HASH as printed by 'amparo audit head'",
-      "{f} debe ser SEQ:HASH tal como lo muestra 'amparo audit head'",
-      "{f} doit être SEQ:HASH tel qu'affiché par 'amparo audit head'",
-      "{f} має бути SEQ:HASH, як виводить 'amparo audit head'"}},
-};
-
-static int lang_index(const char *lang)
-{
-    static const char *const langs[] = {"en", "es", "fr", "uk"};
-    for (int i = 0; i < 4; i++) {
-        if (lang && strcmp(lang, langs[i]) == 0)
-            return i;
-    }
-    return 0;
-}
-
-/* Renders one of the messages above, replacing {f} and {d}. */
-static void render(const char *lang, const char *key, const char *field, const char *detail,
-                   char *out, size_t n)
-{
-    const char *tpl = key;
-    for (size_t i = 0; i < sizeof messages / sizeof *messages; i++) {
-        if (strcmp(messages[i].key, key) == 0)
-            tpl = messages[i].text[lang_index(lang)];
-    }
-    size_t o = 0;
-    for (const char *s = tpl; *s && o + 1 < n;) {
-        const char *sub = strncmp(s, "{f}", 3) == 0   ? field
-                          : strncmp(s, "{d}", 3) == 0 ? detail
-                                                      : NULL;
-        if (sub) {
-            o += (size_t)snprintf(out + o, n - o, "%s", sub);
-            if (o >= n)
-                o = n - 1;
-            s += 3;
-        } else {
-            out[o++] = *s++;
-        }
-    }
-    out[o] = '\0';
-}
-
-static void fail_own(amp_err *err, const char *lang, const char *field, const char *rule,
-                     const char *key, const char *detail)
-{
-    char msg[300];
-    render(lang, key, field, detail, msg, sizeof msg);
-    amp_err_field(err, field, rule, msg);
-}
-
-static void fail_list(amp_err *err, const char *lang, const char *field, const char *rule,
-                      const char *key, const char *detail)
-{
-    char msg[300];
-    validate_render(lang, key, field, detail, msg, sizeof msg);
-    amp_err_field(err, field, rule, msg);
-}
-
-static bool text_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= max)
-        return false;
-    char buf[MAX_OBJECT_ID + 8];
-    safe_text(s, buf, sizeof buf);
-    return strcmp(buf, s) == 0; /* valid UTF-8, no control characters */
-}
-
-static bool name_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= max)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '-'))
-            return false;
-    }
-    return true;
-}
-
-static bool digits(const char *s, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    }
-    return true;
-}
-
-/* Normalises a from/to bound to the stored form "YYYY-MM-DDTHH:MM:SS.mmmZ":
- * a date stands for its first (from) or last (to) millisecond. */
-static bool parse_bound(const char *s, bool upper, char out[32])
-{
-    size_t n = strlen(s);
-    char date[11];
-    if (n < 10)
-        return false;
-    memcpy(date, s, 10);
-    date[10] = '\0';
-    if (!validate_date(date))
-        return false;
-    if (n == 10) {
-        snprintf(out, 32, "%sT%s", date, upper ? "23:59:59.999Z" : "00:00:00.000Z");
-        return true;
-    }
-    /* THH:MM, then optional :SS and .mmm, then Z */
-    const char *t = s + 10;
-    if (strlen(t) < 7 || t[0] != 'T' || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2))
-        return false;
-    int hh = (t[1] - '0') * 10 + (t[2] - '0'), mm = (t[4] - '0') * 10 + (t[5] - '0');
-    int ss = upper ? 59 : 0, ms = upper ? 999 : 0;
-    const char *q = t + 6;
-    if (*q == ':') {
-        if (!digits(q + 1, 2))
-            return false;
-        ss = (q[1] - '0') * 10 + (q[2] - '0');
-        ms = upper ? 999 : 0;
-        q += 3;
-        if (*q == '.') {
-            if (!digits(q + 1, 3))
-                return false;
-            ms = (q[1] - '0') * 100 + (q[2] - '0') * 10 + (q[3] - '0');
-            q += 4;
-        }
-    }
-    if (strcmp(q, "Z") != 0 || hh > 23 || mm > 59 || ss > 59)
-        return false;
-    snprintf(out, 32, "%.10sT%02u:%02u:%02u.%03uZ", date, (unsigned)hh % 100u, (unsigned)mm % 100u,
-             (unsigned)ss % 100u, (unsigned)ms % 1000u);
-    return true;
-}
-
-static bool parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-        return false;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*end || errno || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
 
 /* s as a JSON string, made valid UTF-8 first (rows changed outside Amparo may
  * hold anything); null when empty and empty_null. */
@@ -674,94 +453,24 @@ amp_code audit_query(core *c, const principal *p, const list_param *params, size
     *out = NULL;
     if (authz_require(p, ACT_READ, RES_AUDIT, err) != AMP_OK)
         return refuse(c, p, "read", err);
-    const char *lang = p->lang;
-    store_audit_query q = {.limit = AUDIT_DEFAULT_LIMIT};
-    char from[32], to[32];
-    json_t *filters = json_object();
-    for (size_t i = 0; i < nparams; i++) {
-        const char *name = params[i].name ? params[i].name : "";
-        const char *value = params[i].value ? params[i].value : "";
-        long n;
-        bool used = true;
-        if (strcmp(name, "actor") == 0) {
-            if (!text_ok(value, MAX_ACTOR))
-                fail_own(err, lang, name, "text", "text", "71");
-            else
-                q.actor = value;
-        } else if (strcmp(name, "action") == 0) {
-            if (!name_ok(value, MAX_ACTION))
-                fail_own(err, lang, name, "format", "name", "63");
-            else
-                q.action = value;
-        } else if (strcmp(name, "object_type") == 0) {
-            if (!name_ok(value, MAX_OBJECT_TYPE))
-                fail_own(err, lang, name, "format", "name", "31");
-            else
-                q.object_type = value;
-        } else if (strcmp(name, "object_id") == 0) {
-            if (!text_ok(value, MAX_OBJECT_ID))
-                fail_own(err, lang, name, "text", "text", "127");
-            else
-                q.object_id = value;
-        } else if (strcmp(name, "org") == 0) {
-            if (!validate_identifier(value))
-                fail_list(err, lang, name, "lookup", "list.owner", NULL);
-            else
-                q.org = value;
-        } else if (strcmp(name, "from") == 0) {
-            if (!parse_bound(value, false, from))
-                fail_own(err, lang, name, "date", "timestamp", NULL);
-            else
-                q.at_from = from;
-        } else if (strcmp(name, "to") == 0) {
-            if (!parse_bound(value, true, to))
-                fail_own(err, lang, name, "date", "timestamp", NULL);
-            else
-                q.at_to = to;
-        } else if (strcmp(name, "order") == 0) {
-            if (strcmp(value, "asc") != 0 && strcmp(value, "desc") != 0)
-                fail_own(err, lang, name, "picklist", "order", NULL);
-            else
-                q.ascending = value[0] == 'a';
-            used = false;
-        } else if (strcmp(name, "limit") == 0) {
-            if (!parse_int(value, 1, AUDIT_MAX_LIMIT, &n))
-                fail_list(err, lang, name, "max", "list.limit", "500");
-            else
-                q.limit = (int)n;
-            used = false;
-        } else if (strcmp(name, "offset") == 0) {
-            if (!parse_int(value, 0, 100000000, &n))
-                fail_list(err, lang, name, "min", "list.offset", NULL);
-            else
-                q.offset = (int)n;
-            used = false;
-        } else {
-            char shown[64];
-            safe_text(name, shown, sizeof shown);
-            fail_list(err, lang, shown, "unknown_parameter", "list.unknown", NULL);
-            used = false;
-        }
-        if (used && !json_array_size(err->fields))
-            json_object_set_new(filters, name, json_string(value));
-    }
-    if (json_array_size(err->fields)) {
-        json_decref(filters);
-        char msg[120];
-        validate_render(lang, "list.invalid", NULL, NULL, msg, sizeof msg);
-        return amp_err_set(err, AMP_EBADREQ, "%s", msg);
-    }
+    audit_filters f;
+    amp_code code = audit_filters_parse(params, nparams, p->lang, &f, err);
+    if (code != AMP_OK)
+        return code;
+    const store_audit_query *qp = &f.q;
+    json_t *filters = f.filters; /* moved into the detail below */
+    f.filters = NULL;
     /* the read is on disk before anything is shown */
     json_t *detail =
-        json_pack("{s:o, s:i, s:i}", "filters", filters, "limit", q.limit, "offset", q.offset);
-    amp_code code = audit_log(c, p, "audit.read", "audit", NULL, detail, err);
+        json_pack("{s:o, s:i, s:i}", "filters", filters, "limit", qp->limit, "offset", qp->offset);
+    code = audit_log(c, p, "audit.read", "audit", NULL, detail, err);
     json_decref(detail);
     if (code != AMP_OK)
         return code;
     store_audit_entry *rows = NULL;
     int nrows = 0;
     int64_t total = 0;
-    if (store_audit_list(core_store(c), &q, &rows, &nrows, &total) != STORE_OK)
+    if (store_audit_list(core_store(c), qp, &rows, &nrows, &total) != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure");
     json_t *items = json_array();
     for (int i = 0; i < nrows; i++) {
@@ -770,7 +479,7 @@ amp_code audit_query(core *c, const principal *p, const list_param *params, size
     }
     free(rows);
     *out = json_pack("{s:o, s:I, s:i, s:i}", "items", items, "total", (json_int_t)total, "limit",
-                     q.limit, "offset", q.offset);
+                     qp->limit, "offset", qp->offset);
     return *out ? AMP_OK : amp_err_set(err, AMP_EINTERNAL, "out of memory");
 }
 
@@ -782,24 +491,9 @@ amp_code audit_check(core *c, const principal *p, const list_param *params, size
         return refuse(c, p, "verify", err);
     audit_checkpoint expect;
     bool have_expect = false;
-    for (size_t i = 0; i < nparams; i++) {
-        const char *name = params[i].name ? params[i].name : "";
-        if (strcmp(name, "expect_head") == 0) {
-            if (audit_checkpoint_parse(params[i].value, &expect) != 0)
-                fail_own(err, p->lang, name, "format", "checkpoint", NULL);
-            else
-                have_expect = true;
-        } else {
-            char shown[64];
-            safe_text(name, shown, sizeof shown);
-            fail_list(err, p->lang, shown, "unknown_parameter", "list.unknown", NULL);
-        }
-    }
-    if (json_array_size(err->fields)) {
-        char msg[120];
-        validate_render(p->lang, "list.invalid", NULL, NULL, msg, sizeof msg);
-        return amp_err_set(err, AMP_EBADREQ, "%s", msg);
-    }
+    amp_code code = audit_verify_params_parse(params, nparams, p->lang, &expect, &have_expect, err);
+    if (code != AMP_OK)
+        return code;
     audit_verify_result r;
     if (audit_verify(core_store(c), NULL, have_expect ? &expect : NULL, &r) < 0)
         return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be read");
@@ -807,7 +501,7 @@ amp_code audit_check(core *c, const principal *p, const list_param *params, size
                                (json_int_t)r.entries, "problem", audit_problem_name(r.problem));
     if (r.problem != AUDIT_INTACT)
         json_object_set_new(detail, "seq", json_integer(r.bad_seq));
-    amp_code code = audit_log(c, p, "audit.verify", "audit", NULL, detail, err);
+    code = audit_log(c, p, "audit.verify", "audit", NULL, detail, err);
     json_decref(detail);
     if (code != AMP_OK)
         return code;

@@ -42,6 +42,16 @@ typedef struct core core;
 #define AUDIT_KEY_BYTES 32
 #define AUDIT_KEY_FILE "audit.key"
 
+/* Bounds on what an entry stores, in bytes with the NUL (longer text is cut at a
+ * character boundary); a detail over AUDIT_MAX_DETAIL is replaced by a note. */
+#define AUDIT_MAX_ACTOR 72
+#define AUDIT_MAX_ORG 72
+#define AUDIT_MAX_ADDR 64
+#define AUDIT_MAX_ACTION 64
+#define AUDIT_MAX_OBJECT_TYPE 32
+#define AUDIT_MAX_OBJECT_ID 128
+#define AUDIT_MAX_DETAIL 8192
+
 /** Appends an entry inside a write job.  action: "case.create", "login.failure"…;
  *  object_type/object_id: what it is about ("case", uid), may be NULL.  p may be
  *  NULL (actor "system").  Returns STORE_OK or STORE_ERROR (the job should then
@@ -125,7 +135,7 @@ const char *audit_problem_name(audit_problem p);
  *  and when tampered "problem", "seq", "message"}.  A new object. */
 json_t *audit_verify_json(const audit_verify_result *r);
 
-/** Parses "SEQ:HASH" (seq ≥ 1, 64 hex digits): 0, or -1. */
+/** Parses "SEQ:HASH" (seq ≥ 1, 64 lower-case hex digits): 0, or -1. */
 int audit_checkpoint_parse(const char *text, audit_checkpoint *out);
 
 /** The newest entry's seq and hash (0 and "" when the trail is empty): 0, or -1. */
@@ -135,6 +145,31 @@ int audit_head(store *s, audit_checkpoint *out);
 
 #define AUDIT_DEFAULT_LIMIT 50
 #define AUDIT_MAX_LIMIT 500
+
+/** Audit list filters parsed from list parameters.  q's strings point into the
+ *  parameters (keep them alive) and into from/to (do not copy the struct while
+ *  q is in use). */
+typedef struct {
+    store_audit_query q;
+    char from[32], to[32]; /* normalised bounds "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    json_t *filters;       /* the filters given, {name: value} (owned) */
+} audit_filters;
+
+/** Parses the parameters audit_query takes (see there) with messages in lang.
+ *  AMP_OK (release out with audit_filters_release), or AMP_EBADREQ with one
+ *  field error per bad parameter (out then needs no release). */
+amp_code audit_filters_parse(const list_param *params, size_t nparams, const char *lang,
+                             audit_filters *out, amp_err *err);
+void audit_filters_release(audit_filters *f);
+
+/** Parses audit_check's parameters (expect_head): AMP_OK (*have_expect tells
+ *  whether *expect was filled) or AMP_EBADREQ naming each bad parameter. */
+amp_code audit_verify_params_parse(const list_param *params, size_t nparams, const char *lang,
+                                   audit_checkpoint *expect, bool *have_expect, amp_err *err);
+
+/** Copies s (NULL: "") into out[n] as valid UTF-8 without control characters:
+ *  each invalid or control byte becomes '?'; cut at a character boundary. */
+void audit_safe_text(const char *s, char *out, size_t n);
 
 /** Lists entries.  Parameters: actor, action, object_type, object_id, org,
  *  from, to (YYYY-MM-DD, or a UTC time YYYY-MM-DDTHH:MM[:SS[.mmm]]Z; inclusive),
