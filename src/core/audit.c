@@ -186,36 +186,44 @@ static char *detail_text(const json_t *detail)
     return text;
 }
 
-int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
-             const char *object_id, const json_t *detail)
-{
-    char actor[AUDIT_MAX_ACTOR], org[AUDIT_MAX_ORG], addr[AUDIT_MAX_ADDR], act[AUDIT_MAX_ACTION],
-        otype[AUDIT_MAX_OBJECT_TYPE], oid[AUDIT_MAX_OBJECT_ID];
-    audit_safe_text(p ? p->actor : "system", actor, sizeof actor);
-    if (!actor[0])
-        snprintf(actor, sizeof actor, "%s", "unknown");
-    audit_safe_text(p ? p->org : "", org, sizeof org);
-    audit_safe_text(p ? p->addr : "", addr, sizeof addr);
-    audit_safe_text(action && *action ? action : "unknown", act, sizeof act);
-    audit_safe_text(object_type, otype, sizeof otype);
-    audit_safe_text(object_id, oid, sizeof oid);
-    char *dtext = detail_text(detail);
-    if (!dtext)
-        return STORE_ERROR;
+/* An entry's text made safe and its detail serialised: done by the caller's
+ * thread, so the writer only reads the head, hashes and inserts. */
+typedef struct {
+    char actor[AUDIT_MAX_ACTOR], org[AUDIT_MAX_ORG], addr[AUDIT_MAX_ADDR];
+    char action[AUDIT_MAX_ACTION], object_type[AUDIT_MAX_OBJECT_TYPE];
+    char object_id[AUDIT_MAX_OBJECT_ID];
+    char *detail; /* malloc'd */
+} prepared;
 
+static int prepare(prepared *e, const principal *p, const char *action, const char *object_type,
+                   const char *object_id, const json_t *detail)
+{
+    audit_safe_text(p ? p->actor : "system", e->actor, sizeof e->actor);
+    if (!e->actor[0])
+        snprintf(e->actor, sizeof e->actor, "%s", "unknown");
+    audit_safe_text(p ? p->org : "", e->org, sizeof e->org);
+    audit_safe_text(p ? p->addr : "", e->addr, sizeof e->addr);
+    audit_safe_text(action && *action ? action : "unknown", e->action, sizeof e->action);
+    audit_safe_text(object_type, e->object_type, sizeof e->object_type);
+    audit_safe_text(object_id, e->object_id, sizeof e->object_id);
+    e->detail = detail_text(detail);
+    return e->detail ? 0 : -1;
+}
+
+/* Appends a prepared entry after the head the job sees. */
+static int append(store_tx *tx, const prepared *pe)
+{
     store_audit_entry head;
     int rc = store_tx_audit_head(tx, &head);
-    if (rc != STORE_OK && rc != STORE_NOTFOUND) {
-        free(dtext);
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return STORE_ERROR;
-    }
-    store_audit_entry e = {.actor = actor,
-                           .org = org,
-                           .addr = addr,
-                           .action = act,
-                           .object_type = otype,
-                           .object_id = oid,
-                           .detail = dtext};
+    store_audit_entry e = {.actor = pe->actor,
+                           .org = pe->org,
+                           .addr = pe->addr,
+                           .action = pe->action,
+                           .object_type = pe->object_type,
+                           .object_id = pe->object_id,
+                           .detail = pe->detail};
     clock_now(e.at);
     if (rc == STORE_OK) {
         e.seq = head.seq + 1;
@@ -229,33 +237,73 @@ int audit_tx(store_tx *tx, const principal *p, const char *action, const char *o
         memcpy(e.prev, zero_hash, sizeof e.prev);
     }
     audit_entry_hash(process_key, &e, e.hash);
-    rc = store_tx_audit_append(tx, &e);
-    free(dtext);
-    if (rc != STORE_OK) {
-        log_error("audit: cannot append entry %lld (%s)", (long long)e.seq, act);
+    if (store_tx_audit_append(tx, &e) != STORE_OK) {
+        log_error("audit: cannot append entry %lld (%s)", (long long)e.seq, pe->action);
         return STORE_ERROR;
     }
     return STORE_OK;
 }
 
-typedef struct {
-    const principal *p;
-    const char *action, *object_type, *object_id;
-    const json_t *detail;
-} log_arg;
-
-static int log_job(store_tx *tx, void *arg)
+int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
+             const char *object_id, const json_t *detail)
 {
-    log_arg *a = arg;
-    return audit_tx(tx, a->p, a->action, a->object_type, a->object_id, a->detail);
+    prepared e;
+    if (prepare(&e, p, action, object_type, object_id, detail) != 0)
+        return STORE_ERROR;
+    int rc = append(tx, &e);
+    free(e.detail);
+    return rc;
+}
+
+static int prepared_job(store_tx *tx, void *arg)
+{
+    return append(tx, arg);
 }
 
 amp_code audit_log(core *c, const principal *p, const char *action, const char *object_type,
                    const char *object_id, const json_t *detail, amp_err *err)
 {
-    log_arg a = {p, action, object_type, object_id, detail};
-    if (store_run(core_store(c), log_job, &a) != STORE_OK)
+    prepared e;
+    if (prepare(&e, p, action, object_type, object_id, detail) != 0)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    int rc = store_run(core_store(c), prepared_job, &e);
+    free(e.detail);
+    if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
+    return AMP_OK;
+}
+
+typedef struct {
+    prepared e;
+    audit_done_fn done;
+    void *arg;
+} submitted;
+
+static void submitted_done(void *arg, int rc)
+{
+    submitted *s = arg;
+    if (s->done)
+        s->done(s->arg, rc == STORE_OK ? AMP_OK : AMP_EINTERNAL);
+    free(s->e.detail);
+    free(s);
+}
+
+amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
+                      const char *object_id, const json_t *detail, audit_done_fn done, void *arg,
+                      amp_err *err)
+{
+    submitted *s = malloc(sizeof *s);
+    if (!s || prepare(&s->e, p, action, object_type, object_id, detail) != 0) {
+        free(s);
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    }
+    s->done = done;
+    s->arg = arg;
+    if (store_submit(core_store(c), prepared_job, submitted_done, s) != STORE_OK) {
+        free(s->e.detail);
+        free(s);
+        return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
+    }
     return AMP_OK;
 }
 

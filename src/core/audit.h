@@ -63,6 +63,19 @@ int audit_tx(store_tx *tx, const principal *p, const char *action, const char *o
 amp_code audit_log(core *c, const principal *p, const char *action, const char *object_type,
                    const char *object_id, const json_t *detail, amp_err *err);
 
+/** Called once an audit_submit entry is durable (AMP_OK) or failed
+ *  (AMP_EINTERNAL), on the store's completion thread. */
+typedef void (*audit_done_fn)(void *arg, amp_code code);
+
+/** audit_log without waiting: copies everything it needs (p, strings, detail)
+ *  and queues the entry; done (may be NULL) runs after the commit.  For
+ *  asynchronous handlers that answer from the callback (a read's data is sent
+ *  only once done reports AMP_OK).  Returns AMP_OK (done will run) or
+ *  AMP_EINTERNAL (it will not). */
+amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
+                      const char *object_id, const json_t *detail, audit_done_fn done, void *arg,
+                      amp_err *err);
+
 /* ---- the key ---------------------------------------------------------------------- */
 
 /** Loads DIR/audit.key into the process-wide audit key, creating the file

@@ -620,6 +620,68 @@ static void test_concurrent_audit_log(void **state)
     expect_intact(f, THREADS * PER_THREAD);
 }
 
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, ok;
+} submit_wait;
+
+static void on_submitted(void *arg, amp_code code)
+{
+    submit_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    if (code == AMP_OK)
+        w->ok++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void test_submit_without_waiting(void **state)
+{
+    fixture *f = *state;
+    submit_wait w = {.done = 0};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    for (int i = 0; i < 300; i++) {
+        /* everything the entry needs is copied: these die before the job runs */
+        principal p = user("async", "org-c", ROLE_CASEWORKER);
+        char id[16];
+        snprintf(id, sizeof id, "obj-%d", i);
+        json_t *d = json_pack("{s:i}", "i", i);
+        amp_err err = {0};
+        assert_int_equal(
+            audit_submit(f->env->core, &p, "case.read", "case", id, d, on_submitted, &w, &err),
+            AMP_OK);
+        json_decref(d);
+        memset(&p, 0xee, sizeof p);
+        memset(id, 0xee, sizeof id);
+    }
+    pthread_mutex_lock(&w.mu);
+    while (w.done < 300)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(w.ok, 300);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    expect_intact(f, 300);
+    store_audit_entry e;
+    read_entry(f, 300, &e);
+    assert_string_equal(e.actor, "async");
+    assert_string_equal(e.org, "org-c");
+    assert_string_equal(e.object_id, "obj-299"); /* submitted in order, appended in order */
+    assert_string_equal(e.detail, "{\"i\":299}");
+    store_audit_entry_release(&e);
+    /* without a callback */
+    amp_err err = {0};
+    principal p = user("async", "org-c", 0);
+    assert_int_equal(audit_submit(f->env->core, &p, "x", NULL, NULL, NULL, NULL, NULL, &err),
+                     AMP_OK);
+    /* a synchronous call after it is ordered after it */
+    assert_int_equal(audit_log(f->env->core, &p, "y", NULL, NULL, NULL, &err), AMP_OK);
+    expect_intact(f, 302);
+}
+
 /* ---- hostile input ---------------------------------------------------------------------- */
 
 static bool clean_utf8(const char *s)
@@ -988,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_parse),
         cmocka_unit_test_setup_teardown(test_rolled_back_job_leaves_no_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_audit_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_without_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_filters_and_paging, setup, teardown),
