@@ -24,3 +24,8 @@ trap 'rm -rf "$DIR"' EXIT
 echo "audit bench: $(nproc) CPUs, data in $DIR ($(df --output=source "$DIR" | tail -1)), ${SECS}s per run"
 # shellcheck disable=SC2086
 build/bench/audit_bench "$DIR" "$SECS" $CALLERS 2> >(grep -v 'applied migration' >&2)
+# the space an entry takes (table and its five indexes), after a checkpoint
+sqlite3 "$DIR/amparo.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+entries=$(sqlite3 "$DIR/amparo.db" "SELECT count(*) FROM audit")
+bytes=$(stat -c %s "$DIR/amparo.db")
+echo "{\"test\":\"size\",\"entries\":$entries,\"db_bytes\":$bytes,\"bytes_per_entry\":$((bytes / entries))}"
