@@ -2,7 +2,7 @@
  *
  * The store keeps entries exactly as the core builds them (seq, prev and hash
  * included) and never computes the chain: it holds no key.  The table is
- * append-only (triggers refuse UPDATE and DELETE: see migration 3). */
+ * append-only (triggers refuse UPDATE and DELETE: see the "audit trail" migration). */
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
