@@ -64,6 +64,11 @@ int cli_env_open(cli_env *env, const char *dir)
         catalogue_free(env->cat);
         return -1;
     }
+    if (audit_head_matches_key(env->store, NULL) == 0)
+        fprintf(stderr,
+                "amparo: warning: the newest audit entry does not verify with %s/%s (a "
+                "different key, or the trail was changed); run 'amparo audit verify'\n",
+                dir, AUDIT_KEY_FILE);
     env->core = core_new(env->store, env->cat, env->country);
     return env->core ? 0 : -1;
 }

@@ -445,6 +445,21 @@ int audit_head(store *s, audit_checkpoint *out)
     return 0;
 }
 
+int audit_head_matches_key(store *s, const uint8_t *key)
+{
+    store_audit_entry e;
+    int rc = store_audit_head(s, &e);
+    if (rc == STORE_NOTFOUND)
+        return 1;
+    if (rc != STORE_OK)
+        return -1;
+    char hash[65];
+    audit_entry_hash(key ? key : process_key, &e, hash);
+    bool same = strcmp(hash, e.hash) == 0;
+    store_audit_entry_release(&e);
+    return same ? 1 : 0;
+}
+
 /* ==== the core operations =========================================================== */
 
 /* s as a JSON string, made valid UTF-8 first (rows changed outside Amparo may

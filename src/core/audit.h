@@ -154,6 +154,12 @@ int audit_checkpoint_parse(const char *text, audit_checkpoint *out);
 /** The newest entry's seq and hash (0 and "" when the trail is empty): 0, or -1. */
 int audit_head(store *s, audit_checkpoint *out);
 
+/** Checks the newest entry alone against key (NULL: the process key), a cheap
+ *  start-up test that the key in use is the trail's: 1 when it verifies or the
+ *  trail is empty, 0 when it does not (another key, or a changed head), -1 on a
+ *  read error.  Not a verification: audit_verify walks the whole chain. */
+int audit_head_matches_key(store *s, const uint8_t *key);
+
 /* ---- the core's audit functions (HTTP and CLI) ---------------------------------------- */
 
 #define AUDIT_DEFAULT_LIMIT 50

@@ -195,6 +195,7 @@ static void test_chain_intact(void **state)
 {
     fixture *f = *state;
     expect_intact(f, 0); /* empty is intact */
+    assert_int_equal(audit_head_matches_key(f->env->store, NULL), 1);
     append_n(f, 20);
     expect_intact(f, 20);
     audit_checkpoint h;
@@ -229,6 +230,11 @@ static void test_chain_intact(void **state)
         store_audit_entry_release(&a);
         store_audit_entry_release(&b);
     }
+    /* the start-up check of the key against the head */
+    assert_int_equal(audit_head_matches_key(f->env->store, NULL), 1);
+    uint8_t wrong[AUDIT_KEY_BYTES];
+    memset(wrong, 7, sizeof wrong);
+    assert_int_equal(audit_head_matches_key(f->env->store, wrong), 0);
     /* another key does not verify it */
     uint8_t other[AUDIT_KEY_BYTES] = {0};
     assert_int_equal(audit_verify(f->env->store, other, NULL, &r), 1);
