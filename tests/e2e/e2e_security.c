@@ -503,6 +503,21 @@ static void test_mfa_required_for_role(void **state)
     EXPECT_STATUS(&r, 200);
     assert_true(json_is_true(json_object_get(json_object_get(r.json, "user"), "mfa_required")));
     resp_free(&r);
+    /* or by organisation */
+    e2e_as("admin");
+    SEND(&r, "PUT", "/api/v1/organisations/org-mfa",
+         "{\"org_Name\": \"Strict NGO\", \"amp_OrgRequireMFA\": true}", NULL);
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    create_user("strict-cw", "org-mfa", "caseworker");
+    e2e_login(&r, "strict-cw", E2E_PASSWORD);
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_true(json_object_get(r.json, "mfa_enrolment_required")));
+    resp_free(&r);
+    e2e_login(&r, "cw-a", E2E_PASSWORD);
+    EXPECT_STATUS(&r, 200);
+    assert_false(json_is_true(json_object_get(r.json, "mfa_enrolment_required")));
+    resp_free(&r);
 }
 
 /* ==== throttling ================================================================================
