@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson libsodium sqlite3
+PKGS    := libmicrohttpd jansson libsodium sqlite3 icu-uc icu-i18n
 DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000

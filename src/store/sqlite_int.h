@@ -133,4 +133,15 @@ int sq_tx_case_grant(store_tx *tx, int64_t case_id, const char *org, const char 
                      const char *at);
 int sq_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org);
 
+/* sqlite_keys.c */
+int sq_key_get(store *base, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+int sq_key_counts(store *base, json_t **out);
+int sq_checkpoint(store *base);
+int sq_tx_key_get(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped,
+                  size_t *len);
+int sq_tx_key_put(store_tx *tx, const char *case_uid, int gen, const unsigned char *wrapped,
+                  size_t len, const char *at);
+int sq_tx_key_delete(store_tx *tx, const char *case_uid);
+int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
+
 #endif

@@ -134,6 +134,13 @@ static const char *const migrations[] = {
     "  org TEXT NOT NULL, via TEXT NOT NULL, at TEXT NOT NULL,"
     "  PRIMARY KEY (case_id, org)) WITHOUT ROWID;"
     "CREATE INDEX case_access_org ON case_access(org, case_id);",
+    /* 3: data keys (issue 3): each case's data key, wrapped by a master key
+     * generation held outside the database (sqlite_keys.c; deletes there run with
+     * secure_delete on, so a shredded key's bytes are zeroed) */
+    "CREATE TABLE case_keys("
+    "  case_uid TEXT PRIMARY KEY, gen INTEGER NOT NULL CHECK (gen > 0),"
+    "  wrapped BLOB NOT NULL, created_at TEXT NOT NULL);"
+    "CREATE INDEX case_keys_gen ON case_keys(gen);",
 };
 
 /* ==== connections ========================================================= */
@@ -1396,6 +1403,13 @@ static const store_ops sqlite_ops = {
     .case_orgs = sq_case_orgs,
     .tx_case_grant = sq_tx_case_grant,
     .tx_case_revoke = sq_tx_case_revoke,
+    .key_get = sq_key_get,
+    .key_counts = sq_key_counts,
+    .checkpoint = sq_checkpoint,
+    .tx_key_get = sq_tx_key_get,
+    .tx_key_put = sq_tx_key_put,
+    .tx_key_delete = sq_tx_key_delete,
+    .tx_keys_below = sq_tx_keys_below,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)
