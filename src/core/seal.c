@@ -19,21 +19,104 @@ bool seal_catalogue_identity(void *arg, const char *kind, const char *name)
     return f && f->identity;
 }
 
-/* "amparo-seal-v1" 0x00 kind 0x00 uid, into a new buffer. */
-static unsigned char *make_ad(const seal_aad *aad, size_t *len)
+#define AD_MAX 192
+
+/* "amparo-seal-v1" 0x00 kind 0x00 uid into ad[AD_MAX]; 0 when too long. */
+static size_t make_ad(const seal_aad *aad, unsigned char ad[AD_MAX])
 {
     size_t p = sizeof AD_PREFIX - 1, kl = strlen(aad->kind), ul = strlen(aad->uid);
-    *len = p + 1 + kl + 1 + ul;
-    unsigned char *ad = malloc(*len);
-    if (!ad)
-        return NULL;
+    if (p + 1 + kl + 1 + ul > AD_MAX)
+        return 0;
     memcpy(ad, AD_PREFIX, p);
     ad[p++] = 0;
     memcpy(ad + p, aad->kind, kl);
     p += kl;
     ad[p++] = 0;
     memcpy(ad + p, aad->uid, ul);
-    return ad;
+    return p + ul;
+}
+
+/* base64url without padding.  The ciphertext is not secret, so plain table
+ * look-ups (not constant time) are fine, and much faster than sodium's. */
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static size_t b64_encoded_len(size_t n)
+{
+    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+static void b64_encode(const unsigned char *in, size_t n, char *out)
+{
+    size_t i = 0, o = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+        out[o++] = B64[(v >> 6) & 63];
+        out[o++] = B64[v & 63];
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)in[i] << 16;
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+        out[o++] = B64[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+}
+
+/* 1 + the 6-bit value of each base64url character; 0 for every other byte. */
+static const unsigned char B64_VALUE1[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
+
+/* The 6-bit value of a base64url character, or -1. */
+static int b64_value(unsigned char c)
+{
+    return (int)B64_VALUE1[c] - 1;
+}
+
+/* Decodes strictly (no padding, no stray characters, unused bits zero, so one
+ * ciphertext has one text).  Returns the length, or -1. */
+static long b64_decode(const char *in, size_t n, unsigned char *out)
+{
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        int a = b64_value((unsigned char)in[i]), b = b64_value((unsigned char)in[i + 1]),
+            c = b64_value((unsigned char)in[i + 2]), d = b64_value((unsigned char)in[i + 3]);
+        if ((a | b | c | d) < 0)
+            return -1;
+        unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
+        out[o++] = (unsigned char)(v >> 16);
+        out[o++] = (unsigned char)(v >> 8);
+        out[o++] = (unsigned char)v;
+    }
+    size_t rest = n - i;
+    if (rest) {
+        int a = b64_value((unsigned char)in[i]), b = b64_value((unsigned char)in[i + 1]);
+        int c = rest == 3 ? b64_value((unsigned char)in[i + 2]) : 0;
+        if ((a | b | c) < 0)
+            return -1;
+        unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6;
+        out[o++] = (unsigned char)(v >> 16);
+        if (rest == 3)
+            out[o++] = (unsigned char)(v >> 8);
+        if ((rest == 2 && (v & 0xffff)) || (rest == 3 && (v & 0xff)))
+            return -1; /* unused bits set */
+    }
+    return (long)o;
 }
 
 static bool aad_ok(const seal_aad *aad, amp_err *err)
@@ -49,14 +132,16 @@ static bool aad_ok(const seal_aad *aad, amp_err *err)
 static char *encrypt_text(const unsigned char *dek, const seal_aad *aad, const char *plain,
                           size_t plen, amp_err *err)
 {
-    size_t adlen;
-    unsigned char *ad = make_ad(aad, &adlen);
+    unsigned char ad[AD_MAX];
+    size_t adlen = make_ad(aad, ad);
+    if (!adlen) {
+        amp_err_set(err, AMP_EINTERNAL, "a record kind or uid too long to seal");
+        return NULL;
+    }
     size_t blen = NONCE_BYTES + plen + TAG_BYTES;
     unsigned char *bin = malloc(blen);
-    size_t b64len = sodium_base64_encoded_len(blen, B64_VARIANT);
-    char *b64 = malloc(b64len);
-    if (!ad || !bin || !b64) {
-        free(ad);
+    char *b64 = malloc(b64_encoded_len(blen) + 1);
+    if (!bin || !b64) {
         free(bin);
         free(b64);
         amp_err_set(err, AMP_EINTERNAL, "out of memory");
@@ -65,58 +150,56 @@ static char *encrypt_text(const unsigned char *dek, const seal_aad *aad, const c
     randombytes_buf(bin, NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
         bin + NONCE_BYTES, NULL, (const unsigned char *)plain, plen, ad, adlen, NULL, bin, dek);
-    sodium_bin2base64(b64, b64len, bin, blen, B64_VARIANT);
-    free(ad);
+    b64_encode(bin, blen, b64);
     free(bin);
     return b64;
 }
 
-/* Decrypts base64url text b64[n]; a new NUL-terminated plaintext (wipe and free)
- * with *plen, or NULL with err set. */
-static char *decrypt_text(const unsigned char *dek, const seal_aad *aad, const char *b64, size_t n,
-                          size_t *plen, amp_err *err)
+#define STACK_MAX 4096
+
+/* Decrypts base64url text b64[n] into buffer (stack_buf when it fits, else a
+ * new allocation returned in *heap); the plaintext is at *plain, *plen bytes,
+ * NUL-terminated.  0, or -1 with err set. */
+static int decrypt_into(const unsigned char *dek, const seal_aad *aad, const char *b64, size_t n,
+                        unsigned char *stack_buf, unsigned char **heap, const char **plain,
+                        size_t *plen, amp_err *err)
 {
-    unsigned char *bin = malloc(n ? n : 1);
-    size_t blen = 0;
-    const char *end = NULL;
+    *heap = NULL;
+    size_t cap = n / 4 * 3 + 3;
+    unsigned char *bin = cap <= STACK_MAX ? stack_buf : (*heap = malloc(cap));
     if (!bin) {
         amp_err_set(err, AMP_EINTERNAL, "out of memory");
-        return NULL;
+        return -1;
     }
-    if (sodium_base642bin(bin, n, b64, n, NULL, &blen, &end, B64_VARIANT) != 0 || end != b64 + n ||
-        blen < NONCE_BYTES + TAG_BYTES) {
-        free(bin);
+    long blen = b64_decode(b64, n, bin);
+    unsigned char ad[AD_MAX];
+    size_t adlen = make_ad(aad, ad);
+    if (blen < (long)(NONCE_BYTES + TAG_BYTES) || !adlen) {
         amp_err_set(err, AMP_EINTERNAL, "the sealed member of %.24s %.40s is malformed", aad->kind,
                     aad->uid);
-        return NULL;
+        return -1;
     }
-    size_t adlen;
-    unsigned char *ad = make_ad(aad, &adlen);
-    char *plain = malloc(blen - NONCE_BYTES - TAG_BYTES + 1);
     unsigned long long got = 0;
-    if (!ad || !plain) {
-        free(ad);
-        free(plain);
-        free(bin);
-        amp_err_set(err, AMP_EINTERNAL, "out of memory");
-        return NULL;
-    }
-    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)plain, &got, NULL,
-                                                        bin + NONCE_BYTES, blen - NONCE_BYTES, ad,
-                                                        adlen, bin, dek);
-    free(ad);
-    free(bin);
-    if (rc != 0) {
-        free(plain);
+    /* in place: the plaintext overwrites the ciphertext */
+    unsigned char *m = bin + NONCE_BYTES;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(m, &got, NULL, m, (size_t)blen - NONCE_BYTES, ad,
+                                                   adlen, bin, dek) != 0) {
         amp_err_set(err, AMP_EINTERNAL,
                     "the sealed member of %.24s %.40s does not authenticate (wrong key, another "
                     "record's data, or tampered)",
                     aad->kind, aad->uid);
-        return NULL;
+        return -1;
     }
-    plain[got] = '\0';
+    m[got] = '\0'; /* room: the tag's 16 bytes follow */
+    *plain = (const char *)m;
     *plen = (size_t)got;
-    return plain;
+    return 0;
+}
+
+static void release_plain(unsigned char *stack_buf, unsigned char *heap, size_t n)
+{
+    sodium_memzero(heap ? heap : stack_buf, n);
+    free(heap);
 }
 
 static void wipe_free(char *p, size_t n)
@@ -221,13 +304,16 @@ json_t *open_doc(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, c
                     aad->uid);
         return NULL;
     }
-    size_t plen = 0;
-    char *plain =
-        decrypt_text(dek, aad, json_string_value(sealed), json_string_length(sealed), &plen, err);
-    if (!plain)
+    size_t plen = 0, n = json_string_length(sealed);
+    unsigned char stack_buf[STACK_MAX], *heap = NULL;
+    const char *plain = NULL;
+    if (decrypt_into(dek, aad, json_string_value(sealed), n, stack_buf, &heap, &plain, &plen,
+                     err) != 0) {
+        free(heap);
         return NULL;
+    }
     json_t *inner = json_loadb(plain, plen, JSON_REJECT_DUPLICATES, NULL);
-    wipe_free(plain, plen);
+    release_plain(stack_buf, heap, n / 4 * 3 + 3);
     if (!json_is_object(inner)) {
         json_decref(inner);
         amp_err_set(err, AMP_EINTERNAL, "the sealed member of %.24s %.40s is not an object",
@@ -331,14 +417,16 @@ int seal_open_text(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad,
     size_t blen, b64len;
     if (split_text(raw, &body, &blen, &b64, &b64len, err) != 0)
         return -1;
-    char *plain = NULL;
+    const char *plain = NULL;
     size_t plen = 0;
+    unsigned char stack_buf[STACK_MAX], *heap = NULL;
     if (b64) {
-        plain = decrypt_text(dek, aad, b64, b64len, &plen, err);
-        if (!plain)
+        if (decrypt_into(dek, aad, b64, b64len, stack_buf, &heap, &plain, &plen, err) != 0) {
+            free(heap);
             return -1;
+        }
         if (plen < 2 || plain[0] != '{' || plain[plen - 1] != '}') {
-            wipe_free(plain, plen);
+            release_plain(stack_buf, heap, b64len / 4 * 3 + 3);
             amp_err_set(err, AMP_EINTERNAL, "the sealed member of %.24s %.40s is not an object",
                         aad->kind, aad->uid);
             return -1;
@@ -352,6 +440,7 @@ int seal_open_text(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad,
         buf_addc(out, ',');
         buf_add(out, plain + 1, plen - 2);
     }
-    wipe_free(plain, plen);
+    if (plain)
+        release_plain(stack_buf, heap, b64len / 4 * 3 + 3);
     return 0;
 }
