@@ -82,7 +82,7 @@ static int parse(int argc, char **argv, const char *help, bool rotate, key_opts 
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->batch = 1000;
-    optind = 1;
+    optind = 0; /* full re-initialisation (glibc), also for repeated calls */
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -290,7 +290,7 @@ static int key_retire(int argc, char **argv)
     return refused ? EXIT_FAIL : rc;
 }
 
-static int cmd_key(int argc, char **argv)
+int cmd_key(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage, stderr);

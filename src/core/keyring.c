@@ -594,6 +594,7 @@ int keyring_unwrap(keyring *kr, int gen, const char *case_uid, const unsigned ch
         amp_err_set(err, AMP_EINTERNAL, "invalid master key generation %d", gen);
         return -1;
     }
+    maybe_refresh(kr); /* a retired generation leaves memory within a second */
     int rc = unwrap_once(kr, gen, case_uid, wrapped, dek, err);
     if (rc == 1) {
         amp_err e = {0};

@@ -64,10 +64,10 @@ int keyring_wrap_gen(keyring *kr, int gen, const char *case_uid,
 
 /** Unwraps a data key wrapped under generation gen for case `case_uid`.  An
  *  unknown generation makes it rescan the key directory once (another process
- *  may have rotated).  0, or -1 with err set: unknown or retired generation,
- *  wrong length, or a wrapped key that does not authenticate (wrong key, wrong
- *  case, tampered) — never a wrong key silently returned.  dek is zeroed on
- *  failure. */
+ *  may have rotated); like keyring_wrap it also looks for added or removed key
+ *  files at most once a second, so a retired generation is forgotten.  0, or -1 with err set:
+ * unknown or retired generation, wrong length, or a wrapped key that does not authenticate (wrong
+ * key, wrong case, tampered) — never a wrong key silently returned.  dek is zeroed on failure. */
 int keyring_unwrap(keyring *kr, int gen, const char *case_uid, const unsigned char *wrapped,
                    size_t len, unsigned char dek[KEYRING_KEY_BYTES], amp_err *err);
 
