@@ -15,6 +15,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS  ?= -O2 -g
+CFLAGS  += $(EXTRA_CFLAGS)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lm
 
@@ -67,10 +68,15 @@ $(BUILD)/tests/e2e_%: tests/e2e/e2e_%.c $(BUILD)/libamparo.a tests/unit/testutil
 run: deps
 	@$(MAKE) --no-print-directory serve-demo
 
+# The demo admin's password: AMPARO_ADMIN_PASSWORD, else "amparo-admin-2026"
+# (a laptop demo only; `amparo init` alone generates one).
 serve-demo: $(BIN)
 	@if [ ! -f $(DATA)/amparo.db ]; then \
-	  $(BIN) init --data $(DATA) --country EC && \
-	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES); fi
+	  AMPARO_ADMIN_PASSWORD=$${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026} \
+	    $(BIN) init --data $(DATA) --country EC && \
+	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES) && \
+	  tools/demo-users.sh $(BIN) $(DATA); fi
+	@echo "sign in at http://$(LISTEN)/ (admin: $${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026})"
 	$(BIN) serve --data $(DATA) --listen $(LISTEN)
 
 # Everything: unit and end-to-end tests, the same under ASan+UBSan, fuzz smoke runs.

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/keyring.h"
 #include "core/accounts.h"
+#include "core/audit.h"
 #include "core/validate.h"
 
 #include <errno.h>
@@ -19,8 +20,9 @@ static const char usage[] =
     "usage: amparo init [--data DIR] --country CC\n"
     "\n"
     "Creates the data directory DIR (mode 0700) holding the SQLite database\n"
-    "(amparo.db, schema migrations applied), amparo.conf and the key directory\n"
-    "keys/ (mode 0700; $AMPARO_KEY_DIR if set) with the first master key\n"
+    "(amparo.db, schema migrations applied), amparo.conf, the audit key\n"
+    "(audit.key, mode 0600: it seals the audit trail; see docs/AUDIT.md) and the key\n"
+    "directory keys/ (mode 0700; $AMPARO_KEY_DIR if set) with the first master key\n"
     "master-1.key and the blind-index key index.key (mode 0600, 32 random bytes\n"
     "each: keep them out of backups of the database; see docs/ENCRYPTION.md).\n"
     "Running it again on an initialised directory changes nothing.\n"
@@ -166,8 +168,12 @@ int cmd_init(int argc, char **argv)
         amp_err_clear(&kerr);
         return EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s/amparo.db", dir);
     char err[512];
+    if (audit_create_key(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "amparo init: %s\n", err);
+        return EXIT_FAIL;
+    }
+    snprintf(path, sizeof path, "%s/amparo.db", dir);
     store *s = store_sqlite_open(path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "amparo init: %s\n", err);

@@ -3,6 +3,7 @@
  * prompt, never from the command line (it is visible to other local users). */
 #include "cli/cli.h"
 #include "core/accounts.h"
+#include "http/request.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ==== shared ===================================================================== */
@@ -498,9 +500,224 @@ static int cmd_roles(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ==== amparo case erase, amparo retention ==================================================== */
+
+static const char retention_usage[] =
+    "usage: amparo retention [--data DIR] [--days N] [--apply] [--json]\n"
+    "\n"
+    "Lists the closed cases (cas_Status Closed or ClosedReferred) left unchanged for\n"
+    "longer than the retention period: amparo.conf's retention_closed_days, or --days.\n"
+    "With --apply it erases them (identity destroyed, statistics kept where the consent\n"
+    "allows; see 'amparo case erase --help').  Exit 0; 1 on failure; 2 when no period is set.\n";
+
+static long conf_long(const char *dir, const char *key)
+{
+    char path[4200], line[256];
+    snprintf(path, sizeof path, "%s/amparo.conf", dir);
+    FILE *f = fopen(path, "r");
+    long v = 0;
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == '=')
+            v = strtol(line + kl + 1, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static int cmd_retention(int argc, char **argv)
+{
+    const char *data = NULL;
+    long days = -1;
+    bool apply = false, as_json = false;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(retention_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = argv[++i];
+        } else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
+            char *end;
+            days = strtol(argv[++i], &end, 10);
+            if (*end || days < 1 || days > 36500) {
+                fprintf(stderr, "amparo retention: --days must be 1 to 36500\n");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--apply") == 0) {
+            apply = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = true;
+        } else {
+            fprintf(stderr, "amparo retention: unexpected '%s'\n%s", argv[i], retention_usage);
+            return EXIT_USAGE;
+        }
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    if (days < 0)
+        days = conf_long(env.dir, "retention_closed_days");
+    if (days <= 0) {
+        fprintf(stderr, "amparo retention: no retention period (set retention_closed_days in "
+                        "amparo.conf or give --days)\n");
+        cli_env_close(&env);
+        return EXIT_USAGE;
+    }
+    time_t cutoff_t = time(NULL) - (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&cutoff_t, &tm);
+    char cutoff[32];
+    strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%S", &tm);
+    principal p = cli_principal();
+    json_t *due = json_array();
+    int rc = EXIT_OK;
+    char offset[24];
+    for (long off = 0;; off += 500) {
+        snprintf(offset, sizeof offset, "%ld", off);
+        list_param params[] = {{"status", "Closed,ClosedReferred"},
+                               {"limit", "500"},
+                               {"offset", offset},
+                               {"sort", "updated"}};
+        json_t *page = NULL;
+        amp_err err = {0};
+        if (cases_list(env.core, &p, params, 4, &page, &err) != AMP_OK) {
+            rc = cli_report(&err);
+            amp_err_clear(&err);
+            break;
+        }
+        json_t *items = json_object_get(page, "items");
+        size_t i;
+        json_t *c;
+        json_array_foreach (items, i, c) {
+            const char *upd = json_string_value(json_object_get(c, "updated_at"));
+            if (upd && strcmp(upd, cutoff) < 0 && !json_object_get(c, "_erased_at"))
+                json_array_append_new(due, json_pack("{s:O, s:O, s:O, s:O}", "id",
+                                                     json_object_get(c, "id"), "reference",
+                                                     json_object_get(c, "reference"), "status",
+                                                     json_object_get(c, "cas_Status"), "updated_at",
+                                                     json_object_get(c, "updated_at")));
+        }
+        size_t n = json_array_size(items);
+        json_decref(page);
+        if (n < 500)
+            break;
+    }
+    size_t erased = 0, i;
+    json_t *c;
+    json_array_foreach (due, i, c) {
+        if (!as_json)
+            printf("%s %-16s %-14s last changed %s\n", apply ? "erase" : "due  ",
+                   json_string_value(json_object_get(c, "reference")),
+                   json_string_value(json_object_get(c, "status")),
+                   json_string_value(json_object_get(c, "updated_at")));
+        if (apply) {
+            amp_err err = {0};
+            json_t *out = NULL;
+            if (cases_erase(env.core, &p, json_string_value(json_object_get(c, "id")), &out,
+                            &err) == AMP_OK)
+                erased++;
+            else
+                rc = cli_report(&err);
+            json_decref(out);
+            amp_err_clear(&err);
+        }
+    }
+    if (as_json) {
+        json_t *o = json_pack("{s:i, s:s, s:O, s:I}", "retention_days", (int)days, "cutoff", cutoff,
+                              "due", due, "erased", (json_int_t)erased);
+        print_json(o);
+        json_decref(o);
+    } else {
+        printf("%zu closed case(s) past the %ld-day retention period%s\n", json_array_size(due),
+               days, apply ? "; erased" : "");
+    }
+    json_decref(due);
+    cli_env_close(&env);
+    return rc;
+}
+
+static const char erase_usage[] =
+    "usage: amparo case erase [--data DIR] ID|REFERENCE\n"
+    "\n"
+    "Erases a case: its identity fields and free text (and those of its events,\n"
+    "comments, plans and perpetrators) are destroyed; what is not identifying stays for\n"
+    "statistics when the consent allows it, otherwise only the registration facts do.\n"
+    "The case can no longer change.  Audited.  Exit 0, 3 not found, 1 otherwise.\n";
+
+int cmd_case_erase(int argc, char **argv)
+{
+    const char *data = NULL, *key = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(erase_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = argv[++i];
+        } else if (argv[i][0] != '-' && !key) {
+            key = argv[i];
+        } else {
+            fprintf(stderr, "amparo case erase: unexpected '%s'\n%s", argv[i], erase_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!key) {
+        fputs(erase_usage, stderr);
+        return EXIT_USAGE;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    principal p = cli_principal();
+    amp_err err = {0};
+    json_t *out = NULL;
+    int rc = EXIT_OK;
+    if (cases_erase(env.core, &p, key, &out, &err) == AMP_OK) {
+        printf("case %s erased (statistics %s)\n",
+               json_string_value(json_object_get(out, "reference")),
+               json_is_true(json_object_get(out, "statistics_kept")) ? "kept" : "removed");
+        json_decref(out);
+    } else {
+        rc = cli_report(&err);
+    }
+    amp_err_clear(&err);
+    cli_env_close(&env);
+    return rc;
+}
+
+/* ==== amparo routes ======================================================================= */
+
+static void print_route(const route *rt, void *arg)
+{
+    bool as_json = *(bool *)arg;
+    const char *access = rt->access == ROUTE_PUBLIC        ? "public"
+                         : rt->access == ROUTE_MFA_PENDING ? "signed-in (also before MFA)"
+                                                           : "signed-in";
+    if (as_json)
+        printf("{\"method\":\"%s\",\"path\":\"%s\",\"access\":\"%s\"}\n", rt->method, rt->pattern,
+               rt->access == ROUTE_PUBLIC ? "public" : "signed-in");
+    else
+        printf("%-7s %-50s %s\n", rt->method, rt->pattern, access);
+}
+
+static int cmd_routes(int argc, char **argv)
+{
+    if (argc > 1 && cli_is_help(argv[1])) {
+        puts("usage: amparo routes [--json]\n\nLists every HTTP route of the API and who may "
+             "call it (public, or signed-in;\nthe permission matrix then decides, see 'amparo "
+             "roles').  --json prints one\nJSON object per line.");
+        return EXIT_OK;
+    }
+    bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    routes_each(print_route, &as_json);
+    return EXIT_OK;
+}
+
 const cli_command cli_commands_security[] = {
+    {"routes", "list the HTTP API's routes and who may call them", cmd_routes},
     {"org", "organisations: 'org add', 'org list'", cmd_org},
     {"user", "accounts: add, list, show, disable, enable, reset-password, reset-totp", cmd_user},
     {"roles", "print the permission matrix", cmd_roles},
+    {"retention", "closed cases past the retention period; --apply erases them", cmd_retention},
     {NULL, NULL, NULL},
 };

@@ -38,9 +38,9 @@ typedef struct {
 /** Default settings (secret_key zero: set it). */
 void accounts_settings_default(accounts_settings *s);
 
-/** Reads settings from the data directory: amparo.conf keys session_idle_minutes,
- *  session_max_hours, pwhash (min|interactive|moderate), mfa_required_roles
- *  (comma-separated role names), login_max_failures, login_max_failures_address,
+/** Reads settings from the data directory: amparo.conf keys session_idle_minutes
+ *  (or _seconds), session_max_hours (or session_max_seconds), pwhash (min|interactive|moderate),
+ * mfa_required_roles (comma-separated role names), login_max_failures, login_max_failures_address,
  *  login_window_minutes; the secret key from keys/index.key (created 0600 if
  *  missing).  0, or -1 with err set. */
 int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err, size_t errlen);

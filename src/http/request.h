@@ -115,6 +115,9 @@ typedef struct {
  *  such path) or 405 (path exists; r->allow lists the methods). */
 const route *routes_match(request *r, unsigned *status);
 
+/** Calls fn for every route of every module, in matching order. */
+void routes_each(void (*fn)(const route *rt, void *arg), void *arg);
+
 /** The accounts of the server (for the authentication routes). */
 struct accounts *req_accounts(request *r);
 

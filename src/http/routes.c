@@ -346,3 +346,12 @@ const route *routes_match(request *r, unsigned *status)
     *status = r->allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
     return NULL;
 }
+
+void routes_each(void (*fn)(const route *rt, void *arg), void *arg)
+{
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
+        const route *table = route_table(t);
+        for (size_t i = 0; table && table[i].method; i++)
+            fn(&table[i], arg);
+    }
+}

@@ -1616,34 +1616,6 @@ static void test_durability_after_kill9(void **state)
 
 /* ==== shutting down ==================================================================== */
 
-static void test_sigterm_exits_cleanly(void **state)
-{
-    (void)state;
-    assert_true(srv.pid > 0);
-    assert_true(healthz_ok());
-    int st = server_terminate();
-    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        dump_log("SIGTERM");
-        if (st >= 0 && WIFSIGNALED(st))
-            fail_msg("amparo serve died of signal %d on SIGTERM", WTERMSIG(st));
-        fail_msg("amparo serve exited with status %d on SIGTERM",
-                 st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    }
-    if (log_has_sanitizer_report()) {
-        dump_log("sanitizer report");
-        fail_msg("the server's log holds a sanitizer report");
-    }
-}
-
-/* The server, its organisations and users; the tests act as caseworker cw-a. */
-static int api_setup(void **state)
-{
-    if (group_setup(state) != 0)
-        return -1;
-    e2e_world_setup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1668,5 +1640,5 @@ int main(void)
         cmocka_unit_test(test_durability_after_kill9),
         cmocka_unit_test(test_sigterm_exits_cleanly),
     };
-    return cmocka_run_group_tests_name("e2e_api", tests, api_setup, group_teardown);
+    return cmocka_run_group_tests_name("e2e_api", tests, world_setup, group_teardown);
 }

@@ -56,6 +56,9 @@ static CURL *main_curl; /* the main thread's handle (keeps its connection) */
 /* "Authorization: Bearer <token>" sent with every request that names none, or "". */
 static char e2e_auth[256];
 
+/* Lines a test binary adds to amparo.conf before the server starts. */
+static const char *e2e_extra_conf = "";
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -276,7 +279,7 @@ static int group_setup(void **state)
     char conf[400];
     snprintf(conf, sizeof conf, "%s/amparo.conf", srv.data);
     FILE *cf = fopen(conf, "a");
-    if (!cf || fprintf(cf, "pwhash=min\n") < 0 || fclose(cf) != 0)
+    if (!cf || fprintf(cf, "pwhash=min\n%s", e2e_extra_conf) < 0 || fclose(cf) != 0)
         return -1;
     return server_launch();
 }
@@ -316,6 +319,7 @@ struct resp {
     char *body;
     size_t len, cap;
     char etag[64], location[600], allow[128], ctype[128];
+    char retry_after[16], set_cookie[256], csp[256];
     json_t *json; /* the body parsed, when it is JSON */
 };
 
@@ -371,6 +375,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     } else if (nl == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
         dst = r->ctype;
         cap = sizeof r->ctype;
+    } else if (nl == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
+        dst = r->retry_after;
+        cap = sizeof r->retry_after;
+    } else if (nl == 10 && strncasecmp(p, "Set-Cookie", 10) == 0) {
+        dst = r->set_cookie;
+        cap = sizeof r->set_cookie;
+    } else if (nl == 23 && strncasecmp(p, "Content-Security-Policy", 23) == 0) {
+        dst = r->csp;
+        cap = sizeof r->csp;
     }
     if (dst) {
         if (vl >= cap)
@@ -728,6 +741,36 @@ static void e2e_world_setup(void)
         resp_free(&r);
     }
     e2e_as("cw-a");
+}
+
+/** The last test of a group: SIGTERM stops the server cleanly (exit 0, no
+ *  sanitizer report). */
+static void test_sigterm_exits_cleanly(void **state)
+{
+    (void)state;
+    assert_true(srv.pid > 0);
+    assert_true(healthz_ok());
+    int st = server_terminate();
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        dump_log("SIGTERM");
+        if (st >= 0 && WIFSIGNALED(st))
+            fail_msg("amparo serve died of signal %d on SIGTERM", WTERMSIG(st));
+        fail_msg("amparo serve exited with status %d on SIGTERM",
+                 st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    }
+    if (log_has_sanitizer_report()) {
+        dump_log("sanitizer report");
+        fail_msg("the server's log holds a sanitizer report");
+    }
+}
+
+/** A group setup: the server, then its organisations and users (acting as cw-a). */
+static int world_setup(void **state)
+{
+    if (group_setup(state) != 0)
+        return -1;
+    e2e_world_setup();
+    return 0;
 }
 
 #endif
