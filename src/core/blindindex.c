@@ -207,12 +207,11 @@ static int add_group(const unsigned char *key, const json_t *doc, const char *co
         created = true;
     }
     int added = 0;
-    for (const char *const *f = fields; *f; f++) {
+    for (const char *const *f = fields; *f && added >= 0; f++) {
         const char *v = json_string_value(json_object_get(doc, *f));
         if (v) {
             int n = each_value(key, group, v, emit_term, arr);
-            if (n > 0)
-                added += n;
+            added = n < 0 ? -1 : added + n;
         }
     }
     if (created && json_array_size(arr) > 0)
@@ -228,8 +227,9 @@ int blind_terms_for_case(const unsigned char key[BLIND_KEY_BYTES], const json_t 
     static const char *const ids[] = {"prs_IdentityNumber", NULL};
     if (!json_is_object(terms) || !json_is_object(doc))
         return -1;
-    return add_group(key, doc, names, BLIND_GROUP_NAME, BLIND_TERM_NAME, terms) +
-           add_group(key, doc, ids, BLIND_GROUP_IDNUMBER, BLIND_TERM_IDNUMBER, terms);
+    int a = add_group(key, doc, names, BLIND_GROUP_NAME, BLIND_TERM_NAME, terms);
+    int b = a < 0 ? -1 : add_group(key, doc, ids, BLIND_GROUP_IDNUMBER, BLIND_TERM_IDNUMBER, terms);
+    return a < 0 || b < 0 ? -1 : a + b;
 }
 
 typedef struct {

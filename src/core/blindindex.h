@@ -56,7 +56,9 @@ int blind_index(const unsigned char key[BLIND_KEY_BYTES], const char *group, con
  *  sealing) to a filter-terms object {field: [values]}: "bi_name" (each name token
  *  of prs_FirstName, prs_MiddleName, prs_SecondName) and "bi_idnumber".  Values
  *  are not repeated; fields that are absent or normalise to nothing add nothing.
- *  Returns the number of values added, or -1 when terms is not an object. */
+ *  Returns the number of values added, or -1 when terms or doc is not an object
+ *  or a value cannot be normalised (longer than BLIND_MAX_INPUT, ICU failing):
+ *  the write should then fail rather than store a case its search cannot find. */
 int blind_terms_for_case(const unsigned char key[BLIND_KEY_BYTES], const json_t *doc,
                          json_t *terms);
 

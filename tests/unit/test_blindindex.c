@@ -164,6 +164,13 @@ static void test_terms_for_case(void **state)
     assert_int_equal(blind_terms_for_case(key, none, terms), 0);
     assert_int_equal(json_object_size(terms), 0);
     assert_int_equal(blind_terms_for_case(key, none, NULL), -1);
+    /* a value that cannot be indexed fails the whole call */
+    char big[BLIND_MAX_INPUT + 10];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_t *huge = json_pack("{s:s}", "prs_SecondName", big);
+    assert_int_equal(blind_terms_for_case(key, huge, terms), -1);
+    json_decref(huge);
     json_decref(none);
     json_decref(terms);
     json_decref(doc);
