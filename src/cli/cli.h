@@ -51,5 +51,10 @@ extern const cli_command cli_commands_referrals[] __attribute__((weak));
 extern const cli_command cli_commands_care[] __attribute__((weak));
 extern const cli_command cli_commands_reports[] __attribute__((weak));
 extern const cli_command cli_commands_audit[] __attribute__((weak));
+extern const cli_command cli_commands_keys[] __attribute__((weak));
+
+/** `amparo key status|rotate|retire` (cmd_keys.c, the table cli_commands_keys);
+ *  declared so tests can call it (a weak reference alone links nothing in). */
+int cmd_key(int argc, char **argv);
 
 #endif
