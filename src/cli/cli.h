@@ -15,6 +15,7 @@ typedef struct {
     store *store;
     catalogue *cat;
     core *core;
+    struct keyring *kr; /* the master keys: identity data is sealed under them */
 } cli_env;
 
 /** The data directory: --data if given, else $AMPARO_DATA, else "./data". */

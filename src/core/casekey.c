@@ -11,9 +11,15 @@ enum { JOB_UNWRAP_FAILED = 100 };
 amp_code casekey_create(store_tx *tx, keyring *kr, const char *case_uid, const char *at,
                         unsigned char dek[CASEKEY_BYTES], amp_err *err)
 {
+    randombytes_buf(dek, CASEKEY_BYTES);
+    return casekey_store(tx, kr, case_uid, at, dek, err);
+}
+
+amp_code casekey_store(store_tx *tx, keyring *kr, const char *case_uid, const char *at,
+                       unsigned char dek[CASEKEY_BYTES], amp_err *err)
+{
     unsigned char wrapped[KEYRING_WRAPPED_BYTES];
     int gen = 0;
-    randombytes_buf(dek, CASEKEY_BYTES);
     if (keyring_wrap(kr, case_uid, dek, wrapped, &gen, err) != 0) {
         sodium_memzero(dek, CASEKEY_BYTES);
         return err->code;

@@ -25,6 +25,12 @@
 amp_code casekey_create(store_tx *tx, keyring *kr, const char *case_uid, const char *at,
                         unsigned char dek[CASEKEY_BYTES], amp_err *err);
 
+/** Inside a write job: wraps and stores a DEK made beforehand (the core seals a
+ *  new case's documents outside the writer, then stores the key in the job).
+ *  On failure dek is wiped.  AMP_OK or an error with err set. */
+amp_code casekey_store(store_tx *tx, keyring *kr, const char *case_uid, const char *at,
+                       unsigned char dek[CASEKEY_BYTES], amp_err *err);
+
 /** Inside a write job: the case's DEK (updates re-seal with it).  AMP_ENOTFOUND
  *  when the case has none (never created, or erased); AMP_EINTERNAL when it does
  *  not unwrap (retired generation, tampered row). */

@@ -32,6 +32,13 @@ typedef struct core core;
 core *core_new(store *s, const catalogue *cat, const char *default_country);
 void core_free(core *c);
 const catalogue *core_catalogue(const core *c);
+
+typedef struct keyring keyring;
+/** Seals identity data at rest under per-case keys from kr (borrowed; it must
+ *  outlive the core).  Without a keyring documents are stored in clear: only
+ *  the core's own unit tests run that way. */
+void core_set_keyring(core *c, keyring *kr);
+keyring *core_keyring(core *c);
 store *core_store(core *c);
 
 /** Callback of an asynchronous write.  On success code is AMP_OK and result a new
