@@ -9,6 +9,7 @@
 #include "util/uuid.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -531,6 +532,18 @@ void rc_record_init(store_record *r, const char *kind, const char *uid, const pr
     snprintf(r->created_at, sizeof r->created_at, "%s", now);
     snprintf(r->created_by, sizeof r->created_by, "%s", p->actor);
     rc_record_touch(r, p, now);
+}
+
+void rc_key_uid(const char *a, const char *b, char out[40])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)a, strlen(a) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)b, strlen(b) + 1);
+    crypto_generichash_final(&st, h, sizeof h);
+    for (size_t i = 0; i < sizeof h; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
 void rc_record_touch(store_record *r, const principal *p, const char *now)

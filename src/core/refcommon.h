@@ -80,6 +80,11 @@ json_t *rc_record_json(const store_record *r);
 void rc_record_init(store_record *r, const char *kind, const char *uid, const principal *p,
                     const char *now);
 
+/** A record uid derived from two texts (32 hex digits of a BLAKE2b hash), for
+ *  records that must exist at most once per key: the directory entry of an
+ *  organisation, the pending-referral marker of a case and receiver. */
+void rc_key_uid(const char *a, const char *b, char out[40]);
+
 /** Marks an update: updated_at/by. */
 void rc_record_touch(store_record *r, const principal *p, const char *now);
 
