@@ -49,8 +49,10 @@ $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml schema
 $(BUILD)/libamparo.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
+# --whole-archive: module route and command tables are found through weak
+# references, which alone would not pull their objects out of the archive.
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
