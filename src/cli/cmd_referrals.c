@@ -59,7 +59,7 @@ static amp_code directory_set(core *c, const principal *p, const char *org, cons
 
 /* Transitions take (id, body, version); wrap them as id + body. */
 #define TRANS(fn)                                                                                  \
-    static amp_code fn##_cli(core *c, const principal *p, const char *id, const json_t *b,       \
+    static amp_code fn##_cli(core *c, const principal *p, const char *id, const json_t *b,         \
                              json_t **out, amp_err *err)                                           \
     {                                                                                              \
         return fn(c, p, id, b, 0, out, err);                                                       \
@@ -101,8 +101,7 @@ static const sub directory_subs[] = {
 };
 
 static const sub hotline_subs[] = {
-    {"list", A_LIST, "--channel C --caller-type T --outcome O --from DATE --to DATE",
-     hotline_list},
+    {"list", A_LIST, "--channel C --caller-type T --outcome O --from DATE --to DATE", hotline_list},
     {"show", A_ID, "ID", hotline_get},
     {"add", A_BODY, "--json '{\"channel\",\"caller_type\",\"urgency\",\"indicators\":[...]}'",
      hotline_create},
@@ -221,11 +220,11 @@ static int run(const char *cmd, const sub *subs, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    int need = s->shape == A_ID || s->shape == A_ID_BODY || s->shape == A_CASE ||
-                       s->shape == A_CASE_BODY
-                   ? 1
-               : s->shape == A_CASE_ID ? 2
-                                       : 0;
+    int need =
+        s->shape == A_ID || s->shape == A_ID_BODY || s->shape == A_CASE || s->shape == A_CASE_BODY
+            ? 1
+        : s->shape == A_CASE_ID ? 2
+                                : 0;
     if (npos != need) {
         fprintf(stderr, "usage: amparo %s %s %s\n", cmd, s->name, s->help);
         return EXIT_USAGE;

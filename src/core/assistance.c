@@ -59,8 +59,9 @@ static void check_doc(core *c, const principal *p, const store_row *cs, json_t *
         if (store_child_get(core_store(c), cs->uid, "support_plan", plan, &ch) == STORE_OK)
             store_row_release(&ch);
         else
-            amp_err_field(err, "support_plan", "lookup", "support_plan: no support plan of this "
-                                                         "case has this identifier");
+            amp_err_field(err, "support_plan", "lookup",
+                          "support_plan: no support plan of this "
+                          "case has this identifier");
     }
     const char *ref = sv(doc, "referral");
     if (ref && uuid_valid(ref)) {
@@ -83,7 +84,7 @@ static void default_status(json_t *doc, const char *today)
     if (json_object_get(doc, "status"))
         return;
     const char *start = sv(doc, "start_date");
-    const char *st = sv(doc, "end_date")                ? "Completed"
+    const char *st = sv(doc, "end_date")                 ? "Completed"
                      : start && strcmp(start, today) > 0 ? "Planned"
                                                          : "InProgress";
     json_object_set_new(doc, "status", json_string(st));
@@ -141,8 +142,8 @@ amp_code assistance_list(core *c, const principal *p, const char *case_key, json
         store_record_release(&rows[i]);
     }
     free(rows);
-    *out = json_pack("{s:o, s:i, s:i, s:i, s:o}", "items", items, "total", n, "limit", n,
-                     "offset", 0, "cost", cost);
+    *out = json_pack("{s:o, s:i, s:i, s:i, s:o}", "items", items, "total", n, "limit", n, "offset",
+                     0, "cost", cost);
     return AMP_OK;
 }
 
@@ -196,10 +197,11 @@ static int job_write(rc_job *j, store_tx *tx)
         }
         rc_record_touch(r, j->p, j->now);
     }
-    int rc = x->del ? store_tx_record_delete(tx, KIND, r->uid) : store_tx_record_put(tx, r, expected);
+    int rc =
+        x->del ? store_tx_record_delete(tx, KIND, r->uid) : store_tx_record_put(tx, r, expected);
     if (rc == STORE_OK) {
-        json_t *detail = json_pack("{s:s, s:O}", "case", r->case_uid, "type",
-                                   json_object_get(r->doc, "type"));
+        json_t *detail =
+            json_pack("{s:s, s:O}", "case", r->case_uid, "type", json_object_get(r->doc, "type"));
         rc = audit_tx(tx, j->p, x->action, "assistance", r->uid, detail);
         json_decref(detail);
     }
@@ -279,15 +281,14 @@ amp_code assistance_get(core *c, const principal *p, const char *case_key, const
 }
 
 static amp_code change(core *c, const principal *p, const char *case_key, const char *id,
-                       const json_t *patch, int64_t if_match, bool del, json_t **out,
-                       amp_err *err)
+                       const json_t *patch, int64_t if_match, bool del, json_t **out, amp_err *err)
 {
     store_row row;
     amp_code code = open_case(c, p, case_key, del ? ACT_DELETE : ACT_UPDATE, &row, err);
     if (code != AMP_OK)
         return code;
-    write_ctx x = {.action = del ? "assistance.delete" : "assistance.update", .cs = &row,
-                   .del = del};
+    write_ctx x = {
+        .action = del ? "assistance.delete" : "assistance.update", .cs = &row, .del = del};
     json_t *empty = json_object();
     if ((code = rc_take_version(patch ? patch : empty, if_match, &x.version, &x.from_header,
                                 err)) != AMP_OK)

@@ -41,7 +41,7 @@ static json_t *entry_json(core *c, const store_record *r)
     json_object_set_new(o, "org", json_string(r->org));
     store_row org;
     if (store_org_get(core_store(c), r->org, &org) == STORE_OK) {
-        static const char *const keys[] = {"org_Name", "org_Type", "amp_OrgCountry",
+        static const char *const keys[] = {"org_Name",      "org_Type",        "amp_OrgCountry",
                                            "amp_OrgRegion", "amp_OrgCategory", NULL};
         for (const char *const *k = keys; *k; k++) {
             json_t *v = json_object_get(org.doc, *k);
@@ -71,8 +71,8 @@ amp_code directory_list(core *c, const principal *p, const list_param *params, s
     amp_code code = authz_require(p, ACT_READ, RES_DIRECTORY, err);
     if (code != AMP_OK)
         return code;
-    static const char *const known[] = {"service", "region",    "country", "language",
-                                        "available", "emergency", "limit",   "offset", NULL};
+    static const char *const known[] = {"service",   "region", "country", "language", "available",
+                                        "emergency", "limit",  "offset",  NULL};
     const char *bad = rc_unknown_param(params, n, known);
     if (bad)
         return rc_unknown_param_error(p, bad, err);
@@ -213,8 +213,8 @@ static int job_put(rc_job *j, store_tx *tx)
     rc = store_tx_record_put(tx, &r, expected);
     if (rc == STORE_OK) {
         json_t *detail = json_pack("{s:s}", "org", x->org);
-        rc = audit_tx(tx, j->p, x->created ? "directory.create" : "directory.update",
-                      "directory", r.uid, detail);
+        rc = audit_tx(tx, j->p, x->created ? "directory.create" : "directory.update", "directory",
+                      r.uid, detail);
         json_decref(detail);
     }
     if (rc != STORE_OK) {

@@ -41,8 +41,8 @@ static const rc_field repeat_fields[] = {
     {NULL, 0, NULL, false, false, 0, 0},
 };
 
-static const char *const server_keys[] = {"case",   "case_reference", "case_opened_at",
-                                          "repeats", "version",       NULL};
+static const char *const server_keys[] = {"case",    "case_reference", "case_opened_at",
+                                          "repeats", "version",        NULL};
 
 static const char *sv(const json_t *o, const char *k)
 {
@@ -92,7 +92,8 @@ static void referral_time(json_t *doc, const json_t *before, const char *now)
                     (o && (!strcmp(o, "ReferredToPolice") || !strcmp(o, "ReferredToNGO")));
     if (referred && !json_object_get(doc, "referred_at")) {
         const json_t *prev = before ? json_object_get(before, "referred_at") : NULL;
-        json_object_set_new(doc, "referred_at", prev ? json_incref((json_t *)prev) : json_string(now));
+        json_object_set_new(doc, "referred_at",
+                            prev ? json_incref((json_t *)prev) : json_string(now));
     }
 }
 
@@ -126,15 +127,15 @@ static bool date_param_bad(const char *v)
     return v && (strlen(v) != 10 || clock_parse(v, &t) != 0);
 }
 
-amp_code hotline_list(core *c, const principal *p, const list_param *params, size_t n,
-                      json_t **out, amp_err *err)
+amp_code hotline_list(core *c, const principal *p, const list_param *params, size_t n, json_t **out,
+                      amp_err *err)
 {
     amp_code code = authz_require(p, ACT_READ, RES_HOTLINE, err);
     if (code != AMP_OK)
         return code;
-    static const char *const known[] = {"channel", "caller_type", "outcome", "urgency", "from",
-                                        "to",      "case",        "org",     "limit",   "offset",
-                                        NULL};
+    static const char *const known[] = {"channel", "caller_type", "outcome", "urgency",
+                                        "from",    "to",          "case",    "org",
+                                        "limit",   "offset",      NULL};
     const char *bad = rc_unknown_param(params, n, known);
     if (bad)
         return rc_unknown_param_error(p, bad, err);
@@ -320,10 +321,12 @@ static int job_write(rc_job *j, store_tx *tx)
                 if (json_object_get(x->body, *f))
                     json_object_set(doc, *f, json_object_get(x->body, *f));
             }
-            json_object_set_new(doc, "repeat_count", json_integer((json_int_t)json_array_size(arr)));
-            json_object_set_new(doc, "last_contact_at", json_object_get(rep, "received_at")
-                                                            ? json_incref(json_object_get(rep, "received_at"))
-                                                            : json_string(j->now));
+            json_object_set_new(doc, "repeat_count",
+                                json_integer((json_int_t)json_array_size(arr)));
+            json_object_set_new(doc, "last_contact_at",
+                                json_object_get(rep, "received_at")
+                                    ? json_incref(json_object_get(rep, "received_at"))
+                                    : json_string(j->now));
             referral_time(doc, NULL, j->now);
         } else { /* W_LINK */
             if (r->case_uid[0])
@@ -350,8 +353,7 @@ static int job_write(rc_job *j, store_tx *tx)
     return STORE_OK;
 }
 
-amp_code hotline_create(core *c, const principal *p, const json_t *body, json_t **out,
-                        amp_err *err)
+amp_code hotline_create(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
 {
     amp_code code = authz_require(p, ACT_CREATE, RES_HOTLINE, err);
     if (code != AMP_OK)
@@ -473,7 +475,8 @@ amp_code hotline_open_case(core *c, const principal *p, const char *id, const js
     store_record_release(&r);
     if (code != AMP_OK)
         return code;
-    write_ctx x = {.w = W_LINK, .case_uid = sv(created, "id"), .case_ref = sv(created, "reference")};
+    write_ctx x = {
+        .w = W_LINK, .case_uid = sv(created, "id"), .case_ref = sv(created, "reference")};
     snprintf(x.rec.uid, sizeof x.rec.uid, "%s", id);
     rc_job j;
     rc_job_init(&j, c, p, job_write, &x, err);
@@ -482,8 +485,8 @@ amp_code hotline_open_case(core *c, const principal *p, const char *id, const js
         *out = json_pack("{s:o, s:{s:s, s:s}}", "contact", j.result, "case", "id", x.case_uid,
                          "reference", x.case_ref);
     else
-        log_error("hotline: case %s was opened but could not be linked to contact %s",
-                  x.case_uid, id);
+        log_error("hotline: case %s was opened but could not be linked to contact %s", x.case_uid,
+                  id);
     store_record_release(&x.rec);
     json_decref(created);
     return code;
@@ -573,10 +576,10 @@ amp_code hotline_stats(core *c, const principal *p, const list_param *params, si
         ttr = json_pack("{s:i, s:n, s:n}", "referred", 0, "median_hours", "mean_hours");
     }
     free(hours);
-    *out = json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:s?, s:s?}", "contacts",
-                     nrows, "repeat_contacts", repeats, "cases_opened", cases, "by_channel",
-                     by_channel, "by_caller_type", by_caller, "by_outcome", by_outcome,
-                     "by_urgency", by_urgency, "by_indicator", by_indicator, "time_to_referral",
-                     ttr, "from", from, "to", to);
+    *out =
+        json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:s?, s:s?}", "contacts", nrows,
+                  "repeat_contacts", repeats, "cases_opened", cases, "by_channel", by_channel,
+                  "by_caller_type", by_caller, "by_outcome", by_outcome, "by_urgency", by_urgency,
+                  "by_indicator", by_indicator, "time_to_referral", ttr, "from", from, "to", to);
     return AMP_OK;
 }

@@ -18,8 +18,8 @@
 
 /** Lists contacts.  Parameters: channel, caller_type, outcome, urgency, from,
  *  to (received dates), case, limit, offset; newest first. */
-amp_code hotline_list(core *c, const principal *p, const list_param *params, size_t n,
-                      json_t **out, amp_err *err);
+amp_code hotline_list(core *c, const principal *p, const list_param *params, size_t n, json_t **out,
+                      amp_err *err);
 
 /** Logs a contact.  body: {"channel", "caller_type", "received_at"?, "place"?,
  *  "place_country"?, "language"?, "summary"?, "caller_contact"?, "indicators"?,

@@ -92,8 +92,9 @@ static int job_decide(rc_job *j, store_tx *tx)
     bool positive = strcmp(outcome, "Positive") == 0;
     int fail = 0;
     if (strcmp(stage, "Concluded") == 0)
-        fail = rc_job_fail(j, AMP_ESTATE, "dec.concluded",
-                           sv(id.doc, "trafficking_status") ? sv(id.doc, "trafficking_status") : "");
+        fail =
+            rc_job_fail(j, AMP_ESTATE, "dec.concluded",
+                        sv(id.doc, "trafficking_status") ? sv(id.doc, "trafficking_status") : "");
     else if (strcmp(kind, "Initial") == 0 && strcmp(stage, "AwaitingInitial") != 0)
         fail = rc_job_fail(j, AMP_ESTATE, "dec.initial_done", NULL);
     else if (strcmp(kind, "Conclusive") == 0 && strcmp(stage, "Reflection") != 0)
@@ -103,9 +104,9 @@ static int job_decide(rc_job *j, store_tx *tx)
         return fail;
     }
     const char *decided = sv(x->body, "decided_on");
-    const char *status = !positive                       ? "NotAVictimOfTrafficking"
+    const char *status = !positive                      ? "NotAVictimOfTrafficking"
                          : strcmp(kind, "Initial") == 0 ? "PossibleVictimOfTrafficking"
-                                                         : "ActualVictimOfTrafficking";
+                                                        : "ActualVictimOfTrafficking";
     json_t *st = json_object();
     if (strcmp(kind, "Initial") == 0 && positive) {
         workdays_cal cal;
@@ -202,10 +203,9 @@ amp_code lifecycle_decide(core *c, const principal *p, const char *case_key, con
     rc_job_init(&j, c, p, job_decide, &x, err);
     code = rc_job_run(&j);
     if (code == AMP_OK) {
-        json_t *patch = json_pack("{s:O, s:O}", "vic_TraffickingStatus",
-                                  json_object_get(x.body, "resulting_status"),
-                                  "vic_TraffickingStatusDecisionMakingOrg",
-                                  json_object_get(x.body, "decision_maker"));
+        json_t *patch = json_pack(
+            "{s:O, s:O}", "vic_TraffickingStatus", json_object_get(x.body, "resulting_status"),
+            "vic_TraffickingStatusDecisionMakingOrg", json_object_get(x.body, "decision_maker"));
         amp_err e = {0};
         if (rc_case_patch(c, p, row.uid, patch, &e) != AMP_OK)
             log_error("lifecycle: the case's trafficking status could not be updated: %s",
@@ -270,8 +270,9 @@ amp_code lifecycle_decisions(core *c, const principal *p, const char *case_key, 
         due = sv(state, "initial_due");
     json_t *st = json_deep_copy(state);
     json_decref(state);
-    json_object_set_new(st, "overdue", json_boolean(due && strcmp(due, today) < 0 &&
-                                                    strcmp(sv(st, "stage"), "Concluded") != 0));
+    json_object_set_new(
+        st, "overdue",
+        json_boolean(due && strcmp(due, today) < 0 && strcmp(sv(st, "stage"), "Concluded") != 0));
     *out = json_pack("{s:o, s:o}", "items", items, "identification", st);
     store_row_release(&row);
     return AMP_OK;
@@ -511,8 +512,8 @@ static void record_tasks(core *c, task_acc *a, const char *org, bool sees)
         free(rows);
     }
     /* assistance past its planned end */
-    store_record_query qa = {.kind = "assistance", .org = org, .status = "Planned,InProgress",
-                             .due_before = a->today};
+    store_record_query qa = {
+        .kind = "assistance", .org = org, .status = "Planned,InProgress", .due_before = a->today};
     if (store_record_list(core_store(c), &qa, &rows, &n, NULL) == STORE_OK) {
         for (int i = 0; i < n; i++) {
             task_add(a, "AssistanceEndPassed", rows[i].due, rows[i].case_uid,
@@ -599,8 +600,8 @@ static bool case_tasks(core *c, const principal *p, task_acc *a, const char *org
     return truncated;
 }
 
-amp_code tasks_list(core *c, const principal *p, const list_param *params, size_t n,
-                    json_t **out, amp_err *err)
+amp_code tasks_list(core *c, const principal *p, const list_param *params, size_t n, json_t **out,
+                    amp_err *err)
 {
     amp_code code = authz_require(p, ACT_READ, RES_LIFECYCLE, err);
     if (code != AMP_OK)

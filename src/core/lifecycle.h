@@ -54,8 +54,8 @@ amp_code lifecycle_events(core *c, const principal *p, const char *case_key, jso
  *  (FollowUp).  Parameters: due_before (date or timestamp), kind, limit, offset.
  *  Each task: {"kind", "due", "overdue", "case", "case_reference", "referral"?,
  *  "task"?}. */
-amp_code tasks_list(core *c, const principal *p, const list_param *params, size_t n,
-                    json_t **out, amp_err *err);
+amp_code tasks_list(core *c, const principal *p, const list_param *params, size_t n, json_t **out,
+                    amp_err *err);
 
 /** A follow-up reminder: body {"case", "due" (date), "note"?, "assignee"?}. */
 amp_code tasks_create(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err);

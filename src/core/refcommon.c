@@ -104,7 +104,8 @@ static const struct {
     {"nf.assistance",
      {"no assistance record '%s'", "no existe el registro de asistencia '%s'",
       "aucune aide enregistrée '%s'", "немає запису про допомогу '%s'"}},
-    {"nf.task", {"no task '%s'", "no existe la tarea '%s'", "aucune tâche '%s'", "немає завдання '%s'"}},
+    {"nf.task",
+     {"no task '%s'", "no existe la tarea '%s'", "aucune tâche '%s'", "немає завдання '%s'"}},
     {"nf.org",
      {"no organisation '%s'", "no existe la organización '%s'", "aucune organisation '%s'",
       "немає організації '%s'"}},
@@ -284,7 +285,8 @@ void rc_settings_get(core *c, rc_settings *out)
     if (json_is_object(cals))
         json_object_update(out->calendars, cals);
     json_t *ind = json_object_get(over, "indicators");
-    out->indicators = json_is_array(ind) ? json_incref(ind) : json_deep_copy(rc_picklist("indicators"));
+    out->indicators =
+        json_is_array(ind) ? json_incref(ind) : json_deep_copy(rc_picklist("indicators"));
     store_record_release(&r);
 }
 
@@ -416,14 +418,14 @@ static int job_settings_put(rc_job *j, store_tx *tx)
     r.doc = merged;
     rc = store_tx_record_put(tx, &r, expected);
     if (rc == STORE_OK) {
-            json_t *keys = json_array();
-            const char *k;
-            json_t *v;
-            json_object_foreach (x->doc, k, v)
-                json_array_append_new(keys, json_string(k));
-            json_t *detail = json_pack("{s:o}", "fields", keys);
-            rc = audit_tx(tx, j->p, "settings.update", "settings", SETTINGS_UID, detail);
-            json_decref(detail);
+        json_t *keys = json_array();
+        const char *k;
+        json_t *v;
+        json_object_foreach (x->doc, k, v)
+            json_array_append_new(keys, json_string(k));
+        json_t *detail = json_pack("{s:o}", "fields", keys);
+        rc = audit_tx(tx, j->p, "settings.update", "settings", SETTINGS_UID, detail);
+        json_decref(detail);
     }
     int64_t version = r.version;
     store_record_release(&r);
@@ -573,8 +575,8 @@ static bool has_control(const char *s, bool allow_newlines)
     return false;
 }
 
-static bool text_ok(const principal *p, amp_err *err, const char *name, const json_t *v,
-                    size_t max, bool newlines)
+static bool text_ok(const principal *p, amp_err *err, const char *name, const json_t *v, size_t max,
+                    bool newlines)
 {
     if (!json_is_string(v)) {
         field_err(p, err, name, "type", "text");
@@ -651,8 +653,7 @@ static void check_codes(core *c, const principal *p, amp_err *err, const rc_fiel
     }
 }
 
-static void check_one(core *c, const principal *p, amp_err *err, const rc_field *f,
-                      const json_t *v)
+static void check_one(core *c, const principal *p, amp_err *err, const rc_field *f, const json_t *v)
 {
     const char *s = json_string_value(v);
     char safe[120];
@@ -660,9 +661,7 @@ static void check_one(core *c, const principal *p, amp_err *err, const rc_field 
     char d[48];
     switch (f->kind) {
     case RF_TEXT: text_ok(p, err, f->name, v, f->max > 0 ? (size_t)f->max : 200, false); break;
-    case RF_LONGTEXT:
-        text_ok(p, err, f->name, v, f->max > 0 ? (size_t)f->max : 10000, true);
-        break;
+    case RF_LONGTEXT: text_ok(p, err, f->name, v, f->max > 0 ? (size_t)f->max : 10000, true); break;
     case RF_CODE:
         if (!s)
             field_err(p, err, f->name, "type", "a code");
@@ -826,8 +825,8 @@ json_t *rc_merge(const json_t *doc, const json_t *patch)
     return out;
 }
 
-amp_code rc_take_version(const json_t *body, int64_t if_match, int64_t *version,
-                         bool *from_header, amp_err *err)
+amp_code rc_take_version(const json_t *body, int64_t if_match, int64_t *version, bool *from_header,
+                         amp_err *err)
 {
     *version = 0;
     *from_header = false;
@@ -903,10 +902,10 @@ amp_code rc_unknown_param_error(const principal *p, const char *name, amp_err *e
     return rc_fail(err, p, AMP_EINVALID, "invalid", NULL);
 }
 
-/* ==== write jobs =============================================================================== */
+/* ==== write jobs ===============================================================================
+ */
 
-void rc_job_init(rc_job *j, core *c, const principal *p, rc_apply_fn apply, void *ctx,
-                 amp_err *err)
+void rc_job_init(rc_job *j, core *c, const principal *p, rc_apply_fn apply, void *ctx, amp_err *err)
 {
     memset(j, 0, sizeof *j);
     j->c = c;
@@ -973,7 +972,8 @@ int rc_job_check_version(rc_job *j, int64_t current, int64_t wanted, bool from_h
     return rc_job_fail(j, from_header ? AMP_EPRECOND : AMP_ECONFLICT, "conflict", v);
 }
 
-/* ==== the case behind a record ===================================================================== */
+/* ==== the case behind a record
+ * ===================================================================== */
 
 const char *rc_age_group(const json_t *doc, const char *today)
 {
@@ -988,8 +988,8 @@ const char *rc_age_group(const json_t *doc, const char *today)
     static const struct {
         int upto;
         const char *name;
-    } groups[] = {{8, "0--8"},   {17, "9--17"},  {20, "18--20"}, {23, "21--23"}, {26, "24--26"},
-                  {29, "27--29"}, {38, "30--38"}, {47, "39--47"}};
+    } groups[] = {{8, "0--8"},    {17, "9--17"},  {20, "18--20"}, {23, "21--23"},
+                  {26, "24--26"}, {29, "27--29"}, {38, "30--38"}, {47, "39--47"}};
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
         if (age <= groups[i].upto)
             return groups[i].name;
@@ -1000,8 +1000,8 @@ const char *rc_age_group(const json_t *doc, const char *today)
 json_t *rc_case_summary(const store_row *row, const char *today)
 {
     const json_t *d = row->doc;
-    json_t *o = json_pack("{s:s, s:b}", "reference", row->reference, "child",
-                          consent_is_child(d, today));
+    json_t *o =
+        json_pack("{s:s, s:b}", "reference", row->reference, "child", consent_is_child(d, today));
     static const char *const keep[] = {"prs_Gender",
                                        "prs_Citizenship",
                                        "prs_PrimaryLanguage",

@@ -117,7 +117,7 @@ typedef struct {
     rc_field_kind kind;
     const char *list; /* picklist of RF_CODE / RF_CODES / RF_CHECKLIST */
     bool required;
-    bool identity; /* free text or contact data: shown only to roles that see identity */
+    bool identity;   /* free text or contact data: shown only to roles that see identity */
     double min, max; /* RF_INT / RF_NUMBER bounds; text and list maxima (0: defaults) */
 } rc_field;
 
@@ -143,8 +143,8 @@ json_t *rc_merge(const json_t *doc, const json_t *patch);
 /** The version to check for an update: If-Match (>0) or the body's "version";
  *  AMP_ENEEDVER when neither is given.  *version receives it, *from_header says
  *  which one (a stale If-Match answers 412, a stale body version 409). */
-amp_code rc_take_version(const json_t *body, int64_t if_match, int64_t *version,
-                         bool *from_header, amp_err *err);
+amp_code rc_take_version(const json_t *body, int64_t if_match, int64_t *version, bool *from_header,
+                         amp_err *err);
 
 /** Parses a list's limit and offset parameters (limit 1–500, default 50). */
 amp_code rc_paging(const principal *p, const char *limit, const char *offset, int *lim, int *off,
@@ -165,8 +165,7 @@ amp_code rc_unknown_param_error(const principal *p, const char *name, amp_err *e
 const char *rc_msg(const char *lang, const char *key);
 
 /** Sets err to code with the message `key` in p's language, "%s" filled with arg. */
-amp_code rc_fail(amp_err *err, const principal *p, amp_code code, const char *key,
-                 const char *arg);
+amp_code rc_fail(amp_err *err, const principal *p, amp_code code, const char *key, const char *arg);
 
 /* ---- write jobs ---------------------------------------------------------------------- */
 
@@ -179,12 +178,12 @@ struct rc_job {
     core *c;
     const principal *p;
     rc_apply_fn apply;
-    void *ctx;        /* the operation's own data */
-    char now[32];     /* the time of the write */
-    char today[11];   /* its date */
-    amp_code code;    /* AMP_OK, or why the job failed */
-    amp_err *err;     /* the caller's error */
-    json_t *result;   /* set by apply: the answer (owned) */
+    void *ctx;      /* the operation's own data */
+    char now[32];   /* the time of the write */
+    char today[11]; /* its date */
+    amp_code code;  /* AMP_OK, or why the job failed */
+    amp_err *err;   /* the caller's error */
+    json_t *result; /* set by apply: the answer (owned) */
 };
 
 /** Prepares a job (now and today from the clock). */

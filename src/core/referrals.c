@@ -41,7 +41,8 @@ bool referrals_is_overdue(const store_record *r, const char *now)
 
 static bool is_party(const principal *p, const store_record *r)
 {
-    return p->internal || (p->org[0] && (strcmp(p->org, r->org) == 0 || strcmp(p->org, r->org2) == 0));
+    return p->internal ||
+           (p->org[0] && (strcmp(p->org, r->org) == 0 || strcmp(p->org, r->org2) == 0));
 }
 
 static bool may_see(const principal *p, const store_record *r)
@@ -232,9 +233,9 @@ amp_code referrals_list(core *c, const principal *p, const list_param *params, s
         store_record_release(&rows[i]);
     }
     free(rows);
-    *out = json_pack("{s:o, s:I, s:i, s:i}", "items", items, "total",
-                     (json_int_t)(filter_urgency ? matched : total), "limit", limit, "offset",
-                     offset);
+    *out =
+        json_pack("{s:o, s:I, s:i, s:i}", "items", items, "total",
+                  (json_int_t)(filter_urgency ? matched : total), "limit", limit, "offset", offset);
     return AMP_OK;
 }
 
@@ -376,10 +377,10 @@ static int job_send(rc_job *j, store_tx *tx)
     if (rc == STORE_OK)
         rc = store_tx_record_put(tx, &x->rec, 0);
     if (rc == STORE_OK) {
-        json_t *detail = json_pack("{s:s, s:s, s:s, s:O, s:O}", "case", x->rec.case_uid, "from",
-                                   x->rec.org, "to", x->rec.org2, "urgency",
-                                   json_object_get(x->rec.doc, "urgency"), "services",
-                                   json_object_get(x->rec.doc, "services"));
+        json_t *detail =
+            json_pack("{s:s, s:s, s:s, s:O, s:O}", "case", x->rec.case_uid, "from", x->rec.org,
+                      "to", x->rec.org2, "urgency", json_object_get(x->rec.doc, "urgency"),
+                      "services", json_object_get(x->rec.doc, "services"));
         rc = audit_tx(tx, j->p, "referral.send", "referral", x->rec.uid, detail);
         json_decref(detail);
     }
@@ -388,8 +389,7 @@ static int job_send(rc_job *j, store_tx *tx)
     return STORE_OK;
 }
 
-amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t **out,
-                        amp_err *err)
+amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
 {
     amp_code code = authz_require(p, ACT_CREATE, RES_REFERRAL, err);
     if (code != AMP_OK)
@@ -464,9 +464,9 @@ amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t 
     snprintf(r->status, sizeof r->status, "Sent");
     snprintf(r->due, sizeof r->due, "%s", due_at);
     rc_key_uid(row.uid, to, x.pending_uid);
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:b, s:s, s:s, s:s, s:s}", "case",
-                    row.uid, "case_reference", row.reference, "from_org", sender, "to_org", to,
-                    "services", json_object_get(body, "services"), "urgency", urgency, "reason",
+    doc = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:b, s:s, s:s, s:s, s:s}", "case", row.uid,
+                    "case_reference", row.reference, "from_org", sender, "to_org", to, "services",
+                    json_object_get(body, "services"), "urgency", urgency, "reason",
                     json_object_get(body, "reason"), "cross_border", cross, "status", "Sent",
                     "sent_at", j.now, "sent_by", p->actor, "due_at", due_at);
     if (to_country[0])
@@ -499,9 +499,9 @@ amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t 
         clock_now(now);
         *out = referral_json(c, p, r, now, true);
         if (json_array_size(missing))
-            json_object_set_new(*out, "warnings",
-                                json_pack("[{s:s, s:O}]", "code", "services_not_listed",
-                                          "services", missing));
+            json_object_set_new(
+                *out, "warnings",
+                json_pack("[{s:s, s:O}]", "code", "services_not_listed", "services", missing));
     }
     json_decref(missing);
     store_record_release(r);
@@ -561,8 +561,7 @@ static int job_transition(rc_job *j, store_tx *tx)
     const char *to = target_status[x->t];
     json_t *doc = r->doc;
     const json_t *reason = json_object_get(x->body, x->t == T_COMPLETE ? "outcome" : "reason");
-    const json_t *details =
-        json_object_get(x->body, x->t == T_COMPLETE ? "notes" : "details");
+    const json_t *details = json_object_get(x->body, x->t == T_COMPLETE ? "notes" : "details");
     json_object_set_new(doc, "status", json_string(to));
     char key[32];
     static const char *const prefix[] = {"accepted", "declined", "completed", "cancelled"};
@@ -834,18 +833,17 @@ amp_code referrals_flows(core *c, const principal *p, const list_param *params, 
         free(f->times);
     }
     free(flows);
-    json_t *totals = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", all.total,
-                               "sent", all.counts[0], "accepted", all.counts[1], "declined",
-                               all.counts[2], "completed", all.counts[3], "cancelled",
-                               all.counts[4], "overdue", all.overdue, "cross_border",
-                               all.cross_border);
+    json_t *totals = json_pack(
+        "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", all.total, "sent", all.counts[0],
+        "accepted", all.counts[1], "declined", all.counts[2], "completed", all.counts[3],
+        "cancelled", all.counts[4], "overdue", all.overdue, "cross_border", all.cross_border);
     json_t *tt = times_json(all.times, all.ntimes);
     json_object_update(totals, tt);
     json_decref(tt);
     free(all.times);
-    *out = json_pack("{s:o, s:o, s:o, s:o}", "items", items, "totals", totals, "from",
-                     from ? json_string(from) : json_null(), "to",
-                     to ? json_string(to) : json_null());
+    *out =
+        json_pack("{s:o, s:o, s:o, s:o}", "items", items, "totals", totals, "from",
+                  from ? json_string(from) : json_null(), "to", to ? json_string(to) : json_null());
     return AMP_OK;
 }
 
@@ -862,7 +860,7 @@ amp_code referrals_picklists(core *c, const principal *p, json_t **out, amp_err 
     json_object_del(settings, "calendars");
     json_object_del(settings, "indicators");
     rc_settings_release(&s);
-    *out = json_pack("{s:o, s:o, s:[ssss]}", "picklists", lists, "settings", settings,
-                     "languages", "en", "es", "fr", "uk");
+    *out = json_pack("{s:o, s:o, s:[ssss]}", "picklists", lists, "settings", settings, "languages",
+                     "en", "es", "fr", "uk");
     return AMP_OK;
 }

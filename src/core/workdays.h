@@ -29,14 +29,14 @@
 /** One country's calendar.  Plain data: copy it freely, nothing to release. */
 typedef struct {
     char country[3];
-    unsigned weekend;                   /* bit (1 << isoday) set for weekend days */
-    int fixed[WORKDAYS_MAX_FIXED];      /* month * 100 + day */
+    unsigned weekend;              /* bit (1 << isoday) set for weekend days */
+    int fixed[WORKDAYS_MAX_FIXED]; /* month * 100 + day */
     int nfixed;
-    int easter[WORKDAYS_MAX_OFFSETS];   /* offsets from Western Easter Sunday */
+    int easter[WORKDAYS_MAX_OFFSETS]; /* offsets from Western Easter Sunday */
     int neaster;
     int orthodox[WORKDAYS_MAX_OFFSETS]; /* offsets from Orthodox Easter Sunday */
     int northodox;
-    int64_t dates[WORKDAYS_MAX_DATES];  /* one-off holidays, day numbers */
+    int64_t dates[WORKDAYS_MAX_DATES]; /* one-off holidays, day numbers */
     int ndates;
 } workdays_cal;
 
@@ -46,8 +46,7 @@ typedef struct {
  *  day), "easter" and "orthodox_easter" (integers -100…100) and "dates"
  *  ("YYYY-MM-DD"), each within the bounds above.  Appends one field error per
  *  problem, paths prefixed with `prefix` ("calendars."); returns their number. */
-int workdays_validate(const json_t *calendars, const char *prefix, const char *lang,
-                      amp_err *err);
+int workdays_validate(const json_t *calendars, const char *prefix, const char *lang, amp_err *err);
 
 /** Fills *cal with the calendar of `country` from a document that passed
  *  workdays_validate (NULL document: Saturday and Sunday, no holidays). */

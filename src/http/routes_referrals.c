@@ -167,8 +167,8 @@ static void h_referral_get(request *r)
     answer(r, MHD_HTTP_OK, code, out, &err);
 }
 
-typedef amp_code (*transition_fn)(core *, const principal *, const char *, const json_t *,
-                                  int64_t, json_t **, amp_err *);
+typedef amp_code (*transition_fn)(core *, const principal *, const char *, const json_t *, int64_t,
+                                  json_t **, amp_err *);
 
 static void do_transition(request *r, transition_fn fn)
 {
@@ -270,8 +270,8 @@ static void h_assistance_delete(request *r)
 
 /* ==== lifecycle ==== */
 
-typedef amp_code (*case_body_fn)(core *, const principal *, const char *, const json_t *,
-                                 json_t **, amp_err *);
+typedef amp_code (*case_body_fn)(core *, const principal *, const char *, const json_t *, json_t **,
+                                 amp_err *);
 typedef amp_code (*case_read_fn)(core *, const principal *, const char *, json_t **, amp_err *);
 
 static void do_case_body(request *r, case_body_fn fn, unsigned ok)
