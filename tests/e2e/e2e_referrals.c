@@ -163,14 +163,13 @@ static void test_referral_lifecycle(void **state)
     assert_int_equal(jint(r.json, "total"), 1);
     resp_free(&r);
     e2e_as("cw-b");
-    SEND(&r, "POST", pf("/api/v1/referrals/%s/complete", id),
-         "{\"outcome\":\"ServicesProvided\"}", NULL);
+    SEND(&r, "POST", pf("/api/v1/referrals/%s/complete", id), "{\"outcome\":\"ServicesProvided\"}",
+         NULL);
     EXPECT_STATUS(&r, 200);
     assert_string_equal(jstr(r.json, "status"), "Completed");
     assert_int_equal(json_array_size(json_object_get(r.json, "history")), 3);
     resp_free(&r);
-    SEND(&r, "POST", pf("/api/v1/referrals/%s/decline", id), "{\"reason\":\"NoCapacity\"}",
-         NULL);
+    SEND(&r, "POST", pf("/api/v1/referrals/%s/decline", id), "{\"reason\":\"NoCapacity\"}", NULL);
     expect_error(&r, 409, "invalid_state");
     resp_free(&r);
     SEND(&r, "POST", "/api/v1/referrals/nope/accept", NULL, NULL);
@@ -202,8 +201,8 @@ static void test_overdue_with_a_later_clock(void **state)
     GET(&r, "/api/v1/referrals?overdue=true");
     EXPECT_STATUS(&r, 200);
     assert_int_equal(jint(r.json, "total"), 1);
-    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(r.json, "items"), 0),
-                                             "overdue")));
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "overdue")));
     resp_free(&r);
     e2e_as("cw-b");
     GET(&r, "/api/v1/tasks?kind=ReferralAnswerDue");
