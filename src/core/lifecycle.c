@@ -360,6 +360,9 @@ static amp_code case_event(core *c, const principal *p, const char *case_key, co
     patch = close ? json_pack("{s:s, s:O}", "cas_Status", new_status, "cas_ReasonForCaseClosure",
                               json_object_get(body, "reason"))
                   : json_pack("{s:s, s:n}", "cas_Status", new_status, "cas_ReasonForCaseClosure");
+    /* the closure reason is free text of the case: only roles that write identity */
+    if ((code = policy_identity_write(c, p, "case", patch, ACT_UPDATE, err)) != AMP_OK)
+        goto out;
     if ((code = rc_case_patch(c, p, row.uid, patch, err)) != AMP_OK)
         goto out;
     event_ctx x = {.action = close ? "case.close" : "case.reopen"};
