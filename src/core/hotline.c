@@ -115,8 +115,17 @@ amp_code hotline_get(core *c, const principal *p, const char *id, json_t **out, 
         return rc_fail(err, p, rc == STORE_NOTFOUND ? AMP_ENOTFOUND : AMP_EINTERNAL,
                        rc == STORE_NOTFOUND ? "nf.contact" : "storage", id);
     *out = view(p, &r);
-    if (sees_text(p, &r))
-        audit_log(c, p, "hotline.read", "hotline_contact", r.uid, NULL, err);
+    if (sees_text(p, &r)) { /* a read of identity-level text is on the audit trail */
+        amp_err aerr = {0};
+        if (audit_log(c, p, "hotline.read", "hotline_contact", r.uid, NULL, &aerr) != AMP_OK) {
+            json_decref(*out);
+            *out = NULL;
+            store_record_release(&r);
+            amp_err_clear(err);
+            *err = aerr;
+            return err->code;
+        }
+    }
     store_record_release(&r);
     return AMP_OK;
 }

@@ -265,11 +265,11 @@ amp_code lifecycle_decisions(core *c, const principal *p, const char *case_key, 
     }
     char today[11];
     clock_today(today);
-    const char *due = sv(state, "conclusive_due");
-    if (!due && strcmp(sv(state, "stage"), "AwaitingInitial") == 0)
-        due = sv(state, "initial_due");
     json_t *st = json_deep_copy(state);
     json_decref(state);
+    const char *due = sv(st, "conclusive_due");
+    if (!due && strcmp(sv(st, "stage"), "AwaitingInitial") == 0)
+        due = sv(st, "initial_due");
     json_object_set_new(
         st, "overdue",
         json_boolean(due && strcmp(due, today) < 0 && strcmp(sv(st, "stage"), "Concluded") != 0));
@@ -572,7 +572,11 @@ static bool case_tasks(core *c, const principal *p, task_acc *a, const char *org
         const char *uid = sv(cs, "id"), *ref = sv(cs, "reference");
         if (!uid)
             continue;
-        const char *ts = sv(cs, "vic_TraffickingStatus");
+        store_row row;
+        json_t *children = NULL;
+        if (store_case_get(core_store(c), uid, &row, &children) != STORE_OK)
+            continue;
+        const char *ts = sv(row.doc, "vic_TraffickingStatus");
         if (ts && strcmp(ts, "PossibleVictimOfTrafficking") == 0) {
             char iuid[40];
             rc_key_uid(IDENT, uid, iuid);
@@ -580,23 +584,21 @@ static bool case_tasks(core *c, const principal *p, task_acc *a, const char *org
             if (store_record_get(core_store(c), IDENT, iuid, &id) == STORE_OK) {
                 store_record_release(&id);
             } else {
-                store_row row;
-                if (store_case_get(core_store(c), uid, &row, NULL) == STORE_OK) {
-                    json_t *st = initial_state(c, &s, &row);
-                    task_add(a, "DecisionDue", sv(st, "initial_due"), uid, ref, NULL, NULL);
-                    json_decref(st);
-                    store_row_release(&row);
-                }
+                json_t *st = initial_state(c, &s, &row);
+                task_add(a, "DecisionDue", sv(st, "initial_due"), uid, ref, NULL, NULL);
+                json_decref(st);
             }
         }
-        json_t *plans = json_object_get(cs, "support_plans");
         size_t k;
         json_t *pl;
-        json_array_foreach (plans, k, pl) {
-            const char *end = sv(pl, "spl_PlannedEndDate");
-            if (end && !sv(pl, "spl_ActualEndDate") && strcmp(end, a->today) < 0)
+        json_array_foreach (json_object_get(children, "support_plan"), k, pl) {
+            const json_t *d = json_object_get(pl, "doc");
+            const char *end = sv(d, "spl_PlannedEndDate");
+            if (end && !sv(d, "spl_ActualEndDate") && strcmp(end, a->today) < 0)
                 task_add(a, "PlanEndPassed", end, uid, ref, "support_plan", sv(pl, "id"));
         }
+        json_decref(children);
+        store_row_release(&row);
     }
     rc_settings_release(&s);
     json_decref(list);

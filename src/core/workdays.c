@@ -114,10 +114,8 @@ static int check_list(const json_t *v, size_t max, amp_err *err, const char *lan
         return 1;
     }
     if (json_array_size(v) > max) {
-        char d[16];
-        snprintf(d, sizeof d, "%zu", max);
         char text[64];
-        snprintf(text, sizeof text, "has more than %s items", d);
+        snprintf(text, sizeof text, "has more than %d items", (int)max);
         bad(err, lang, prefix, path, "max_items", text);
         return 1;
     }
