@@ -15,6 +15,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS  ?= -O2 -g
+CFLAGS  += $(EXTRA_CFLAGS)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lm
 

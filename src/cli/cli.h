@@ -50,5 +50,6 @@ extern const cli_command cli_commands_security[] __attribute__((weak));
 extern const cli_command cli_commands_referrals[] __attribute__((weak));
 extern const cli_command cli_commands_care[] __attribute__((weak));
 extern const cli_command cli_commands_reports[] __attribute__((weak));
+extern const cli_command cli_commands_audit[] __attribute__((weak));
 
 #endif

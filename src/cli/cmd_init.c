@@ -1,6 +1,7 @@
 /* cmd_init.c — amparo init: create a data directory with its database and key. */
 #include "cli/cli.h"
 #include "core/accounts.h"
+#include "core/audit.h"
 #include "core/validate.h"
 
 #include <errno.h>
@@ -19,7 +20,9 @@ static const char usage[] =
     "\n"
     "Creates the data directory DIR (mode 0700) holding the SQLite database\n"
     "(amparo.db, schema migrations applied), the master key (master.key, mode 0600,\n"
-    "32 random bytes: keep it out of backups of the database) and amparo.conf.\n"
+    "32 random bytes: keep it out of backups of the database), the audit key\n"
+    "(audit.key, mode 0600: it seals the audit trail; see docs/AUDIT.md) and\n"
+    "amparo.conf.\n"
     "Running it again on an initialised directory changes nothing.\n"
     "\n"
     "It also creates the first system admin, 'admin', with the password taken from\n"
@@ -176,8 +179,12 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "amparo init: cannot write the key '%s': %s\n", path, strerror(errno));
         return EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s/amparo.db", dir);
     char err[512];
+    if (audit_create_key(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "amparo init: %s\n", err);
+        return EXIT_FAIL;
+    }
+    snprintf(path, sizeof path, "%s/amparo.db", dir);
     store *s = store_sqlite_open(path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "amparo init: %s\n", err);

@@ -1261,6 +1261,10 @@ static amp_code read_failure(int rc, const char *what, const char *key, amp_err 
 static amp_code audit_read(core *c, const principal *p, const char *action, const char *uid,
                            amp_err *err)
 {
+#ifdef AMPARO_BENCH_UNPROTECTED
+    (void)c, (void)p, (void)action, (void)uid, (void)err;
+    return AMP_OK; /* bench/ only: see server.c */
+#endif
     json_t *d = json_pack("{s:b}", "identity", authz_sees_identity(p));
     amp_code code = audit_log(c, p, action, "case", uid, d, err);
     json_decref(d);

@@ -146,4 +146,12 @@ int sq_tx_session_delete(store_tx *tx, const char *token_hash, int64_t user_id, 
 int sq_tx_session_touch(store_tx *tx, const char *token_hash, int64_t last_seen_ms);
 int sq_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users);
 
+/* sqlite_audit.c */
+int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
+int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+int sq_audit_head(store *base, store_audit_entry *out);
+int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                  int64_t *total);
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
+
 #endif

@@ -503,6 +503,21 @@ static void test_mfa_required_for_role(void **state)
     EXPECT_STATUS(&r, 200);
     assert_true(json_is_true(json_object_get(json_object_get(r.json, "user"), "mfa_required")));
     resp_free(&r);
+    /* or by organisation */
+    e2e_as("admin");
+    SEND(&r, "PUT", "/api/v1/organisations/org-mfa",
+         "{\"org_Name\": \"Strict NGO\", \"amp_OrgRequireMFA\": true}", NULL);
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    create_user("strict-cw", "org-mfa", "caseworker");
+    e2e_login(&r, "strict-cw", E2E_PASSWORD);
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_true(json_object_get(r.json, "mfa_enrolment_required")));
+    resp_free(&r);
+    e2e_login(&r, "cw-a", E2E_PASSWORD);
+    EXPECT_STATUS(&r, 200);
+    assert_false(json_is_true(json_object_get(r.json, "mfa_enrolment_required")));
+    resp_free(&r);
 }
 
 /* ==== throttling ================================================================================
@@ -607,6 +622,80 @@ static void test_erase(void **state)
     resp_free(&r);
 }
 
+/* ==== native TLS ================================================================================
+ */
+
+static void test_native_tls(void **state)
+{
+    (void)state;
+    char key[400], cert[400], portfile[400], cmd[1400];
+    snprintf(key, sizeof key, "%s/tls-key.pem", srv.root);
+    snprintf(cert, sizeof cert, "%s/tls-cert.pem", srv.root);
+    snprintf(portfile, sizeof portfile, "%s/tls-port", srv.root);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+             "-subj /CN=127.0.0.1 -keyout %s -out %s >/dev/null 2>&1 && chmod 600 %s",
+             key, cert, key);
+    if (system(cmd) != 0)
+        fail_msg("openssl could not make a test certificate");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(srv.logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(srv.bin, srv.bin, "serve", "--data", srv.data, "--listen", "127.0.0.1:0",
+              "--port-file", portfile, "--tls-cert", cert, "--tls-key", key, (char *)NULL);
+        _exit(127);
+    }
+    unsigned port = 0;
+    for (int i = 0; i < 500 && !port; i++) {
+        sleep_ms(10);
+        FILE *f = fopen(portfile, "r");
+        char line[32] = "";
+        if (f) {
+            if (fgets(line, sizeof line, f) && strchr(line, '\n'))
+                port = (unsigned)strtoul(line, NULL, 10);
+            fclose(f);
+        }
+    }
+    assert_true(port > 0);
+    CURL *h = curl_easy_init();
+    char url[80];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/api/v1/login", port);
+    resp r;
+    memset(&r, 0, sizeof r);
+    struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
+    const char *body = "{\"username\": \"cw-a\", \"password\": \"" E2E_PASSWORD "\"}";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L); /* the test certificate names an IP */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    long tls_version_ok = cc == CURLE_OK;
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(h);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    if (!tls_version_ok)
+        fail_msg("HTTPS request failed: %s", curl_easy_strerror(cc));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.set_cookie, "Secure"));
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    resp_free(&r);
+}
+
 int main(void)
 {
     e2e_extra_conf = "mfa_required_roles=auditor\n";
@@ -623,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_login_throttling),
         cmocka_unit_test(test_disable_and_reset),
         cmocka_unit_test(test_erase),
+        cmocka_unit_test(test_native_tls),
         cmocka_unit_test(test_sigterm_exits_cleanly),
     };
     return cmocka_run_group_tests_name("e2e_security", tests, world_setup, group_teardown);
