@@ -238,6 +238,11 @@ amp_code assistance_create(core *c, const principal *p, const char *case_key, co
         store_row_release(&row);
         return rc_invalid(p, err);
     }
+    if ((code = rc_identity_write(p, fields, doc, ACT_CREATE, err)) != AMP_OK) {
+        json_decref(doc);
+        store_row_release(&row);
+        return code;
+    }
     default_status(doc, today);
     json_object_set_new(doc, "case", json_string(row.uid));
     json_object_set_new(doc, "case_reference", json_string(row.reference));
@@ -313,6 +318,8 @@ static amp_code change(core *c, const principal *p, const char *case_key, const 
             code = rc_invalid(p, err);
             goto out;
         }
+        if ((code = rc_identity_write(p, fields, x.patch, ACT_UPDATE, err)) != AMP_OK)
+            goto out;
     }
     if (!id || strlen(id) >= sizeof x.rec.uid) {
         code = rc_fail(err, p, AMP_ENOTFOUND, "nf.assistance", id);

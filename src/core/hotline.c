@@ -369,6 +369,8 @@ amp_code hotline_create(core *c, const principal *p, const json_t *body, json_t 
         return code;
     if (rc_check(c, p, fields, body, true, NULL, err))
         return rc_invalid(p, err);
+    if ((code = rc_identity_write(p, fields, body, ACT_CREATE, err)) != AMP_OK)
+        return code;
     if (!p->org[0] && !p->internal)
         return rc_fail(err, p, AMP_EFORBIDDEN, "no_org", NULL);
     write_ctx x = {.w = W_CREATE};
@@ -413,6 +415,9 @@ static amp_code change(core *c, const principal *p, write_kind w, const char *id
     } else if (rc_check(c, p, repeat_fields, body, true, NULL, err)) {
         return rc_invalid(p, err);
     }
+    if ((code = rc_identity_write(p, w == W_UPDATE ? fields : repeat_fields, body, ACT_UPDATE,
+                                  err)) != AMP_OK)
+        return code;
     if (!id || strlen(id) >= sizeof x.rec.uid)
         return rc_fail(err, p, AMP_ENOTFOUND, "nf.contact", id);
     snprintf(x.rec.uid, sizeof x.rec.uid, "%s", id);

@@ -189,6 +189,10 @@ amp_code lifecycle_decide(core *c, const principal *p, const char *case_key, con
         store_row_release(&row);
         return rc_invalid(p, err);
     }
+    if ((code = rc_identity_write(p, decision_fields, body, ACT_CREATE, err)) != AMP_OK) {
+        store_row_release(&row);
+        return code;
+    }
     x.body = json_deep_copy(body);
     char today[11];
     clock_today(today);
@@ -722,6 +726,8 @@ amp_code tasks_create(core *c, const principal *p, const json_t *body, json_t **
     };
     if (rc_check(c, p, fields, body, true, NULL, err))
         return rc_invalid(p, err);
+    if ((code = rc_identity_write(p, fields, body, ACT_CREATE, err)) != AMP_OK)
+        return code;
     store_row row;
     if ((code = cases_access(c, p, sv(body, "case"), ACT_UPDATE, &row, err)) != AMP_OK)
         return code;

@@ -811,6 +811,24 @@ void rc_strip_identity(const rc_field *fields, json_t *doc)
     }
 }
 
+amp_code rc_identity_write(const principal *p, const rc_field *fields, const json_t *body,
+                           authz_action a, amp_err *err)
+{
+    if (authz_allows(p, a, RES_CASE_IDENTITY) || !json_is_object(body))
+        return AMP_OK;
+    bool refused = false;
+    for (const rc_field *f = fields; f->name; f++) {
+        const json_t *v = json_object_get(body, f->name);
+        if (f->identity && v && !json_is_null(v)) {
+            amp_err_field(err, f->name, "forbidden",
+                          "your roles may not write identity fields or free text");
+            refused = true;
+        }
+    }
+    return refused ? amp_err_set(err, AMP_EFORBIDDEN, "your roles may not write identity fields")
+                   : AMP_OK;
+}
+
 json_t *rc_merge(const json_t *doc, const json_t *patch)
 {
     json_t *out = doc ? json_deep_copy(doc) : json_object();

@@ -137,6 +137,12 @@ amp_code rc_invalid(const principal *p, amp_err *err);
  *  not see identity data). */
 void rc_strip_identity(const rc_field *fields, json_t *doc);
 
+/** AMP_EFORBIDDEN (one field error "forbidden" per field) when body writes a
+ *  field the table marks as identity (free text, contact data) and p's roles
+ *  may not do `a` on RES_CASE_IDENTITY — the rule the case API applies. */
+amp_code rc_identity_write(const principal *p, const rc_field *fields, const json_t *body,
+                           authz_action a, amp_err *err);
+
 /** Applies a JSON merge patch (top-level keys; null deletes) to a copy of doc. */
 json_t *rc_merge(const json_t *doc, const json_t *patch);
 

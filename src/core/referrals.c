@@ -120,6 +120,15 @@ amp_code referrals_get(core *c, const principal *p, const char *id, json_t **out
         return code;
     char now[32];
     clock_now(now);
+    if (sees_text(p, &r) && json_object_get(r.doc, "notes")) { /* free text read: audited */
+        json_t *detail = json_pack("{s:s}", "case", r.case_uid);
+        code = audit_log(c, p, "referral.read", "referral", r.uid, detail, err);
+        json_decref(detail);
+        if (code != AMP_OK) {
+            store_record_release(&r);
+            return code;
+        }
+    }
     *out = referral_json(c, p, &r, now, true);
     store_record_release(&r);
     return AMP_OK;
@@ -396,6 +405,8 @@ amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t 
         return code;
     if (rc_check(c, p, send_fields, body, true, NULL, err))
         return rc_invalid(p, err);
+    if ((code = rc_identity_write(p, send_fields, body, ACT_CREATE, err)) != AMP_OK)
+        return code;
     const char *case_key = json_string_value(json_object_get(body, "case"));
     const char *to = json_string_value(json_object_get(body, "to_org"));
     const char *from = json_string_value(json_object_get(body, "from_org"));
@@ -654,6 +665,10 @@ static amp_code transition_run(core *c, const principal *p, transition t, const 
     if (json_array_size(err->fields)) {
         json_decref(empty);
         return rc_invalid(p, err);
+    }
+    if ((code = rc_identity_write(p, answer_fields[t], b, ACT_UPDATE, err)) != AMP_OK) {
+        json_decref(empty);
+        return code;
     }
     if (!id || strlen(id) >= sizeof x.rec.uid) {
         json_decref(empty);

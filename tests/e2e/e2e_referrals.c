@@ -172,6 +172,47 @@ static void test_referral_lifecycle(void **state)
     SEND(&r, "POST", pf("/api/v1/referrals/%s/decline", id), "{\"reason\":\"NoCapacity\"}", NULL);
     expect_error(&r, 409, "invalid_state");
     resp_free(&r);
+#ifdef E2E_HAVE_AUTH
+    /* after acceptance the receiver opens the case */
+    GET(&r, pf("/api/v1/cases/%s", case_id));
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    /* every transition is on the audit trail, without identity values */
+    e2e_as("auditor");
+    GET(&r, "/api/v1/audit?action=referral.accept");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_array_size(json_object_get(r.json, "items")) >= 1);
+    assert_null(strstr(r.body, "urgent shelter"));
+    assert_null(strstr(r.body, "Rosa"));
+    resp_free(&r);
+    /* roles: an organisation admin edits only its own directory entry; a
+     * caseworker logs no hotline contact and changes no settings; an analyst
+     * sees no flows; nobody unsigned sees anything */
+    e2e_as("orgadmin-a");
+    SEND(&r, "PUT", "/api/v1/directory/org-b", "{\"services\":[\"Shelter\"]}", NULL);
+    expect_error(&r, 403, "forbidden");
+    resp_free(&r);
+    SEND(&r, "PUT", "/api/v1/directory/org-a", "{\"services\":[\"LegalAid\"]}", NULL);
+    EXPECT_STATUS(&r, 201);
+    resp_free(&r);
+    e2e_as("cw-a");
+    SEND(&r, "POST", "/api/v1/hotline/contacts",
+         "{\"channel\":\"Phone\",\"caller_type\":\"Relative\",\"urgency\":\"High\"}", NULL);
+    expect_error(&r, 403, "forbidden");
+    resp_free(&r);
+    SEND(&r, "PUT", "/api/v1/referrals/settings", "{\"standard_working_days\":4}", NULL);
+    expect_error(&r, 403, "forbidden");
+    resp_free(&r);
+    e2e_as("analyst");
+    GET(&r, "/api/v1/referrals/flows");
+    expect_error(&r, 403, "forbidden");
+    resp_free(&r);
+    e2e_as("");
+    GET(&r, "/api/v1/referrals");
+    expect_error(&r, 401, NULL);
+    resp_free(&r);
+    e2e_as("cw-b");
+#endif
     SEND(&r, "POST", "/api/v1/referrals/nope/accept", NULL, NULL);
     expect_error(&r, 404, NULL);
     resp_free(&r);

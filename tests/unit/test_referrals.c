@@ -340,6 +340,28 @@ static void test_refusals(void **state)
     amp_err_clear(&err);
     must(referrals_accept(c, &w->cw_b, id, NULL, 1, &out, &err), &err, "accept v1");
     json_decref(out);
+    /* free text needs identity write rights; a shelter answers without it */
+    assert_int_equal(send(w, &w->coord, w->case_id, "org-c", "Standard", &out, &err),
+                     AMP_EFORBIDDEN);
+    assert_true(tu_has_field_error(&err, "notes", "forbidden"));
+    amp_err_clear(&err);
+    principal shelter_b = person("shelter-b", "org-b", ROLE_SHELTER);
+    r = send_ok(w, &w->cw_a, w->case_id, "org-b", "Standard");
+    json_decref(r);
+    /* (the previous one to org-b was accepted; this is a new pending one) */
+    list_param inbox[] = {{"box", "inbox"}, {"status", "Sent"}};
+    must(referrals_list(c, &shelter_b, inbox, 2, &out, &err), &err, "shelter inbox");
+    assert_int_equal(json_integer_value(json_object_get(out, "total")), 1);
+    char sid[40];
+    snprintf(sid, sizeof sid, "%s", sv(json_array_get(json_object_get(out, "items"), 0), "id"));
+    json_decref(out);
+    assert_int_equal(act(w, referrals_decline, &shelter_b, sid,
+                         "{\"reason\":\"NoCapacity\",\"details\":\"x\"}", &err),
+                     AMP_EFORBIDDEN);
+    assert_true(tu_has_field_error(&err, "details", "forbidden"));
+    amp_err_clear(&err);
+    must(act(w, referrals_decline, &shelter_b, sid, "{\"reason\":\"NoCapacity\"}", &err), &err,
+         "shelter decline");
     /* messages in the caller's language */
     principal es = w->cw_b;
     snprintf(es.lang, sizeof es.lang, "es");
