@@ -41,8 +41,9 @@ static const rc_field repeat_fields[] = {
     {NULL, 0, NULL, false, false, 0, 0},
 };
 
-static const char *const server_keys[] = {"case",    "case_reference", "case_opened_at",
-                                          "repeats", "version",        NULL};
+static const char *const server_keys[] = {
+    "case",         "case_reference",  "case_opened_at", "repeats",
+    "repeat_count", "last_contact_at", "version",        NULL};
 
 static const char *sv(const json_t *o, const char *k)
 {

@@ -577,6 +577,26 @@ static void test_hotline(void **state)
     assert_true(json_number_value(json_object_get(out, "hours_to_referral")) == 2.0);
     json_decref(out);
     json_decref(b);
+    /* corrections need the version; server-set keys are refused */
+    b = tu_json("{\"place\":\"Quito\",\"referred_to\":\"org-b\"}");
+    assert_int_equal(hotline_update(c, &w->hot_a, id, b, 0, &out, &err), AMP_ENEEDVER);
+    amp_err_clear(&err);
+    assert_int_equal(hotline_update(c, &w->hot_a, id, b, 1, &out, &err), AMP_EPRECOND);
+    amp_err_clear(&err);
+    must(hotline_update(c, &w->hot_a, id, b, 2, &out, &err), &err, "update");
+    assert_string_equal(sv(out, "place"), "Quito");
+    assert_int_equal(json_integer_value(json_object_get(out, "repeat_count")), 1);
+    json_decref(out);
+    json_decref(b);
+    b = tu_json("{\"repeat_count\":0,\"version\":3}");
+    assert_int_equal(hotline_update(c, &w->hot_a, id, b, 0, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "repeat_count", "read_only"));
+    amp_err_clear(&err);
+    json_decref(b);
+    b = tu_json("{\"place\":\"Lima\",\"version\":3}");
+    assert_int_equal(hotline_update(c, &hot_c, id, b, 0, &out, &err), AMP_ENOTFOUND);
+    amp_err_clear(&err);
+    json_decref(b);
     /* one step to a potential-victim case, linked both ways */
     b = tu_json("{\"prs_Gender\":\"Feminine\"}");
     must(hotline_open_case(c, &w->hot_a, id, b, &out, &err), &err, "open case");
