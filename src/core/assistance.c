@@ -130,9 +130,18 @@ amp_code assistance_list(core *c, const principal *p, const char *case_key, json
     int n = 0;
     if (store_record_list(core_store(c), &q, &rows, &n, NULL) != STORE_OK)
         return rc_fail(err, p, AMP_EINTERNAL, "storage", NULL);
-    json_t *items = json_array(), *cost = json_object();
+    json_t *items = json_array(), *cost = json_object(), *plans = json_object();
     for (int i = 0; i < n; i++) {
         json_array_append_new(items, view(p, &rows[i]));
+        const char *plan = sv(rows[i].doc, "support_plan");
+        if (plan) { /* the assistance that carries out each support plan */
+            json_t *ids = json_object_get(plans, plan);
+            if (!ids) {
+                ids = json_array();
+                json_object_set_new(plans, plan, ids);
+            }
+            json_array_append_new(ids, json_string(rows[i].uid));
+        }
         const json_t *amount = json_object_get(rows[i].doc, "cost");
         const char *cur = sv(rows[i].doc, "currency");
         if (json_is_number(amount) && cur) {
@@ -142,8 +151,8 @@ amp_code assistance_list(core *c, const principal *p, const char *case_key, json
         store_record_release(&rows[i]);
     }
     free(rows);
-    *out = json_pack("{s:o, s:i, s:i, s:i, s:o}", "items", items, "total", n, "limit", n, "offset",
-                     0, "cost", cost);
+    *out = json_pack("{s:o, s:i, s:i, s:i, s:o, s:o}", "items", items, "total", n, "limit", n,
+                     "offset", 0, "cost", cost, "support_plans", plans);
     return AMP_OK;
 }
 

@@ -16,7 +16,7 @@
 #include "core/core.h"
 
 /** The case's assistance, oldest first: {"items", "total", "limit", "offset",
- *  "cost": {currency: sum}}. */
+ *  "cost": {currency: sum}, "support_plans": {plan id: [assistance ids]}}. */
 amp_code assistance_list(core *c, const principal *p, const char *case_key, json_t **out,
                          amp_err *err);
 

@@ -664,9 +664,41 @@ static void test_assistance_and_directory(void **state)
     must(assistance_update(c, &w->cw_a, w->case_id, aid, b, 1, &out, &err), &err, "update");
     json_decref(out);
     json_decref(b);
+    /* linked to the support plan it carries out (which must be the case's) */
+    json_t *plan = tu_json("{\"spl_Type\":\"Health\",\"spl_PlannedEndDate\":\"2026-07-01\"}");
+    must(children_create_sync(c, &w->sys, w->case_id, core_child_kind("support_plans"), plan, &out,
+                              &err),
+         &err, "plan");
+    char plan_id[40];
+    snprintf(plan_id, sizeof plan_id, "%s", sv(out, "id"));
+    json_decref(out);
+    json_decref(plan);
+    char text[300];
+    snprintf(text, sizeof text,
+             "{\"type\":\"Psychosocial\",\"start_date\":\"2026-06-11\",\"support_plan\":\"%s\"}",
+             plan_id);
+    b = tu_json(text);
+    must(assistance_create(c, &w->cw_a, w->case_id, b, &out, &err), &err, "linked assistance");
+    json_decref(out);
+    json_decref(b);
+    b = tu_json("{\"type\":\"Psychosocial\",\"start_date\":\"2026-06-11\",\"support_plan\":"
+                "\"01a23374-d4b8-785f-8e72-301fde4cf291\"}");
+    assert_int_equal(assistance_create(c, &w->cw_a, w->case_id, b, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "support_plan", "lookup"));
+    amp_err_clear(&err);
+    json_decref(b);
     must(assistance_list(c, &w->cw_a, w->case_id, &out, &err), &err, "list");
     assert_true(json_number_value(json_object_get(json_object_get(out, "cost"), "USD")) == 40);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(out, "support_plans"), plan_id)), 1);
     json_decref(out);
+    /* an organisation without the case does not reach its assistance */
+    assert_int_equal(assistance_delete(c, &w->cw_c, w->case_id, aid, 2, &out, &err), AMP_ENOTFOUND);
+    amp_err_clear(&err);
+    must(assistance_delete(c, &w->cw_a, w->case_id, aid, 2, &out, &err), &err, "delete");
+    json_decref(out);
+    assert_int_equal(assistance_get(c, &w->cw_a, w->case_id, aid, &out, &err), AMP_ENOTFOUND);
+    amp_err_clear(&err);
     /* the directory: own entry only for an organisation admin */
     principal oa = person("orgadmin-a", "org-a", ROLE_ORGADMIN);
     b = tu_json("{\"services\":[\"Shelter\",\"Medical\"],\"regions\":[\"Pichincha\"],"
