@@ -75,6 +75,13 @@ amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, a
 amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
                         int64_t *version, amp_err *err);
 
+/** cases_get_text for servers: the answer goes to done (with result
+ *  {"version"} and text the record, as for writes) once the read's audit entry
+ *  is durable, so no thread waits for the disk.  Returns AMP_OK when done will
+ *  run, or an error (done will not run). */
+amp_code cases_get_async(core *c, const principal *p, const char *key, core_done_fn done, void *arg,
+                         amp_err *err);
+
 /** A list parameter: name=value from a query string or the CLI. */
 typedef struct {
     const char *name;
