@@ -43,7 +43,7 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The field catalogue and the OpenAPI document are compiled into the binary.
-$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
+$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml schema/referrals.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 

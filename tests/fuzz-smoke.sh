@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-15}
-targets=${FUZZ_TARGETS:-"json_body query validate audit_filters seal"}
+targets=${FUZZ_TARGETS:-"json_body query validate audit_filters seal calendars"}
 out=build-fuzz
 arts=tests/artifacts/fuzz
 cc=${FUZZ_CC:-clang}
@@ -29,6 +29,7 @@ srcs_for() {
     validate) echo "src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
     audit_filters) echo "src/core/audit_text.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
     seal) echo "src/core/seal.c src/core/catalogue.c src/core/result.c src/util/buf.c $out/embed.o" ;;
+    calendars) echo "src/core/workdays.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/clock.c $out/embed.o" ;;
     *) return 1 ;;
   esac
 }
