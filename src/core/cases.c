@@ -1468,6 +1468,12 @@ static amp_code open_case(core *c, const principal *p, store_row *r, json_t *sto
     return code;
 }
 
+amp_code cases_open_row(core *c, store_row *row, amp_err *err)
+{
+    principal self = {.internal = true};
+    return open_case(c, &self, row, NULL, err);
+}
+
 /* Records a read of a case; it is durable before the data is returned.  The
  * detail says whether identity fields were part of it. */
 static amp_code audit_read(core *c, const principal *p, const char *action, const char *uid,
