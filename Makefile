@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson libsodium sqlite3
+PKGS    := libmicrohttpd jansson libsodium sqlite3 xlsxwriter libxml-2.0
 DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000
@@ -16,7 +16,7 @@ WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-proto
            -Wno-unused-parameter -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -pthread -lm
+LDLIBS  += $(PKG_LIBS) -lcsv -pthread -lm
 
 ifeq ($(SAN),1)
 BUILD   := build-asan
@@ -49,8 +49,10 @@ $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
 $(BUILD)/libamparo.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
+# The whole archive: module tables (routes_*, cli_commands_*) are only reached
+# through weak references, which do not pull archive members in by themselves.
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
