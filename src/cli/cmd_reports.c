@@ -1,6 +1,7 @@
 /* cmd_reports.c — amparo report / export / import: statistics and exchange files
  * from the command line (see docs/REPORTS.md). */
 #include "cli/cli.h"
+#include "core/ctdc.h"
 #include "core/disclosure.h"
 #include "core/report.h"
 
@@ -199,7 +200,125 @@ static int cmd_report(int argc, char **argv)
     return rc;
 }
 
+static const char export_usage[] =
+    "usage: amparo export ctdc [--data DIR] [--out FILE] [--k N] [--qi VAR,VAR...]\n"
+    "                          [--max-suppress FRACTION] [--delimiter ';'|','] [--summary FILE]\n"
+    "                          [--from-year YYYY] [--to-year YYYY]\n"
+    "       amparo export htcds [--data DIR] [--out FILE] [--format csv|json] [--with-identity]\n"
+    "\n"
+    "ctdc   writes the CTDC global dataset (63 variables, CTDC names and codings),\n"
+    "       k-anonymised (k = 11 by default) over the quasi-identifiers (default:\n"
+    "       yearOfRegistration, gender, ageBroad, majorityStatus,\n"
+    "       majorityStatusAtExploit, majorityEntry, citizenship, CountryOfExploitation).\n"
+    "       Only cases whose consent allows statistics are exported.  A summary of\n"
+    "       what was generalised or suppressed goes to standard error (or --summary).\n"
+    "htcds  writes every case as HTCDS CSV (standard column names) or JSON.\n"
+    "       Identity fields are left out unless --with-identity is given.\n"
+    "\n"
+    "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
+    "  --out FILE   write to FILE instead of standard output\n";
+
+static int export_ctdc(int argc, char **argv)
+{
+    const char *data = NULL, *out = NULL, *summary_path = NULL;
+    ctdc_options opt = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            fputs(export_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && val) {
+            data = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && val) {
+            out = argv[++i];
+        } else if (strcmp(a, "--summary") == 0 && val) {
+            summary_path = argv[++i];
+        } else if (strcmp(a, "--k") == 0 && val) {
+            char *end;
+            long k = strtol(argv[++i], &end, 10);
+            if (*end || k < 2 || k > 1000) {
+                fprintf(stderr, "amparo export ctdc: --k must be 2 to 1000\n");
+                return EXIT_USAGE;
+            }
+            opt.k = (int)k;
+        } else if (strcmp(a, "--qi") == 0 && val) {
+            opt.qi = argv[++i];
+        } else if (strcmp(a, "--max-suppress") == 0 && val) {
+            char *end;
+            opt.max_suppress = strtod(argv[++i], &end);
+            if (*end || !(opt.max_suppress > 0) || opt.max_suppress > 1) {
+                fprintf(stderr, "amparo export ctdc: --max-suppress must be in (0, 1]\n");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--delimiter") == 0 && val) {
+            const char *d = argv[++i];
+            if ((d[0] != ';' && d[0] != ',') || d[1]) {
+                fprintf(stderr, "amparo export ctdc: --delimiter must be ';' or ','\n");
+                return EXIT_USAGE;
+            }
+            opt.delimiter = d[0];
+        } else if (strcmp(a, "--from-year") == 0 && val) {
+            opt.year_from = argv[++i];
+        } else if (strcmp(a, "--to-year") == 0 && val) {
+            opt.year_to = argv[++i];
+        } else {
+            fprintf(stderr, "amparo export ctdc: unexpected argument '%s'\n%s", a, export_usage);
+            return EXIT_USAGE;
+        }
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    int rc = EXIT_OK;
+    if (!f) {
+        fprintf(stderr, "amparo export ctdc: cannot open '%s'\n", out);
+        rc = EXIT_FAIL;
+    } else {
+        static char iobuf[1 << 16];
+        setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
+        principal p = cli_principal();
+        amp_err err = {0};
+        json_t *summary = NULL;
+        if (ctdc_export(env.core, &p, &opt, f, &summary, &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else {
+            char *text = json_dumps(summary, JSON_INDENT(2));
+            FILE *sf = summary_path ? fopen(summary_path, "w") : stderr;
+            if (sf && text) {
+                fprintf(sf, "%s\n", text);
+                if (summary_path)
+                    fclose(sf);
+            }
+            free(text);
+            json_decref(summary);
+        }
+        amp_err_clear(&err);
+        if (out && fclose(f) != 0 && rc == EXIT_OK) {
+            fprintf(stderr, "amparo export ctdc: cannot write '%s'\n", out);
+            rc = EXIT_FAIL;
+        }
+    }
+    reports_forget(env.core);
+    cli_env_close(&env);
+    return rc;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(export_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "ctdc") == 0)
+        return export_ctdc(argc, argv);
+    fprintf(stderr, "amparo export: unknown format '%s'\n%s", argv[1], export_usage);
+    return EXIT_USAGE;
+}
+
 const cli_command cli_commands_reports[] = {
+    {"export", "exchange files: CTDC global dataset (k-anonymised), HTCDS CSV/JSON", cmd_export},
     {"report", "statistics: crosstabs, standard reports, privacy ledger", cmd_report},
     {NULL, NULL, NULL},
 };
