@@ -3,11 +3,17 @@
 #include "cli/cli.h"
 #include "core/ctdc.h"
 #include "core/disclosure.h"
+#include "core/htcds_io.h"
 #include "core/report.h"
+#include "util/clock.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char report_usage[] =
     "usage: amparo report dimensions [--data DIR]\n"
@@ -305,6 +311,64 @@ static int export_ctdc(int argc, char **argv)
     return rc;
 }
 
+static int export_htcds(int argc, char **argv)
+{
+    const char *data = NULL, *out = NULL, *fmt = "csv";
+    bool identity = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (cli_is_help(a)) {
+            fputs(export_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && has) {
+            data = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && has) {
+            out = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && has) {
+            fmt = argv[++i];
+        } else if (strcmp(a, "--with-identity") == 0) {
+            identity = true;
+        } else {
+            fprintf(stderr, "amparo export htcds: unexpected argument '%s'\n%s", a, export_usage);
+            return EXIT_USAGE;
+        }
+    }
+    htcds_format format;
+    if (!htcds_format_parse(fmt, &format) || (format != HTCDS_CSV && format != HTCDS_JSON)) {
+        fprintf(stderr, "amparo export htcds: --format must be csv or json\n");
+        return EXIT_USAGE;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    int rc = EXIT_OK;
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "amparo export htcds: cannot open '%s'\n", out);
+        rc = EXIT_FAIL;
+    } else {
+        principal p = cli_principal();
+        amp_err err = {0};
+        json_t *summary = NULL;
+        if (htcds_export(env.core, &p, format, identity, f, &summary, &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else {
+            fprintf(stderr, "exported %lld cases (%s)\n",
+                    (long long)json_integer_value(json_object_get(summary, "cases")),
+                    identity ? "with identity fields" : "without identity fields");
+        }
+        json_decref(summary);
+        amp_err_clear(&err);
+        if (out && fclose(f) != 0 && rc == EXIT_OK) {
+            fprintf(stderr, "amparo export htcds: cannot write '%s'\n", out);
+            rc = EXIT_FAIL;
+        }
+    }
+    cli_env_close(&env);
+    return rc;
+}
+
 static int cmd_export(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -313,11 +377,160 @@ static int cmd_export(int argc, char **argv)
     }
     if (strcmp(argv[1], "ctdc") == 0)
         return export_ctdc(argc, argv);
+    if (strcmp(argv[1], "htcds") == 0)
+        return export_htcds(argc, argv);
     fprintf(stderr, "amparo export: unknown format '%s'\n%s", argv[1], export_usage);
     return EXIT_USAGE;
 }
 
+static const char import_usage[] =
+    "usage: amparo import htcds [--data DIR] [--dry-run] [--format csv|json|xform-csv|xform-xml]\n"
+    "                           [--errors FILE] FILE\n"
+    "\n"
+    "Imports case records.  Every row is validated first; a real import is all or\n"
+    "nothing.  --dry-run lists every error (line, column, field, rule) and changes\n"
+    "nothing.  Formats: csv (HTCDS column names, multi-values joined with ';'),\n"
+    "json (an array of case records, as amparo export htcds --format json writes),\n"
+    "xform-csv and xform-xml (submissions of the HTCDS XLSForm/XForm as KoboToolbox\n"
+    "or ODK export them).  The default format follows the file name (.json, .xml).\n"
+    "On a terminal a progress bar is shown.  Exit codes: 0 imported (or a clean dry\n"
+    "run), 4 errors found (nothing imported), 1 failure, 2 usage.\n"
+    "\n"
+    "  --errors FILE  write the full report (JSON) to FILE\n"
+    "  --data DIR     data directory (default: $AMPARO_DATA or ./data)\n";
+
+static void progress_bar(void *arg, size_t rows, size_t done, size_t total)
+{
+    (void)arg;
+    int pct = total ? (int)(done * 100 / total) : 100;
+    int filled = pct * 30 / 100;
+    char bar[31];
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r[%s] %3d%%  %zu rows", bar, pct, rows);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(import_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "htcds") != 0) {
+        fprintf(stderr, "amparo import: unknown format '%s'\n%s", argv[1], import_usage);
+        return EXIT_USAGE;
+    }
+    const char *data = NULL, *fmt = NULL, *path = NULL, *errors_path = NULL;
+    bool dry = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (cli_is_help(a)) {
+            fputs(import_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && has) {
+            data = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && has) {
+            fmt = argv[++i];
+        } else if (strcmp(a, "--errors") == 0 && has) {
+            errors_path = argv[++i];
+        } else if (strcmp(a, "--dry-run") == 0) {
+            dry = true;
+        } else if (a[0] != '-' && !path) {
+            path = a;
+        } else {
+            fprintf(stderr, "amparo import htcds: unexpected argument '%s'\n%s", a, import_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "amparo import htcds: give a file\n%s", import_usage);
+        return EXIT_USAGE;
+    }
+    htcds_format format = HTCDS_CSV;
+    size_t plen = strlen(path);
+    if (!fmt)
+        fmt = plen > 5 && strcmp(path + plen - 5, ".json") == 0  ? "json"
+              : plen > 4 && strcmp(path + plen - 4, ".xml") == 0 ? "xform-xml"
+                                                                 : "csv";
+    if (!htcds_format_parse(fmt, &format)) {
+        fprintf(stderr,
+                "amparo import htcds: --format must be csv, json, xform-csv or xform-xml\n");
+        return EXIT_USAGE;
+    }
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fprintf(stderr, "amparo import htcds: cannot open '%s'\n", path);
+        if (fd >= 0)
+            close(fd);
+        return EXIT_NOTFOUND;
+    }
+    size_t len = (size_t)st.st_size;
+    char *text = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (len && text == MAP_FAILED) {
+        fprintf(stderr, "amparo import htcds: cannot read '%s'\n", path);
+        return EXIT_FAIL;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0) {
+        if (len)
+            munmap(text, len);
+        return EXIT_FAIL;
+    }
+    principal p = cli_principal();
+    htcds_import_options opt = {.format = format, .dry_run = dry};
+    if (isatty(STDERR_FILENO))
+        opt.progress = progress_bar;
+    amp_err err = {0};
+    json_t *report = NULL;
+    int64_t t0 = clock_mono_us();
+    amp_code code = htcds_import(env.core, &p, len ? text : "", len, &opt, &report, &err);
+    double secs = (double)(clock_mono_us() - t0) / 1e6;
+    if (opt.progress)
+        fputc('\n', stderr);
+    int rc = EXIT_OK;
+    if (report) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach (json_object_get(report, "errors"), i, e) {
+            const json_t *line = json_object_get(e, "line");
+            const char *col = json_string_value(json_object_get(e, "column"));
+            fprintf(stderr, "%s:%lld: column %s: field %s: %s: %s\n", path,
+                    (long long)json_integer_value(line), col ? col : "-",
+                    json_string_value(json_object_get(e, "field")),
+                    json_string_value(json_object_get(e, "rule")),
+                    json_string_value(json_object_get(e, "message")));
+        }
+        if (json_is_true(json_object_get(report, "truncated")))
+            fprintf(stderr, "(only the first %zu errors are listed)\n",
+                    json_array_size(json_object_get(report, "errors")));
+        if (errors_path) {
+            if (json_dump_file(report, errors_path, JSON_INDENT(2)) != 0)
+                fprintf(stderr, "amparo import htcds: cannot write '%s'\n", errors_path);
+        }
+        long long rows = (long long)json_integer_value(json_object_get(report, "rows"));
+        printf("%s: %lld rows, %lld errors, %lld imported%s in %.2f s (%.0f rows/s)\n", path, rows,
+               (long long)json_integer_value(json_object_get(report, "error_count")),
+               (long long)json_integer_value(json_object_get(report, "imported")),
+               dry ? " (dry run)" : "", secs, secs > 0 ? (double)rows / secs : 0.0);
+        json_decref(report);
+    }
+    if (code == AMP_EINVALID || code == AMP_EBADREQ)
+        rc = EXIT_INVALID;
+    else if (code != AMP_OK)
+        rc = cli_report(&err);
+    amp_err_clear(&err);
+    cli_env_close(&env);
+    if (len)
+        munmap(text, len);
+    return rc;
+}
+
 const cli_command cli_commands_reports[] = {
+    {"import", "import HTCDS CSV/JSON and XForm (KoboToolbox, ODK) submissions", cmd_import},
     {"export", "exchange files: CTDC global dataset (k-anonymised), HTCDS CSV/JSON", cmd_export},
     {"report", "statistics: crosstabs, standard reports, privacy ledger", cmd_report},
     {NULL, NULL, NULL},
