@@ -461,7 +461,7 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
                            const htcds_import_options *opt, amp_err *err)
 {
     struct csv_parser parser;
-    if (csv_init(&parser, CSV_APPEND_NULL) != 0)
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     csv_set_delim(&parser, (unsigned char)detect_delimiter(data, len));
     csv_ctx cx = {.x = x,

@@ -146,11 +146,10 @@ static int setup(void **state)
                  "\"amp_RegistrationDate\":\"%d-0%u-15\",\"con_Consent\":true,"
                  "\"amp_ConsentDate\":\"2020-01-01\",\"amp_ConsentScope\":[\"Registration\"%s],"
                  "\"events\":[{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"%s\"}]}",
-                 genders[r % 4 == 3 && i % 7 ? 0 : r % 4], countries[(r >> 3) % 7],
-                 exploits[ex], 14 + (r >> 9) % 40, industry,
-                 (r >> 13) % 2 ? "Familial" : "Acquainted", 2018 - 14 - (int)((r >> 9) % 40),
-                 2019 + (int)((r >> 15) % 6), 1 + (r >> 18) % 9, stats ? ",\"Statistics\"" : "",
-                 countries[(r >> 20) % 3]);
+                 genders[r % 4 == 3 && i % 7 ? 0 : r % 4], countries[(r >> 3) % 7], exploits[ex],
+                 14 + (r >> 9) % 40, industry, (r >> 13) % 2 ? "Familial" : "Acquainted",
+                 2018 - 14 - (int)((r >> 9) % 40), 2019 + (int)((r >> 15) % 6), 1 + (r >> 18) % 9,
+                 stats ? ",\"Statistics\"" : "", countries[(r >> 20) % 3]);
         json_t *b = tu_json(body);
         amp_err err = {0};
         amp_code code = cases_bulk_insert(env->core, &admin, b, &err);
@@ -231,8 +230,7 @@ static void test_export_is_k_anonymous(void **state)
                      540);
     size_t k = smallest_class(&t, ctdc_default_qi, nq);
     assert_true(k >= CTDC_DEFAULT_K);
-    assert_int_equal(json_integer_value(json_object_get(summary, "smallest_class")),
-                     (json_int_t)k);
+    assert_int_equal(json_integer_value(json_object_get(summary, "smallest_class")), (json_int_t)k);
     /* codings */
     int g = col_of(&t, "gender"), a = col_of(&t, "ageBroad"), ds = col_of(&t, "Datasource"),
         fl = col_of(&t, "isForcedLabour"), mc = col_of(&t, "meansOfControlConcatenated"),

@@ -76,7 +76,7 @@ static void test_primary_and_secondary(void **state)
     /* one small cell: its row and column each need a complement, and the
      * complements' own lines too */
     const int64_t m[] = {
-        50, 3, 40, /* row 0: 3 is primary */
+        50, 3,  40, /* row 0: 3 is primary */
         60, 20, 30, /* row 1 */
         25, 45, 15, /* row 2 */
     };
@@ -237,8 +237,8 @@ static void test_dp_table_counts_stay_natural(void **state)
     const int64_t m[] = {100, 200, 300, 400};
     dc_table t;
     table2(&t, 2, 2, m);
-    disclosure_opts o = {.threshold = 10, .mechanism = DP_GEOMETRIC, .epsilon = 1.0,
-                         .sensitivity = 4};
+    disclosure_opts o = {
+        .threshold = 10, .mechanism = DP_GEOMETRIC, .epsilon = 1.0, .sensitivity = 4};
     disclosure_apply(&t, &o);
     for (size_t i = 0; i < t.ncells; i++)
         assert_true(t.count[i] >= 0);
@@ -271,17 +271,14 @@ static void test_ledger(void **state)
     p.internal = true;
     amp_err err = {0};
     double spent = 0;
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", 0.5, 1.0, "first", &spent,
-                                             &err),
+    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", 0.5, 1.0, "first", &spent, &err),
                      AMP_OK);
     assert_true(fabs(spent - 0.5) < 1e-9);
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", 0.4, 1.0, "second", &spent,
-                                             &err),
-                     AMP_OK);
+    assert_int_equal(
+        disclosure_ledger_spend(e->core, &p, "cases", 0.4, 1.0, "second", &spent, &err), AMP_OK);
     assert_true(fabs(spent - 0.9) < 1e-9);
     /* over budget: refused, nothing spent */
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", 0.2, 1.0, "third", &spent,
-                                             &err),
+    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", 0.2, 1.0, "third", &spent, &err),
                      AMP_ESTATE);
     amp_err_clear(&err);
     json_t *l = NULL;
@@ -296,8 +293,7 @@ static void test_ledger(void **state)
     assert_int_equal(disclosure_ledger_spend(e->core, &p, "stays", 0.9, 1.0, "x", &spent, &err),
                      AMP_OK);
     /* bad names and epsilons */
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "bad name!", 0.1, 1.0, "x", &spent,
-                                             &err),
+    assert_int_equal(disclosure_ledger_spend(e->core, &p, "bad name!", 0.1, 1.0, "x", &spent, &err),
                      AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "dataset", "pattern"));
     amp_err_clear(&err);

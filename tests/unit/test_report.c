@@ -11,9 +11,10 @@ static principal admin;
 static void mk_org(const char *id, const char *region)
 {
     char body[256];
-    snprintf(body, sizeof body,
-             "{\"id\":\"%s\",\"org_Name\":\"Org %s\",\"org_Type\":\"NGO\",\"amp_OrgRegion\":\"%s\"}",
-             id, id, region);
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"%s\",\"org_Name\":\"Org %s\",\"org_Type\":\"NGO\",\"amp_OrgRegion\":\"%s\"}", id,
+        id, region);
     json_t *b = tu_json(body), *out = NULL;
     amp_err err = {0};
     assert_int_equal(orgs_put(env->core, &admin, b, &out, &err), AMP_OK);
@@ -105,8 +106,9 @@ static int setup(void **state)
     admin.internal = true;
     mk_org("org-a", "Pichincha");
     mk_org("org-b", "Guayas");
-    const char *ev_pe = "[{\"hte_Type\":\"Recruitment\",\"hte_Country\":\"EC\"},"
-                        "{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"PE\",\"hte_State\":\"Lima\"}]";
+    const char *ev_pe =
+        "[{\"hte_Type\":\"Recruitment\",\"hte_Country\":\"EC\"},"
+        "{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"PE\",\"hte_State\":\"Lima\"}]";
     const char *ev_ec = "[{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"EC\"}]";
     /* 12 women EC 2024 forced labour in PE (cross-border), org-a */
     for (int i = 0; i < 12; i++)
@@ -114,12 +116,13 @@ static int setup(void **state)
                      NULL));
     /* 3 men EC 2024 forced labour + sexual exploitation, internal, org-b */
     for (int i = 0; i < 3; i++)
-        free(mk_case("Masculine", "EC", "[\"ForcedLabour\",\"SexualExploitation\"]",
-                     "2024-08-01", "org-b", true, ev_ec, NULL));
+        free(mk_case("Masculine", "EC", "[\"ForcedLabour\",\"SexualExploitation\"]", "2024-08-01",
+                     "org-b", true, ev_ec, NULL));
     /* 20 women CO 2025 sexual exploitation, org-a, with ages */
     for (int i = 0; i < 20; i++)
         free(mk_case("Feminine", "CO", "[\"SexualExploitation\"]", "2025-02-01", "org-a", true,
-                     ev_pe, i < 5 ? "\"vic_AgeWhenTrafficked\":16" : "\"vic_AgeWhenTrafficked\":25"));
+                     ev_pe,
+                     i < 5 ? "\"vic_AgeWhenTrafficked\":16" : "\"vic_AgeWhenTrafficked\":25"));
     /* 4 cases without statistics consent */
     for (int i = 0; i < 4; i++)
         free(mk_case("Feminine", "CO", "[\"SexualExploitation\"]", "2025-02-01", "org-a", false,
@@ -150,7 +153,8 @@ static void test_counts_by_two_dims(void **state)
     assert_string_equal(json_string_value(json_object_get(t, "counts_what")), "cases");
     assert_false(json_is_true(json_object_get(json_object_get(t, "disclosure"), "applied")));
     /* categories carry labels in four languages */
-    const json_t *g = json_array_get(json_object_get(json_object_get(t, "categories"), "gender"), 0);
+    const json_t *g =
+        json_array_get(json_object_get(json_object_get(t, "categories"), "gender"), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(g, "label"), "es")),
                         "Femenino");
     json_decref(t);
@@ -176,8 +180,8 @@ static void test_multi_valued_cases_or_mentions(void **state)
 static void test_filters_and_route(void **state)
 {
     (void)state;
-    const char *kv[] = {"dims", "border", "gender", "Feminine", "from", "2024-01-01", "to",
-                        "2024-12-31", NULL};
+    const char *kv[] = {"dims",       "border", "gender",     "Feminine", "from",
+                        "2024-01-01", "to",     "2024-12-31", NULL};
     json_t *t = crosstab(&admin, kv, AMP_OK);
     assert_int_equal(cell(t, "CrossBorder", NULL), 12);
     assert_int_equal(cell(t, "Internal", NULL), -1);
@@ -203,8 +207,8 @@ static void test_age_groups(void **state)
     assert_int_equal(cell(t, "Adult", NULL), 15);
     assert_int_equal(cell(t, "_none", NULL), 4);
     json_decref(t);
-    const char *kv2[] = {"dims", "age_group_exploitation", "measure", "mean:age_exploitation",
-                         "year", "2025", NULL};
+    const char *kv2[] = {
+        "dims", "age_group_exploitation", "measure", "mean:age_exploitation", "year", "2025", NULL};
     t = crosstab(&admin, kv2, AMP_OK);
     assert_int_equal(cell(t, "9--17", NULL), 5);
     assert_int_equal(cell(t, "24--26", NULL), 15);
@@ -218,8 +222,8 @@ static void test_in_step_with_writes(void **state)
     json_t *t = crosstab(&admin, kv, AMP_OK);
     long long men = cell(t, "Masculine", NULL);
     json_decref(t);
-    char *id = mk_case("Masculine", "PE", "[\"OrganRemoval\"]", "2025-05-05", "org-b", true,
-                       NULL, NULL);
+    char *id =
+        mk_case("Masculine", "PE", "[\"OrganRemoval\"]", "2025-05-05", "org-b", true, NULL, NULL);
     t = crosstab(&admin, kv, AMP_OK);
     assert_int_equal(cell(t, "Masculine", NULL), men + 1);
     json_decref(t);
@@ -235,9 +239,9 @@ static void test_in_step_with_writes(void **state)
     json_decref(t);
     /* a new event changes the country of exploitation (a child write) */
     json_t *ev = tu_json("{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"BR\"}");
-    assert_int_equal(children_create_sync(env->core, &admin, id, core_child_kind("events"), ev,
-                                          &out, &err),
-                     AMP_OK);
+    assert_int_equal(
+        children_create_sync(env->core, &admin, id, core_child_kind("events"), ev, &out, &err),
+        AMP_OK);
     json_decref(out);
     json_decref(ev);
     const char *kv2[] = {"dims", "country_of_exploitation", NULL};
@@ -261,8 +265,8 @@ static void test_analyst_gets_controlled_figures(void **state)
     assert_int_equal(cell(t, "2024", "Feminine"), -2);
     /* consent: the 4 cases without statistics consent are left out */
     assert_int_equal(cell(t, "2025", "Feminine"), 20);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(t, "population"), "excluded_without_statistics_consent")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "population"),
+                                                        "excluded_without_statistics_consent")),
                      4);
     json_decref(t);
     /* an analyst cannot lower the threshold */
@@ -283,9 +287,9 @@ static void test_caseworker_sees_own_organisation(void **state)
     principal cw = {.actor = "cw-b", .lang = "en", .org = "org-b", .roles = ROLE_CASEWORKER};
     const char *kv[] = {"dims", "gender", NULL};
     json_t *t = crosstab(&cw, kv, AMP_OK);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "population"),
-                                                          "scope")),
-                        "organisation");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(t, "population"), "scope")),
+        "organisation");
     assert_int_equal(cell(t, "Masculine", NULL), 3);
     assert_int_equal(cell(t, "Feminine", NULL), -1);
     json_decref(t);
@@ -333,8 +337,8 @@ static void test_record_entity_with_measure(void **state)
         rec_job j = {"stay", uid, "org-a", doc};
         assert_int_equal(store_run(env->store, job_put, &j), STORE_OK);
     }
-    const char *kv[] = {"entity", "stays", "dims", "shelter", "measure",
-                        "mean:length_of_stay_days", NULL};
+    const char *kv[] = {"entity", "stays", "dims", "shelter", "measure", "mean:length_of_stay_days",
+                        NULL};
     json_t *t = crosstab(&admin, kv, AMP_OK);
     assert_int_equal(cell(t, "casa-a", NULL), 4);
     assert_int_equal(cell(t, "casa-b", NULL), 2);
