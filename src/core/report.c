@@ -858,7 +858,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
     cb->truth = malloc(cb->t.ncells * sizeof *cb->truth);
     if (cb->truth)
         memcpy(cb->truth, cb->t.count, cb->t.ncells * sizeof *cb->truth);
-    if (controlled) {
+    if (controlled || q->dc.mechanism != DP_NONE) {
         disclosure_opts o = q->dc;
         if (o.mechanism != DP_NONE) {
             /* a case reaches 2^nd cells (margins), more with multi-valued dims */
@@ -921,7 +921,8 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
                               "each, but once only in totals, so cells may add up to more than "
                               "the total"));
     json_object_set_new(out, "disclosure",
-                        controlled || q->dc.threshold > 1 || q->dc.rounding > 1
+                        controlled || q->dc.threshold > 1 || q->dc.rounding > 1 ||
+                                q->dc.mechanism != DP_NONE
                             ? disclosure_describe(&cb->t, &q->dc)
                             : json_pack("{s:b, s:s}", "applied", 0, "reason",
                                         "figures of the caller's own organisation, for internal "
@@ -1511,8 +1512,7 @@ amp_code report_crosstab(core *c, const principal *p, const list_param *params, 
     query q;
     code = parse_query_params(p, params, nparams, &q, err);
     if (code == AMP_OK && q.dc.mechanism != DP_NONE) {
-        bool controlled = report_is_controlled(p, q.publish);
-        if (controlled) {
+        { /* every noisy release spends from the dataset's budget */
             char release[200];
             snprintf(release, sizeof release, "crosstab %s by %s%s%s%s%s%s%s", q.entity, q.dims[0],
                      q.ndims > 1 ? "," : "", q.ndims > 1 ? q.dims[1] : "", q.ndims > 2 ? "," : "",

@@ -187,20 +187,20 @@ static amp_code run_table(core *c, const principal *p, const pack_table *t, cons
                           json_t **out, amp_err *err)
 {
     list_param ps[12];
-    char sbuf[12][96];
+    char sbuf[12][256];
     size_t n = 0;
     for (int i = 0; i < 8 && t->params[i]; i++) {
         const char *eq = strchr(t->params[i], '=');
         char *name = sbuf[n];
-        snprintf(name, 48, "%.*s", (int)(eq - t->params[i]), t->params[i]);
-        char *value = sbuf[n] + 48;
+        snprintf(name, 64, "%.*s", (int)(eq - t->params[i]), t->params[i]);
+        char *value = sbuf[n] + 64;
         const char *v = eq + 1;
         if (strcmp(v, "{from}") == 0)
-            snprintf(value, 48, "%.4s-01-01", year);
+            snprintf(value, 192, "%.4s-01-01", year);
         else if (strcmp(v, "{to}") == 0)
-            snprintf(value, 48, "%.4s-12-31", year);
+            snprintf(value, 192, "%.4s-12-31", year);
         else
-            snprintf(value, 48, "%s", v);
+            snprintf(value, 192, "%s", v);
         ps[n].name = name;
         ps[n++].value = value;
     }
@@ -446,14 +446,14 @@ amp_code report_dashboard(core *c, const principal *p, json_t **out, amp_err *er
     json_t *tables = json_object();
     for (size_t i = 0; i < sizeof figures / sizeof *figures; i++) {
         list_param ps[4];
-        char sbuf[4][96];
+        char sbuf[4][256];
         size_t n = 0;
         for (int k = 0; k < 3 && figures[i].params[k]; k++) {
             const char *eq = strchr(figures[i].params[k], '=');
-            snprintf(sbuf[n], 48, "%.*s", (int)(eq - figures[i].params[k]), figures[i].params[k]);
-            snprintf(sbuf[n] + 48, 48, "%s", eq + 1);
+            snprintf(sbuf[n], 64, "%.*s", (int)(eq - figures[i].params[k]), figures[i].params[k]);
+            snprintf(sbuf[n] + 64, 192, "%s", eq + 1);
             ps[n].name = sbuf[n];
-            ps[n].value = sbuf[n] + 48;
+            ps[n].value = sbuf[n] + 64;
             n++;
         }
         json_t *t = NULL;
