@@ -34,6 +34,8 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_case(int argc, char **argv);
+/** amparo case erase (cmd_security.c). */
+int cmd_case_erase(int argc, char **argv);
 
 /** A subcommand of a module, in its own file (cmd_<module>.c): a table ending
  *  with {NULL}.  main.c finds the tables through weak references, so a module
