@@ -165,6 +165,27 @@ typedef struct {
     size_t count, max;
 } error_list;
 
+/* A JSON string of client bytes: invalid UTF-8 becomes '?', so an error about a
+ * broken file can always be reported. */
+static json_t *clean_string(const char *s)
+{
+    char buf[512];
+    utf8_sanitize(s, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static bool utf8_ok(const char *s)
+{
+    size_t n = strlen(s);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return false;
+    size_t k = utf8_sanitize(s, copy, n + 1);
+    bool ok = k == n && memcmp(copy, s, n) == 0;
+    free(copy);
+    return ok;
+}
+
 static void error_add(error_list *e, long line, const char *column, const char *field,
                       const char *rule, const char *message)
 {
@@ -173,10 +194,10 @@ static void error_add(error_list *e, long line, const char *column, const char *
         return;
     json_t *o = json_object();
     json_object_set_new(o, "line", line > 0 ? json_integer(line) : json_null());
-    json_object_set_new(o, "column", column ? json_string(column) : json_null());
-    json_object_set_new(o, "field", json_string(field ? field : ""));
-    json_object_set_new(o, "rule", json_string(rule ? rule : "invalid"));
-    json_object_set_new(o, "message", json_string(message ? message : ""));
+    json_object_set_new(o, "column", column ? clean_string(column) : json_null());
+    json_object_set_new(o, "field", clean_string(field ? field : ""));
+    json_object_set_new(o, "rule", clean_string(rule ? rule : "invalid"));
+    json_object_set_new(o, "message", clean_string(message ? message : ""));
     json_array_append_new(e->errors, o);
 }
 
@@ -329,7 +350,7 @@ static void header_column(csv_ctx *cx, const char *raw)
             snprintf(prefix, sizeof prefix, "%.*s", (int)(slash - col.name), col.name);
             const char *pf = htcds_xform_field(cat, prefix);
             const cat_field *f = pf ? catalogue_field(cat, "case", pf) : NULL;
-            if (f && f->type == FT_MULTISELECT) {
+            if (f && f->type == FT_MULTISELECT && utf8_ok(slash + 1)) {
                 col.kind = COL_OPTION;
                 col.f = f;
                 col.option = strdup(slash + 1);
@@ -393,9 +414,16 @@ static void csv_row_done(csv_ctx *cx)
         return;
     }
     json_t *doc = json_object();
+    bool bad_cell = false;
     for (size_t i = 0; i < cx->ncells; i++) {
         column *col = &cx->cols[i];
         if (col->kind == COL_FIELD) {
+            if (!utf8_ok(cx->cells[i])) {
+                error_add(&x->errors, cx->row_start, col->name, col->f->name, "utf8",
+                          "the cell is not valid UTF-8 text");
+                bad_cell = true;
+                continue;
+            }
             json_t *v = cell_value(col->f, cx->cells[i], cx->sep);
             if (v)
                 json_object_set_new(doc, col->f->name, v);
@@ -423,7 +451,10 @@ static void csv_row_done(csv_ctx *cx)
                 json_array_append_new(arr, json_string(col->option));
         }
     }
-    insert_record(x, doc, cx->row_start, csv_column_of, cx);
+    if (bad_cell)
+        x->rows++;
+    else
+        insert_record(x, doc, cx->row_start, csv_column_of, cx);
     json_decref(doc);
     if (cx->opt->progress && x->rows % 1000 == 0)
         cx->opt->progress(cx->opt->progress_arg, x->rows, cx->done, cx->total);

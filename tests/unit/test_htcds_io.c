@@ -246,6 +246,14 @@ static void test_file_level_errors(void **state)
     rep = import(e, HTCDS_CSV, true, "prs_Gender\n\"Feminine\n", AMP_EBADREQ);
     assert_true(has_error(rep, 2, NULL, "", "csv_syntax"));
     json_decref(rep);
+    /* a cell that is not UTF-8 is an error of its own, never a dropped value */
+    rep = import(e, HTCDS_CSV, true, "prs_Gender,vic_TraffickingStatus\nFem\xffinine,x\n",
+                 AMP_EINVALID);
+    assert_true(has_error(rep, 2, "prs_Gender", "prs_Gender", "utf8"));
+    json_decref(rep);
+    rep = import(e, HTCDS_CSV, true, "prs_\xf4Gender\nFeminine\n", AMP_EINVALID);
+    assert_true(has_error(rep, 1, "prs_?Gender", "prs_?Gender", "unknown_field"));
+    json_decref(rep);
     rep = import(e, HTCDS_JSON, true, "[{\"prs_Gender\":\"Feminine\"},\n  {oops}]", AMP_EBADREQ);
     assert_true(has_error(rep, 2, NULL, "", "json_syntax"));
     json_decref(rep);
