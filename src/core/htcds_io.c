@@ -5,6 +5,7 @@
  * (libxml2, no network, no entity expansion); the import driver; export. */
 #include "core/htcds_io.h"
 #include "core/audit.h"
+#include "store/store_reports.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -887,6 +888,29 @@ static void csv_value(FILE *f, const json_t *v)
     }
 }
 
+typedef struct {
+    char (*uids)[40];
+    size_t n, cap;
+    bool oom;
+} uid_list;
+
+static int collect_uid(void *arg, const store_scan_case *row)
+{
+    uid_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        char(*g)[40] = realloc(l->uids, cap * sizeof *g);
+        if (!g) {
+            l->oom = true;
+            return 1;
+        }
+        l->uids = g;
+        l->cap = cap;
+    }
+    snprintf(l->uids[l->n++], 40, "%s", row->uid);
+    return 0;
+}
+
 amp_code htcds_export(core *c, const principal *p, htcds_format format, bool with_identity,
                       FILE *out, json_t **summary, amp_err *err)
 {
@@ -913,50 +937,44 @@ amp_code htcds_export(core *c, const principal *p, htcds_format format, bool wit
     } else {
         fputs("[\n", out);
     }
-    store *s = core_store(c);
-    size_t ncases = 0;
-    for (int offset = 0;; offset += 1000) {
-        store_query q = {.sort = SORT_CREATED, .limit = 1000, .offset = offset};
-        store_row *rows = NULL;
-        int nrows = 0;
-        int64_t total = 0;
-        if (store_case_list(s, &q, &rows, &nrows, &total) != STORE_OK)
-            return amp_err_set(err, AMP_EINTERNAL, "the cases could not be read");
-        for (int i = 0; i < nrows; i++) {
-            bool in = p->internal || cases_in_scope(c, p, &rows[i]);
-            json_t *rec = NULL;
-            amp_err e2 = {0};
-            if (in && cases_get(c, p, rows[i].uid, &rec, &e2) == AMP_OK) {
-                if (!identity)
-                    strip_identity(cat, rec);
-                if (format == HTCDS_CSV) {
-                    bool first = true;
-                    for (size_t k = 0; k < nf; k++) {
-                        if (fs[k]->identity && !identity)
-                            continue;
-                        if (!first)
-                            fputc(',', out);
-                        first = false;
-                        csv_value(out, json_object_get(rec, fs[k]->name));
-                    }
-                    fputs("\r\n", out);
-                } else {
-                    char *text = json_dumps(rec, JSON_COMPACT);
-                    if (text) {
-                        fprintf(out, "%s%s", ncases ? ",\n" : "", text);
-                        free(text);
-                    }
-                }
-                ncases++;
-                json_decref(rec);
-            }
-            amp_err_clear(&e2);
-            store_row_release(&rows[i]);
-        }
-        free(rows);
-        if (nrows < 1000)
-            break;
+    /* every case id in one read snapshot, then each case through the core */
+    uid_list ids = {0};
+    if (store_reports_scan_cases(core_store(c), NULL, 0, collect_uid, &ids, NULL) != STORE_OK ||
+        ids.oom) {
+        free(ids.uids);
+        return amp_err_set(err, AMP_EINTERNAL, "the cases could not be read");
     }
+    size_t ncases = 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *rec = NULL;
+        amp_err e2 = {0};
+        if (cases_get(c, p, ids.uids[i], &rec, &e2) == AMP_OK) {
+            if (!identity)
+                strip_identity(cat, rec);
+            if (format == HTCDS_CSV) {
+                bool first = true;
+                for (size_t k = 0; k < nf; k++) {
+                    if (fs[k]->identity && !identity)
+                        continue;
+                    if (!first)
+                        fputc(',', out);
+                    first = false;
+                    csv_value(out, json_object_get(rec, fs[k]->name));
+                }
+                fputs("\r\n", out);
+            } else {
+                char *text = json_dumps(rec, JSON_COMPACT);
+                if (text) {
+                    fprintf(out, "%s%s", ncases ? ",\n" : "", text);
+                    free(text);
+                }
+            }
+            ncases++;
+            json_decref(rec);
+        }
+        amp_err_clear(&e2);
+    }
+    free(ids.uids);
     if (format == HTCDS_JSON)
         fputs("\n]\n", out);
     if (fflush(out) != 0 || ferror(out))
