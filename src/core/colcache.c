@@ -806,13 +806,21 @@ amp_code colcache_sync(colcache *cc, amp_err *err)
     char today[11];
     clock_today(today);
     int64_t t0 = clock_mono_us();
+    /* nothing written since the last sync (the common case): readers go on */
+    int64_t mark = -1;
+    if (store_reports_watermark(cc->store, &mark) == STORE_OK) {
+        pthread_rwlock_rdlock(&cc->lock);
+        bool current = cc->built && cc->watermark == mark && strcmp(cc->built_day, today) == 0;
+        pthread_rwlock_unlock(&cc->lock);
+        if (current)
+            return AMP_OK;
+    }
     pthread_rwlock_wrlock(&cc->lock);
     fill_ctx x = {.cc = cc, .today = today};
     int rc;
     bool full = !cc->built || strcmp(cc->built_day, today) != 0;
     if (full) {
         rows_release(cc);
-        int64_t mark = 0;
         rc = store_reports_scan_cases(cc->store, NULL, 0, fill_row, &x, &mark);
         if (rc == STORE_OK && !x.failed) {
             cc->built = true;
@@ -820,7 +828,7 @@ amp_code colcache_sync(colcache *cc, amp_err *err)
             cc->watermark = mark;
         }
     } else {
-        int64_t *ids = NULL, mark = 0;
+        int64_t *ids = NULL;
         size_t n = 0;
         rc = store_reports_changes(cc->store, cc->watermark, &ids, &n, &mark);
         if (rc == STORE_OK && n) {
