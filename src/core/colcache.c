@@ -10,6 +10,7 @@
 #include "util/log.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,11 +282,33 @@ static void js_ws(jcur *c)
         c->p++;
 }
 
+/* Skips a string literal (the cursor on its opening quote): finds the closing
+ * quote with memchr, counting the backslashes before each candidate. */
+static bool js_skip_string(jcur *c)
+{
+    const char *p = c->p + 1;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(c->end - p));
+        if (!q)
+            return false;
+        size_t bs = 0;
+        while (q - bs > c->p + 1 && q[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (bs % 2 == 0) {
+            c->p = q + 1;
+            return true;
+        }
+        p = q + 1;
+    }
+}
+
 /* Reads a string literal into out[n] (truncated; \u escapes outside ASCII become '?'). */
 static bool js_string(jcur *c, char *out, size_t n)
 {
     if (c->p >= c->end || *c->p != '"')
         return false;
+    if (!out)
+        return js_skip_string(c);
     c->p++;
     size_t k = 0;
     while (c->p < c->end && *c->p != '"') {
@@ -317,13 +340,13 @@ static bool js_string(jcur *c, char *out, size_t n)
             default: ch = e;
             }
         }
-        if (out && k + 1 < n)
+        if (k + 1 < n)
             out[k++] = ch;
     }
     if (c->p >= c->end)
         return false;
     c->p++;
-    if (out && n)
+    if (n)
         out[k] = 0;
     return true;
 }

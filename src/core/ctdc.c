@@ -464,20 +464,53 @@ static int qi_index(const char *name)
 
 /* ==== writing ====================================================================== */
 
-static void put_field(FILE *f, const char *s, char delim)
+/* A line being built: fields are appended, then the line is written at once. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} line_buf;
+
+static bool line_reserve(line_buf *b, size_t more)
 {
-    bool quote = strchr(s, delim) || strchr(s, '"') || strchr(s, '\n');
+    if (b->len + more <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *g = realloc(b->data, cap);
+    if (!g)
+        return false;
+    b->data = g;
+    b->cap = cap;
+    return true;
+}
+
+static void line_field(line_buf *b, const char *s, char delim)
+{
+    size_t n = strlen(s);
+    bool quote = false;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!line_reserve(b, quote ? 2 * n + 3 : n + 1))
+        return;
     if (!quote) {
-        fputs(s, f);
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
         return;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            b->data[b->len++] = '"';
+        b->data[b->len++] = s[i];
     }
-    fputc('"', f);
+    b->data[b->len++] = '"';
+}
+
+static void line_char(line_buf *b, char ch)
+{
+    if (line_reserve(b, 1))
+        b->data[b->len++] = ch;
 }
 
 amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE *out,
@@ -657,6 +690,7 @@ amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE 
         }
     }
     size_t written = 0, smallest = 0;
+    line_buf lb = {0};
     if (code == AMP_OK) {
         for (int i = 0; i < CTDC_NVARS; i++) {
             if (i)
@@ -674,12 +708,15 @@ amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE 
                     qs[q].blanked++;
                 v[qs[q].var] = g ? qs[q].vals[g - 1] : "";
             }
+            lb.len = 0;
             for (int j = 0; j < CTDC_NVARS; j++) {
                 if (j)
-                    fputc(delim, out);
-                put_field(out, v[j], delim);
+                    line_char(&lb, delim);
+                line_field(&lb, v[j], delim);
             }
-            fputs("\r\n", out);
+            line_char(&lb, '\r');
+            line_char(&lb, '\n');
+            fwrite(lb.data, 1, lb.len, out);
             written++;
         }
         if (fflush(out) != 0 || ferror(out))
@@ -731,6 +768,7 @@ amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE 
         free(qs[q].gen);
         free(qs[q].freq);
     }
+    free(lb.data);
     free(ct.keys);
     free(ct.counts);
     free(slot_of);

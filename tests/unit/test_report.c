@@ -215,6 +215,24 @@ static void test_age_groups(void **state)
     json_decref(t);
 }
 
+static void test_scanner_reads_past_escaped_text(void **state)
+{
+    (void)state;
+    /* identity and free text with escaped quotes and backslashes before and
+     * after the fields the cache reads */
+    free(mk_case("TransgenderMasculine", "UA", "[\"Other\"]", "2023-07-07", "org-b", true, NULL,
+                 "\"prs_FirstName\":\"a\\\"b\\\\\",\"prs_SecondName\":\"\\\\\\\"q\","
+                 "\"cas_ReasonForCaseClosure\":\"x\\\\\\\\\",\"cas_Status\":\"Closed\""));
+    const char *kv[] = {"dims", "gender,citizenship", "year", "2023", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "TransgenderMasculine", "UA"), 1);
+    json_decref(t);
+    const char *kv2[] = {"dims", "case_status", "year", "2023", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "Closed", NULL), 1);
+    json_decref(t);
+}
+
 static void test_in_step_with_writes(void **state)
 {
     (void)state;
@@ -434,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_parameter_errors),
         cmocka_unit_test(test_dp_release_spends_budget),
         cmocka_unit_test(test_renderers),
+        cmocka_unit_test(test_scanner_reads_past_escaped_text),
         cmocka_unit_test(test_in_step_with_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
