@@ -949,3 +949,18 @@ const uint16_t *colcache_multi(const colcache *cc, cc_col col, size_t row)
 {
     return cc->cols[col].multi[row];
 }
+
+void colcache_get_view(const colcache *cc, colcache_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->rows = cc->nrows;
+    v->flags = cc->flags;
+    v->regdate = cc->regdate;
+    v->age_reg = cc->age_reg;
+    v->age_exp = cc->age_exp;
+    for (int c = 0; c < CC_NCOLS; c++) {
+        v->single[c] = cc->cols[c].single;
+        v->mask[c] = cc->cols[c].mask;
+        v->multi[c] = (const uint16_t(*)[CC_MULTI_MAX])cc->cols[c].multi;
+    }
+}

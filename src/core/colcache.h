@@ -102,6 +102,19 @@ uint64_t colcache_mask(const colcache *cc, cc_col col, size_t row);
 /** MULTI: the row's codes (up to CC_MULTI_MAX, 0-terminated when fewer). */
 const uint16_t *colcache_multi(const colcache *cc, cc_col col, size_t row);
 
+/** Direct access to the columns for tight loops (valid under the read lock,
+ *  until the next sync): arrays of `rows` entries; NULL for the other kinds. */
+typedef struct {
+    size_t rows;
+    const uint8_t *flags;
+    const int32_t *regdate;
+    const int16_t *age_reg, *age_exp;
+    const uint16_t *single[CC_NCOLS];
+    const uint64_t *mask[CC_NCOLS];
+    const uint16_t (*multi[CC_NCOLS])[CC_MULTI_MAX];
+} colcache_view;
+void colcache_get_view(const colcache *cc, colcache_view *v);
+
 /** Statistics of the last sync, for diagnostics. */
 typedef struct {
     size_t rows, live;

@@ -723,9 +723,10 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
 
 typedef struct {
     dc_table t;
-    double *sum;    /* per cell, when measuring */
-    int64_t *nmeas; /* per cell: rows with a measured value */
-    int64_t *truth; /* true counts before control (for the "mentions" margins) */
+    size_t stride[MAX_DIMS]; /* of each dimension in the cell array */
+    double *sum;             /* per cell, when measuring */
+    int64_t *nmeas;          /* per cell: rows with a measured value */
+    int64_t *truth;          /* true counts before control (for the "mentions" margins) */
 } cube;
 
 typedef struct {
@@ -739,13 +740,28 @@ typedef struct {
 static void cube_add(cube *cb, const row_cats *rc, bool mentions, bool has_value, double value)
 {
     int nd = cb->t.ndims;
+    bool simple = true;
+    for (int d = 0; d < nd; d++)
+        simple = simple && rc->ncats[d] == 1;
+    if (simple) { /* one category per dimension: 2^nd cells */
+        for (unsigned mask = 0; mask < (1u << nd); mask++) {
+            size_t i = 0;
+            for (int d = 0; d < nd; d++)
+                i += ((mask >> d) & 1 ? cb->t.size[d] : rc->cats[d][0]) * cb->stride[d];
+            cb->t.count[i]++;
+            if (has_value && cb->sum) {
+                cb->sum[i] += value;
+                cb->nmeas[i]++;
+            }
+        }
+        return;
+    }
     for (unsigned mask = 0; mask < (1u << nd); mask++) {
         int pos[MAX_DIMS] = {0};
         for (;;) {
-            size_t idx[MAX_DIMS];
+            size_t i = 0;
             for (int d = 0; d < nd; d++)
-                idx[d] = (mask & (1u << d)) ? cb->t.size[d] : rc->cats[d][pos[d]];
-            size_t i = dc_index(&cb->t, idx);
+                i += ((mask >> d) & 1 ? cb->t.size[d] : rc->cats[d][pos[d]]) * cb->stride[d];
             cb->t.count[i]++;
             if (has_value && cb->sum) {
                 cb->sum[i] += value;
@@ -942,12 +958,14 @@ static void cube_release(cube *cb)
 static amp_code cube_init(cube *cb, const qdim *qd, int nd, bool measured, amp_err *err)
 {
     memset(cb, 0, sizeof *cb);
-    size_t sizes[MAX_DIMS];
+    size_t sizes[MAX_DIMS] = {0};
     for (int d = 0; d < nd; d++)
         sizes[d] = qd[d].ncat;
     amp_code code = dc_table_init(&cb->t, nd, sizes, err);
     if (code != AMP_OK)
         return code;
+    for (int d = nd - 1; d >= 0; d--)
+        cb->stride[d] = d == nd - 1 ? 1 : cb->stride[d + 1] * (cb->t.size[d + 1] + 1);
     if (measured) {
         cb->sum = calloc(cb->t.ncells, sizeof *cb->sum);
         cb->nmeas = calloc(cb->t.ncells, sizeof *cb->nmeas);
@@ -993,6 +1011,17 @@ static amp_code case_qdim_init(case_qdim *x, const case_dim *def, colcache *cc, 
         static const char *const qs[] = {"Q1", "Q2", "Q3", "Q4"};
         for (int i = 0; i < 4; i++)
             fixed[nfixed++] = qs[i];
+        /* month code -> quarter + 1 */
+        size_t nm = colcache_dict_size(cc, CC_MONTH);
+        x->map = calloc(nm + 1, sizeof *x->map);
+        if (!x->map)
+            return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+        x->nmap = nm + 1;
+        for (size_t k = 1; k <= nm; k++) {
+            const char *m = colcache_dict_value(cc, CC_MONTH, (uint16_t)k);
+            int month = m ? atoi(m) : 0;
+            x->map[k] = month >= 1 && month <= 12 ? (uint16_t)((month - 1) / 3 + 1) : 0;
+        }
     } else if (def->kind == DK_AGE) {
         for (int i = 0; i < NAGE_BINS; i++)
             fixed[nfixed++] = age_bins[i].code;
@@ -1078,33 +1107,40 @@ static int age_bin(int age)
     return -1;
 }
 
+/* Age -> CTDC bin, or -1. */
+static int8_t age_bins_of[151];
+static pthread_once_t age_bins_once = PTHREAD_ONCE_INIT;
+
+static void age_bins_init(void)
+{
+    for (int a = 0; a <= 150; a++)
+        age_bins_of[a] = (int8_t)age_bin(a);
+}
+
 /* The categories of row for dimension x; at least one (the "not recorded" one). */
-static int case_row_cats(const case_qdim *x, const colcache *cc, size_t row, uint16_t *out)
+static inline int case_row_cats(const case_qdim *x, const colcache_view *v, size_t row,
+                                uint16_t *out)
 {
     const case_dim *def = x->def;
-    size_t none = x->q.ncat - 1;
+    uint16_t none = (uint16_t)(x->q.ncat - 1);
     int n = 0;
     switch (def->kind) {
     case DK_COL:
-        switch (colcache_kind(def->col)) {
-        case CCK_SINGLE: {
-            uint16_t code = colcache_single(cc, def->col, row);
+        if (v->single[def->col]) {
+            uint16_t code = v->single[def->col][row];
             if (x->map)
                 code = code < x->nmap ? x->map[code] : 0;
-            out[n++] = code ? (uint16_t)(code - 1) : (uint16_t)none;
-            return n;
+            out[0] = code ? (uint16_t)(code - 1) : none;
+            return 1;
         }
-        case CCK_MASK: {
-            uint64_t m = colcache_mask(cc, def->col, row);
+        if (v->mask[def->col]) {
+            uint64_t m = v->mask[def->col][row];
             while (m && n < MAX_CATS_PER_ROW) {
-                int b = __builtin_ctzll(m);
-                out[n++] = (uint16_t)b;
+                out[n++] = (uint16_t)__builtin_ctzll(m);
                 m &= m - 1;
             }
-            break;
-        }
-        case CCK_MULTI: {
-            const uint16_t *codes = colcache_multi(cc, def->col, row);
+        } else {
+            const uint16_t *codes = v->multi[def->col][row];
             for (int i = 0; i < CC_MULTI_MAX && codes[i]; i++) {
                 uint16_t code = codes[i];
                 if (x->map)
@@ -1112,41 +1148,91 @@ static int case_row_cats(const case_qdim *x, const colcache *cc, size_t row, uin
                 if (code)
                     out[n++] = (uint16_t)(code - 1);
             }
-            break;
-        }
         }
         break;
     case DK_QUARTER: {
-        uint16_t code = colcache_single(cc, CC_MONTH, row);
-        const char *m = colcache_dict_value(cc, CC_MONTH, code);
-        if (m)
-            out[n++] = (uint16_t)((atoi(m) - 1) / 3);
+        uint16_t code = v->single[CC_MONTH][row];
+        uint16_t qv = code < x->nmap ? x->map[code] : 0;
+        if (qv)
+            out[n++] = (uint16_t)(qv - 1);
         break;
     }
     case DK_AGE: {
-        int b = age_bin(def->age_src ? colcache_age_exploitation(cc, row)
-                                     : colcache_age_registration(cc, row));
+        int age = def->age_src ? v->age_exp[row] : v->age_reg[row];
+        int b = age >= 0 && age <= 150 ? age_bins_of[age] : -1;
         if (b >= 0)
             out[n++] = (uint16_t)b;
         break;
     }
     case DK_MAJORITY: {
-        int age =
-            def->age_src ? colcache_age_exploitation(cc, row) : colcache_age_registration(cc, row);
+        int age = def->age_src ? v->age_exp[row] : v->age_reg[row];
         if (age >= 0)
             out[n++] = age < 18 ? 0 : 1;
         break;
     }
     case DK_ORG_REGION: {
-        uint16_t oc = colcache_single(cc, CC_ORG, row);
+        uint16_t oc = v->single[CC_ORG][row];
         if (oc < x->nmap && x->map[oc])
             out[n++] = (uint16_t)(x->map[oc] - 1);
         break;
     }
     }
     if (!n)
-        out[n++] = (uint16_t)none;
+        out[n++] = none;
     return n;
+}
+
+/* One share of the rows of a case crosstab (the rows are split between two
+ * threads on large caches). */
+typedef struct {
+    const colcache_view *v;
+    const case_qdim *dims, *filters;
+    int nd, nf;
+    bool scoped, controlled, mentions, age_measure, measured;
+    uint16_t scope_org;
+    int32_t from, to;
+    size_t first, last; /* rows [first, last) */
+    cube cb;
+    size_t considered, no_consent;
+} case_scan;
+
+static void *case_scan_run(void *arg)
+{
+    case_scan *s = arg;
+    const colcache_view *v = s->v;
+    row_cats rc;
+    uint16_t fcats[MAX_CATS_PER_ROW];
+    for (size_t row = s->first; row < s->last; row++) {
+        uint8_t fl = v->flags[row];
+        if (!(fl & CCF_LIVE))
+            continue;
+        if (s->scoped && v->single[CC_ORG][row] != s->scope_org)
+            continue;
+        int32_t rd = v->regdate[row];
+        if (rd < s->from || rd > s->to)
+            continue;
+        bool pass = true;
+        for (int f = 0; f < s->nf && pass; f++) {
+            int n = case_row_cats(&s->filters[f], v, row, fcats);
+            pass = false;
+            for (int k = 0; k < n && !pass; k++)
+                pass = allowed(&s->filters[f].q, fcats[k]);
+        }
+        if (!pass)
+            continue;
+        if (s->controlled && !(fl & CCF_STATS_CONSENT)) {
+            s->no_consent++;
+            continue;
+        }
+        s->considered++;
+        for (int d = 0; d < s->nd; d++)
+            rc.ncats[d] = case_row_cats(&s->dims[d], v, row, rc.cats[d]);
+        int age = -1;
+        if (s->measured)
+            age = s->age_measure ? v->age_exp[row] : v->age_reg[row];
+        cube_add(&s->cb, &rc, s->mentions, age >= 0, age);
+    }
+    return NULL;
 }
 
 static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **out, amp_err *err)
@@ -1196,42 +1282,58 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
         if (!scope_org)
             scope_org = UINT16_MAX; /* no case of this organisation */
     }
-    int32_t from = q->from ? date_num(q->from) : 0, to = q->to ? date_num(q->to) : 99999999;
-    bool age_measure = q->measure && strcmp(q->measure, "age_exploitation") == 0;
-    size_t nrows = colcache_rows(cc), considered = 0, no_consent = 0;
-    row_cats rc;
-    uint16_t fcats[MAX_CATS_PER_ROW];
-    for (size_t row = 0; row < nrows; row++) {
-        uint8_t fl = colcache_flags(cc, row);
-        if (!(fl & CCF_LIVE))
-            continue;
-        if (scoped && colcache_single(cc, CC_ORG, row) != scope_org)
-            continue;
-        int32_t rd = colcache_regdate(cc, row);
-        if (rd < from || rd > to)
-            continue;
-        bool pass = true;
-        for (int f = 0; f < nf && pass; f++) {
-            int n = case_row_cats(&filters[f], cc, row, fcats);
-            pass = false;
-            for (int k = 0; k < n && !pass; k++)
-                pass = allowed(&filters[f].q, fcats[k]);
+    pthread_once(&age_bins_once, age_bins_init);
+    colcache_view view;
+    colcache_get_view(cc, &view);
+    case_scan shares[2];
+    size_t nrows = view.rows;
+    int nshares = nrows >= 200000 ? 2 : 1;
+    for (int k = 0; k < nshares; k++) {
+        case_scan *sh = &shares[k];
+        memset(sh, 0, sizeof *sh);
+        sh->v = &view;
+        sh->dims = dims;
+        sh->filters = filters;
+        sh->nd = nd;
+        sh->nf = nf;
+        sh->scoped = scoped;
+        sh->controlled = controlled;
+        sh->mentions = q->mentions;
+        sh->age_measure = q->measure && strcmp(q->measure, "age_exploitation") == 0;
+        sh->measured = cb.sum != NULL;
+        sh->scope_org = scope_org;
+        sh->from = q->from ? date_num(q->from) : 0;
+        sh->to = q->to ? date_num(q->to) : 99999999;
+        sh->first = nrows * (size_t)k / (size_t)nshares;
+        sh->last = nrows * (size_t)(k + 1) / (size_t)nshares;
+        if (k == 0) {
+            sh->cb = cb; /* the first share fills the answer's cube */
+        } else if ((code = cube_init(&sh->cb, qd, nd, cb.sum != NULL, err)) != AMP_OK) {
+            nshares = 1;
+            code = AMP_OK;
         }
-        if (!pass)
-            continue;
-        if (controlled && !(fl & CCF_STATS_CONSENT)) {
-            no_consent++;
-            continue;
-        }
-        considered++;
-        for (int d = 0; d < nd; d++)
-            rc.ncats[d] = case_row_cats(&dims[d], cc, row, rc.cats[d]);
-        int age = -1;
-        if (cb.sum)
-            age = age_measure ? colcache_age_exploitation(cc, row)
-                              : colcache_age_registration(cc, row);
-        cube_add(&cb, &rc, q->mentions, age >= 0, age);
     }
+    pthread_t helper;
+    bool threaded = nshares == 2 && pthread_create(&helper, NULL, case_scan_run, &shares[1]) == 0;
+    if (!threaded && nshares == 2)
+        shares[0].last = nrows; /* no second thread: one pass over everything */
+    case_scan_run(&shares[0]);
+    if (threaded) {
+        pthread_join(helper, NULL);
+        for (size_t i = 0; i < cb.t.ncells; i++) {
+            shares[0].cb.t.count[i] += shares[1].cb.t.count[i];
+            if (cb.sum) {
+                shares[0].cb.sum[i] += shares[1].cb.sum[i];
+                shares[0].cb.nmeas[i] += shares[1].cb.nmeas[i];
+            }
+        }
+        shares[0].considered += shares[1].considered;
+        shares[0].no_consent += shares[1].no_consent;
+    }
+    if (nshares == 2)
+        cube_release(&shares[1].cb);
+    cb = shares[0].cb;
+    size_t considered = shares[0].considered, no_consent = shares[0].no_consent;
     colcache_unlock(cc);
     json_t *population = json_pack("{s:I, s:s}", "cases", (json_int_t)considered, "scope",
                                    scoped ? "organisation" : "all");
