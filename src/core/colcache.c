@@ -309,6 +309,17 @@ static bool js_string(jcur *c, char *out, size_t n)
         return false;
     if (!out)
         return js_skip_string(c);
+    if (n) { /* no escape before the closing quote (the common case): one pass */
+        const char *p = c->p + 1;
+        size_t k = 0;
+        while (p < c->end && *p != '"' && *p != '\\' && k + 1 < n)
+            out[k++] = *p++;
+        if (p < c->end && *p == '"') {
+            out[k] = 0;
+            c->p = p + 1;
+            return true;
+        }
+    }
     c->p++;
     size_t k = 0;
     while (c->p < c->end && *c->p != '"') {
@@ -508,83 +519,131 @@ static bool js_members(const char *text, size_t len, member_fn fn, void *arg)
     }
 }
 
+/* The members a case document is read for, found by a small hash of the key. */
+enum {
+    K_NONE,
+    K_GENDER,
+    K_BIRTH,
+    K_CITIZENSHIP,
+    K_INDUSTRY,
+    K_RELATION,
+    K_TSTATUS,
+    K_DECISION,
+    K_EXPLOIT,
+    K_CONTROL,
+    K_SEXTYPE,
+    K_RECRUIT,
+    K_AGE_TRAFFICKED,
+    K_STATUS,
+    K_CONSENT,
+    K_REGDATE,
+    K_REGCOUNTRY,
+    K_OWNER,
+    K_BID,
+    K_CDATE,
+    K_WDATE,
+    K_SCOPE,
+    K_WITHDRAWN,
+    K_GUARDIAN,
+    K_AGE_REGISTRATION,
+    K_COUNT
+};
+static const char *const key_names[K_COUNT] = {
+    [K_GENDER] = "prs_Gender",
+    [K_BIRTH] = "prs_Birthdate",
+    [K_CITIZENSHIP] = "prs_Citizenship",
+    [K_INDUSTRY] = "vic_ForcedLabourIndustry",
+    [K_RELATION] = "vic_RelationshipToTrafficker",
+    [K_TSTATUS] = "vic_TraffickingStatus",
+    [K_DECISION] = "vic_TraffickingStatusDecisionMakingOrg",
+    [K_EXPLOIT] = "vic_TypeOfExploitation",
+    [K_CONTROL] = "vic_MethodsOfControl",
+    [K_SEXTYPE] = "vic_TypeOfSexExploitation",
+    [K_RECRUIT] = "vic_MethodOfRecruitment",
+    [K_AGE_TRAFFICKED] = "vic_AgeWhenTrafficked",
+    [K_STATUS] = "cas_Status",
+    [K_CONSENT] = "con_Consent",
+    [K_REGDATE] = "amp_RegistrationDate",
+    [K_REGCOUNTRY] = "amp_RegistrationCountry",
+    [K_OWNER] = "amp_OwnerOrganisation",
+    [K_BID] = "amp_BestInterestDecisionDate",
+    [K_CDATE] = "amp_ConsentDate",
+    [K_WDATE] = "amp_ConsentWithdrawnDate",
+    [K_SCOPE] = "amp_ConsentScope",
+    [K_WITHDRAWN] = "amp_ConsentWithdrawn",
+    [K_GUARDIAN] = "amp_GuardianConsent",
+    [K_AGE_REGISTRATION] = "amp_AgeAtRegistration",
+};
+#define KEY_SLOTS 256
+static uint8_t key_slots[KEY_SLOTS];
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void key_table_init(void)
+{
+    for (int k = 1; k < K_COUNT; k++) {
+        size_t i = hash_str(key_names[k]) & (KEY_SLOTS - 1);
+        while (key_slots[i])
+            i = (i + 1) & (KEY_SLOTS - 1);
+        key_slots[i] = (uint8_t)k;
+    }
+}
+
+static int key_id(const char *k)
+{
+    for (size_t i = hash_str(k) & (KEY_SLOTS - 1);; i = (i + 1) & (KEY_SLOTS - 1)) {
+        int id = key_slots[i];
+        if (!id)
+            return K_NONE;
+        if (strcmp(key_names[id], k) == 0)
+            return id;
+    }
+}
+
 static bool case_member(void *arg, const char *k, jcur *c)
 {
     case_facts *f = arg;
     char *s = NULL;
     int list = -1;
-    switch (k[0]) {
-    case 'p':
-        if (strcmp(k, "prs_Gender") == 0)
-            s = f->gender;
-        else if (strcmp(k, "prs_Birthdate") == 0)
-            s = f->birth;
-        else if (strcmp(k, "prs_Citizenship") == 0)
-            return js_string_array(c, f->citizenship, &f->ncitizenship);
-        break;
-    case 'v':
-        if (strcmp(k, "vic_ForcedLabourIndustry") == 0)
-            s = f->industry;
-        else if (strcmp(k, "vic_RelationshipToTrafficker") == 0)
-            s = f->relation;
-        else if (strcmp(k, "vic_TraffickingStatus") == 0)
-            s = f->tstatus;
-        else if (strcmp(k, "vic_TraffickingStatusDecisionMakingOrg") == 0)
-            s = f->decision;
-        else if (strcmp(k, "vic_TypeOfExploitation") == 0)
-            list = L_EXPLOIT;
-        else if (strcmp(k, "vic_MethodsOfControl") == 0)
-            list = L_CONTROL;
-        else if (strcmp(k, "vic_TypeOfSexExploitation") == 0)
-            list = L_SEXTYPE;
-        else if (strcmp(k, "vic_MethodOfRecruitment") == 0)
-            list = L_RECRUIT;
-        else if (strcmp(k, "vic_AgeWhenTrafficked") == 0)
-            return (f->has_age_trafficked = js_number(c, &f->age_trafficked)) || true;
-        break;
-    case 'c':
-        if (strcmp(k, "cas_Status") == 0)
-            s = f->status;
-        else if (strcmp(k, "con_Consent") == 0)
-            return (f->consent = js_bool(c)) || true;
-        break;
-    case 'a':
-        if (strcmp(k, "amp_RegistrationDate") == 0)
-            s = f->regdate;
-        else if (strcmp(k, "amp_RegistrationCountry") == 0)
-            s = f->regcountry;
-        else if (strcmp(k, "amp_OwnerOrganisation") == 0)
-            s = f->owner;
-        else if (strcmp(k, "amp_BestInterestDecisionDate") == 0)
-            s = f->bid;
-        else if (strcmp(k, "amp_ConsentDate") == 0)
-            s = f->cdate;
-        else if (strcmp(k, "amp_ConsentWithdrawnDate") == 0)
-            s = f->wdate;
-        else if (strcmp(k, "amp_ConsentScope") == 0)
-            list = L_SCOPE;
-        else if (strcmp(k, "amp_ConsentWithdrawn") == 0)
-            return (f->withdrawn = js_bool(c)) || true;
-        else if (strcmp(k, "amp_GuardianConsent") == 0)
-            return (f->guardian = js_bool(c)) || true;
-        else if (strcmp(k, "amp_AgeAtRegistration") == 0)
-            return (f->has_age_registration = js_number(c, &f->age_registration)) || true;
-        break;
+    switch (key_id(k)) {
+    case K_GENDER: s = f->gender; break;
+    case K_BIRTH: s = f->birth; break;
+    case K_CITIZENSHIP: return js_string_array(c, f->citizenship, &f->ncitizenship);
+    case K_INDUSTRY: s = f->industry; break;
+    case K_RELATION: s = f->relation; break;
+    case K_TSTATUS: s = f->tstatus; break;
+    case K_DECISION: s = f->decision; break;
+    case K_EXPLOIT: list = L_EXPLOIT; break;
+    case K_CONTROL: list = L_CONTROL; break;
+    case K_SEXTYPE: list = L_SEXTYPE; break;
+    case K_RECRUIT: list = L_RECRUIT; break;
+    case K_AGE_TRAFFICKED: f->has_age_trafficked = js_number(c, &f->age_trafficked); return true;
+    case K_STATUS: s = f->status; break;
+    case K_CONSENT: f->consent = js_bool(c); return true;
+    case K_REGDATE: s = f->regdate; break;
+    case K_REGCOUNTRY: s = f->regcountry; break;
+    case K_OWNER: s = f->owner; break;
+    case K_BID: s = f->bid; break;
+    case K_CDATE: s = f->cdate; break;
+    case K_WDATE: s = f->wdate; break;
+    case K_SCOPE: list = L_SCOPE; break;
+    case K_WITHDRAWN: f->withdrawn = js_bool(c); return true;
+    case K_GUARDIAN: f->guardian = js_bool(c); return true;
+    case K_AGE_REGISTRATION:
+        f->has_age_registration = js_number(c, &f->age_registration);
+        return true;
+    default: return false;
     }
     if (s) {
         if (c->p < c->end && *c->p == '"')
             return js_string(c, s, SV);
         return false;
     }
-    if (list >= 0) {
-        f->nlists[list] = 0;
-        if (!js_string_array(c, f->pool[list], &f->nlists[list]))
-            return false;
-        for (int i = 0; i < f->nlists[list]; i++)
-            f->lists[list][i] = f->pool[list][i];
-        return true;
-    }
-    return false;
+    f->nlists[list] = 0;
+    if (!js_string_array(c, f->pool[list], &f->nlists[list]))
+        return false;
+    for (int i = 0; i < f->nlists[list]; i++)
+        f->lists[list][i] = f->pool[list][i];
+    return true;
 }
 
 typedef struct {
@@ -743,6 +802,7 @@ static int fill_row(void *arg, const store_scan_case *sc)
         x->failed = true;
         return 1;
     }
+    pthread_once(&key_once, key_table_init);
     js_members(sc->doc, sc->doc_len, case_member, f);
     cc->case_id[row] = sc->id;
     const char *regdate = f->regdate[0] ? f->regdate : sc->registered_on;
@@ -822,6 +882,245 @@ static int fill_row(void *arg, const store_scan_case *sc)
     return 0;
 }
 
+/* ==== the full build: reading and parsing on two threads ============================= */
+
+/* The store scan (this thread) copies cases into batches; a second thread parses
+ * them into the columns, so reading the database and scanning the documents
+ * overlap.  Only the second thread touches the cache. */
+#define BATCH_CASES 2048
+#define QUEUE_BATCHES 4
+
+typedef struct {
+    int64_t id;
+    size_t uid, reference, owner, reg, doc, doc_len, ev_first, nev;
+} batch_item;
+
+typedef struct batch {
+    char *arena;
+    size_t len, cap;
+    batch_item *items;
+    size_t n;
+    size_t *ev_off, *ev_len;
+    size_t nev, evcap;
+    struct batch *next;
+} batch;
+
+typedef struct {
+    fill_ctx *x;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *queue_head, *queue_tail, *free_list;
+    size_t queued;
+    bool done, oom;
+    batch *cur;
+} pipeline;
+
+static size_t arena_add(batch *b, const char *s, size_t n, bool *oom)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 20;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *g = realloc(b->arena, cap);
+        if (!g) {
+            *oom = true;
+            return 0;
+        }
+        b->arena = g;
+        b->cap = cap;
+    }
+    size_t off = b->len;
+    memcpy(b->arena + off, s ? s : "", n);
+    b->arena[off + n] = 0;
+    b->len += n + 1;
+    return off;
+}
+
+static batch *batch_get(pipeline *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    batch *b = pl->free_list;
+    if (b)
+        pl->free_list = b->next;
+    pthread_mutex_unlock(&pl->mu);
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (b)
+            b->items = malloc(BATCH_CASES * sizeof *b->items);
+        if (b && !b->items) {
+            free(b);
+            b = NULL;
+        }
+    }
+    if (b)
+        b->len = b->n = b->nev = 0;
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->arena);
+    free(b->items);
+    free(b->ev_off);
+    free(b->ev_len);
+    free(b);
+}
+
+static void enqueue(pipeline *pl, batch *b)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (pl->queued >= QUEUE_BATCHES && !pl->oom)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    b->next = NULL;
+    if (pl->queue_tail)
+        pl->queue_tail->next = b;
+    else
+        pl->queue_head = b;
+    pl->queue_tail = b;
+    pl->queued++;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
+static void *consumer(void *arg)
+{
+    pipeline *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        while (!pl->queue_head && !pl->done)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        batch *b = pl->queue_head;
+        if (!b) {
+            pthread_mutex_unlock(&pl->mu);
+            return NULL;
+        }
+        pl->queue_head = b->next;
+        if (!pl->queue_head)
+            pl->queue_tail = NULL;
+        pl->queued--;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        const char *evs[512];
+        size_t evl[512];
+        for (size_t i = 0; i < b->n && !pl->x->failed; i++) {
+            batch_item *it = &b->items[i];
+            size_t nev = it->nev < 512 ? it->nev : 512;
+            for (size_t k = 0; k < nev; k++) {
+                evs[k] = b->arena + b->ev_off[it->ev_first + k];
+                evl[k] = b->ev_len[it->ev_first + k];
+            }
+            store_scan_case row = {.id = it->id,
+                                   .uid = b->arena + it->uid,
+                                   .reference = b->arena + it->reference,
+                                   .owner_org = b->arena + it->owner,
+                                   .registered_on = b->arena + it->reg,
+                                   .doc = b->arena + it->doc,
+                                   .doc_len = it->doc_len,
+                                   .events = evs,
+                                   .event_lens = evl,
+                                   .nevents = nev};
+            fill_row(pl->x, &row);
+        }
+        pthread_mutex_lock(&pl->mu);
+        b->next = pl->free_list;
+        pl->free_list = b;
+        pthread_mutex_unlock(&pl->mu);
+    }
+}
+
+static int produce(void *arg, const store_scan_case *sc)
+{
+    pipeline *pl = arg;
+    if (pl->x->failed || pl->oom)
+        return 1;
+    batch *b = pl->cur;
+    bool oom = false;
+    batch_item *it = &b->items[b->n];
+    it->id = sc->id;
+    it->uid = arena_add(b, sc->uid, strlen(sc->uid), &oom);
+    it->reference = arena_add(b, sc->reference, strlen(sc->reference), &oom);
+    it->owner = arena_add(b, sc->owner_org, strlen(sc->owner_org), &oom);
+    it->reg = arena_add(b, sc->registered_on, strlen(sc->registered_on), &oom);
+    it->doc = arena_add(b, sc->doc, sc->doc_len, &oom);
+    it->doc_len = sc->doc_len;
+    it->ev_first = b->nev;
+    it->nev = sc->nevents;
+    if (b->nev + sc->nevents > b->evcap) {
+        size_t cap = b->evcap ? b->evcap : 4096;
+        while (cap < b->nev + sc->nevents)
+            cap *= 2;
+        size_t *o = realloc(b->ev_off, cap * sizeof *o);
+        if (o)
+            b->ev_off = o;
+        size_t *l = o ? realloc(b->ev_len, cap * sizeof *l) : NULL;
+        if (l)
+            b->ev_len = l;
+        if (!o || !l)
+            oom = true;
+        else
+            b->evcap = cap;
+    }
+    for (size_t k = 0; k < sc->nevents && !oom; k++) {
+        b->ev_off[b->nev] = arena_add(b, sc->events[k], sc->event_lens[k], &oom);
+        b->ev_len[b->nev++] = sc->event_lens[k];
+    }
+    if (oom) {
+        pl->oom = true;
+        return 1;
+    }
+    if (++b->n == BATCH_CASES) {
+        enqueue(pl, b);
+        pl->cur = batch_get(pl);
+        if (!pl->cur) {
+            pl->oom = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Scans every case into the cache, parsing on a second thread. */
+static int full_scan(colcache *cc, fill_ctx *x, int64_t *mark)
+{
+    pipeline pl = {.x = x};
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    pl.cur = batch_get(&pl);
+    pthread_t th;
+    if (!pl.cur || pthread_create(&th, NULL, consumer, &pl) != 0) {
+        if (pl.cur)
+            batch_free(pl.cur);
+        pthread_mutex_destroy(&pl.mu);
+        pthread_cond_destroy(&pl.cv);
+        return store_reports_scan_cases(cc->store, NULL, 0, fill_row, x, mark);
+    }
+    int rc = store_reports_scan_cases(cc->store, NULL, 0, produce, &pl, mark);
+    if (pl.cur && pl.cur->n)
+        enqueue(&pl, pl.cur);
+    else if (pl.cur)
+        batch_free(pl.cur);
+    pthread_mutex_lock(&pl.mu);
+    pl.done = true;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    pthread_join(th, NULL);
+    while (pl.free_list) {
+        batch *b = pl.free_list;
+        pl.free_list = b->next;
+        batch_free(b);
+    }
+    while (pl.queue_head) { /* left over after a failure */
+        batch *b = pl.queue_head;
+        pl.queue_head = b->next;
+        batch_free(b);
+    }
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    if (pl.oom)
+        x->failed = true;
+    return rc;
+}
+
 /* ==== sync ========================================================================= */
 
 amp_code colcache_sync(colcache *cc, amp_err *err)
@@ -844,7 +1143,7 @@ amp_code colcache_sync(colcache *cc, amp_err *err)
     bool full = !cc->built || strcmp(cc->built_day, today) != 0;
     if (full) {
         rows_release(cc);
-        rc = store_reports_scan_cases(cc->store, NULL, 0, fill_row, &x, &mark);
+        rc = full_scan(cc, &x, &mark);
         if (rc == STORE_OK && !x.failed) {
             cc->built = true;
             memcpy(cc->built_day, today, sizeof today);
