@@ -813,8 +813,10 @@ static void strip_identity(const catalogue *cat, json_t *rec)
     void *tmp;
     json_object_foreach_safe (rec, tmp, k, v) {
         const cat_field *f = catalogue_field(cat, "case", k);
-        if (f && f->identity)
+        if (f && f->identity) {
             json_object_del(rec, k);
+            continue;
+        }
         const child_kind *ck = json_is_array(v) ? core_child_kind(k) : NULL;
         if (ck) {
             size_t i;

@@ -50,6 +50,7 @@ static int format_of(request *r, const query_params *q)
     json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", "format", "rule", "enum", "message",
                                "format must be json, csv or xlsx");
     req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be json, csv or xlsx", fields);
+    json_decref(fields);
     return -1;
 }
 
@@ -164,6 +165,7 @@ static void h_standard_run(request *r)
             json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", q.items[i].name, "rule",
                                        "unknown_parameter", "message", msg);
             req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+            json_decref(fields);
             fmt = -1;
         }
     }
@@ -255,6 +257,7 @@ static void h_ctdc(request *r)
         json_t *fields =
             json_pack("[{s:s, s:s, s:s}]", "field", bad, "rule", "invalid", "message", msg);
         req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+        json_decref(fields);
         query_params_release(&q);
         return;
     }
