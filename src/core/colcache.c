@@ -709,6 +709,12 @@ int colcache_age_at_registration(const json_t *doc)
 
 /* ==== filling a row =============================================================== */
 
+static bool validate_birth_like(const char *s)
+{
+    int y, m, d;
+    return parse_ymd(s, &y, &m, &d);
+}
+
 static bool stats_consent(const case_facts *f, const char *today)
 {
     if (!f->consent)
@@ -729,8 +735,16 @@ static bool stats_consent(const case_facts *f, const char *today)
         json_object_set_new(doc, "amp_ConsentDate", json_string(f->cdate));
     if (f->wdate[0])
         json_object_set_new(doc, "amp_ConsentWithdrawnDate", json_string(f->wdate));
-    if (f->birth[0])
+    if (f->birth[0] && validate_birth_like(f->birth)) {
         json_object_set_new(doc, "prs_Birthdate", json_string(f->birth));
+    } else if (f->has_age_registration && f->regdate[0] && strlen(f->regdate) >= 10) {
+        /* the birth date is sealed: the youngest the person can be, from the
+         * clear age at registration, so a possible child counts as a child */
+        char b[16];
+        snprintf(b, sizeof b, "%04d%.6s", atoi(f->regdate) - (int)f->age_registration,
+                 f->regdate + 4);
+        json_object_set_new(doc, "prs_Birthdate", json_string(b));
+    }
     if (f->has_age_trafficked)
         json_object_set_new(doc, "vic_AgeWhenTrafficked", json_real(f->age_trafficked));
     bool ok = consent_allows(doc, CONSENT_STATISTICS, today);

@@ -235,7 +235,7 @@ static const rec_entity rec_entities[] = {
        LBL("Urgency", "Urgencia", "Urgence", "Терміновість")},
       {"service", RS_DOC, "services", DP_VALUE,
        LBL("Service requested", "Servicio solicitado", "Service demandé", "Запитана послуга")}},
-     {{"response_hours", RM_HOURS, "created_at", "responded_at",
+     {{"response_hours", RM_HOURS, "sent_at", "answered_at",
        LBL("Response time (hours)", "Tiempo de respuesta (horas)", "Délai de réponse (heures)",
            "Час відповіді (годин)")}}},
     {"stays",

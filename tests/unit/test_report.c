@@ -233,6 +233,30 @@ static void test_scanner_reads_past_escaped_text(void **state)
     json_decref(t);
 }
 
+static void test_withdrawn_consent_leaves_statistics(void **state)
+{
+    (void)state;
+    principal an = {.actor = "analyst", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
+    const char *kv[] = {"dims", "citizenship", "year", "2022", "threshold", "10", NULL};
+    /* 12 children from MD (statistics need no guardian consent, see consent.c);
+     * 6 of them withdrew their consent */
+    for (int i = 0; i < 12; i++)
+        free(mk_case("Feminine", "MD", "[\"ChildLabour\"]", "2022-05-05", "org-a", true, NULL,
+                     i < 6 ? "\"prs_Birthdate\":\"2012-01-01\",\"amp_ConsentWithdrawn\":true,"
+                             "\"amp_ConsentWithdrawnDate\":\"2023-01-01\""
+                           : "\"prs_Birthdate\":\"2012-01-01\""));
+    /* and 10 adults */
+    for (int i = 0; i < 10; i++)
+        free(mk_case("Feminine", "MD", "[\"ChildLabour\"]", "2022-05-05", "org-a", true, NULL,
+                     "\"prs_Birthdate\":\"1990-01-01\""));
+    json_t *t = crosstab(&an, kv, AMP_OK);
+    assert_int_equal(cell(t, "MD", NULL), 16);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "population"),
+                                                        "excluded_without_statistics_consent")),
+                     6);
+    json_decref(t);
+}
+
 static void test_in_step_with_writes(void **state)
 {
     (void)state;
@@ -453,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_dp_release_spends_budget),
         cmocka_unit_test(test_renderers),
         cmocka_unit_test(test_scanner_reads_past_escaped_text),
+        cmocka_unit_test(test_withdrawn_consent_leaves_statistics),
         cmocka_unit_test(test_in_step_with_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
