@@ -84,8 +84,8 @@ for t in $targets; do
   # the import readers run through the whole core (store, accounts, exports)
   extra=""
   case "$t" in
-    import_*) extra="$(pkg-config --cflags --libs libmicrohttpd libsodium sqlite3 liboath \
-                 libqrencode xlsxwriter libxml-2.0 2>/dev/null) -lcsv" ;;
+    import_*) extra="$(pkg-config --cflags --libs $(sed -n 's/^PKGS *:= *//p' Makefile) \
+                 2>/dev/null) -lcsv" ;; # every package of the Makefile
   esac
   if ! $cc $cflags "fuzz/fuzz_$t.c" $srcs -o "$bin" $libs $extra >"$out/fuzz_$t.build.log" 2>&1; then
     echo "FAIL $t: build failed"
