@@ -5,6 +5,7 @@
 #include "core/disclosure.h"
 #include "core/htcds_io.h"
 #include "core/report.h"
+#include "core/standard_reports.h"
 #include "util/clock.h"
 
 #include <fcntl.h>
@@ -19,6 +20,8 @@ static const char report_usage[] =
     "usage: amparo report dimensions [--data DIR]\n"
     "       amparo report crosstab [--data DIR] [--format json|csv|xlsx] [--out FILE]\n"
     "                              NAME=VALUE...\n"
+    "       amparo report standard [--data DIR] [NAME [year=YYYY]] [--format json|csv|xlsx]\n"
+    "                              [--out FILE]\n"
     "       amparo report ledger [--data DIR] DATASET\n"
     "\n"
     "dimensions  lists the entities, their dimensions and measures (JSON).\n"
@@ -28,6 +31,8 @@ static const char report_usage[] =
     "              amparo report crosstab entity=stays dims=year measure=mean:length_of_stay_days\n"
     "            From the CLI no disclosure control applies unless publish=true\n"
     "            (then threshold, rounding, epsilon, mechanism, dataset, budget).\n"
+    "standard    lists the standard packs, or runs one (action-plan, donor-results,\n"
+    "            nrm-quarterly) for a year; packs are always disclosure-controlled.\n"
     "ledger      prints the privacy budget spent on a dataset.\n"
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
@@ -151,6 +156,57 @@ static int report_crosstab_cmd(cli_env *env, cli_opts *o)
     return rc;
 }
 
+static int report_standard_cmd(cli_env *env, cli_opts *o)
+{
+    if (o->npositional == 0) {
+        json_t *l = standard_reports_list();
+        int rc = print_json_out(o->out, l);
+        json_decref(l);
+        return rc;
+    }
+    const char *year = NULL;
+    for (size_t i = 0; i < o->nparams; i++) {
+        if (strcmp(o->params[i].name, "year") != 0) {
+            fprintf(stderr, "amparo report standard: unknown parameter '%s' (year)\n",
+                    o->params[i].name);
+            return EXIT_USAGE;
+        }
+        year = o->params[i].value;
+    }
+    principal p = cli_principal();
+    amp_err err = {0};
+    json_t *out = NULL;
+    if (standard_report_run(env->core, &p, o->positional[0], year, &out, &err) != AMP_OK) {
+        int rc = cli_report(&err);
+        amp_err_clear(&err);
+        return rc;
+    }
+    json_t *tables = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach (json_object_get(out, "tables"), i, t) {
+        if (json_object_get(t, "cells"))
+            json_array_append(tables, t);
+    }
+    int rc;
+    const char *fmt = o->format ? o->format : "json";
+    size_t n = 0;
+    if (strcmp(fmt, "csv") == 0) {
+        char *csv = report_render_csv_pack(tables, &n);
+        rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
+        free(csv);
+    } else if (strcmp(fmt, "xlsx") == 0) {
+        unsigned char *x = report_render_xlsx(tables, &n);
+        rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
+        free(x);
+    } else {
+        rc = print_json_out(o->out, out);
+    }
+    json_decref(tables);
+    json_decref(out);
+    return rc;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -172,7 +228,7 @@ static int cmd_report(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(sub, "dimensions") != 0 && strcmp(sub, "crosstab") != 0 &&
-        strcmp(sub, "ledger") != 0) {
+        strcmp(sub, "ledger") != 0 && strcmp(sub, "standard") != 0) {
         fprintf(stderr, "amparo report: unknown subcommand '%s'\n%s", sub, report_usage);
         return EXIT_USAGE;
     }
@@ -189,6 +245,8 @@ static int cmd_report(int argc, char **argv)
         json_decref(d);
     } else if (strcmp(sub, "crosstab") == 0) {
         rc = report_crosstab_cmd(&env, &o);
+    } else if (strcmp(sub, "standard") == 0) {
+        rc = report_standard_cmd(&env, &o);
     } else {
         principal p = cli_principal();
         amp_err err = {0};

@@ -790,6 +790,8 @@ typedef struct {
     char **codes; /* ncat codes (borrowed or owned, see owned) */
     bool owned;
     uint64_t *allow; /* filter bitmap over categories, or NULL */
+    bool closed;     /* the categories are every valid code (picklists): others are errors */
+    bool country;    /* codes are ISO 3166-1 alpha-2 countries */
 } qdim;
 
 static void qdim_release(qdim *d)
@@ -809,7 +811,10 @@ static bool allowed(const qdim *d, size_t cat)
 }
 
 /* Sets the filter bitmap of d from comma-separated codes; unknown codes are an error. */
-static amp_code qdim_set_filter(qdim *d, const char *values, amp_err *err)
+/* Sets the filter bitmap of d from comma-separated codes.  A code no record
+ * holds yet simply matches nothing, but a code that cannot exist (not a value of
+ * a picklist, not a country) is an error naming the filter and the rule. */
+static amp_code qdim_set_filter(qdim *d, const catalogue *cat, const char *values, amp_err *err)
 {
     d->allow = calloc(d->ncat / 64 + 1, sizeof *d->allow);
     if (!d->allow)
@@ -818,18 +823,23 @@ static amp_code qdim_set_filter(qdim *d, const char *values, amp_err *err)
     if (!copy)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     amp_code code = AMP_OK;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(copy, ",", &save); t && code == AMP_OK;
+         t = strtok_r(NULL, ",", &save)) {
         size_t k = 0;
         while (k < d->ncat && strcmp(d->codes[k], t) != 0)
             k++;
-        if (k == d->ncat) {
-            /* a value no record holds yet filters everything out: not an error
-             * for data-driven dimensions; for picklists an unknown value is */
-            if (d->field && d->field[0] && !d->owned)
-                continue;
+        if (k < d->ncat) {
+            d->allow[k / 64] |= 1ull << (k % 64);
             continue;
         }
-        d->allow[k / 64] |= 1ull << (k % 64);
+        if (d->closed || (d->country && !catalogue_is_country(cat, t))) {
+            char value[64], msg[200];
+            utf8_sanitize(t, value, sizeof value);
+            snprintf(msg, sizeof msg, "'%s' is not a %s of %s", value,
+                     d->country ? "country code" : "value", d->name);
+            amp_err_field(err, d->name, d->country ? "country" : "picklist", msg);
+            code = amp_err_set(err, AMP_EINVALID, "%s", msg);
+        }
     }
     free(copy);
     return code;
@@ -1061,6 +1071,7 @@ static amp_code case_qdim_init(case_qdim *x, const case_dim *def, colcache *cc, 
         return AMP_OK;
     }
     if (nfixed) {
+        x->q.closed = true;
         x->q.codes = calloc(nfixed + 1, sizeof *x->q.codes);
         if (!x->q.codes)
             return amp_err_set(err, AMP_EINTERNAL, "out of memory");
@@ -1083,6 +1094,8 @@ static amp_code case_qdim_init(case_qdim *x, const case_dim *def, colcache *cc, 
         f[0] ? catalogue_field(core_catalogue(c), strncmp(f, "hte_", 4) == 0 ? "event" : "case", f)
              : NULL;
     bool picklist = cf && (cf->type == FT_PICKLIST || cf->type == FT_MULTISELECT);
+    x->q.closed = picklist || def->col == CC_BORDER || def->col == CC_MONTH;
+    x->q.country = cf && cf->type == FT_COUNTRY;
     if (!picklist && def->col != CC_BORDER && def->col != CC_MONTH && n > 1) {
         /* data-driven values (years, countries, organisations): in sorted order */
         qsort(x->q.codes, n, sizeof *x->q.codes, cmp_str);
@@ -1263,7 +1276,7 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
     for (; nf < q->nfilters; nf++) {
         code = case_qdim_init(&filters[nf], case_dim_find(q->filters[nf].name), cc, c, err);
         if (code == AMP_OK)
-            code = qdim_set_filter(&filters[nf].q, q->filters[nf].values, err);
+            code = qdim_set_filter(&filters[nf].q, core_catalogue(c), q->filters[nf].values, err);
         if (code != AMP_OK) {
             nf++;
             goto out;

@@ -425,6 +425,22 @@ static void test_parameter_errors(void **state)
     assert_null(crosstab(&admin, h, AMP_EINVALID));
     const char *i[] = {"dims", "year", "epsilon", "-1", NULL};
     assert_null(crosstab(&admin, i, AMP_EINVALID));
+    /* filter values: a picklist value or a country code that cannot exist is an error;
+     * a valid code without cases simply matches nothing */
+    list_param ps[2] = {{"dims", "year"}, {"gender", "Femenine"}};
+    json_t *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(report_crosstab(env->core, &admin, ps, 2, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "gender", "picklist"));
+    amp_err_clear(&err);
+    list_param pc[2] = {{"dims", "year"}, {"citizenship", "EC,QQ"}};
+    assert_int_equal(report_crosstab(env->core, &admin, pc, 2, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "citizenship", "country"));
+    amp_err_clear(&err);
+    const char *j[] = {"dims", "year", "citizenship", "NZ", NULL};
+    json_t *t = crosstab(&admin, j, AMP_OK);
+    assert_int_equal(json_array_size(json_object_get(t, "cells")), 0);
+    json_decref(t);
 }
 
 static void test_dp_release_spends_budget(void **state)
