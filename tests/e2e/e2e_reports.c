@@ -259,6 +259,95 @@ static void test_roles(void **state)
     (void)state;
 }
 
+/* ==== the command line: import, export, report (exit codes, files) ================ */
+
+/* Runs `amparo ARGS...` (a NULL-terminated list); its exit code, -1 on a signal. */
+static int tool_v(const char *first, ...)
+{
+    char *argv[16] = {(char *)srv.bin};
+    int n = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    int st = run_tool(argv);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+#define tool(...) tool_v(__VA_ARGS__, (const char *)NULL)
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void test_cli_exchange(void **state)
+{
+    (void)state;
+    char dir[400], good[420], bad[420], out[420], ctdc[420], xt[420];
+    snprintf(dir, sizeof dir, "%s/cli-data", srv.root);
+    snprintf(good, sizeof good, "%s/good.csv", srv.root);
+    snprintf(bad, sizeof bad, "%s/bad.csv", srv.root);
+    snprintf(out, sizeof out, "%s/out.csv", srv.root);
+    snprintf(ctdc, sizeof ctdc, "%s/ctdc.csv", srv.root);
+    snprintf(xt, sizeof xt, "%s/xt.csv", srv.root);
+    assert_int_equal(tool("init", "--data", dir, "--country", "EC"), 0);
+    write_text(good, "prs_Gender,vic_TraffickingStatus,con_Consent,amp_ConsentScope\n"
+                     "Feminine,ActualVictimOfTrafficking,true,Registration;Statistics\n"
+                     "Masculine,PossibleVictimOfTrafficking,true,Registration;Statistics\n");
+    write_text(bad, "prs_Gender,vic_TraffickingStatus\nFeminine,ActualVictimOfTrafficking\n"
+                    "Green,ActualVictimOfTrafficking\n");
+    /* usage, not found, invalid input */
+    assert_int_equal(tool("import", "htcds", "--data", dir), 2);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "/nonexistent.csv"), 3);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--format", "pdf", good), 2);
+    assert_int_equal(tool("import", "htcds", "--data", dir, bad), 4);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--dry-run", good), 0);
+    assert_int_equal(tool("import", "htcds", "--data", dir, good), 0);
+    assert_int_equal(tool("export", "htcds", "--data", dir, "--out", out), 0);
+    char *text = read_text(out);
+    assert_non_null(text);
+    size_t lines = 0;
+    for (char *p = text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 3); /* header + the two good rows: nothing of the bad file */
+    free(text);
+    assert_int_equal(tool("export", "ctdc", "--data", dir, "--out", ctdc, "--k", "2"), 0);
+    text = read_text(ctdc);
+    assert_non_null(text);
+    assert_true(starts_with(text, "yearOfRegistration;Datasource;"));
+    free(text);
+    assert_int_equal(tool("export", "ctdc", "--data", dir, "--k", "1"), 2);
+    assert_int_equal(
+        tool("report", "crosstab", "--data", dir, "dims=gender", "--format", "csv", "--out", xt),
+        0);
+    text = read_text(xt);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Feminine,1,"));
+    free(text);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=nothing"), 4);
+    assert_int_equal(tool("report"), 2);
+    assert_int_equal(tool("report", "--help"), 0);
+    assert_int_equal(tool("export", "--help"), 0);
+    assert_int_equal(tool("import", "--help"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_dashboard_and_ledger),
         cmocka_unit_test(test_ctdc_export),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_cli_exchange),
     };
     return cmocka_run_group_tests_name("e2e_reports", tests, group_setup, group_teardown);
 }
