@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson libsodium sqlite3 liboath libqrencode icu-uc icu-i18n
+PKGS    := libmicrohttpd jansson libsodium sqlite3 liboath libqrencode icu-uc icu-i18n xlsxwriter libxml-2.0
 DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000
@@ -17,7 +17,7 @@ WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-proto
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(EXTRA_CFLAGS)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -pthread -lm
+LDLIBS  += $(PKG_LIBS) -lcsv -pthread -lm
 
 ifeq ($(SAN),1)
 BUILD   := build-asan
