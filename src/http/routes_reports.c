@@ -8,6 +8,7 @@
 #include "core/standard_reports.h"
 #include "http/request.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,14 @@ static void send_tables(request *r, json_t *body, json_t *tables, int fmt, const
         return;
     }
     size_t len = 0;
+    /* a download, named after what it holds ("crosstab", "action-plan"…) */
+    char name[64];
+    size_t o = 0;
+    for (const char *q = what; *q && o < sizeof name - 1; q++)
+        name[o++] = (isalnum((unsigned char)*q) || *q == '-' || *q == '_') ? *q : '-';
+    name[o] = '\0';
+    snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"amparo-%s.%s\"",
+             o ? name : "report", fmt == 1 ? "csv" : "xlsx");
     if (fmt == 1) {
         char *csv = tables ? report_render_csv_pack(tables, &len) : report_render_csv(body, &len);
         reply_raw(r, csv, len, csv_type);
