@@ -1,4 +1,5 @@
-/* Files compiled into the binary: the field catalogue and the OpenAPI document. */
+/* Files compiled into the binary: the field catalogue, the OpenAPI document and
+ * the referral module's picklists and default settings (schema/referrals.json). */
 	.section .rodata
 	.global amparo_catalogue_json, amparo_catalogue_json_end
 	.balign 16
@@ -11,5 +12,11 @@ amparo_catalogue_json_end:
 amparo_openapi_yaml:
 	.incbin "docs/openapi.yaml"
 amparo_openapi_yaml_end:
+	.byte 0
+	.global amparo_referrals_json, amparo_referrals_json_end
+	.balign 16
+amparo_referrals_json:
+	.incbin "schema/referrals.json"
+amparo_referrals_json_end:
 	.byte 0
 	.section .note.GNU-stack,"",@progbits

@@ -580,6 +580,22 @@ static void audit_login_failure(accounts *a, const char *username, const char *a
     amp_err_clear(&e);
 }
 
+/* Must this user sign in with a second factor?  By role (amparo.conf
+ * mfa_required_roles) or by organisation (amp_OrgRequireMFA). */
+static bool mfa_required(accounts *a, const store_user *u)
+{
+    if (u->roles & a->set.mfa_required_roles)
+        return true;
+    if (!u->org[0])
+        return false;
+    store_row org;
+    if (store_org_get(a->s, u->org, &org) != STORE_OK)
+        return false;
+    bool req = json_is_true(json_object_get(org.doc, "amp_OrgRequireMFA"));
+    store_row_release(&org);
+    return req;
+}
+
 static amp_code unauthenticated(amp_err *err, const char *name, const char *msg)
 {
     snprintf(err->name, sizeof err->name, "%s", name);
@@ -655,7 +671,7 @@ amp_code accounts_login(accounts *a, const char *username, const char *password,
     ss.expires_ms = now + a->set.session_max_ms;
     ss.idle_ms = a->set.session_idle_ms;
     snprintf(ss.addr, sizeof ss.addr, "%s", addr ? addr : "");
-    ss.mfa_pending = (u.roles & a->set.mfa_required_roles) && !u.totp_enabled;
+    ss.mfa_pending = mfa_required(a, &u) && !u.totp_enabled;
     out->expires_ms = ss.expires_ms;
     out->mfa_enrolment_required = ss.mfa_pending;
 
@@ -853,8 +869,7 @@ amp_code accounts_me(accounts *a, const principal *p, json_t **out, amp_err *err
     }
     json_t *user = user_json(&u);
     json_object_set_new(user, "roles", roles_json(p->roles)); /* as scoped by the token */
-    json_object_set_new(user, "mfa_required",
-                        json_boolean((u.roles & a->set.mfa_required_roles) != 0));
+    json_object_set_new(user, "mfa_required", json_boolean(mfa_required(a, &u)));
     *out = json_pack("{s:o, s:o}", "user", user, "permissions", perms);
     sodium_memzero(&u, sizeof u);
     return AMP_OK;

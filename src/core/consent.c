@@ -85,6 +85,15 @@ bool consent_is_child(const json_t *case_doc, const char *today)
         if (age >= 0)
             return age < 18;
     }
+    /* the birth date is sealed at rest: the age the server derived at registration,
+     * plus the whole years since, is a lower bound of the age today */
+    const json_t *ar = json_object_get(case_doc, "amp_AgeAtRegistration");
+    const json_t *rd = json_object_get(case_doc, "amp_RegistrationDate");
+    if (json_is_integer(ar) && json_is_string(rd)) {
+        int since = age_on(json_string_value(rd), today);
+        if (since >= 0)
+            return json_integer_value(ar) + since < 18;
+    }
     const json_t *a = json_object_get(case_doc, "vic_AgeWhenTrafficked");
     return json_is_number(a) && json_number_value(a) < 18;
 }

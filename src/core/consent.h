@@ -5,7 +5,8 @@
  * A case's consent is: con_Consent (given), amp_ConsentScope (Registration,
  * Referral, Statistics, CrossBorder), amp_ConsentDate, amp_ConsentObtainedBy,
  * amp_ConsentWithdrawn (+ amp_ConsentWithdrawnDate).  For a child (under 18 by
- * prs_Birthdate today, or — with no birth date — by vic_AgeWhenTrafficked),
+ * prs_Birthdate today; without it, by amp_AgeAtRegistration plus the years since
+ * registration, then by vic_AgeWhenTrafficked),
  * sharing also needs amp_GuardianConsent or a recorded best-interest decision
  * (amp_BestInterestDecisionDate). */
 #ifndef AMPARO_CONSENT_H

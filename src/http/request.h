@@ -43,6 +43,7 @@ struct request {
     const char *csp; /* static string; NULL: "default-src 'none'; frame-ancestors 'none'" */
     const char *content_encoding; /* static string ("gzip"), or NULL */
     const char *vary;             /* static string ("Accept-Encoding"), or NULL */
+    char disposition[128];        /* a Content-Disposition value (file downloads), or "" */
     bool srv_tls;                 /* served over TLS (HSTS, Secure cookies) */
     char etag[32];
     char location[160];

@@ -146,4 +146,23 @@ int sq_tx_session_delete(store_tx *tx, const char *token_hash, int64_t user_id, 
 int sq_tx_session_touch(store_tx *tx, const char *token_hash, int64_t last_seen_ms);
 int sq_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users);
 
+/* sqlite_audit.c */
+int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
+int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+int sq_audit_head(store *base, store_audit_entry *out);
+int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                  int64_t *total);
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
+
+/* sqlite_keys.c */
+int sq_key_get(store *base, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+int sq_key_counts(store *base, json_t **out);
+int sq_checkpoint(store *base);
+int sq_tx_key_get(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped,
+                  size_t *len);
+int sq_tx_key_put(store_tx *tx, const char *case_uid, int gen, const unsigned char *wrapped,
+                  size_t len, const char *at);
+int sq_tx_key_delete(store_tx *tx, const char *case_uid);
+int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
+
 #endif

@@ -145,6 +145,47 @@ typedef struct {
     bool mfa_pending; /* password accepted, second factor still to enrol */
 } store_session;
 
+/** One entry of the audit trail (see core/audit.h for what it means and how
+ *  the chain is built; the store only keeps and returns rows).  On reads every
+ *  string is owned by the entry (release with store_audit_entry_release); on
+ *  appends they are borrowed.  Text fields are never NULL on reads. */
+typedef struct {
+    int64_t seq;       /* 1, 2, 3… dense */
+    char at[32];       /* UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    const char *actor; /* who */
+    const char *org;   /* their organisation, or "" */
+    const char *addr;  /* client address, or "" */
+    const char *action;
+    const char *object_type, *object_id; /* or "" */
+    const char *detail;                  /* compact JSON text */
+    char prev[65];                       /* hex hash of entry seq-1 (64 '0' for the first) */
+    char hash[65];                       /* hex hash of this entry */
+} store_audit_entry;
+
+/** Frees the strings of an entry read from the store (not the struct). */
+void store_audit_entry_release(store_audit_entry *e);
+
+/** An audit list query: every filter optional (NULL or 0). */
+typedef struct {
+    const char *actor, *action, *object_type, *object_id, *org;
+    const char *at_from, *at_to; /* inclusive bounds on `at`, same format */
+    bool ascending;              /* oldest first (default: newest first) */
+    int limit;                   /* 1..; 0: no limit */
+    int offset;
+} store_audit_query;
+
+/** Called for each entry of a scan, in seq order; return non-zero to stop
+ *  (the scan then returns that value).  The entry is valid during the call only. */
+typedef int (*store_audit_scan_fn)(void *arg, const store_audit_entry *e);
+/** A case's wrapped data key (see core/casekey.h). */
+#define STORE_WRAPPED_MAX 128
+typedef struct store_case_key {
+    char case_uid[40];
+    int gen; /* master key generation that wraps it */
+    unsigned char wrapped[STORE_WRAPPED_MAX];
+    size_t len;
+} store_case_key;
+
 typedef int (*store_job_fn)(store_tx *tx, void *arg);
 typedef void (*store_done_fn)(void *arg, int rc);
 
@@ -209,6 +250,24 @@ typedef struct store_ops {
                              const char *kind);
     int (*tx_session_touch)(store_tx *tx, const char *token_hash, int64_t last_seen_ms);
     int (*tx_case_restrict)(store_tx *tx, int64_t case_id, const char *users);
+    /* the audit trail (sqlite_audit.c) */
+    int (*tx_audit_head)(store_tx *tx, store_audit_entry *out);
+    int (*tx_audit_append)(store_tx *tx, const store_audit_entry *e);
+    int (*audit_head)(store *s, store_audit_entry *out);
+    int (*audit_list)(store *s, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                      int64_t *total);
+    int (*audit_scan)(store *s, store_audit_scan_fn fn, void *arg);
+
+    /* per-case data keys, wrapped by a master key generation (sqlite_keys.c) */
+    int (*key_get)(store *s, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+    int (*key_counts)(store *s, json_t **out);
+    int (*checkpoint)(store *s);
+    int (*tx_key_get)(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped,
+                      size_t *len);
+    int (*tx_key_put)(store_tx *tx, const char *case_uid, int gen, const unsigned char *wrapped,
+                      size_t len, const char *at);
+    int (*tx_key_delete)(store_tx *tx, const char *case_uid);
+    int (*tx_keys_below)(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -472,6 +531,91 @@ static inline int store_tx_case_grant(store_tx *tx, int64_t case_id, const char 
 static inline int store_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org)
 {
     return store_tx_ops(tx)->tx_case_revoke(tx, case_id, org);
+}
+
+/* ---- the audit trail ----------------------------------------------------------- */
+
+/** The newest entry as the job sees it (its own appends included): STORE_OK,
+ *  STORE_NOTFOUND when the trail is empty, or STORE_ERROR.  Release *out. */
+static inline int store_tx_audit_head(store_tx *tx, store_audit_entry *out)
+{
+    return store_tx_ops(tx)->tx_audit_head(tx, out);
+}
+/** Appends an entry exactly as given (seq, at, prev and hash already set by the
+ *  caller): STORE_OK, STORE_EXISTS if e->seq is taken, or STORE_ERROR. */
+static inline int store_tx_audit_append(store_tx *tx, const store_audit_entry *e)
+{
+    return store_tx_ops(tx)->tx_audit_append(tx, e);
+}
+/** The newest committed entry: STORE_OK, STORE_NOTFOUND (empty) or STORE_ERROR. */
+static inline int store_audit_head(store *s, store_audit_entry *out)
+{
+    return s->ops->audit_head(s, out);
+}
+/** Lists entries by seq (newest first unless q->ascending): *rows (release each
+ *  with store_audit_entry_release, then free()); *total counts every match
+ *  (may be NULL). */
+static inline int store_audit_list(store *s, const store_audit_query *q, store_audit_entry **rows,
+                                   int *nrows, int64_t *total)
+{
+    return s->ops->audit_list(s, q, rows, nrows, total);
+}
+/** Calls fn for every committed entry in seq order, inside one read transaction
+ *  (a consistent snapshot).  Returns STORE_OK, STORE_ERROR, or fn's non-zero value. */
+static inline int store_audit_scan(store *s, store_audit_scan_fn fn, void *arg)
+{
+    return s->ops->audit_scan(s, fn, arg);
+}
+
+/* ---- per-case data keys ------------------------------------------------------ */
+/* The core's casekey.h is the usual entry point; these are its storage.  A
+ * wrapped key is at most STORE_WRAPPED_MAX bytes. */
+
+/** Reads the wrapped data key of a case: *gen, wrapped[*len] (on entry *len is
+ *  the capacity of wrapped).  STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static inline int store_key_get(store *s, const char *case_uid, int *gen, unsigned char *wrapped,
+                                size_t *len)
+{
+    return s->ops->key_get(s, case_uid, gen, wrapped, len);
+}
+/** How many data keys each master key generation wraps: a new object
+ *  {"1": 120, "2": 4}. */
+static inline int store_key_counts(store *s, json_t **out)
+{
+    return s->ops->key_counts(s, out);
+}
+/** Copies every committed page into the database file and truncates the WAL to
+ *  zero bytes (PRAGMA wal_checkpoint(TRUNCATE)), so deleted key bytes do not stay
+ *  in old WAL frames.  Call it after an erasure.  STORE_OK, or STORE_CONFLICT when
+ *  a reader kept part of the WAL alive (retry later), or STORE_ERROR. */
+static inline int store_checkpoint(store *s)
+{
+    return s->ops->checkpoint(s);
+}
+static inline int store_tx_key_get(store_tx *tx, const char *case_uid, int *gen,
+                                   unsigned char *wrapped, size_t *len)
+{
+    return store_tx_ops(tx)->tx_key_get(tx, case_uid, gen, wrapped, len);
+}
+/** Inserts or replaces the case's wrapped key (at: creation timestamp, kept on
+ *  replacement). */
+static inline int store_tx_key_put(store_tx *tx, const char *case_uid, int gen,
+                                   const unsigned char *wrapped, size_t len, const char *at)
+{
+    return store_tx_ops(tx)->tx_key_put(tx, case_uid, gen, wrapped, len, at);
+}
+/** Deletes the case's wrapped key with secure_delete on, so its page is zeroed
+ *  (crypto-shredding).  STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static inline int store_tx_key_delete(store_tx *tx, const char *case_uid)
+{
+    return store_tx_ops(tx)->tx_key_delete(tx, case_uid);
+}
+/** Up to `limit` keys wrapped under a generation below gen_below, into out[limit];
+ *  *n receives their number (0: none left).  For rotation. */
+static inline int store_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out,
+                                      int *n)
+{
+    return store_tx_ops(tx)->tx_keys_below(tx, gen_below, limit, out, n);
 }
 
 #endif

@@ -152,6 +152,31 @@ static const char *const migrations[] = {
     "  mfa_pending INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE INDEX sessions_user ON sessions(user_id, kind);"
     "ALTER TABLE cases ADD COLUMN restricted_to TEXT NOT NULL DEFAULT '';",
+    /* 4: audit trail (issue 3): append-only, hash-chained entries (core/audit.h).
+     * The triggers stop accidental or SQL-level changes; tampering by someone
+     * holding the file is caught by the chain (amparo audit verify). */
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  org TEXT NOT NULL DEFAULT '', addr TEXT NOT NULL DEFAULT '',"
+    "  action TEXT NOT NULL, object_type TEXT NOT NULL DEFAULT '',"
+    "  object_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}',"
+    "  prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    /* two indexes only: every audited read inserts a row, and each index costs
+     * the writer a b-tree update; "who did what" and "who touched this case" are
+     * the investigations that must be fast, other filters scan */
+    "CREATE INDEX audit_actor ON audit(actor, seq);"
+    "CREATE INDEX audit_object ON audit(object_id, object_type, seq);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    /* 5: data keys (issue 3): each case's data key, wrapped by a master key
+     * generation held outside the database (sqlite_keys.c; deletes there run with
+     * secure_delete on, so a shredded key's bytes are zeroed) */
+    "CREATE TABLE case_keys("
+    "  case_uid TEXT PRIMARY KEY, gen INTEGER NOT NULL CHECK (gen > 0),"
+    "  wrapped BLOB NOT NULL, created_at TEXT NOT NULL);"
+    "CREATE INDEX case_keys_gen ON case_keys(gen);",
 };
 
 /* ==== connections ========================================================= */
@@ -1438,6 +1463,18 @@ static const store_ops sqlite_ops = {
     .tx_session_delete = sq_tx_session_delete,
     .tx_session_touch = sq_tx_session_touch,
     .tx_case_restrict = sq_tx_case_restrict,
+    .tx_audit_head = sq_tx_audit_head,
+    .tx_audit_append = sq_tx_audit_append,
+    .audit_head = sq_audit_head,
+    .audit_list = sq_audit_list,
+    .audit_scan = sq_audit_scan,
+    .key_get = sq_key_get,
+    .key_counts = sq_key_counts,
+    .checkpoint = sq_checkpoint,
+    .tx_key_get = sq_tx_key_get,
+    .tx_key_put = sq_tx_key_put,
+    .tx_key_delete = sq_tx_key_delete,
+    .tx_keys_below = sq_tx_keys_below,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

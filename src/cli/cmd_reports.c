@@ -1,0 +1,595 @@
+/* cmd_reports.c — amparo report / export / import: statistics and exchange files
+ * from the command line (see docs/REPORTS.md). */
+#include "cli/cli.h"
+#include "core/ctdc.h"
+#include "core/disclosure.h"
+#include "core/htcds_io.h"
+#include "core/report.h"
+#include "core/standard_reports.h"
+#include "util/clock.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char report_usage[] =
+    "usage: amparo report dimensions [--data DIR]\n"
+    "       amparo report crosstab [--data DIR] [--format json|csv|xlsx] [--out FILE]\n"
+    "                              NAME=VALUE...\n"
+    "       amparo report standard [--data DIR] [NAME [year=YYYY]] [--format json|csv|xlsx]\n"
+    "                              [--out FILE]\n"
+    "       amparo report ledger [--data DIR] DATASET\n"
+    "\n"
+    "dimensions  lists the entities, their dimensions and measures (JSON).\n"
+    "crosstab    counts an entity by 1-4 dimensions.  Parameters are those of\n"
+    "            GET /api/v1/reports/crosstab, e.g.\n"
+    "              amparo report crosstab dims=year,gender exploitation=ForcedLabour\n"
+    "              amparo report crosstab entity=stays dims=year measure=mean:length_of_stay_days\n"
+    "            From the CLI no disclosure control applies unless publish=true\n"
+    "            (then threshold, rounding, epsilon, mechanism, dataset, budget).\n"
+    "standard    lists the standard packs, or runs one (action-plan, donor-results,\n"
+    "            nrm-quarterly) for a year; packs are always disclosure-controlled.\n"
+    "ledger      prints the privacy budget spent on a dataset.\n"
+    "\n"
+    "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
+    "  --format F   json (default), csv or xlsx (xlsx needs --out)\n"
+    "  --out FILE   write to FILE instead of standard output\n";
+
+static principal cli_principal(void)
+{
+    principal p = {.actor = "cli", .lang = "en", .internal = true};
+    return p;
+}
+
+static int write_out(const char *out, const void *data, size_t len)
+{
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "amparo: cannot open '%s'\n", out);
+        return EXIT_FAIL;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    if (out)
+        ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        fprintf(stderr, "amparo: cannot write '%s'\n", out ? out : "standard output");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int print_json_out(const char *out, const json_t *o)
+{
+    char *text = json_dumps(o, JSON_INDENT(2));
+    if (!text)
+        return EXIT_FAIL;
+    size_t n = strlen(text);
+    text[n] = '\n';
+    int rc = write_out(out, text, n + 1);
+    free(text);
+    return rc;
+}
+
+/* Common options: --data, --format, --out; the rest are NAME=VALUE parameters. */
+typedef struct {
+    const char *data, *format, *out;
+    list_param params[64];
+    size_t nparams;
+    const char *positional[4];
+    int npositional;
+} cli_opts;
+
+static int parse_opts(int argc, char **argv, int first, cli_opts *o, const char *usage,
+                      const char *cmd)
+{
+    memset(o, 0, sizeof *o);
+    static char names[64][64];
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            fputs(usage, stdout);
+            return -1;
+        } else if ((strcmp(a, "--data") == 0 || strcmp(a, "--format") == 0 ||
+                    strcmp(a, "--out") == 0) &&
+                   i + 1 < argc) {
+            const char **slot = a[2] == 'd' ? &o->data : a[2] == 'f' ? &o->format : &o->out;
+            *slot = argv[++i];
+        } else if (strncmp(a, "--data=", 7) == 0) {
+            o->data = a + 7;
+        } else if (strncmp(a, "--format=", 9) == 0) {
+            o->format = a + 9;
+        } else if (strncmp(a, "--out=", 6) == 0) {
+            o->out = a + 6;
+        } else if (a[0] != '-' && strchr(a, '=') && o->nparams < 64) {
+            size_t n = (size_t)(strchr(a, '=') - a);
+            if (n == 0 || n >= sizeof names[0]) {
+                fprintf(stderr, "amparo %s: bad parameter '%s'\n", cmd, a);
+                return EXIT_USAGE;
+            }
+            memcpy(names[o->nparams], a, n);
+            names[o->nparams][n] = 0;
+            o->params[o->nparams].name = names[o->nparams];
+            o->params[o->nparams++].value = a + n + 1;
+        } else if (a[0] != '-' && o->npositional < 4) {
+            o->positional[o->npositional++] = a;
+        } else {
+            fprintf(stderr, "amparo %s: unexpected argument '%s'\n%s", cmd, a, usage);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+static int report_crosstab_cmd(cli_env *env, cli_opts *o)
+{
+    principal p = cli_principal();
+    amp_err err = {0};
+    json_t *out = NULL;
+    amp_code code = report_crosstab(env->core, &p, o->params, o->nparams, &out, &err);
+    if (code != AMP_OK) {
+        int rc = cli_report(&err);
+        amp_err_clear(&err);
+        return rc;
+    }
+    int rc = EXIT_OK;
+    const char *fmt = o->format ? o->format : "json";
+    if (strcmp(fmt, "csv") == 0) {
+        size_t n = 0;
+        char *csv = report_render_csv(out, &n);
+        rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
+        free(csv);
+    } else if (strcmp(fmt, "xlsx") == 0) {
+        json_t *arr = json_pack("[O]", out);
+        size_t n = 0;
+        unsigned char *x = report_render_xlsx(arr, &n);
+        json_decref(arr);
+        rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
+        free(x);
+    } else {
+        rc = print_json_out(o->out, out);
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int report_standard_cmd(cli_env *env, cli_opts *o)
+{
+    if (o->npositional == 0) {
+        json_t *l = standard_reports_list();
+        int rc = print_json_out(o->out, l);
+        json_decref(l);
+        return rc;
+    }
+    const char *year = NULL;
+    for (size_t i = 0; i < o->nparams; i++) {
+        if (strcmp(o->params[i].name, "year") != 0) {
+            fprintf(stderr, "amparo report standard: unknown parameter '%s' (year)\n",
+                    o->params[i].name);
+            return EXIT_USAGE;
+        }
+        year = o->params[i].value;
+    }
+    principal p = cli_principal();
+    amp_err err = {0};
+    json_t *out = NULL;
+    if (standard_report_run(env->core, &p, o->positional[0], year, &out, &err) != AMP_OK) {
+        int rc = cli_report(&err);
+        amp_err_clear(&err);
+        return rc;
+    }
+    json_t *tables = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach (json_object_get(out, "tables"), i, t) {
+        if (json_object_get(t, "cells"))
+            json_array_append(tables, t);
+    }
+    int rc;
+    const char *fmt = o->format ? o->format : "json";
+    size_t n = 0;
+    if (strcmp(fmt, "csv") == 0) {
+        char *csv = report_render_csv_pack(tables, &n);
+        rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
+        free(csv);
+    } else if (strcmp(fmt, "xlsx") == 0) {
+        unsigned char *x = report_render_xlsx(tables, &n);
+        rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
+        free(x);
+    } else {
+        rc = print_json_out(o->out, out);
+    }
+    json_decref(tables);
+    json_decref(out);
+    return rc;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(report_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *sub = argv[1];
+    cli_opts o;
+    int rc = parse_opts(argc, argv, 2, &o, report_usage, "report");
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.format && strcmp(o.format, "json") != 0 && strcmp(o.format, "csv") != 0 &&
+        strcmp(o.format, "xlsx") != 0) {
+        fprintf(stderr, "amparo report: --format must be json, csv or xlsx\n");
+        return EXIT_USAGE;
+    }
+    if (o.format && strcmp(o.format, "xlsx") == 0 && !o.out) {
+        fprintf(stderr, "amparo report: --format xlsx needs --out FILE\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(sub, "dimensions") != 0 && strcmp(sub, "crosstab") != 0 &&
+        strcmp(sub, "ledger") != 0 && strcmp(sub, "standard") != 0) {
+        fprintf(stderr, "amparo report: unknown subcommand '%s'\n%s", sub, report_usage);
+        return EXIT_USAGE;
+    }
+    if (strcmp(sub, "ledger") == 0 && o.npositional != 1) {
+        fprintf(stderr, "amparo report ledger: give a dataset name\n");
+        return EXIT_USAGE;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(o.data)) < 0)
+        return EXIT_FAIL;
+    if (strcmp(sub, "dimensions") == 0) {
+        json_t *d = reports_dimensions(env.core);
+        rc = print_json_out(o.out, d);
+        json_decref(d);
+    } else if (strcmp(sub, "crosstab") == 0) {
+        rc = report_crosstab_cmd(&env, &o);
+    } else if (strcmp(sub, "standard") == 0) {
+        rc = report_standard_cmd(&env, &o);
+    } else {
+        principal p = cli_principal();
+        amp_err err = {0};
+        json_t *l = NULL;
+        if (disclosure_ledger_get(env.core, &p, o.positional[0], &l, &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else {
+            rc = print_json_out(o.out, l);
+            json_decref(l);
+        }
+        amp_err_clear(&err);
+    }
+    reports_forget(env.core);
+    cli_env_close(&env);
+    return rc;
+}
+
+static const char export_usage[] =
+    "usage: amparo export ctdc [--data DIR] [--out FILE] [--k N] [--qi VAR,VAR...]\n"
+    "                          [--max-suppress FRACTION] [--delimiter ';'|','] [--summary FILE]\n"
+    "                          [--from-year YYYY] [--to-year YYYY]\n"
+    "       amparo export htcds [--data DIR] [--out FILE] [--format csv|json] [--with-identity]\n"
+    "\n"
+    "ctdc   writes the CTDC global dataset (63 variables, CTDC names and codings),\n"
+    "       k-anonymised (k = 11 by default) over the quasi-identifiers (default:\n"
+    "       yearOfRegistration, gender, ageBroad, majorityStatus,\n"
+    "       majorityStatusAtExploit, majorityEntry, citizenship, CountryOfExploitation).\n"
+    "       Only cases whose consent allows statistics are exported.  A summary of\n"
+    "       what was generalised or suppressed goes to standard error (or --summary).\n"
+    "htcds  writes every case as HTCDS CSV (standard column names) or JSON.\n"
+    "       Identity fields are left out unless --with-identity is given.\n"
+    "\n"
+    "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
+    "  --out FILE   write to FILE instead of standard output\n";
+
+static int export_ctdc(int argc, char **argv)
+{
+    const char *data = NULL, *out = NULL, *summary_path = NULL;
+    ctdc_options opt = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            fputs(export_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && val) {
+            data = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && val) {
+            out = argv[++i];
+        } else if (strcmp(a, "--summary") == 0 && val) {
+            summary_path = argv[++i];
+        } else if (strcmp(a, "--k") == 0 && val) {
+            char *end;
+            long k = strtol(argv[++i], &end, 10);
+            if (*end || k < 2 || k > 1000) {
+                fprintf(stderr, "amparo export ctdc: --k must be 2 to 1000\n");
+                return EXIT_USAGE;
+            }
+            opt.k = (int)k;
+        } else if (strcmp(a, "--qi") == 0 && val) {
+            opt.qi = argv[++i];
+        } else if (strcmp(a, "--max-suppress") == 0 && val) {
+            char *end;
+            opt.max_suppress = strtod(argv[++i], &end);
+            if (*end || !(opt.max_suppress > 0) || opt.max_suppress > 1) {
+                fprintf(stderr, "amparo export ctdc: --max-suppress must be in (0, 1]\n");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--delimiter") == 0 && val) {
+            const char *d = argv[++i];
+            if ((d[0] != ';' && d[0] != ',') || d[1]) {
+                fprintf(stderr, "amparo export ctdc: --delimiter must be ';' or ','\n");
+                return EXIT_USAGE;
+            }
+            opt.delimiter = d[0];
+        } else if (strcmp(a, "--from-year") == 0 && val) {
+            opt.year_from = argv[++i];
+        } else if (strcmp(a, "--to-year") == 0 && val) {
+            opt.year_to = argv[++i];
+        } else {
+            fprintf(stderr, "amparo export ctdc: unexpected argument '%s'\n%s", a, export_usage);
+            return EXIT_USAGE;
+        }
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    int rc = EXIT_OK;
+    if (!f) {
+        fprintf(stderr, "amparo export ctdc: cannot open '%s'\n", out);
+        rc = EXIT_FAIL;
+    } else {
+        static char iobuf[1 << 16];
+        setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
+        principal p = cli_principal();
+        amp_err err = {0};
+        json_t *summary = NULL;
+        if (ctdc_export(env.core, &p, &opt, f, &summary, &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else {
+            char *text = json_dumps(summary, JSON_INDENT(2));
+            FILE *sf = summary_path ? fopen(summary_path, "w") : stderr;
+            if (sf && text) {
+                fprintf(sf, "%s\n", text);
+                if (summary_path)
+                    fclose(sf);
+            }
+            free(text);
+            json_decref(summary);
+        }
+        amp_err_clear(&err);
+        if (out && fclose(f) != 0 && rc == EXIT_OK) {
+            fprintf(stderr, "amparo export ctdc: cannot write '%s'\n", out);
+            rc = EXIT_FAIL;
+        }
+    }
+    reports_forget(env.core);
+    cli_env_close(&env);
+    return rc;
+}
+
+static int export_htcds(int argc, char **argv)
+{
+    const char *data = NULL, *out = NULL, *fmt = "csv";
+    bool identity = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (cli_is_help(a)) {
+            fputs(export_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && has) {
+            data = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && has) {
+            out = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && has) {
+            fmt = argv[++i];
+        } else if (strcmp(a, "--with-identity") == 0) {
+            identity = true;
+        } else {
+            fprintf(stderr, "amparo export htcds: unexpected argument '%s'\n%s", a, export_usage);
+            return EXIT_USAGE;
+        }
+    }
+    htcds_format format;
+    if (!htcds_format_parse(fmt, &format) || (format != HTCDS_CSV && format != HTCDS_JSON)) {
+        fprintf(stderr, "amparo export htcds: --format must be csv or json\n");
+        return EXIT_USAGE;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0)
+        return EXIT_FAIL;
+    int rc = EXIT_OK;
+    FILE *f = out ? fopen(out, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "amparo export htcds: cannot open '%s'\n", out);
+        rc = EXIT_FAIL;
+    } else {
+        principal p = cli_principal();
+        amp_err err = {0};
+        json_t *summary = NULL;
+        if (htcds_export(env.core, &p, format, identity, f, &summary, &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else {
+            fprintf(stderr, "exported %lld cases (%s)\n",
+                    (long long)json_integer_value(json_object_get(summary, "cases")),
+                    identity ? "with identity fields" : "without identity fields");
+        }
+        json_decref(summary);
+        amp_err_clear(&err);
+        if (out && fclose(f) != 0 && rc == EXIT_OK) {
+            fprintf(stderr, "amparo export htcds: cannot write '%s'\n", out);
+            rc = EXIT_FAIL;
+        }
+    }
+    cli_env_close(&env);
+    return rc;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(export_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "ctdc") == 0)
+        return export_ctdc(argc, argv);
+    if (strcmp(argv[1], "htcds") == 0)
+        return export_htcds(argc, argv);
+    fprintf(stderr, "amparo export: unknown format '%s'\n%s", argv[1], export_usage);
+    return EXIT_USAGE;
+}
+
+static const char import_usage[] =
+    "usage: amparo import htcds [--data DIR] [--dry-run] [--format csv|json|xform-csv|xform-xml]\n"
+    "                           [--errors FILE] FILE\n"
+    "\n"
+    "Imports case records.  Every row is validated first; a real import is all or\n"
+    "nothing.  --dry-run lists every error (line, column, field, rule) and changes\n"
+    "nothing.  Formats: csv (HTCDS column names, multi-values joined with ';'),\n"
+    "json (an array of case records, as amparo export htcds --format json writes),\n"
+    "xform-csv and xform-xml (submissions of the HTCDS XLSForm/XForm as KoboToolbox\n"
+    "or ODK export them).  The default format follows the file name (.json, .xml).\n"
+    "On a terminal a progress bar is shown.  Exit codes: 0 imported (or a clean dry\n"
+    "run), 4 errors found (nothing imported), 1 failure, 2 usage.\n"
+    "\n"
+    "  --errors FILE  write the full report (JSON) to FILE\n"
+    "  --data DIR     data directory (default: $AMPARO_DATA or ./data)\n";
+
+static void progress_bar(void *arg, size_t rows, size_t done, size_t total)
+{
+    (void)arg;
+    int pct = total ? (int)(done * 100 / total) : 100;
+    int filled = pct * 30 / 100;
+    char bar[31];
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r[%s] %3d%%  %zu rows", bar, pct, rows);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(import_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "htcds") != 0) {
+        fprintf(stderr, "amparo import: unknown format '%s'\n%s", argv[1], import_usage);
+        return EXIT_USAGE;
+    }
+    const char *data = NULL, *fmt = NULL, *path = NULL, *errors_path = NULL;
+    bool dry = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (cli_is_help(a)) {
+            fputs(import_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--data") == 0 && has) {
+            data = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && has) {
+            fmt = argv[++i];
+        } else if (strcmp(a, "--errors") == 0 && has) {
+            errors_path = argv[++i];
+        } else if (strcmp(a, "--dry-run") == 0) {
+            dry = true;
+        } else if (a[0] != '-' && !path) {
+            path = a;
+        } else {
+            fprintf(stderr, "amparo import htcds: unexpected argument '%s'\n%s", a, import_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "amparo import htcds: give a file\n%s", import_usage);
+        return EXIT_USAGE;
+    }
+    htcds_format format = HTCDS_CSV;
+    size_t plen = strlen(path);
+    if (!fmt)
+        fmt = plen > 5 && strcmp(path + plen - 5, ".json") == 0  ? "json"
+              : plen > 4 && strcmp(path + plen - 4, ".xml") == 0 ? "xform-xml"
+                                                                 : "csv";
+    if (!htcds_format_parse(fmt, &format)) {
+        fprintf(stderr,
+                "amparo import htcds: --format must be csv, json, xform-csv or xform-xml\n");
+        return EXIT_USAGE;
+    }
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fprintf(stderr, "amparo import htcds: cannot open '%s'\n", path);
+        if (fd >= 0)
+            close(fd);
+        return EXIT_NOTFOUND;
+    }
+    size_t len = (size_t)st.st_size;
+    char *text = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (len && text == MAP_FAILED) {
+        fprintf(stderr, "amparo import htcds: cannot read '%s'\n", path);
+        return EXIT_FAIL;
+    }
+    cli_env env;
+    if (cli_env_open(&env, cli_data_dir(data)) < 0) {
+        if (len)
+            munmap(text, len);
+        return EXIT_FAIL;
+    }
+    principal p = cli_principal();
+    htcds_import_options opt = {.format = format, .dry_run = dry};
+    if (isatty(STDERR_FILENO))
+        opt.progress = progress_bar;
+    amp_err err = {0};
+    json_t *report = NULL;
+    int64_t t0 = clock_mono_us();
+    amp_code code = htcds_import(env.core, &p, len ? text : "", len, &opt, &report, &err);
+    double secs = (double)(clock_mono_us() - t0) / 1e6;
+    if (opt.progress)
+        fputc('\n', stderr);
+    int rc = EXIT_OK;
+    if (report) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach (json_object_get(report, "errors"), i, e) {
+            const json_t *line = json_object_get(e, "line");
+            const char *col = json_string_value(json_object_get(e, "column"));
+            fprintf(stderr, "%s:%lld: column %s: field %s: %s: %s\n", path,
+                    (long long)json_integer_value(line), col ? col : "-",
+                    json_string_value(json_object_get(e, "field")),
+                    json_string_value(json_object_get(e, "rule")),
+                    json_string_value(json_object_get(e, "message")));
+        }
+        if (json_is_true(json_object_get(report, "truncated")))
+            fprintf(stderr, "(only the first %zu errors are listed)\n",
+                    json_array_size(json_object_get(report, "errors")));
+        if (errors_path) {
+            if (json_dump_file(report, errors_path, JSON_INDENT(2)) != 0)
+                fprintf(stderr, "amparo import htcds: cannot write '%s'\n", errors_path);
+        }
+        long long rows = (long long)json_integer_value(json_object_get(report, "rows"));
+        printf("%s: %lld rows, %lld errors, %lld imported%s in %.2f s (%.0f rows/s)\n", path, rows,
+               (long long)json_integer_value(json_object_get(report, "error_count")),
+               (long long)json_integer_value(json_object_get(report, "imported")),
+               dry ? " (dry run)" : "", secs, secs > 0 ? (double)rows / secs : 0.0);
+        json_decref(report);
+    }
+    if (code == AMP_EINVALID || code == AMP_EBADREQ)
+        rc = EXIT_INVALID;
+    else if (code != AMP_OK)
+        rc = cli_report(&err);
+    amp_err_clear(&err);
+    cli_env_close(&env);
+    if (len)
+        munmap(text, len);
+    return rc;
+}
+
+const cli_command cli_commands_reports[] = {
+    {"import", "import HTCDS CSV/JSON and XForm (KoboToolbox, ODK) submissions", cmd_import},
+    {"export", "exchange files: CTDC global dataset (k-anonymised), HTCDS CSV/JSON", cmd_export},
+    {"report", "statistics: crosstabs, standard reports, privacy ledger", cmd_report},
+    {NULL, NULL, NULL},
+};

@@ -1,0 +1,98 @@
+/* disclosure.h — statistical disclosure control of aggregate tables.
+ *
+ * Every table of counts that leaves the system for a role without case access,
+ * and every published file, goes through here:
+ *   1. optionally, differentially private noise (Laplace or two-sided geometric)
+ *      with a stated ε for the whole release, spent from a per-dataset budget
+ *      kept in a ledger (generic records of kind "dp_ledger");
+ *   2. primary suppression: every cell (margins included) with 1 ≤ count <
+ *      threshold is withheld (default threshold 10);
+ *   3. secondary suppression: along every line of the table (all cells that
+ *      differ in one dimension only, with their total), a line never holds
+ *      exactly one withheld cell — so no withheld value can be worked out by
+ *      subtracting the shown ones from a shown total; the complement chosen is
+ *      the smallest non-zero shown cell of the line, or else the line's total;
+ *   4. optionally, rounding of every shown count to a multiple of a base.
+ * A withheld cell is reported as suppressed (null), never as 0.
+ *
+ * Tables are cubes with margins: dimension d has n_d categories plus one more
+ * index, n_d, for its total; the cell array is laid out with dimension 0 the
+ * slowest.  A count of 0 is a true zero (shown). */
+#ifndef AMPARO_DISCLOSURE_H
+#define AMPARO_DISCLOSURE_H
+
+#include "core/authz.h"
+#include "core/result.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct core core;
+
+#define DC_MAX_DIMS 4
+#define DC_DEFAULT_THRESHOLD 10
+#define DC_MAX_CELLS 4000000u
+#define DC_DEFAULT_BUDGET 10.0
+
+typedef enum { DP_NONE, DP_LAPLACE, DP_GEOMETRIC } dp_mechanism;
+
+typedef struct {
+    int threshold; /* 0 or 1: no threshold suppression */
+    int rounding;  /* base of rounding; 0 or 1: none */
+    dp_mechanism mechanism;
+    double epsilon;     /* > 0 with a mechanism */
+    double sensitivity; /* L1 sensitivity of the whole table (computed by the caller) */
+} disclosure_opts;
+
+/** The state of a cell after control. */
+enum { DC_SHOWN = 0, DC_PRIMARY = 1, DC_SECONDARY = 2 };
+
+typedef struct {
+    int ndims;
+    size_t size[DC_MAX_DIMS]; /* categories per dimension, not counting the total */
+    size_t ncells;            /* prod(size[d] + 1) */
+    int64_t *count;           /* ncells; the published value once controlled */
+    uint8_t *status;          /* ncells: DC_* */
+} dc_table;
+
+/** Allocates a zeroed table of ndims (1..DC_MAX_DIMS) with the given sizes.
+ *  AMP_OK, AMP_ETOOBIG when it would exceed DC_MAX_CELLS, AMP_EINTERNAL. */
+amp_code dc_table_init(dc_table *t, int ndims, const size_t *size, amp_err *err);
+void dc_table_release(dc_table *t);
+
+/** The linear index of coordinates idx[ndims] (idx[d] == size[d]: the total). */
+size_t dc_index(const dc_table *t, const size_t *idx);
+
+/** Applies noise, suppression and rounding as opts says (in that order).
+ *  Returns the number of withheld cells. */
+size_t disclosure_apply(dc_table *t, const disclosure_opts *opts);
+
+/** Threshold and secondary suppression alone (exposed for tests). */
+size_t disclosure_suppress(dc_table *t, int threshold);
+
+/** A describing object {"threshold", "rounding", "suppressed_primary",
+ *  "suppressed_secondary", "dp": {...} | null} for the answer (new reference). */
+json_t *disclosure_describe(const dc_table *t, const disclosure_opts *opts);
+
+/** One draw of Laplace noise of scale b, and of two-sided geometric noise with
+ *  parameter alpha = exp(-ε/Δ) (cryptographic randomness, libsodium). */
+double disclosure_laplace(double b);
+int64_t disclosure_geometric(double alpha);
+
+/** Spends epsilon from the dataset's privacy budget (default DC_DEFAULT_BUDGET
+ *  when budget <= 0) in the ledger, atomically with the check: AMP_OK and
+ *  *spent the dataset's total after the spend; AMP_ESTATE when the budget would
+ *  be exceeded (nothing spent); AMP_EINVALID for a bad dataset name (1–32 of
+ *  [A-Za-z0-9_.-]) or epsilon.  `release` describes the release (no identity
+ *  values). */
+amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, double epsilon,
+                                 double budget, const char *release, double *spent, amp_err *err);
+
+/** The ledger of a dataset: {"dataset","spent","releases":[{at, actor, epsilon,
+ *  release}]} (new reference; spent 0 and no releases when none). */
+amp_code disclosure_ledger_get(core *c, const principal *p, const char *dataset, json_t **out,
+                               amp_err *err);
+
+#endif

@@ -1,0 +1,991 @@
+/* htcds_io.c — HTCDS CSV/JSON and XForm CSV/XML import and export (see htcds_io.h).
+ *
+ * Sections: names and values; collecting errors; the CSV reader (libcsv, fed
+ * one physical line at a time so every record knows its line); JSON; XML
+ * (libxml2, no network, no entity expansion); the import driver; export. */
+#include "core/htcds_io.h"
+#include "core/audit.h"
+#include "store/store_reports.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_ERRORS 1000
+
+bool htcds_format_parse(const char *name, htcds_format *out)
+{
+    static const struct {
+        const char *name;
+        htcds_format f;
+    } names[] = {{"csv", HTCDS_CSV},
+                 {"json", HTCDS_JSON},
+                 {"xform-csv", HTCDS_XFORM_CSV},
+                 {"xform-xml", HTCDS_XFORM_XML}};
+    for (size_t i = 0; name && i < sizeof names / sizeof *names; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].f;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *format_name(htcds_format f)
+{
+    return f == HTCDS_CSV         ? "csv"
+           : f == HTCDS_JSON      ? "json"
+           : f == HTCDS_XFORM_CSV ? "xform-csv"
+                                  : "xform-xml";
+}
+
+/* ==== names and values ======================================================= */
+
+/* Columns of KoboToolbox/ODK exports that are submission metadata, not fields. */
+static bool is_meta_column(const char *name)
+{
+    static const char *const meta[] = {"start",        "end",        "today",        "deviceid",
+                                       "subscriberid", "simserial",  "phonenumber",  "username",
+                                       "audit",        "instanceID", "instanceName", "__version__",
+                                       "version",      "formhub",    "meta",         NULL};
+    if (name[0] == '_')
+        return true;
+    for (int i = 0; meta[i]; i++)
+        if (strcmp(name, meta[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "prs_First_Name" -> "prsfirstname" (letters and digits, lower case). */
+static void normalise(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++)
+        if (isalnum((unsigned char)*s))
+            out[k++] = (char)tolower((unsigned char)*s);
+    out[k] = 0;
+}
+
+const char *htcds_xform_field(const catalogue *cat, const char *column)
+{
+    if (strncmp(column, "meta/", 5) == 0 || strncmp(column, "formhub/", 8) == 0)
+        return NULL;
+    const char *base = strrchr(column, '/');
+    base = base ? base + 1 : column;
+    if (is_meta_column(base))
+        return NULL;
+    const cat_field *f = catalogue_field(cat, "case", base);
+    if (f)
+        return f->name;
+    char want[128], have[128];
+    normalise(base, want, sizeof want);
+    size_t n;
+    const cat_field *const *fs = catalogue_fields(cat, "case", &n);
+    for (size_t i = 0; i < n; i++) {
+        normalise(fs[i]->name, have, sizeof have);
+        if (strcmp(want, have) == 0)
+            return fs[i]->name;
+    }
+    return NULL;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "1", "y", "oui", "si", "sí", NULL};
+    static const char *const no[] = {"false", "no", "0", "n", "non", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (strcasecmp(s, yes[i]) == 0)
+            return (*out = true);
+    for (int i = 0; no[i]; i++)
+        if (strcasecmp(s, no[i]) == 0)
+            return !(*out = false);
+    return false;
+}
+
+/* Trims ASCII spaces in place; returns s. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+/* The JSON value of a cell for field f (NULL for an empty cell).  A value that
+ * cannot be converted is kept as a string, so the core names the rule. */
+static json_t *cell_value(const cat_field *f, const char *text, char sep)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    char *s = trim(copy);
+    json_t *v = NULL;
+    if (!*s) {
+        free(copy);
+        return NULL;
+    }
+    bool list = f->type == FT_MULTISELECT ||
+                ((f->type == FT_COUNTRY || f->type == FT_LANGUAGE) && f->multiple);
+    if (list) {
+        v = json_array();
+        char *save = NULL;
+        char seps[2] = {sep, 0};
+        for (char *t = strtok_r(s, seps, &save); t; t = strtok_r(NULL, seps, &save)) {
+            t = trim(t);
+            if (*t)
+                json_array_append_new(v, json_string(t));
+        }
+    } else if (f->type == FT_NUMBER) {
+        char *end;
+        double d = strtod(s, &end);
+        if (*end || end == s)
+            v = json_string(s);
+        else if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+            v = json_integer((json_int_t)d);
+        else
+            v = json_real(d);
+    } else if (f->type == FT_CHECKBOX) {
+        bool b;
+        v = parse_bool(s, &b) ? json_boolean(b) : json_string(s);
+    } else {
+        v = json_string(s);
+    }
+    free(copy);
+    return v;
+}
+
+/* ==== collecting errors ==================================================== */
+
+typedef struct {
+    json_t *errors; /* listed */
+    size_t count, max;
+} error_list;
+
+/* A JSON string of client bytes: invalid UTF-8 becomes '?', so an error about a
+ * broken file can always be reported. */
+static json_t *clean_string(const char *s)
+{
+    char buf[512];
+    utf8_sanitize(s, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static bool utf8_ok(const char *s)
+{
+    size_t n = strlen(s);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return false;
+    size_t k = utf8_sanitize(s, copy, n + 1);
+    bool ok = k == n && memcmp(copy, s, n) == 0;
+    free(copy);
+    return ok;
+}
+
+static void error_add(error_list *e, long line, const char *column, const char *field,
+                      const char *rule, const char *message)
+{
+    e->count++;
+    if (json_array_size(e->errors) >= e->max)
+        return;
+    json_t *o = json_object();
+    json_object_set_new(o, "line", line > 0 ? json_integer(line) : json_null());
+    json_object_set_new(o, "column", column ? clean_string(column) : json_null());
+    json_object_set_new(o, "field", clean_string(field ? field : ""));
+    json_object_set_new(o, "rule", clean_string(rule ? rule : "invalid"));
+    json_object_set_new(o, "message", clean_string(message ? message : ""));
+    json_array_append_new(e->errors, o);
+}
+
+/* ==== one record through the core =============================================== */
+
+/* Column descriptors of a CSV header. */
+typedef enum { COL_FIELD, COL_OPTION, COL_IGNORE, COL_UNKNOWN } col_kind;
+
+typedef struct {
+    col_kind kind;
+    const cat_field *f;
+    char *name;   /* as in the header */
+    char *option; /* COL_OPTION: the picklist value */
+} column;
+
+typedef struct {
+    core *c;
+    const principal *p;
+    htcds_format format;
+    error_list errors;
+    size_t rows, imported;
+    const char *const *meta_keys;
+} import_ctx;
+
+/* Column name of a field for error messages: the header's name of that field. */
+typedef const char *(*column_of_fn)(void *arg, const char *field);
+
+static void insert_record(import_ctx *x, json_t *doc, long line, column_of_fn column_of, void *arg)
+{
+    x->rows++;
+    if (!x->p->internal) {
+        const char *owner = json_string_value(json_object_get(doc, "amp_OwnerOrganisation"));
+        if (!owner)
+            json_object_set_new(doc, "amp_OwnerOrganisation", json_string(x->p->org));
+        else if (strcmp(owner, x->p->org) != 0) {
+            error_add(&x->errors, line, column_of ? column_of(arg, "amp_OwnerOrganisation") : NULL,
+                      "amp_OwnerOrganisation", "owner_org",
+                      "cases can be imported only into your own organisation");
+            return;
+        }
+    }
+    amp_err err = {0};
+    if (cases_bulk_insert(x->c, x->p, doc, &err) == AMP_OK) {
+        x->imported++;
+        return;
+    }
+    if (!json_array_size(err.fields)) {
+        error_add(&x->errors, line, NULL, "", amp_code_name(err.code), err.message);
+    } else {
+        size_t i;
+        const json_t *fe;
+        json_array_foreach (err.fields, i, fe) {
+            const char *field = json_string_value(json_object_get(fe, "field"));
+            error_add(&x->errors, line, column_of && field ? column_of(arg, field) : field, field,
+                      json_string_value(json_object_get(fe, "rule")),
+                      json_string_value(json_object_get(fe, "message")));
+        }
+    }
+    amp_err_clear(&err);
+}
+
+/* ==== CSV ========================================================================= */
+
+typedef struct {
+    import_ctx *x;
+    char sep; /* separator inside multi-valued cells */
+    column *cols;
+    size_t ncols, cap;
+    bool header_done;
+    char **cells;
+    size_t ncells, cellcap;
+    long line;      /* physical line being fed */
+    long row_start; /* line where the current record began */
+    bool oom;
+    bool row_has_content;
+    htcds_import_options const *opt;
+    size_t done, total;
+} csv_ctx;
+
+static const char *csv_column_of(void *arg, const char *field)
+{
+    csv_ctx *cx = arg;
+    for (size_t i = 0; i < cx->ncols; i++) {
+        if ((cx->cols[i].kind == COL_FIELD || cx->cols[i].kind == COL_OPTION) &&
+            strcmp(cx->cols[i].f->name, field) == 0)
+            return cx->cols[i].name;
+    }
+    return field;
+}
+
+static void csv_field_cb(void *s, size_t len, void *arg)
+{
+    csv_ctx *cx = arg;
+    if (cx->ncells == cx->cellcap) {
+        size_t cap = cx->cellcap ? cx->cellcap * 2 : 64;
+        if (cap > 4096) { /* a bound on columns */
+            cx->oom = true;
+            return;
+        }
+        char **g = realloc(cx->cells, cap * sizeof *g);
+        if (!g) {
+            cx->oom = true;
+            return;
+        }
+        cx->cells = g;
+        cx->cellcap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        cx->oom = true;
+        return;
+    }
+    memcpy(copy, s ? s : "", len);
+    copy[len] = 0;
+    if (len)
+        cx->row_has_content = true;
+    cx->cells[cx->ncells++] = copy;
+}
+
+static void header_column(csv_ctx *cx, const char *raw)
+{
+    const catalogue *cat = core_catalogue(cx->x->c);
+    column col = {.kind = COL_UNKNOWN};
+    char *name = strdup(raw);
+    col.name = name ? trim(name) : NULL;
+    if (col.name != name && name) { /* keep the trimmed text owned */
+        memmove(name, col.name, strlen(col.name) + 1);
+        col.name = name;
+    }
+    /* a UTF-8 byte order mark at the start of the file */
+    if (col.name && cx->ncols == 0 && (unsigned char)col.name[0] == 0xEF &&
+        (unsigned char)col.name[1] == 0xBB && (unsigned char)col.name[2] == 0xBF)
+        memmove(col.name, col.name + 3, strlen(col.name + 3) + 1);
+    if (!col.name) {
+        cx->oom = true;
+        return;
+    }
+    if (cx->x->format == HTCDS_CSV) {
+        col.f = catalogue_field(cat, "case", col.name);
+        col.kind = col.f ? COL_FIELD : COL_UNKNOWN;
+    } else {
+        const char *slash = strrchr(col.name, '/');
+        const char *fname = htcds_xform_field(cat, col.name);
+        if (fname) {
+            col.kind = COL_FIELD;
+            col.f = catalogue_field(cat, "case", fname);
+        } else if (slash) {
+            /* "vic_TypeOfExploitation/ForcedLabour": one column per option */
+            char prefix[256];
+            snprintf(prefix, sizeof prefix, "%.*s", (int)(slash - col.name), col.name);
+            const char *pf = htcds_xform_field(cat, prefix);
+            const cat_field *f = pf ? catalogue_field(cat, "case", pf) : NULL;
+            if (f && f->type == FT_MULTISELECT && utf8_ok(slash + 1)) {
+                col.kind = COL_OPTION;
+                col.f = f;
+                col.option = strdup(slash + 1);
+            } else if (is_meta_column(slash + 1) || strncmp(col.name, "meta/", 5) == 0 ||
+                       strncmp(col.name, "formhub/", 8) == 0) {
+                col.kind = COL_IGNORE;
+            }
+        } else if (is_meta_column(col.name)) {
+            col.kind = COL_IGNORE;
+        }
+    }
+    if (cx->ncols == cx->cap) {
+        size_t cap = cx->cap ? cx->cap * 2 : 64;
+        column *g = realloc(cx->cols, cap * sizeof *g);
+        if (!g) {
+            cx->oom = true;
+            free(col.name);
+            free(col.option);
+            return;
+        }
+        cx->cols = g;
+        cx->cap = cap;
+    }
+    cx->cols[cx->ncols++] = col;
+}
+
+static void csv_row_done(csv_ctx *cx)
+{
+    import_ctx *x = cx->x;
+    if (!cx->header_done) {
+        cx->header_done = true;
+        for (size_t i = 0; i < cx->ncells; i++)
+            header_column(cx, cx->cells[i]);
+        for (size_t i = 0; i < cx->ncols; i++) {
+            if (cx->cols[i].kind == COL_UNKNOWN) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "column '%.100s' is not an HTCDS case field",
+                         cx->cols[i].name);
+                error_add(&x->errors, cx->row_start, cx->cols[i].name, cx->cols[i].name,
+                          "unknown_field", msg);
+            }
+            for (size_t j = 0; j < i; j++) {
+                if (cx->cols[i].kind == COL_FIELD && cx->cols[j].kind == COL_FIELD &&
+                    cx->cols[i].f == cx->cols[j].f) {
+                    error_add(&x->errors, cx->row_start, cx->cols[i].name, cx->cols[i].f->name,
+                              "duplicate_column", "this field has two columns");
+                    break;
+                }
+            }
+        }
+        return;
+    }
+    if (!cx->row_has_content)
+        return; /* blank line */
+    if (cx->ncells != cx->ncols) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the row has %zu cells, the header %zu columns", cx->ncells,
+                 cx->ncols);
+        x->rows++;
+        error_add(&x->errors, cx->row_start, NULL, "", "column_count", msg);
+        return;
+    }
+    json_t *doc = json_object();
+    bool bad_cell = false;
+    for (size_t i = 0; i < cx->ncells; i++) {
+        column *col = &cx->cols[i];
+        if (col->kind == COL_FIELD) {
+            if (!utf8_ok(cx->cells[i])) {
+                error_add(&x->errors, cx->row_start, col->name, col->f->name, "utf8",
+                          "the cell is not valid UTF-8 text");
+                bad_cell = true;
+                continue;
+            }
+            json_t *v = cell_value(col->f, cx->cells[i], cx->sep);
+            if (v)
+                json_object_set_new(doc, col->f->name, v);
+        } else if (col->kind == COL_OPTION) {
+            bool on;
+            char *t = trim(cx->cells[i]);
+            if (!*t)
+                continue;
+            if (!parse_bool(t, &on)) {
+                error_add(&x->errors, cx->row_start, col->name, col->f->name, "boolean",
+                          "an option column holds 1/0 or true/false");
+                continue;
+            }
+            json_t *arr = json_object_get(doc, col->f->name);
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(doc, col->f->name, arr);
+            }
+            bool present = false;
+            size_t k;
+            json_t *e;
+            json_array_foreach (arr, k, e)
+                present = present || strcmp(json_string_value(e), col->option) == 0;
+            if (on && !present)
+                json_array_append_new(arr, json_string(col->option));
+        }
+    }
+    if (bad_cell)
+        x->rows++;
+    else
+        insert_record(x, doc, cx->row_start, csv_column_of, cx);
+    json_decref(doc);
+    if (cx->opt->progress && x->rows % 1000 == 0)
+        cx->opt->progress(cx->opt->progress_arg, x->rows, cx->done, cx->total);
+}
+
+static void csv_row_cb(int term, void *arg)
+{
+    (void)term;
+    csv_ctx *cx = arg;
+    if (!cx->oom)
+        csv_row_done(cx);
+    for (size_t i = 0; i < cx->ncells; i++)
+        free(cx->cells[i]);
+    cx->ncells = 0;
+    cx->row_has_content = false;
+    cx->row_start = cx->line + 1;
+}
+
+static char detect_delimiter(const char *data, size_t len)
+{
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    size_t commas = 0, semis = 0, tabs = 0;
+    bool quoted = false;
+    for (size_t i = 0; i < n; i++) {
+        if (data[i] == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            commas += data[i] == ',', semis += data[i] == ';', tabs += data[i] == '\t';
+    }
+    return tabs > commas && tabs > semis ? '\t' : semis > commas ? ';' : ',';
+}
+
+static amp_code import_csv(import_ctx *x, const char *data, size_t len,
+                           const htcds_import_options *opt, amp_err *err)
+{
+    struct csv_parser parser;
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    csv_set_delim(&parser, (unsigned char)detect_delimiter(data, len));
+    csv_ctx cx = {.x = x,
+                  .sep = x->format == HTCDS_XFORM_CSV ? ' ' : ';',
+                  .line = 1,
+                  .row_start = 1,
+                  .opt = opt,
+                  .total = len};
+    size_t off = 0;
+    amp_code code = AMP_OK;
+    while (off < len && !cx.oom) {
+        const char *nl = memchr(data + off, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
+        if (csv_parse(&parser, data + off, n, csv_field_cb, csv_row_cb, &cx) != n) {
+            error_add(&x->errors, cx.line, NULL, "", "csv_syntax",
+                      csv_strerror(csv_error(&parser)));
+            code = AMP_EBADREQ;
+            break;
+        }
+        off += n;
+        cx.done = off;
+        cx.line++;
+    }
+    if (code == AMP_OK && !cx.oom) {
+        cx.line--; /* the last row ends on the last line */
+        if (csv_fini(&parser, csv_field_cb, csv_row_cb, &cx) != 0) {
+            error_add(&x->errors, cx.row_start, NULL, "", "csv_syntax",
+                      "the file ends inside a quoted cell");
+            code = AMP_EBADREQ;
+        }
+    }
+    if (cx.oom)
+        code = amp_err_set(err, AMP_ETOOBIG, "the file has too many columns or is too large");
+    if (!cx.header_done && code == AMP_OK) {
+        error_add(&x->errors, 1, NULL, "", "header_required", "the file has no header line");
+        code = AMP_EBADREQ;
+    }
+    csv_free(&parser);
+    for (size_t i = 0; i < cx.ncells; i++)
+        free(cx.cells[i]);
+    free(cx.cells);
+    for (size_t i = 0; i < cx.ncols; i++) {
+        free(cx.cols[i].name);
+        free(cx.cols[i].option);
+    }
+    free(cx.cols);
+    return code;
+}
+
+/* ==== JSON ========================================================================= */
+
+/* Lines where each element of the top-level array starts (a light scan). */
+static long *element_lines(const char *data, size_t len, size_t *n)
+{
+    size_t cap = 64;
+    long *lines = malloc(cap * sizeof *lines);
+    *n = 0;
+    if (!lines)
+        return NULL;
+    long line = 1;
+    int depth = 0;
+    bool in_str = false, esc = false, want = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        if (ch == '\n')
+            line++;
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+            continue;
+        }
+        if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
+            continue;
+        if (want && depth == 1) {
+            if (*n == cap) {
+                long *g = realloc(lines, (cap *= 2) * sizeof *g);
+                if (!g)
+                    break;
+                lines = g;
+            }
+            lines[(*n)++] = line;
+            want = false;
+        }
+        if (ch == '"')
+            in_str = true;
+        else if (ch == '[' || ch == '{') {
+            depth++;
+            if (depth == 1 && ch == '[')
+                want = true;
+        } else if (ch == ']' || ch == '}')
+            depth--;
+        else if (ch == ',' && depth == 1)
+            want = true;
+    }
+    return lines;
+}
+
+static void strip_meta(json_t *doc)
+{
+    static const char *const keys[] = {"id",         "reference",  "version",    "created_at",
+                                       "updated_at", "created_by", "updated_by", NULL};
+    for (int i = 0; keys[i]; i++)
+        json_object_del(doc, keys[i]);
+    const char *k;
+    json_t *v;
+    json_object_foreach (doc, k, v) {
+        if (json_is_array(v) && core_child_kind(k)) {
+            size_t i;
+            json_t *ch;
+            json_array_foreach (v, i, ch) {
+                if (json_is_object(ch))
+                    for (int j = 0; keys[j]; j++)
+                        json_object_del(ch, keys[j]);
+            }
+        }
+    }
+}
+
+static amp_code import_json(import_ctx *x, const char *data, size_t len,
+                            const htcds_import_options *opt, amp_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
+        error_add(&x->errors, je.line, NULL, "", "json_syntax", msg);
+        return AMP_EBADREQ;
+    }
+    json_t *items = json_is_array(root) ? root : json_object_get(root, "items");
+    if (!json_is_array(items)) {
+        error_add(&x->errors, 1, NULL, "", "array_required",
+                  "the file must hold an array of case records (or {\"items\": [...]})");
+        json_decref(root);
+        return AMP_EBADREQ;
+    }
+    size_t nlines = 0;
+    long *lines = json_is_array(root) ? element_lines(data, len, &nlines) : NULL;
+    size_t i;
+    json_t *rec;
+    json_array_foreach (items, i, rec) {
+        long line = i < nlines ? lines[i] : 0;
+        if (!json_is_object(rec)) {
+            x->rows++;
+            error_add(&x->errors, line, NULL, "", "object", "each record must be a JSON object");
+            continue;
+        }
+        json_t *doc = json_deep_copy(rec);
+        strip_meta(doc);
+        insert_record(x, doc, line, NULL, NULL);
+        json_decref(doc);
+        if (opt->progress && x->rows % 1000 == 0)
+            opt->progress(opt->progress_arg, x->rows, len * (i + 1) / json_array_size(items), len);
+    }
+    free(lines);
+    json_decref(root);
+    (void)err;
+    return AMP_OK;
+}
+
+/* ==== XML (ODK / KoboToolbox submission instances) ==================================== */
+
+typedef struct {
+    import_ctx *x;
+    json_t *doc;
+    long line;
+} xml_rec;
+
+static bool element_has_children(xmlNode *n)
+{
+    for (xmlNode *c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return true;
+    return false;
+}
+
+static void xml_fields(xml_rec *r, xmlNode *parent, int depth)
+{
+    const catalogue *cat = core_catalogue(r->x->c);
+    for (xmlNode *n = parent->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)n->name;
+        if (strcmp(name, "meta") == 0 || strcmp(name, "formhub") == 0)
+            continue;
+        if (element_has_children(n)) {
+            if (depth < 8)
+                xml_fields(r, n, depth + 1); /* a group */
+            continue;
+        }
+        if (is_meta_column(name))
+            continue;
+        const char *fname = htcds_xform_field(cat, name);
+        long line = xmlGetLineNo(n);
+        if (!fname) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "element '%.100s' is not an HTCDS case field", name);
+            error_add(&r->x->errors, line, name, name, "unknown_field", msg);
+            continue;
+        }
+        xmlChar *text = xmlNodeGetContent(n);
+        json_t *v = cell_value(catalogue_field(cat, "case", fname), text ? (char *)text : "", ' ');
+        xmlFree(text);
+        if (v)
+            json_object_set_new(r->doc, fname, v);
+    }
+}
+
+static amp_code import_xml(import_ctx *x, const char *data, size_t len,
+                           const htcds_import_options *opt, amp_err *err)
+{
+    if (len > (size_t)INT32_MAX)
+        return amp_err_set(err, AMP_ETOOBIG, "the file is too large");
+    xmlDoc *d = xmlReadMemory(data, (int)len, "import.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!d) {
+        const xmlError *e = xmlGetLastError();
+        char msg[200];
+        snprintf(msg, sizeof msg, "not well-formed XML: %s", e && e->message ? e->message : "");
+        size_t n = strlen(msg);
+        while (n && (msg[n - 1] == '\n'))
+            msg[--n] = 0;
+        error_add(&x->errors, e ? e->line : 0, NULL, "", "xml_syntax", msg);
+        return AMP_EBADREQ;
+    }
+    xmlNode *root = xmlDocGetRootElement(d);
+    /* one submission (its root holds fields) or a wrapper of submissions */
+    bool single = false;
+    for (xmlNode *n = root ? root->children : NULL; n && !single; n = n->next)
+        single = n->type == XML_ELEMENT_NODE && !element_has_children(n);
+    if (root && xmlHasProp(root, (const xmlChar *)"id"))
+        single = true;
+    size_t count = 0;
+    for (xmlNode *n = single ? root : (root ? root->children : NULL); n;
+         n = single ? NULL : n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xml_rec r = {.x = x, .doc = json_object(), .line = xmlGetLineNo(n)};
+        size_t before = x->errors.count;
+        xml_fields(&r, n, 0);
+        if (x->errors.count == before)
+            insert_record(x, r.doc, r.line, NULL, NULL);
+        else
+            x->rows++;
+        json_decref(r.doc);
+        count++;
+        if (opt->progress && count % 1000 == 0)
+            opt->progress(opt->progress_arg, x->rows, len, len);
+    }
+    xmlFreeDoc(d);
+    return AMP_OK;
+}
+
+/* ==== the import driver ================================================================= */
+
+amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
+                      const htcds_import_options *opt, json_t **report, amp_err *err)
+{
+    *report = NULL;
+    amp_code code = authz_require(p, ACT_CREATE, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
+    import_ctx x = {.c = c, .p = p, .format = opt->format};
+    x.errors.errors = json_array();
+    x.errors.max = opt->max_errors ? opt->max_errors : DEFAULT_MAX_ERRORS;
+    store *s = core_store(c);
+    if (store_bulk_begin(s) != STORE_OK) {
+        json_decref(x.errors.errors);
+        return amp_err_set(err, AMP_EINTERNAL, "cannot start a transaction");
+    }
+    switch (opt->format) {
+    case HTCDS_CSV:
+    case HTCDS_XFORM_CSV: code = import_csv(&x, data, len, opt, err); break;
+    case HTCDS_JSON: code = import_json(&x, data, len, opt, err); break;
+    case HTCDS_XFORM_XML: code = import_xml(&x, data, len, opt, err); break;
+    }
+    bool commit = code == AMP_OK && x.errors.count == 0 && !opt->dry_run;
+    int rc = store_bulk_end(s, commit);
+    if (commit && rc != STORE_OK)
+        code = amp_err_set(err, AMP_EINTERNAL, "the import could not be committed");
+    if (opt->progress)
+        opt->progress(opt->progress_arg, x.rows, len, len);
+    size_t imported = commit && code == AMP_OK ? x.imported : 0;
+    *report = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o, s:b}", "format",
+                        format_name(opt->format), "rows", (json_int_t)x.rows, "valid",
+                        (json_int_t)x.imported, "imported", (json_int_t)imported, "dry_run",
+                        opt->dry_run, "error_count", (json_int_t)x.errors.count, "errors",
+                        x.errors.errors, "truncated", x.errors.count > x.errors.max);
+    if (code == AMP_OK && x.errors.count) {
+        amp_err_set(err, AMP_EINVALID, "%zu error(s) in %zu row(s): nothing was imported",
+                    x.errors.count, x.rows);
+        code = AMP_EINVALID;
+    } else if (code == AMP_EBADREQ) {
+        amp_err_set(err, AMP_EBADREQ, "the file cannot be read as %s", format_name(opt->format));
+    }
+    if (imported) {
+        json_t *detail = json_pack("{s:s, s:I}", "format", format_name(opt->format), "cases",
+                                   (json_int_t)imported);
+        amp_err aerr = {0};
+        audit_log(c, p, "import.htcds", "import", format_name(opt->format), detail, &aerr);
+        amp_err_clear(&aerr);
+        json_decref(detail);
+    }
+    return code;
+}
+
+/* ==== export ============================================================================= */
+
+static void strip_identity(const catalogue *cat, json_t *rec)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe (rec, tmp, k, v) {
+        const cat_field *f = catalogue_field(cat, "case", k);
+        if (f && f->identity) {
+            json_object_del(rec, k);
+            continue;
+        }
+        const child_kind *ck = json_is_array(v) ? core_child_kind(k) : NULL;
+        if (ck) {
+            size_t i;
+            json_t *ch;
+            json_array_foreach (v, i, ch) {
+                const char *ck2;
+                json_t *cv;
+                void *t2;
+                json_object_foreach_safe (ch, t2, ck2, cv) {
+                    const cat_field *cf = catalogue_field(cat, ck->entity, ck2);
+                    if (cf && cf->identity)
+                        json_object_del(ch, ck2);
+                }
+            }
+        }
+    }
+}
+
+static void csv_out(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_value(FILE *f, const json_t *v)
+{
+    char num[64];
+    if (json_is_string(v)) {
+        csv_out(f, json_string_value(v));
+    } else if (json_is_true(v)) {
+        fputs("true", f);
+    } else if (json_is_false(v)) {
+        fputs("false", f);
+    } else if (json_is_integer(v)) {
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        snprintf(num, sizeof num, "%.15g", json_real_value(v));
+        fputs(num, f);
+    } else if (json_is_array(v)) {
+        size_t cap = 256, n = 0;
+        char *joined = malloc(cap);
+        size_t i;
+        const json_t *e;
+        if (!joined)
+            return;
+        joined[0] = 0;
+        json_array_foreach (v, i, e) {
+            const char *s = json_string_value(e);
+            if (!s)
+                continue;
+            size_t need = n + strlen(s) + 2;
+            if (need > cap) {
+                char *g = realloc(joined, cap = need * 2);
+                if (!g)
+                    break;
+                joined = g;
+            }
+            n += (size_t)sprintf(joined + n, "%s%s", n ? ";" : "", s);
+        }
+        csv_out(f, joined);
+        free(joined);
+    }
+}
+
+typedef struct {
+    char (*uids)[40];
+    size_t n, cap;
+    bool oom;
+} uid_list;
+
+static int collect_uid(void *arg, const store_scan_case *row)
+{
+    uid_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        char(*g)[40] = realloc(l->uids, cap * sizeof *g);
+        if (!g) {
+            l->oom = true;
+            return 1;
+        }
+        l->uids = g;
+        l->cap = cap;
+    }
+    snprintf(l->uids[l->n++], 40, "%s", row->uid);
+    return 0;
+}
+
+amp_code htcds_export(core *c, const principal *p, htcds_format format, bool with_identity,
+                      FILE *out, json_t **summary, amp_err *err)
+{
+    *summary = NULL;
+    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
+    if (format != HTCDS_CSV && format != HTCDS_JSON)
+        return amp_err_set(err, AMP_EINVALID, "export formats: csv or json");
+    bool identity = with_identity && (p->internal || authz_sees_identity(p));
+    const catalogue *cat = core_catalogue(c);
+    size_t nf;
+    const cat_field *const *fs = catalogue_fields(cat, "case", &nf);
+    if (format == HTCDS_CSV) {
+        bool first = true;
+        for (size_t i = 0; i < nf; i++) {
+            if (fs[i]->identity && !identity)
+                continue;
+            fputs(first ? "" : ",", out);
+            fputs(fs[i]->name, out);
+            first = false;
+        }
+        fputs("\r\n", out);
+    } else {
+        fputs("[\n", out);
+    }
+    /* every case id in one read snapshot, then each case through the core */
+    uid_list ids = {0};
+    if (store_reports_scan_cases(core_store(c), NULL, 0, collect_uid, &ids, NULL) != STORE_OK ||
+        ids.oom) {
+        free(ids.uids);
+        return amp_err_set(err, AMP_EINTERNAL, "the cases could not be read");
+    }
+    size_t ncases = 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *rec = NULL;
+        amp_err e2 = {0};
+        if (cases_get(c, p, ids.uids[i], &rec, &e2) == AMP_OK) {
+            if (!identity)
+                strip_identity(cat, rec);
+            if (format == HTCDS_CSV) {
+                bool first = true;
+                for (size_t k = 0; k < nf; k++) {
+                    if (fs[k]->identity && !identity)
+                        continue;
+                    if (!first)
+                        fputc(',', out);
+                    first = false;
+                    csv_value(out, json_object_get(rec, fs[k]->name));
+                }
+                fputs("\r\n", out);
+            } else {
+                char *text = json_dumps(rec, JSON_COMPACT);
+                if (text) {
+                    fprintf(out, "%s%s", ncases ? ",\n" : "", text);
+                    free(text);
+                }
+            }
+            ncases++;
+            json_decref(rec);
+        }
+        amp_err_clear(&e2);
+    }
+    free(ids.uids);
+    if (format == HTCDS_JSON)
+        fputs("\n]\n", out);
+    if (fflush(out) != 0 || ferror(out))
+        return amp_err_set(err, AMP_EINTERNAL, "the file could not be written");
+    *summary = json_pack("{s:s, s:I, s:b}", "format", format_name(format), "cases",
+                         (json_int_t)ncases, "identity", identity);
+    json_t *detail = json_pack("{s:s, s:I, s:b}", "format", format_name(format), "cases",
+                               (json_int_t)ncases, "identity", identity);
+    code = audit_log(c, p, "export.htcds", "export", format_name(format), detail, err);
+    json_decref(detail);
+    return code;
+}

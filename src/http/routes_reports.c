@@ -1,0 +1,305 @@
+/* routes_reports.c — the statistics API: dimensions, crosstabs (JSON, CSV,
+ * XLSX), standard report packs, the dashboard, the privacy ledger and the CTDC
+ * export.  Handlers only translate HTTP to the core (see docs/REPORTS.md). */
+#include "core/audit.h"
+#include "core/ctdc.h"
+#include "core/disclosure.h"
+#include "core/report.h"
+#include "core/standard_reports.h"
+#include "http/request.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARAMS 70
+
+static const char csv_type[] = "text/csv; charset=utf-8";
+static const char xlsx_type[] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/* The query parameters, or NULL after answering 400. */
+static bool query_of(request *r, query_params *q)
+{
+    amp_err err = {0};
+    if (parse_query(r->query ? r->query : "", r->query ? strlen(r->query) : 0, q, &err) < 0) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return false;
+    }
+    return true;
+}
+
+static const char *param(const query_params *q, const char *name)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->items[i].name, name) == 0)
+            return q->items[i].value;
+    return NULL;
+}
+
+/* The format parameter: 0 json, 1 csv, 2 xlsx; -1 after answering 400. */
+static int format_of(request *r, const query_params *q)
+{
+    const char *f = param(q, "format");
+    if (!f || strcmp(f, "json") == 0)
+        return 0;
+    if (strcmp(f, "csv") == 0)
+        return 1;
+    if (strcmp(f, "xlsx") == 0)
+        return 2;
+    json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", "format", "rule", "enum", "message",
+                               "format must be json, csv or xlsx");
+    req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be json, csv or xlsx", fields);
+    json_decref(fields);
+    return -1;
+}
+
+static void reply_raw(request *r, void *data, size_t len, const char *type)
+{
+    if (!data) {
+        req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the file could not be built",
+                  NULL);
+        return;
+    }
+    r->raw_owned = data;
+    r->raw_reply = data;
+    r->raw_len = len;
+    r->content_type = type;
+    r->status = MHD_HTTP_OK;
+    r->answered = true;
+}
+
+/* Sends a table or a pack (tables: array) in the asked format; takes `body`.
+ * Files are exports: audited. */
+static void send_tables(request *r, json_t *body, json_t *tables, int fmt, const char *what)
+{
+    if (fmt == 0) {
+        req_reply(r, MHD_HTTP_OK, body);
+        return;
+    }
+    amp_err err = {0};
+    json_t *detail = json_pack("{s:s, s:s}", "what", what, "format", fmt == 1 ? "csv" : "xlsx");
+    amp_code code = audit_log(r->core, &r->who, "report.export", "report", what, detail, &err);
+    json_decref(detail);
+    if (code != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        json_decref(body);
+        return;
+    }
+    size_t len = 0;
+    /* a download, named after what it holds ("crosstab", "action-plan"…) */
+    char name[64];
+    size_t o = 0;
+    for (const char *q = what; *q && o < sizeof name - 1; q++)
+        name[o++] = (isalnum((unsigned char)*q) || *q == '-' || *q == '_') ? *q : '-';
+    name[o] = '\0';
+    snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"amparo-%s.%s\"",
+             o ? name : "report", fmt == 1 ? "csv" : "xlsx");
+    if (fmt == 1) {
+        char *csv = tables ? report_render_csv_pack(tables, &len) : report_render_csv(body, &len);
+        reply_raw(r, csv, len, csv_type);
+    } else {
+        json_t *arr = tables ? json_incref(tables) : json_pack("[O]", body);
+        unsigned char *x = report_render_xlsx(arr, &len);
+        json_decref(arr);
+        reply_raw(r, x, len, xlsx_type);
+    }
+    json_decref(body);
+}
+
+static void h_dimensions(request *r)
+{
+    amp_err err = {0};
+    if (authz_require(&r->who, ACT_READ, RES_REPORT, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, reports_dimensions(r->core));
+}
+
+static void h_crosstab(request *r)
+{
+    query_params q;
+    if (!query_of(r, &q))
+        return;
+    int fmt = format_of(r, &q);
+    if (fmt < 0) {
+        query_params_release(&q);
+        return;
+    }
+    list_param ps[MAX_PARAMS];
+    size_t n = 0;
+    for (size_t i = 0; i < q.n && n + 1 < MAX_PARAMS; i++)
+        ps[n++] = q.items[i];
+    if (fmt != 0) { /* a file is a publication */
+        ps[n].name = "publish";
+        ps[n++].value = "true";
+    }
+    amp_err err = {0};
+    json_t *out = NULL;
+    amp_code code = report_crosstab(r->core, &r->who, ps, n, &out, &err);
+    query_params_release(&q);
+    if (code != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    send_tables(r, out, NULL, fmt, "crosstab");
+}
+
+static void h_standard_list(request *r)
+{
+    amp_err err = {0};
+    if (authz_require(&r->who, ACT_READ, RES_REPORT, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, standard_reports_list());
+}
+
+static void h_standard_run(request *r)
+{
+    query_params q;
+    if (!query_of(r, &q))
+        return;
+    int fmt = format_of(r, &q);
+    for (size_t i = 0; fmt >= 0 && i < q.n; i++) {
+        if (strcmp(q.items[i].name, "year") != 0 && strcmp(q.items[i].name, "format") != 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "unknown parameter '%.60s' (year, format)", q.items[i].name);
+            json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", q.items[i].name, "rule",
+                                       "unknown_parameter", "message", msg);
+            req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+            json_decref(fields);
+            fmt = -1;
+        }
+    }
+    if (fmt < 0) {
+        query_params_release(&q);
+        return;
+    }
+    amp_err err = {0};
+    json_t *out = NULL;
+    amp_code code =
+        standard_report_run(r->core, &r->who, r->params[0], param(&q, "year"), &out, &err);
+    query_params_release(&q);
+    if (code != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    json_t *tables = json_incref(json_object_get(out, "tables"));
+    /* only tables (not the indicators list) go into files */
+    json_t *files = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach (tables, i, t) {
+        if (json_object_get(t, "cells"))
+            json_array_append(files, t);
+    }
+    json_decref(tables);
+    send_tables(r, out, files, fmt, r->params[0]);
+    json_decref(files);
+}
+
+static void h_dashboard(request *r)
+{
+    amp_err err = {0};
+    json_t *out = NULL;
+    if (report_dashboard(r->core, &r->who, &out, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, out);
+}
+
+static void h_ledger(request *r)
+{
+    amp_err err = {0};
+    json_t *out = NULL;
+    if (disclosure_ledger_get(r->core, &r->who, r->params[0], &out, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, out);
+}
+
+static void h_ctdc(request *r)
+{
+    query_params q;
+    if (!query_of(r, &q))
+        return;
+    ctdc_options opt = {0};
+    char bad[80] = "";
+    for (size_t i = 0; i < q.n && !bad[0]; i++) {
+        const char *k = q.items[i].name, *v = q.items[i].value;
+        char *end;
+        if (strcmp(k, "k") == 0) {
+            long kk = strtol(v, &end, 10);
+            if (*end || kk < 2 || kk > 1000)
+                snprintf(bad, sizeof bad, "k");
+            opt.k = (int)kk;
+        } else if (strcmp(k, "qi") == 0) {
+            opt.qi = v;
+        } else if (strcmp(k, "delimiter") == 0 && (strcmp(v, ";") == 0 || strcmp(v, ",") == 0)) {
+            opt.delimiter = v[0];
+        } else if (strcmp(k, "from_year") == 0 && strlen(v) == 4) {
+            opt.year_from = v;
+        } else if (strcmp(k, "to_year") == 0 && strlen(v) == 4) {
+            opt.year_to = v;
+        } else {
+            snprintf(bad, sizeof bad, "%.60s", k);
+        }
+    }
+    if (bad[0]) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "bad or unknown parameter '%s' (k 2-1000, qi, delimiter ; or ,, "
+                 "from_year, to_year)",
+                 bad);
+        json_t *fields =
+            json_pack("[{s:s, s:s, s:s}]", "field", bad, "rule", "invalid", "message", msg);
+        req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+        json_decref(fields);
+        query_params_release(&q);
+        return;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    if (!f) {
+        query_params_release(&q);
+        req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+        return;
+    }
+    amp_err err = {0};
+    json_t *summary = NULL;
+    amp_code code = ctdc_export(r->core, &r->who, &opt, f, &summary, &err);
+    fclose(f);
+    query_params_release(&q);
+    if (code != AMP_OK) {
+        free(data);
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    json_decref(summary);
+    reply_raw(r, data, len, csv_type);
+}
+
+const route routes_reports[] = {
+    {"GET", "/api/v1/reports/dimensions", h_dimensions},
+    {"GET", "/api/v1/reports/crosstab", h_crosstab},
+    {"GET", "/api/v1/reports/standard", h_standard_list},
+    {"GET", "/api/v1/reports/standard/:name", h_standard_run},
+    {"GET", "/api/v1/reports/dashboard", h_dashboard},
+    {"GET", "/api/v1/reports/ledger/:dataset", h_ledger},
+    {"GET", "/api/v1/exports/ctdc", h_ctdc},
+    {NULL, NULL, NULL},
+};

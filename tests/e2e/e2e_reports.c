@@ -1,0 +1,366 @@
+/* e2e_reports.c — the statistics API against a real `amparo serve`: dimensions,
+ * crosstabs as JSON, CSV and XLSX, parameter errors, standard packs, the
+ * dashboard, the privacy ledger and the CTDC export; with authentication, what
+ * each role may and may not see. */
+#include "e2e_util.h"
+
+static void add_cases(const char *owner, const char *gender, const char *cit, int n, bool stats)
+{
+    for (int i = 0; i < n; i++) {
+        char body[1024];
+        snprintf(body, sizeof body,
+                 "{\"prs_Gender\":\"%s\",\"prs_Citizenship\":[\"%s\"],"
+                 "\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\","
+                 "\"vic_TypeOfExploitation\":[\"ForcedLabour\"],"
+                 "\"amp_RegistrationDate\":\"2025-04-0%d\",\"amp_OwnerOrganisation\":\"%s\","
+                 "\"con_Consent\":true,\"amp_ConsentDate\":\"2025-04-01\","
+                 "\"amp_ConsentScope\":[\"Registration\"%s],"
+                 "\"events\":[{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"PE\"}]}",
+                 gender, cit, 1 + i % 9, owner, stats ? ",\"Statistics\"" : "");
+        create_case(body, NULL, NULL);
+    }
+}
+
+static json_int_t count_of(const json_t *t, const char *arr, const char *k0, bool *suppressed)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach (json_object_get(t, arr), i, c) {
+        const json_t *key = json_array_get(json_object_get(c, "keys"), 0);
+        if ((k0 && json_is_string(key) && strcmp(json_string_value(key), k0) == 0) ||
+            (!k0 && json_is_null(key))) {
+            if (suppressed)
+                *suppressed = json_is_true(json_object_get(c, "suppressed"));
+            return json_integer_value(json_object_get(c, "count"));
+        }
+    }
+    return -1;
+}
+
+static void test_setup_world(void **state)
+{
+    (void)state;
+    e2e_world_setup();
+    e2e_as("cw-a");
+    add_cases("org-a", "Feminine", "EC", 14, true);
+    add_cases("org-a", "Masculine", "EC", 3, true);
+    add_cases("org-a", "Feminine", "CO", 2, false);
+    e2e_as("cw-b");
+    add_cases("org-b", "Masculine", "VE", 11, true);
+}
+
+static void test_dimensions(void **state)
+{
+    (void)state;
+    e2e_as("analyst");
+    resp r;
+    GET(&r, "/api/v1/reports/dimensions");
+    EXPECT_STATUS(&r, 200);
+    const json_t *ents = json_object_get(r.json, "entities");
+    assert_true(json_array_size(ents) >= 5);
+    const json_t *cases = json_array_get(ents, 0);
+    assert_string_equal(jstr(cases, "name"), "cases");
+    bool seen = false;
+    size_t i;
+    const json_t *d;
+    json_array_foreach (json_object_get(cases, "dimensions"), i, d) {
+        if (strcmp(jstr(d, "name"), "exploitation") == 0) {
+            seen = true;
+            assert_true(json_is_true(json_object_get(d, "multi")));
+            assert_string_equal(jstr(json_object_get(d, "label"), "fr"), "Type d'exploitation");
+        }
+    }
+    assert_true(seen);
+    resp_free(&r);
+}
+
+static void test_crosstab_json(void **state)
+{
+    (void)state;
+    e2e_as("cw-a");
+    resp r;
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&citizenship=EC,CO");
+    EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(r.json, "counts_what"), "cases");
+#ifdef E2E_HAVE_AUTH
+    /* a caseworker of org-a: its own cases, internal figures */
+    assert_int_equal(count_of(r.json, "cells", "Feminine", NULL), 16);
+    assert_int_equal(count_of(r.json, "cells", "Masculine", NULL), 3);
+#else
+    assert_int_equal(count_of(r.json, "cells", "Feminine", NULL), 16);
+    assert_int_equal(count_of(r.json, "totals", NULL, NULL), 19);
+#endif
+    resp_free(&r);
+}
+
+static void test_crosstab_files_are_controlled(void **state)
+{
+    (void)state;
+    e2e_as("cw-a");
+    resp r;
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=csv");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.ctype, "text/csv"));
+    assert_true(starts_with(r.body, "gender,count,flag\r\n"));
+    /* a file is a publication: the 3 men of org-a are withheld, not 0 */
+    assert_null(strstr(r.body, "Masculine,3,"));
+    assert_null(strstr(r.body, "Masculine,0,"));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=year,gender&format=xlsx");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.ctype, "application/vnd.openxmlformats"));
+    assert_true(r.len > 1000 && r.body[0] == 'P' && r.body[1] == 'K');
+    resp_free(&r);
+}
+
+static void test_crosstab_errors(void **state)
+{
+    (void)state;
+    e2e_as("analyst");
+    resp r;
+    GET(&r, "/api/v1/reports/crosstab?dims=shoe_size");
+    expect_field_error(&r, "dims", "enum");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=year&colour=red");
+    expect_field_error(&r, "colour", "unknown_parameter");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=year&format=pdf");
+    expect_field_error(&r, "format", "enum");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab");
+    expect_field_error(&r, "dims", "required");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=year,gender,citizenship,border,exploitation");
+    expect_field_error(&r, "dims", "max_items");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=year&epsilon=abc");
+    expect_field_error(&r, "epsilon", "range");
+    resp_free(&r);
+}
+
+static void test_standard_reports(void **state)
+{
+    (void)state;
+    e2e_as("coord-a");
+    resp r;
+    GET(&r, "/api/v1/reports/standard");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/nrm-quarterly?year=2025");
+    EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(r.json, "year"), "2025");
+    const json_t *t0 = json_array_get(json_object_get(r.json, "tables"), 0);
+    assert_string_equal(jstr(t0, "name"), "identifications");
+    assert_true(json_is_true(json_object_get(json_object_get(t0, "disclosure"), "applied")));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/action-plan?year=2025&format=xlsx");
+    EXPECT_STATUS(&r, 200);
+    assert_true(r.len > 1000 && r.body[0] == 'P');
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/donor-results?year=2025&format=csv");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.body, "# "));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/nope");
+    expect_error(&r, 404, "not_found");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/action-plan?year=20x5");
+    expect_field_error(&r, "year", "pattern");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/action-plan?month=3");
+    expect_field_error(&r, "month", "unknown_parameter");
+    resp_free(&r);
+}
+
+static void test_dashboard_and_ledger(void **state)
+{
+    (void)state;
+    e2e_as("analyst");
+    resp r;
+    GET(&r, "/api/v1/reports/dashboard");
+    EXPECT_STATUS(&r, 200);
+    const json_t *f = json_object_get(r.json, "figures");
+    assert_non_null(json_object_get(f, "cases_per_year"));
+    assert_non_null(json_object_get(f, "routes"));
+    assert_non_null(json_object_get(f, "shelter_occupancy"));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1&dataset=e2e");
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/ledger/e2e");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_number_value(json_object_get(r.json, "spent")) == 1.0);
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/ledger/bad%20name");
+    expect_field_error(&r, "dataset", "pattern");
+    resp_free(&r);
+}
+
+static void test_ctdc_export(void **state)
+{
+    (void)state;
+    e2e_as("analyst");
+    resp r;
+    GET(&r, "/api/v1/exports/ctdc?k=5");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.ctype, "text/csv"));
+    assert_true(starts_with(r.body, "yearOfRegistration;Datasource;gender;ageBroad;"));
+    /* 28 cases allow statistics; the 2 without consent are not exported */
+    size_t lines = 0;
+    for (size_t i = 0; i < r.len; i++)
+        lines += r.body[i] == '\n';
+    assert_true(lines <= 1 + 28);
+    resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?k=1");
+    expect_field_error(&r, "k", "invalid");
+    resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?qi=gender,nothing");
+    expect_field_error(&r, "qi", "enum");
+    resp_free(&r);
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+#ifdef E2E_HAVE_AUTH
+    resp r;
+    {
+        /* the analyst sees every organisation, controlled: the 3 men of org-a and
+         * 11 of org-b give 14; small cells are withheld */
+        e2e_as("analyst");
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship");
+        EXPECT_STATUS(&r, 200);
+        bool sup = false;
+        assert_int_equal(count_of(r.json, "cells", "VE", &sup), 11);
+        assert_true(
+            json_is_true(json_object_get(json_object_get(r.json, "disclosure"), "applied")));
+        resp_free(&r);
+        GET(&r, "/api/v1/reports/crosstab?dims=gender&threshold=1");
+        expect_field_error(&r, "threshold", "min");
+        resp_free(&r);
+        /* a caseworker of org-b sees only org-b */
+        e2e_as("cw-b");
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship");
+        EXPECT_STATUS(&r, 200);
+        assert_int_equal(count_of(r.json, "cells", "EC", NULL), -1);
+        assert_int_equal(count_of(r.json, "cells", "VE", NULL), 11);
+        resp_free(&r);
+        /* caseworkers may not export the CTDC dataset; auditors see no figures */
+        GET(&r, "/api/v1/exports/ctdc");
+        expect_error(&r, 403, "forbidden");
+        resp_free(&r);
+        e2e_as("auditor");
+        GET(&r, "/api/v1/reports/crosstab?dims=gender");
+        expect_error(&r, 403, "forbidden");
+        resp_free(&r);
+    }
+#endif
+    (void)state;
+}
+
+/* ==== the command line: import, export, report (exit codes, files) ================ */
+
+/* Runs `amparo ARGS...` (a NULL-terminated list); its exit code, -1 on a signal. */
+static int tool_v(const char *first, ...)
+{
+    char *argv[16] = {(char *)srv.bin};
+    int n = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    int st = run_tool(argv);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+#define tool(...) tool_v(__VA_ARGS__, (const char *)NULL)
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void test_cli_exchange(void **state)
+{
+    (void)state;
+    char dir[400], good[420], bad[420], out[420], ctdc[420], xt[420];
+    snprintf(dir, sizeof dir, "%s/cli-data", srv.root);
+    snprintf(good, sizeof good, "%s/good.csv", srv.root);
+    snprintf(bad, sizeof bad, "%s/bad.csv", srv.root);
+    snprintf(out, sizeof out, "%s/out.csv", srv.root);
+    snprintf(ctdc, sizeof ctdc, "%s/ctdc.csv", srv.root);
+    snprintf(xt, sizeof xt, "%s/xt.csv", srv.root);
+    assert_int_equal(tool("init", "--data", dir, "--country", "EC"), 0);
+    write_text(good, "prs_Gender,vic_TraffickingStatus,con_Consent,amp_ConsentScope\n"
+                     "Feminine,ActualVictimOfTrafficking,true,Registration;Statistics\n"
+                     "Masculine,PossibleVictimOfTrafficking,true,Registration;Statistics\n");
+    write_text(bad, "prs_Gender,vic_TraffickingStatus\nFeminine,ActualVictimOfTrafficking\n"
+                    "Green,ActualVictimOfTrafficking\n");
+    /* usage, not found, invalid input */
+    assert_int_equal(tool("import", "htcds", "--data", dir), 2);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "/nonexistent.csv"), 3);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--format", "pdf", good), 2);
+    assert_int_equal(tool("import", "htcds", "--data", dir, bad), 4);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--dry-run", good), 0);
+    assert_int_equal(tool("import", "htcds", "--data", dir, good), 0);
+    assert_int_equal(tool("export", "htcds", "--data", dir, "--out", out), 0);
+    char *text = read_text(out);
+    assert_non_null(text);
+    size_t lines = 0;
+    for (char *p = text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 3); /* header + the two good rows: nothing of the bad file */
+    free(text);
+    assert_int_equal(tool("export", "ctdc", "--data", dir, "--out", ctdc, "--k", "2"), 0);
+    text = read_text(ctdc);
+    assert_non_null(text);
+    assert_true(starts_with(text, "yearOfRegistration;Datasource;"));
+    free(text);
+    assert_int_equal(tool("export", "ctdc", "--data", dir, "--k", "1"), 2);
+    assert_int_equal(
+        tool("report", "crosstab", "--data", dir, "dims=gender", "--format", "csv", "--out", xt),
+        0);
+    text = read_text(xt);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Feminine,1,"));
+    free(text);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=nothing"), 4);
+    assert_int_equal(tool("report"), 2);
+    assert_int_equal(tool("report", "--help"), 0);
+    assert_int_equal(tool("export", "--help"), 0);
+    assert_int_equal(tool("import", "--help"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_setup_world),
+        cmocka_unit_test(test_dimensions),
+        cmocka_unit_test(test_crosstab_json),
+        cmocka_unit_test(test_crosstab_files_are_controlled),
+        cmocka_unit_test(test_crosstab_errors),
+        cmocka_unit_test(test_standard_reports),
+        cmocka_unit_test(test_dashboard_and_ledger),
+        cmocka_unit_test(test_ctdc_export),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_cli_exchange),
+    };
+    return cmocka_run_group_tests_name("e2e_reports", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,447 @@
+/* test_htcds_io.c — HTCDS exchange: CSV and JSON round trips, XForm CSV/XML
+ * submissions as KoboToolbox and ODK export them, every class of import error
+ * (with line, column, field and rule), dry runs and all-or-nothing imports. */
+#include "core/htcds_io.h"
+#include "testutil.h"
+
+static principal admin;
+
+static tu_env *fresh(void)
+{
+    tu_env *e = tu_env_new();
+    admin = e->who;
+    admin.internal = true;
+    const char *orgs[] = {"org-a", "org-b"};
+    for (int i = 0; i < 2; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"org_Name\":\"%s\",\"org_Type\":\"NGO\"}",
+                 orgs[i], orgs[i]);
+        json_t *b = tu_json(body), *out = NULL;
+        amp_err err = {0};
+        assert_int_equal(orgs_put(e->core, &admin, b, &out, &err), AMP_OK);
+        json_decref(out);
+        json_decref(b);
+    }
+    return e;
+}
+
+static int64_t ncases(tu_env *e)
+{
+    int64_t n = -1;
+    assert_int_equal(store_count_cases(e->store, &n), STORE_OK);
+    return n;
+}
+
+static json_t *import(tu_env *e, htcds_format f, bool dry, const char *text, amp_code want)
+{
+    htcds_import_options o = {.format = f, .dry_run = dry};
+    json_t *rep = NULL;
+    amp_err err = {0};
+    amp_code code = htcds_import(e->core, &admin, text, strlen(text), &o, &rep, &err);
+    if (code != want) {
+        char *t = rep ? json_dumps(rep, 0) : NULL;
+        fail_msg("import: %d (%s) wanted %d: %s", code, err.message, want, t ? t : "");
+    }
+    amp_err_clear(&err);
+    assert_non_null(rep);
+    return rep;
+}
+
+/* True when the report lists an error on line/column/field/rule (column NULL: any). */
+static bool has_error(const json_t *rep, long line, const char *column, const char *field,
+                      const char *rule)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach (json_object_get(rep, "errors"), i, e) {
+        const char *c = json_string_value(json_object_get(e, "column"));
+        if (json_integer_value(json_object_get(e, "line")) == line &&
+            strcmp(json_string_value(json_object_get(e, "field")), field) == 0 &&
+            strcmp(json_string_value(json_object_get(e, "rule")), rule) == 0 &&
+            (!column || (c && strcmp(c, column) == 0)))
+            return true;
+    }
+    char *t = json_dumps(rep, 0);
+    fprintf(stderr, "no error %ld/%s/%s/%s in %s\n", line, column ? column : "*", field, rule, t);
+    free(t);
+    return false;
+}
+
+static char *export_text(tu_env *e, htcds_format f, bool identity)
+{
+    char *data = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&data, &len);
+    json_t *summary = NULL;
+    amp_err err = {0};
+    assert_int_equal(htcds_export(e->core, &admin, f, identity, out, &summary, &err), AMP_OK);
+    fclose(out);
+    json_decref(summary);
+    return data;
+}
+
+static const char *const seed_cases[] = {
+    "{\"prs_FirstName\":\"Ana\",\"prs_Birthdate\":\"1990-02-03\",\"prs_Gender\":\"Feminine\","
+    "\"prs_Citizenship\":[\"EC\",\"CO\"],\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\","
+    "\"vic_TypeOfExploitation\":[\"ForcedLabour\",\"SexualExploitation\"],"
+    "\"vic_ForcedLabourIndustry\":\"C_Manufacturing\",\"vic_AgeWhenTrafficked\":24,"
+    "\"con_Consent\":true,\"amp_ConsentScope\":[\"Registration\",\"Statistics\"],"
+    "\"amp_ConsentDate\":\"2025-01-02\",\"amp_RegistrationDate\":\"2025-01-02\","
+    "\"amp_OwnerOrganisation\":\"org-a\",\"cas_Status\":\"Closed\","
+    "\"cas_ReasonForCaseClosure\":\"Moved, \\\"safely\\\"\\nto family\","
+    "\"events\":[{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"PE\"}]}",
+    "{\"prs_Gender\":\"Masculine\",\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\","
+    "\"amp_RegistrationDate\":\"2024-11-30\",\"amp_OwnerOrganisation\":\"org-b\"}",
+};
+
+static void seed(tu_env *e)
+{
+    for (size_t i = 0; i < sizeof seed_cases / sizeof *seed_cases; i++) {
+        json_t *b = tu_json(seed_cases[i]), *out = NULL;
+        amp_err err = {0};
+        assert_int_equal(cases_create_sync(e->core, &admin, b, &out, &err), AMP_OK);
+        json_decref(out);
+        json_decref(b);
+    }
+}
+
+static void test_csv_round_trip(void **state)
+{
+    (void)state;
+    tu_env *a = fresh(), *b = fresh();
+    seed(a);
+    char *first = export_text(a, HTCDS_CSV, true);
+    assert_non_null(strstr(first, "EC;CO"));
+    assert_non_null(strstr(first, "\"Moved, \"\"safely\"\"\nto family\""));
+    json_t *rep = import(b, HTCDS_CSV, false, first, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 2);
+    json_decref(rep);
+    char *second = export_text(b, HTCDS_CSV, true);
+    assert_string_equal(first, second);
+    /* without identity fields: no name column at all */
+    char *anon = export_text(a, HTCDS_CSV, false);
+    assert_null(strstr(anon, "prs_FirstName"));
+    assert_null(strstr(anon, "Ana"));
+    free(first);
+    free(second);
+    free(anon);
+    tu_env_free(a);
+    tu_env_free(b);
+}
+
+static json_t *without_meta(const char *text)
+{
+    json_t *arr = tu_json(text);
+    static const char *const keys[] = {"id",         "reference",  "version",    "created_at",
+                                       "updated_at", "created_by", "updated_by", NULL};
+    size_t i;
+    json_t *rec;
+    json_array_foreach (arr, i, rec) {
+        for (int k = 0; keys[k]; k++)
+            json_object_del(rec, keys[k]);
+        const char *key;
+        json_t *v;
+        json_object_foreach (rec, key, v) {
+            size_t j;
+            json_t *ch;
+            if (json_is_array(v) && core_child_kind(key))
+                json_array_foreach (v, j, ch)
+                    for (int k = 0; keys[k]; k++)
+                        json_object_del(ch, keys[k]);
+        }
+    }
+    return arr;
+}
+
+static void test_json_round_trip(void **state)
+{
+    (void)state;
+    tu_env *a = fresh(), *b = fresh();
+    seed(a);
+    char *first = export_text(a, HTCDS_JSON, true);
+    json_t *rep = import(b, HTCDS_JSON, false, first, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 2);
+    json_decref(rep);
+    char *second = export_text(b, HTCDS_JSON, true);
+    json_t *x = without_meta(first), *y = without_meta(second);
+    assert_true(json_equal(x, y));
+    /* the event survived */
+    assert_int_equal(json_array_size(json_object_get(json_array_get(y, 0), "events")), 1);
+    json_decref(x);
+    json_decref(y);
+    free(first);
+    free(second);
+    tu_env_free(a);
+    tu_env_free(b);
+}
+
+static void test_csv_errors_by_line_column_field_rule(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const char *csv =
+        "prs_Gender,vic_TraffickingStatus,vic_AgeWhenTrafficked,amp_RegistrationDate,"
+        "amp_OwnerOrganisation,cas_Status,cas_ReasonForCaseClosure,prs_ShoeSize\n"
+        "Feminine,ActualVictimOfTrafficking,20,2025-01-01,org-a,Active,,42\n" /* 2 ok */
+        "Purple,ActualVictimOfTrafficking,abc,2025-02-30,org-a,Active,,\n"    /* 3 */
+        "Feminine,ActualVictimOfTrafficking,20,2025-01-01,nowhere,Closed,,\n" /* 4 */
+        "Feminine,ActualVictimOfTrafficking\n"                                /* 5 */
+        "Feminine,ActualVictimOfTrafficking,20,2025-01-01,org-a,Closed,\"line one\n"
+        "line two\",\n"                                        /* 6-7 */
+        "Masculine,NotAVictim,20,2025-01-01,org-a,Active,,\n"; /* 8 */
+    json_t *rep = import(e, HTCDS_CSV, true, csv, AMP_EINVALID);
+    assert_true(has_error(rep, 1, "prs_ShoeSize", "prs_ShoeSize", "unknown_field"));
+    assert_true(has_error(rep, 3, "prs_Gender", "prs_Gender", "picklist"));
+    assert_true(has_error(rep, 3, "vic_AgeWhenTrafficked", "vic_AgeWhenTrafficked", "type"));
+    assert_true(has_error(rep, 3, "amp_RegistrationDate", "amp_RegistrationDate", "date"));
+    assert_true(has_error(rep, 4, "amp_OwnerOrganisation", "amp_OwnerOrganisation", "lookup"));
+    assert_true(
+        has_error(rep, 4, "cas_ReasonForCaseClosure", "cas_ReasonForCaseClosure", "required_if"));
+    assert_true(has_error(rep, 5, NULL, "", "column_count"));
+    assert_true(has_error(rep, 8, "vic_TraffickingStatus", "vic_TraffickingStatus", "picklist"));
+    /* the multi-line cell of line 6 is fine, and the line after it is counted right */
+    assert_int_equal(json_integer_value(json_object_get(rep, "rows")), 6);
+    assert_false(json_is_true(json_object_get(rep, "truncated")));
+    assert_int_equal(ncases(e), 0);
+    json_decref(rep);
+    tu_env_free(e);
+}
+
+static void test_all_or_nothing_and_dry_run(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const char *good = "prs_Gender,vic_TraffickingStatus\n"
+                       "Feminine,ActualVictimOfTrafficking\n"
+                       "Masculine,PossibleVictimOfTrafficking\n"
+                       "Feminine,NotAVictimOfTrafficking\n";
+    json_t *rep = import(e, HTCDS_CSV, true, good, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "valid")), 3);
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 0);
+    assert_int_equal(ncases(e), 0);
+    json_decref(rep);
+    char bad[512];
+    snprintf(bad, sizeof bad, "%sFeminine,Nonsense\n", good);
+    rep = import(e, HTCDS_CSV, false, bad, AMP_EINVALID);
+    assert_true(has_error(rep, 5, "vic_TraffickingStatus", "vic_TraffickingStatus", "picklist"));
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 0);
+    assert_int_equal(ncases(e), 0); /* the three good rows were not kept either */
+    json_decref(rep);
+    rep = import(e, HTCDS_CSV, false, good, AMP_OK);
+    assert_int_equal(ncases(e), 3);
+    json_decref(rep);
+    tu_env_free(e);
+}
+
+static void test_file_level_errors(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    json_t *rep = import(e, HTCDS_CSV, true, "", AMP_EBADREQ);
+    assert_true(has_error(rep, 1, NULL, "", "header_required"));
+    json_decref(rep);
+    rep = import(e, HTCDS_CSV, true, "prs_Gender,prs_Gender\nFeminine,Feminine\n", AMP_EINVALID);
+    assert_true(has_error(rep, 1, "prs_Gender", "prs_Gender", "duplicate_column"));
+    json_decref(rep);
+    rep = import(e, HTCDS_CSV, true, "prs_Gender\n\"Feminine\n", AMP_EBADREQ);
+    assert_true(has_error(rep, 2, NULL, "", "csv_syntax"));
+    json_decref(rep);
+    /* a cell that is not UTF-8 is an error of its own, never a dropped value */
+    rep = import(e, HTCDS_CSV, true, "prs_Gender,vic_TraffickingStatus\nFem\xffinine,x\n",
+                 AMP_EINVALID);
+    assert_true(has_error(rep, 2, "prs_Gender", "prs_Gender", "utf8"));
+    json_decref(rep);
+    rep = import(e, HTCDS_CSV, true, "prs_\xf4Gender\nFeminine\n", AMP_EINVALID);
+    assert_true(has_error(rep, 1, "prs_?Gender", "prs_?Gender", "unknown_field"));
+    json_decref(rep);
+    rep = import(e, HTCDS_JSON, true, "[{\"prs_Gender\":\"Feminine\"},\n  {oops}]", AMP_EBADREQ);
+    assert_true(has_error(rep, 2, NULL, "", "json_syntax"));
+    json_decref(rep);
+    rep = import(e, HTCDS_JSON, true, "{\"prs_Gender\":\"Feminine\"}", AMP_EBADREQ);
+    assert_true(has_error(rep, 1, NULL, "", "array_required"));
+    json_decref(rep);
+    rep = import(e, HTCDS_JSON, true,
+                 "[\n {\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":"
+                 "\"ActualVictimOfTrafficking\"},\n 7,\n {\"prs_Gender\":\"Blue\"}\n]",
+                 AMP_EINVALID);
+    assert_true(has_error(rep, 3, NULL, "", "object"));
+    assert_true(has_error(rep, 4, "prs_Gender", "prs_Gender", "picklist"));
+    json_decref(rep);
+    rep = import(e, HTCDS_XFORM_XML, true, "<data><prs_Gender>Feminine</prs_Gender>", AMP_EBADREQ);
+    assert_int_equal(json_integer_value(json_object_get(rep, "error_count")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(rep, "errors"), 0), "rule")),
+                        "xml_syntax");
+    json_decref(rep);
+    assert_int_equal(ncases(e), 0);
+    tu_env_free(e);
+}
+
+static void test_xform_names(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const catalogue *cat = core_catalogue(e->core);
+    assert_string_equal(htcds_xform_field(cat, "prs_First_Name"), "prs_FirstName");
+    assert_string_equal(htcds_xform_field(cat, "prs_Second_Name"), "prs_SecondName");
+    assert_string_equal(htcds_xform_field(cat, "vic_Methods_of_Control"), "vic_MethodsOfControl");
+    assert_string_equal(htcds_xform_field(cat, "group_person/prs_Gender"), "prs_Gender");
+    assert_null(htcds_xform_field(cat, "meta/instanceID"));
+    assert_null(htcds_xform_field(cat, "_submission_time"));
+    assert_null(htcds_xform_field(cat, "start"));
+    assert_null(htcds_xform_field(cat, "prs_Nickname"));
+    tu_env_free(e);
+}
+
+static void test_xform_csv_kobo_export(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    /* KoboToolbox's semicolon export: metadata columns, group paths, select_multiple as a
+     * space-separated column and as one column per option */
+    const char *csv =
+        "start;end;con_Consent;group_p/prs_First_Name;prs_Gender;prs_Citizenship;"
+        "vic_TraffickingStatus;vic_Methods_of_Control;vic_TypeOfExploitation/ForcedLabour;"
+        "vic_TypeOfExploitation/SexualExploitation;_id;_uuid;meta/instanceID;__version__\n"
+        "2025-03-01T10:00:00.000-05:00;2025-03-01T10:20:00.000-05:00;TRUE;Rosa;Feminine;EC;"
+        "ActualVictimOfTrafficking;DebtBondage FalsePromises;1;0;17;ab-cd;uuid:ab-cd;v1\n";
+    json_t *rep = import(e, HTCDS_XFORM_CSV, false, csv, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 1);
+    json_decref(rep);
+    store_query q = {.limit = 10};
+    store_row *rows = NULL;
+    int n = 0;
+    int64_t total = 0;
+    assert_int_equal(store_case_list(e->store, &q, &rows, &n, &total), STORE_OK);
+    assert_int_equal(n, 1);
+    json_t *rec = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_get(e->core, &admin, rows[0].uid, &rec, &err), AMP_OK);
+    assert_string_equal(json_string_value(json_object_get(rec, "prs_FirstName")), "Rosa");
+    assert_true(json_is_true(json_object_get(rec, "con_Consent")));
+    json_t *want = tu_json("[\"DebtBondage\",\"FalsePromises\"]");
+    assert_true(json_equal(json_object_get(rec, "vic_MethodsOfControl"), want));
+    json_decref(want);
+    want = tu_json("[\"ForcedLabour\"]");
+    assert_true(json_equal(json_object_get(rec, "vic_TypeOfExploitation"), want));
+    json_decref(want);
+    want = tu_json("[\"EC\"]");
+    assert_true(json_equal(json_object_get(rec, "prs_Citizenship"), want));
+    json_decref(want);
+    json_decref(rec);
+    for (int i = 0; i < n; i++)
+        store_row_release(&rows[i]);
+    free(rows);
+    /* an unknown column and a bad option cell */
+    const char *bad = "prs_Gender,prs_Nickname,vic_TypeOfExploitation/ForcedLabour\n"
+                      "Feminine,Ro,maybe\n";
+    rep = import(e, HTCDS_XFORM_CSV, true, bad, AMP_EINVALID);
+    assert_true(has_error(rep, 1, "prs_Nickname", "prs_Nickname", "unknown_field"));
+    assert_true(has_error(rep, 2, "vic_TypeOfExploitation/ForcedLabour", "vic_TypeOfExploitation",
+                          "boolean"));
+    json_decref(rep);
+    tu_env_free(e);
+}
+
+static void test_xform_xml_odk_instances(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const char *one =
+        "<?xml version=\"1.0\"?>\n"
+        "<data id=\"htcds_xlsform\" version=\"v1\">\n"
+        "  <start>2025-03-01T10:00:00</start>\n"
+        "  <con_Consent>TRUE</con_Consent>\n"
+        "  <prs_First_Name>Lucia</prs_First_Name>\n"
+        "  <prs_Gender>Feminine</prs_Gender>\n"
+        "  <vic_TraffickingStatus>PossibleVictimOfTrafficking</vic_TraffickingStatus>\n"
+        "  <vic_Methods_of_Control>PhysicalThreats WithholdsDocuments</vic_Methods_of_Control>\n"
+        "  <meta><instanceID>uuid:1</instanceID></meta>\n"
+        "</data>\n";
+    json_t *rep = import(e, HTCDS_XFORM_XML, false, one, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 1);
+    json_decref(rep);
+    const char *many =
+        "<submissions>\n"
+        " <data id=\"htcds_xlsform\"><grp><prs_Gender>Masculine</prs_Gender></grp>"
+        "<vic_TraffickingStatus>ActualVictimOfTrafficking</vic_TraffickingStatus></data>\n"
+        " <data id=\"htcds_xlsform\">\n"
+        "  <prs_Gender>Robot</prs_Gender>\n"
+        "  <prs_Nickname>x</prs_Nickname>\n"
+        " </data>\n"
+        "</submissions>\n";
+    rep = import(e, HTCDS_XFORM_XML, false, many, AMP_EINVALID);
+    assert_true(has_error(rep, 5, "prs_Nickname", "prs_Nickname", "unknown_field"));
+    json_decref(rep);
+    assert_int_equal(ncases(e), 1); /* nothing from the second file */
+    /* entities are not expanded, and no network is used */
+    const char *xxe = "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x SYSTEM "
+                      "\"file:///etc/passwd\">]><data id=\"f\"><prs_Gender>&x;</prs_Gender>"
+                      "<vic_TraffickingStatus>ActualVictimOfTrafficking</vic_TraffickingStatus>"
+                      "</data>";
+    rep = import(e, HTCDS_XFORM_XML, false, xxe, AMP_OK);
+    json_decref(rep);
+    assert_int_equal(ncases(e), 2);
+    store_query q = {.limit = 10};
+    store_row *rows = NULL;
+    int n = 0;
+    int64_t total = 0;
+    assert_int_equal(store_case_list(e->store, &q, &rows, &n, &total), STORE_OK);
+    for (int i = 0; i < n; i++) {
+        char *t = json_dumps(rows[i].doc, 0);
+        assert_null(strstr(t, "root:")); /* the external entity was not read */
+        free(t);
+        store_row_release(&rows[i]);
+    }
+    free(rows);
+    tu_env_free(e);
+}
+
+static void test_import_needs_create_rights(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    principal an = {.actor = "an", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
+    htcds_import_options o = {.format = HTCDS_CSV};
+    json_t *rep = NULL;
+    amp_err err = {0};
+    const char *csv = "prs_Gender\nFeminine\n";
+    assert_int_equal(htcds_import(e->core, &an, csv, strlen(csv), &o, &rep, &err), AMP_EFORBIDDEN);
+    assert_null(rep);
+    amp_err_clear(&err);
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    json_t *summary = NULL;
+    assert_int_equal(htcds_export(e->core, &an, HTCDS_CSV, true, f, &summary, &err),
+                     AMP_EFORBIDDEN);
+    fclose(f);
+    free(data);
+    amp_err_clear(&err);
+    /* a caseworker imports into their own organisation only */
+    principal cw = {.actor = "cw", .lang = "en", .org = "org-a", .roles = ROLE_CASEWORKER};
+    const char *other = "prs_Gender,vic_TraffickingStatus,amp_OwnerOrganisation\n"
+                        "Feminine,ActualVictimOfTrafficking,org-b\n";
+    assert_int_equal(htcds_import(e->core, &cw, other, strlen(other), &o, &rep, &err),
+                     AMP_EINVALID);
+    assert_true(has_error(rep, 2, "amp_OwnerOrganisation", "amp_OwnerOrganisation", "owner_org"));
+    json_decref(rep);
+    amp_err_clear(&err);
+    tu_env_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_round_trip),
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_csv_errors_by_line_column_field_rule),
+        cmocka_unit_test(test_all_or_nothing_and_dry_run),
+        cmocka_unit_test(test_file_level_errors),
+        cmocka_unit_test(test_xform_names),
+        cmocka_unit_test(test_xform_csv_kobo_export),
+        cmocka_unit_test(test_xform_xml_odk_instances),
+        cmocka_unit_test(test_import_needs_create_rights),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

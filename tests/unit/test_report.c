@@ -1,0 +1,500 @@
+/* test_report.c — the report engine: exact counts by dimensions, filters,
+ * multi-valued dimensions (cases or mentions), the column cache in step with
+ * writes, scope and disclosure control by role, record entities with measures,
+ * and parameter errors. */
+#include "core/report.h"
+#include "testutil.h"
+
+static tu_env *env;
+static principal admin;
+
+static void mk_org(const char *id, const char *region)
+{
+    char body[256];
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"%s\",\"org_Name\":\"Org %s\",\"org_Type\":\"NGO\",\"amp_OrgRegion\":\"%s\"}", id,
+        id, region);
+    json_t *b = tu_json(body), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(orgs_put(env->core, &admin, b, &out, &err), AMP_OK);
+    json_decref(out);
+    json_decref(b);
+}
+
+/* A case: gender, citizenship, exploitation list (JSON array text), registration
+ * date, owner, whether consent covers statistics, and events (JSON array text). */
+static char *mk_case(const char *gender, const char *cit, const char *exploit, const char *reg,
+                     const char *owner, bool stats, const char *events, const char *extra)
+{
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"prs_Gender\":\"%s\",\"prs_Citizenship\":[\"%s\"],"
+             "\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\","
+             "\"vic_TypeOfExploitation\":%s,\"amp_RegistrationDate\":\"%s\","
+             "\"amp_OwnerOrganisation\":\"%s\",\"con_Consent\":true,"
+             "\"amp_ConsentDate\":\"%s\",\"amp_ConsentScope\":[\"Registration\"%s],"
+             "\"events\":%s%s%s}",
+             gender, cit, exploit, reg, owner, reg, stats ? ",\"Statistics\"" : "",
+             events ? events : "[]", extra ? "," : "", extra ? extra : "");
+    json_t *b = tu_json(body), *out = NULL;
+    amp_err err = {0};
+    amp_code code = cases_create_sync(env->core, &admin, b, &out, &err);
+    if (code != AMP_OK) {
+        char *t = json_dumps(err.fields, 0);
+        fail_msg("case refused: %s %s", err.message, t);
+    }
+    char *id = strdup(json_string_value(json_object_get(out, "id")));
+    json_decref(out);
+    json_decref(b);
+    return id;
+}
+
+static json_t *crosstab(const principal *p, const char *const *kv, amp_code want)
+{
+    list_param ps[16];
+    size_t n = 0;
+    for (; kv[n * 2]; n++) {
+        ps[n].name = kv[n * 2];
+        ps[n].value = kv[n * 2 + 1];
+    }
+    json_t *out = NULL;
+    amp_err err = {0};
+    amp_code code = report_crosstab(env->core, p, ps, n, &out, &err);
+    if (code != want)
+        fail_msg("crosstab: code %d (%s), wanted %d", code, err.message, want);
+    if (code != AMP_OK) {
+        if (code == AMP_EINVALID)
+            assert_true(json_array_size(err.fields) >= 1);
+        amp_err_clear(&err);
+        return NULL;
+    }
+    return out;
+}
+
+/* The count of the cell (or margin: NULL key) with the given keys; -1 when
+ * absent, -2 when suppressed. */
+static long long cell(const json_t *t, const char *k0, const char *k1)
+{
+    const char *arrays[] = {"cells", "totals"};
+    for (int a = 0; a < 2; a++) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach (json_object_get(t, arrays[a]), i, c) {
+            const json_t *keys = json_object_get(c, "keys");
+            const json_t *x0 = json_array_get(keys, 0), *x1 = json_array_get(keys, 1);
+            bool m0 = k0 ? json_is_string(x0) && strcmp(json_string_value(x0), k0) == 0
+                         : json_is_null(x0);
+            bool m1 = json_array_size(keys) < 2 ||
+                      (k1 ? json_is_string(x1) && strcmp(json_string_value(x1), k1) == 0
+                          : json_is_null(x1));
+            if (m0 && m1) {
+                if (json_is_true(json_object_get(c, "suppressed")))
+                    return -2;
+                return (long long)json_integer_value(json_object_get(c, "count"));
+            }
+        }
+    }
+    return -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    env = tu_env_new();
+    admin = env->who;
+    admin.internal = true;
+    mk_org("org-a", "Pichincha");
+    mk_org("org-b", "Guayas");
+    const char *ev_pe =
+        "[{\"hte_Type\":\"Recruitment\",\"hte_Country\":\"EC\"},"
+        "{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"PE\",\"hte_State\":\"Lima\"}]";
+    const char *ev_ec = "[{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"EC\"}]";
+    /* 12 women EC 2024 forced labour in PE (cross-border), org-a */
+    for (int i = 0; i < 12; i++)
+        free(mk_case("Feminine", "EC", "[\"ForcedLabour\"]", "2024-03-10", "org-a", true, ev_pe,
+                     NULL));
+    /* 3 men EC 2024 forced labour + sexual exploitation, internal, org-b */
+    for (int i = 0; i < 3; i++)
+        free(mk_case("Masculine", "EC", "[\"ForcedLabour\",\"SexualExploitation\"]", "2024-08-01",
+                     "org-b", true, ev_ec, NULL));
+    /* 20 women CO 2025 sexual exploitation, org-a, with ages */
+    for (int i = 0; i < 20; i++)
+        free(mk_case("Feminine", "CO", "[\"SexualExploitation\"]", "2025-02-01", "org-a", true,
+                     ev_pe,
+                     i < 5 ? "\"vic_AgeWhenTrafficked\":16" : "\"vic_AgeWhenTrafficked\":25"));
+    /* 4 cases without statistics consent */
+    for (int i = 0; i < 4; i++)
+        free(mk_case("Feminine", "CO", "[\"SexualExploitation\"]", "2025-02-01", "org-a", false,
+                     ev_pe, NULL));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    reports_forget(env->core);
+    tu_env_free(env);
+    return 0;
+}
+
+static void test_counts_by_two_dims(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "year,gender", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "2024", "Feminine"), 12);
+    assert_int_equal(cell(t, "2024", "Masculine"), 3); /* internal: no threshold */
+    assert_int_equal(cell(t, "2025", "Feminine"), 24);
+    assert_int_equal(cell(t, "2025", "Masculine"), -1); /* zero: absent */
+    assert_int_equal(cell(t, "2024", NULL), 15);
+    assert_int_equal(cell(t, NULL, "Feminine"), 36);
+    assert_int_equal(cell(t, NULL, NULL), 39);
+    assert_string_equal(json_string_value(json_object_get(t, "counts_what")), "cases");
+    assert_false(json_is_true(json_object_get(json_object_get(t, "disclosure"), "applied")));
+    /* categories carry labels in four languages */
+    const json_t *g =
+        json_array_get(json_object_get(json_object_get(t, "categories"), "gender"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(g, "label"), "es")),
+                        "Femenino");
+    json_decref(t);
+}
+
+static void test_multi_valued_cases_or_mentions(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "exploitation", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "ForcedLabour", NULL), 15);
+    assert_int_equal(cell(t, "SexualExploitation", NULL), 27);
+    assert_int_equal(cell(t, NULL, NULL), 39); /* cases: each once */
+    assert_non_null(json_object_get(t, "counts_note"));
+    json_decref(t);
+    const char *kv2[] = {"dims", "exploitation", "count", "mentions", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_string_equal(json_string_value(json_object_get(t, "counts_what")), "mentions");
+    assert_int_equal(cell(t, NULL, NULL), 42); /* 15 + 27 mentions */
+    json_decref(t);
+}
+
+static void test_filters_and_route(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims",       "border", "gender",     "Feminine", "from",
+                        "2024-01-01", "to",     "2024-12-31", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "CrossBorder", NULL), 12);
+    assert_int_equal(cell(t, "Internal", NULL), -1);
+    json_decref(t);
+    const char *kv2[] = {"dims", "country_of_exploitation,origin_country", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "PE", "EC"), 36);
+    assert_int_equal(cell(t, "EC", "_none"), 3);
+    json_decref(t);
+    const char *kv3[] = {"dims", "province,org_region", NULL};
+    t = crosstab(&admin, kv3, AMP_OK);
+    assert_int_equal(cell(t, "Lima", "Pichincha"), 36);
+    assert_int_equal(cell(t, "_none", "Guayas"), 3);
+    json_decref(t);
+}
+
+static void test_age_groups(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "majority_exploitation", "year", "2025", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "Minor", NULL), 5);
+    assert_int_equal(cell(t, "Adult", NULL), 15);
+    assert_int_equal(cell(t, "_none", NULL), 4);
+    json_decref(t);
+    const char *kv2[] = {
+        "dims", "age_group_exploitation", "measure", "mean:age_exploitation", "year", "2025", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "9--17", NULL), 5);
+    assert_int_equal(cell(t, "24--26", NULL), 15);
+    json_decref(t);
+}
+
+static void test_scanner_reads_past_escaped_text(void **state)
+{
+    (void)state;
+    /* identity and free text with escaped quotes and backslashes before and
+     * after the fields the cache reads */
+    free(mk_case("TransgenderMasculine", "UA", "[\"Other\"]", "2023-07-07", "org-b", true, NULL,
+                 "\"prs_FirstName\":\"a\\\"b\\\\\",\"prs_SecondName\":\"\\\\\\\"q\","
+                 "\"cas_ReasonForCaseClosure\":\"x\\\\\\\\\",\"cas_Status\":\"Closed\""));
+    const char *kv[] = {"dims", "gender,citizenship", "year", "2023", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "TransgenderMasculine", "UA"), 1);
+    json_decref(t);
+    const char *kv2[] = {"dims", "case_status", "year", "2023", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "Closed", NULL), 1);
+    json_decref(t);
+}
+
+static void test_withdrawn_consent_leaves_statistics(void **state)
+{
+    (void)state;
+    principal an = {.actor = "analyst", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
+    const char *kv[] = {"dims", "citizenship", "year", "2022", "threshold", "10", NULL};
+    /* 12 children from MD (statistics need no guardian consent, see consent.c);
+     * 6 of them withdrew their consent */
+    for (int i = 0; i < 12; i++)
+        free(mk_case("Feminine", "MD", "[\"ChildLabour\"]", "2022-05-05", "org-a", true, NULL,
+                     i < 6 ? "\"prs_Birthdate\":\"2012-01-01\",\"amp_ConsentWithdrawn\":true,"
+                             "\"amp_ConsentWithdrawnDate\":\"2023-01-01\""
+                           : "\"prs_Birthdate\":\"2012-01-01\""));
+    /* and 10 adults */
+    for (int i = 0; i < 10; i++)
+        free(mk_case("Feminine", "MD", "[\"ChildLabour\"]", "2022-05-05", "org-a", true, NULL,
+                     "\"prs_Birthdate\":\"1990-01-01\""));
+    json_t *t = crosstab(&an, kv, AMP_OK);
+    assert_int_equal(cell(t, "MD", NULL), 16);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "population"),
+                                                        "excluded_without_statistics_consent")),
+                     6);
+    json_decref(t);
+}
+
+static void test_in_step_with_writes(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "gender", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    long long men = cell(t, "Masculine", NULL);
+    json_decref(t);
+    char *id =
+        mk_case("Masculine", "PE", "[\"OrganRemoval\"]", "2025-05-05", "org-b", true, NULL, NULL);
+    t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "Masculine", NULL), men + 1);
+    json_decref(t);
+    /* an update moves the case */
+    json_t *patch = tu_json("{\"prs_Gender\":\"NonConforming\",\"version\":1}"), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_update_sync(env->core, &admin, id, patch, 0, &out, &err), AMP_OK);
+    json_decref(out);
+    json_decref(patch);
+    t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "Masculine", NULL), men);
+    assert_int_equal(cell(t, "NonConforming", NULL), 1);
+    json_decref(t);
+    /* a new event changes the country of exploitation (a child write) */
+    json_t *ev = tu_json("{\"hte_Type\":\"Exploitation\",\"hte_Country\":\"BR\"}");
+    assert_int_equal(
+        children_create_sync(env->core, &admin, id, core_child_kind("events"), ev, &out, &err),
+        AMP_OK);
+    json_decref(out);
+    json_decref(ev);
+    const char *kv2[] = {"dims", "country_of_exploitation", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "BR", NULL), 1);
+    json_decref(t);
+    free(id);
+}
+
+static void test_analyst_gets_controlled_figures(void **state)
+{
+    (void)state;
+    principal an = {.actor = "analyst", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
+    const char *kv[] = {"dims", "year,gender", NULL};
+    json_t *t = crosstab(&an, kv, AMP_OK);
+    const json_t *d = json_object_get(t, "disclosure");
+    assert_true(json_is_true(json_object_get(d, "applied")));
+    assert_int_equal(json_integer_value(json_object_get(d, "threshold")), 10);
+    /* 3 men in 2024: suppressed, never 0; the 12 women in 2024 then too (row) */
+    assert_int_equal(cell(t, "2024", "Masculine"), -2);
+    assert_int_equal(cell(t, "2024", "Feminine"), -2);
+    /* consent: the 4 cases without statistics consent are left out */
+    assert_int_equal(cell(t, "2025", "Feminine"), 20);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "population"),
+                                                        "excluded_without_statistics_consent")),
+                     4);
+    json_decref(t);
+    /* an analyst cannot lower the threshold */
+    const char *kv2[] = {"dims", "gender", "threshold", "2", NULL};
+    assert_null(crosstab(&an, kv2, AMP_EINVALID));
+    /* but may raise it */
+    const char *kv3[] = {"dims", "gender", "threshold", "25", NULL};
+    t = crosstab(&an, kv3, AMP_OK);
+    assert_int_equal(cell(t, NULL, NULL), 35);
+    assert_int_equal(cell(t, "Masculine", NULL), -2);
+    assert_int_equal(cell(t, "Feminine", NULL), -2); /* its complement */
+    json_decref(t);
+}
+
+static void test_caseworker_sees_own_organisation(void **state)
+{
+    (void)state;
+    principal cw = {.actor = "cw-b", .lang = "en", .org = "org-b", .roles = ROLE_CASEWORKER};
+    const char *kv[] = {"dims", "gender", NULL};
+    json_t *t = crosstab(&cw, kv, AMP_OK);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(t, "population"), "scope")),
+        "organisation");
+    assert_int_equal(cell(t, "Masculine", NULL), 3);
+    assert_int_equal(cell(t, "Feminine", NULL), -1);
+    json_decref(t);
+    /* published: disclosure control and consent apply */
+    const char *kv2[] = {"dims", "gender", "publish", "true", NULL};
+    t = crosstab(&cw, kv2, AMP_OK);
+    assert_true(json_is_true(json_object_get(json_object_get(t, "disclosure"), "applied")));
+    json_decref(t);
+    principal nobody = {.actor = "aud", .lang = "en", .roles = ROLE_AUDITOR};
+    assert_null(crosstab(&nobody, kv, AMP_EFORBIDDEN));
+}
+
+typedef struct {
+    const char *kind, *uid, *org, *doc;
+} rec_job;
+
+static int job_put(store_tx *tx, void *arg)
+{
+    const rec_job *j = arg;
+    store_record r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.kind, sizeof r.kind, "%s", j->kind);
+    snprintf(r.uid, sizeof r.uid, "%s", j->uid);
+    snprintf(r.org, sizeof r.org, "%s", j->org);
+    snprintf(r.created_at, sizeof r.created_at, "2025-03-01T10:00:00.000Z");
+    snprintf(r.updated_at, sizeof r.updated_at, "2025-03-01T10:00:00.000Z");
+    snprintf(r.created_by, sizeof r.created_by, "t");
+    snprintf(r.updated_by, sizeof r.updated_by, "t");
+    r.doc = tu_json(j->doc);
+    int rc = store_tx_record_put(tx, &r, 0);
+    json_decref(r.doc);
+    return rc;
+}
+
+static void test_record_entity_with_measure(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 6; i++) {
+        char uid[40], doc[256];
+        snprintf(uid, sizeof uid, "stay-%d", i);
+        snprintf(doc, sizeof doc,
+                 "{\"shelter\":\"%s\",\"admitted_on\":\"2025-01-%02d\",\"discharged_on\":"
+                 "\"2025-01-%02d\"}",
+                 i < 4 ? "casa-a" : "casa-b", 1 + i, 11 + 2 * i);
+        rec_job j = {"stay", uid, "org-a", doc};
+        assert_int_equal(store_run(env->store, job_put, &j), STORE_OK);
+    }
+    const char *kv[] = {"entity", "stays", "dims", "shelter", "measure", "mean:length_of_stay_days",
+                        NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    assert_int_equal(cell(t, "casa-a", NULL), 4);
+    assert_int_equal(cell(t, "casa-b", NULL), 2);
+    /* lengths: 10+i for i in 0..3 -> mean 11.5; i=4,5 -> 14, 15 -> 14.5 */
+    size_t i;
+    const json_t *c;
+    bool seen = false;
+    json_array_foreach (json_object_get(t, "cells"), i, c) {
+        const char *k = json_string_value(json_array_get(json_object_get(c, "keys"), 0));
+        if (k && strcmp(k, "casa-a") == 0) {
+            assert_true(json_real_value(json_object_get(c, "mean")) == 11.5);
+            seen = true;
+        }
+    }
+    assert_true(seen);
+    json_decref(t);
+    /* a filter on a record dimension */
+    const char *kv2[] = {"entity", "stays", "dims", "year", "shelter", "casa-b", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    assert_int_equal(cell(t, "2025", NULL), 2);
+    json_decref(t);
+}
+
+static void test_parameter_errors(void **state)
+{
+    (void)state;
+    const char *a[] = {"dims", "nope", NULL};
+    assert_null(crosstab(&admin, a, AMP_EINVALID));
+    const char *b[] = {"dims", "year,gender,citizenship,border,exploitation", NULL};
+    assert_null(crosstab(&admin, b, AMP_EINVALID));
+    const char *c[] = {"dims", "year", "colour", "red", NULL};
+    assert_null(crosstab(&admin, c, AMP_EINVALID));
+    const char *d[] = {"dims", "year", "from", "2024-13-01", NULL};
+    assert_null(crosstab(&admin, d, AMP_EINVALID));
+    const char *e[] = {NULL};
+    assert_null(crosstab(&admin, e, AMP_EINVALID));
+    const char *f[] = {"entity", "planets", "dims", "year", NULL};
+    assert_null(crosstab(&admin, f, AMP_EINVALID));
+    const char *g[] = {"dims", "year,year", NULL};
+    assert_null(crosstab(&admin, g, AMP_EINVALID));
+    const char *h[] = {"dims", "year", "measure", "mean:height", NULL};
+    assert_null(crosstab(&admin, h, AMP_EINVALID));
+    const char *i[] = {"dims", "year", "epsilon", "-1", NULL};
+    assert_null(crosstab(&admin, i, AMP_EINVALID));
+    /* filter values: a picklist value or a country code that cannot exist is an error;
+     * a valid code without cases simply matches nothing */
+    list_param ps[2] = {{"dims", "year"}, {"gender", "Femenine"}};
+    json_t *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(report_crosstab(env->core, &admin, ps, 2, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "gender", "picklist"));
+    amp_err_clear(&err);
+    list_param pc[2] = {{"dims", "year"}, {"citizenship", "EC,QQ"}};
+    assert_int_equal(report_crosstab(env->core, &admin, pc, 2, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "citizenship", "country"));
+    amp_err_clear(&err);
+    const char *j[] = {"dims", "year", "citizenship", "NZ", NULL};
+    json_t *t = crosstab(&admin, j, AMP_OK);
+    assert_int_equal(json_array_size(json_object_get(t, "cells")), 0);
+    json_decref(t);
+}
+
+static void test_dp_release_spends_budget(void **state)
+{
+    (void)state;
+    principal an = {.actor = "analyst", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
+    const char *kv[] = {"dims", "gender", "epsilon", "4", "dataset", "test-dp", NULL};
+    json_t *t = crosstab(&an, kv, AMP_OK);
+    const json_t *dp = json_object_get(json_object_get(t, "disclosure"), "dp");
+    assert_string_equal(json_string_value(json_object_get(dp, "mechanism")), "laplace");
+    json_decref(t);
+    t = crosstab(&an, kv, AMP_OK);
+    json_decref(t);
+    /* default budget 10: a third release of 4 would exceed it */
+    assert_null(crosstab(&an, kv, AMP_ESTATE));
+}
+
+static void test_renderers(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "year,gender", "publish", "true", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    size_t n = 0;
+    char *csv = report_render_csv(t, &n);
+    assert_non_null(csv);
+    assert_true(strncmp(csv, "year,gender,count,flag\r\n", 24) == 0);
+    assert_non_null(strstr(csv, "2024,Masculine,,suppressed"));
+    assert_non_null(strstr(csv, "Total,Total,"));
+    free(csv);
+    json_t *arr = json_pack("[O]", t);
+    unsigned char *x = report_render_xlsx(arr, &n);
+    assert_non_null(x);
+    assert_true(n > 1000 && x[0] == 'P' && x[1] == 'K'); /* a zip */
+    free(x);
+    json_decref(arr);
+    json_decref(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_by_two_dims),
+        cmocka_unit_test(test_multi_valued_cases_or_mentions),
+        cmocka_unit_test(test_filters_and_route),
+        cmocka_unit_test(test_age_groups),
+        cmocka_unit_test(test_analyst_gets_controlled_figures),
+        cmocka_unit_test(test_caseworker_sees_own_organisation),
+        cmocka_unit_test(test_record_entity_with_measure),
+        cmocka_unit_test(test_parameter_errors),
+        cmocka_unit_test(test_dp_release_spends_budget),
+        cmocka_unit_test(test_renderers),
+        cmocka_unit_test(test_scanner_reads_past_escaped_text),
+        cmocka_unit_test(test_withdrawn_consent_leaves_statistics),
+        cmocka_unit_test(test_in_step_with_writes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
