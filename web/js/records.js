@@ -115,7 +115,7 @@ export function RecordsSection({ title, what, listPath, listQuery, createPath, c
       if (!items.length) body = html`<${Empty}>${empty || t('common.none')}<//>`;
       else if (render) body = render(items, s.reload);
       else if (columns) {
-        body = html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${title}</caption>
+        body = html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${title} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${title}</caption>
           <thead><tr>${columns.map((c) => html`<th scope="col">${recordLabel(c)}</th>`)}</tr></thead>
           <tbody>${items.map((r) => html`<tr>${columns.map((c) => html`<td>${recordValue(c, r[c], spec)}</td>`)}</tr>`)}</tbody></table></div>`;
       } else body = html`<ul class="record-list">${items.map((r) => html`<li class="card"><${RecordFacts} record=${r} spec=${spec} /></li>`)}</ul>`;

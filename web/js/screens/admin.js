@@ -52,7 +52,7 @@ function Organisations() {
   return html`<section>
     <div class="row-head"><h2>${t('admin.organisations')}</h2>
       ${can('organisation', 'create') ? html`<button type="button" class="btn btn-primary" onClick=${() => setEdit({ isNew: true })}>${t('admin.new_org')}</button>` : null}</div>
-    <${Async} state=${s}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
+    <${Async} state=${s}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('admin.organisations')} — ${t('common.table_scroll')}`}><table class="data">
       <caption class="sr-only">${t('admin.organisations')}</caption>
       <thead><tr><th scope="col">${t('admin.org_id')}</th>${cols.map((c) => html`<th scope="col">${fieldLabel(c, 'organisation')}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${d.items.map((o) => html`<tr><td><code>${o.id}</code></td>${cols.map((c) => html`<td>${displayValue(schema().fields.find((f) => f.name === c), o[c], fmt)}</td>`)}
@@ -88,7 +88,7 @@ function Users() {
   return html`<section>
     <div class="row-head"><h2>${t('admin.users')}</h2>
       ${can('user', 'create') && !(s.error && s.error.isMissingEndpoint) ? html`<button type="button" class="btn btn-primary" onClick=${() => setDialog({ mode: 'new' })}>${t('admin.new_user')}</button>` : null}</div>
-    <${Async} state=${s} what=${t('module.accounts')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
+    <${Async} state=${s} what=${t('module.accounts')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('admin.users')} — ${t('common.table_scroll')}`}><table class="data">
       <caption class="sr-only">${t('admin.users')}</caption>
       <thead><tr><th scope="col">${t('admin.username')}</th><th scope="col">${t('admin.org')}</th><th scope="col">${t('admin.roles')}</th><th scope="col">${t('admin.mfa')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('admin.last_login')}</th><th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${d.items.map((u) => html`<tr>
@@ -127,7 +127,7 @@ function Roles() {
     <${Async} state=${s} what=${t('module.accounts')}>${(d) => {
       const roles = d.roles || Object.keys(d.matrix || {});
       const resources = [...new Set(roles.flatMap((r) => Object.keys((d.matrix || {})[r] || {})))];
-      return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data matrix"><caption>${t('admin.roles_caption')}</caption>
+      return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('admin.roles_caption')} — ${t('common.table_scroll')}`}><table class="data matrix"><caption>${t('admin.roles_caption')}</caption>
         <thead><tr><th scope="col">${t('admin.resource')}</th>${roles.map((r) => html`<th scope="col">${t(`role.${r}`)}</th>`)}</tr></thead>
         <tbody>${resources.map((res) => html`<tr><th scope="row">${t(`resource.${res}`)}</th>${roles.map((r) => html`<td>${((d.matrix[r] || {})[res] || []).map((a) => t(`action.${a}`)).join(', ')}</td>`)}</tr>`)}</tbody>
       </table></div>`;
@@ -163,7 +163,7 @@ function Directory() {
   return html`<section>
     <div class="row-head"><h2>${t('directory.title')}</h2>
       ${can('directory', 'create') && !(s.error && s.error.isMissingEndpoint) ? html`<button type="button" class="btn btn-primary" onClick=${() => setEdit({ isNew: true, org: me.user.org && !orgs.includes(me.user.org) ? me.user.org : undefined })}>${t('directory.add')}</button>` : null}</div>
-    <${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
+    <${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('directory.title')} — ${t('common.table_scroll')}`}><table class="data">
       <caption class="sr-only">${t('directory.title')}</caption>
       <thead><tr><th scope="col">${t('admin.org')}</th>${cols.map((c) => html`<th scope="col">${(spec.find((x) => x.name === c) || {}).label}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${d.items.map((e) => html`<tr><td>${e.org_Name || orgName(e.org)}</td>${cols.map((c) => html`<td>${recordValue(c, e[c], spec)}</td>`)}

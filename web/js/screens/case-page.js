@@ -96,7 +96,7 @@ function RouteView({ c, reload }) {
       <span class="stop-type">${valueLabel('hte_Type', e.hte_Type, 'event')}</span>
       <span class="stop-place">${[e.hte_City, e.hte_Country ? countryName(e.hte_Country) : ''].filter(Boolean).join(', ') || '—'}</span>
       ${e.hte_Date ? html`<span class="muted">${fmtDate(e.hte_Date)}</span>` : null}</li>`)}</ol>
-    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('route.events')}</caption>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('route.events')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('route.events')}</caption>
       <thead><tr>${['amp_EventSequence', 'hte_Type', 'hte_Country', 'hte_City', 'hte_Date'].map((n) => html`<th scope="col">${fieldLabel(n, 'event')}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
       <tbody>${events.map((e) => html`<tr>
         <td>${e.amp_EventSequence ?? ''}</td><td>${valueLabel('hte_Type', e.hte_Type, 'event')}</td>
@@ -289,7 +289,7 @@ export function StaysTable({ path, pl, onDischarge, showShelter, shelters, query
   const status = (k) => (listOptions(pl, 'stay_statuses').find((o) => o.code === k) || { label: k }).label;
   const act = async (st, what) => { try { await post(`/api/v1/stays/${st.id}/${what}`, {}); toast(t('common.saved')); s.reload(); if (onChanged) onChanged(); } catch (e) { toast(e.message, 'error'); } };
   return html`<${Async} state=${s} what=${t('module.shelters')}>${(d) => (!(d.items || []).length ? html`<${Empty}>${t('shelter.no_stays')}<//>` : html`
-    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('shelter.stays')}</caption>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('shelter.stays')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('shelter.stays')}</caption>
       <thead><tr>${showShelter ? html`<th scope="col">${t('shelter.shelter')}</th>` : html`<th scope="col">${t('shelter.case_ref')}</th>`}
         <th scope="col">${t('shelter.place_kind')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('shelter.admitted_on')}</th>
         <th scope="col">${t('shelter.expected_discharge')}</th><th scope="col">${t('shelter.discharged_on_h')}</th><th scope="col" class="num">${t('shelter.nights')}</th>
@@ -564,7 +564,7 @@ function HistoryTab({ c }) {
   const s = useApi(() => get(`/api/v1/cases/${c.id}/history`), [c.id, c.version]);
   return html`<${Async} state=${s}>${(d) => {
     const items = d.items || d;
-    return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption>${t('history.title')}</caption>
+    return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('history.title')} — ${t('common.table_scroll')}`}><table class="data"><caption>${t('history.title')}</caption>
       <thead><tr><th scope="col">${t('history.version')}</th><th scope="col">${t('history.when')}</th><th scope="col">${t('history.who')}</th><th scope="col">${t('history.action')}</th><th scope="col">${t('history.fields')}</th></tr></thead>
       <tbody>${[...items].reverse().map((h) => html`<tr><td>${h.version}</td><td>${fmtDateTime(h.at)}</td><td>${h.actor}</td><td>${t(`history.action.${h.action}`) === `history.action.${h.action}` ? h.action : t(`history.action.${h.action}`)}</td>
         <td>${(h.fields || []).map((f) => fieldLabel(f)).join(', ')}</td></tr>`)}</tbody></table></div>`;

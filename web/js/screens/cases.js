@@ -67,7 +67,7 @@ export function CaseList({ query }) {
     <${Async} state=${s} what=${t('nav.cases')}>${(d) => html`
       <p class="muted" aria-live="polite">${t('cases.total', { n: d.total })}</p>
       ${!d.items.length ? html`<${Empty}>${t('cases.none')}<//>` : html`
-      <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data">
+      <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('cases.title')} — ${t('common.table_scroll')}`}><table class="data">
         <caption class="sr-only">${t('cases.title')}</caption>
         <thead><tr>
           <th scope="col">${t('cases.reference')}</th>

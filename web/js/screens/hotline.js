@@ -97,7 +97,7 @@ export function Hotline({ query }) {
     </div>
     <section aria-labelledby="hl-recent"><h2 id="hl-recent">${t('hotline.recent')}</h2>
       <${Async} state=${list} what=${t('module.hotline')}>${(d) => (!d.items.length ? html`<${Empty} />` : html`
-        <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('hotline.recent')}</caption>
+        <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('hotline.recent')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('hotline.recent')}</caption>
           <thead><tr><th scope="col">${t('hotline.received')}</th><th scope="col">${t('hotline.channel')}</th><th scope="col">${t('hotline.caller')}</th><th scope="col">${t('hotline.summary')}</th><th scope="col">${t('hotline.case')}</th></tr></thead>
           <tbody>${d.items.map((c) => html`<tr>
             <td>${fmtDateTime(c.received_at || c.created_at)}</td><td>${recordValue('channel', c.channel, spec)}</td><td>${recordValue('caller_type', c.caller_type, spec)}</td>

@@ -39,7 +39,7 @@ export function ReferralList({ query, offset = 0, onPage }) {
   const params = { ...query, limit: LIMIT, offset };
   const s = useApi(() => get('/api/v1/referrals', params), [JSON.stringify(params)]);
   return html`<${Async} state=${s} what=${t('module.referrals')}>${(d) => (!d.items.length ? html`<${Empty}>${t('referral.none')}<//>` : html`
-    <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('referral.title')}</caption>
+    <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('referral.title')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('referral.title')}</caption>
       <thead><tr><th scope="col">${t('referral.case')}</th><th scope="col">${t('referral.from')}</th><th scope="col">${t('referral.to')}</th>
         <th scope="col">${t('referral.services')}</th><th scope="col">${t('referral.urgency')}</th><th scope="col">${t('common.status')}</th><th scope="col">${t('referral.sent')}</th><th scope="col">${t('referral.due')}</th></tr></thead>
       <tbody>${d.items.map((r) => html`<tr>
@@ -58,7 +58,7 @@ function Flows() {
   const s = useApi(() => get('/api/v1/referrals/flows'), []);
   return html`<section class="records" aria-labelledby="flows-h"><h2 id="flows-h">${t('referral.flows')}</h2>
     <${Async} state=${s} what=${t('module.referrals')}>${(d) => (!(d.items || []).length ? html`<${Empty} />` : html`
-      <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('referral.flows')}</caption>
+      <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('referral.flows')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('referral.flows')}</caption>
         <thead><tr><th scope="col">${t('referral.from')}</th><th scope="col">${t('referral.to')}</th><th scope="col" class="num">${t('referral.flow_total')}</th>
           <th scope="col" class="num">${t('referral.status.Accepted')}</th><th scope="col" class="num">${t('referral.status.Declined')}</th><th scope="col" class="num">${t('referral.overdue')}</th><th scope="col" class="num">${t('referral.median_answer')}</th></tr></thead>
         <tbody>${d.items.map((f) => html`<tr><td>${orgName(f.from_org)}</td><td>${orgName(f.to_org)}</td><td class="num">${fmtNumber(f.total)}</td>

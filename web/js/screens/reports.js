@@ -136,7 +136,7 @@ function Standard() {
       <div class="field inline"><label for="std-year">${t('report.year')}</label>
         <input id="std-year" type="number" min="2000" max=${year} value=${y} onInput=${(e) => setY(e.target.value)} /></div>
       ${!items.length ? html`<${Empty} />` : html`<ul class="record-list">${items.map((r) => html`<li class="card">
-        <h3>${tl(r.title || r.label, r.name)}</h3>${r.description ? html`<p>${tl(r.description)}</p>` : null}
+        <h2 class="h3">${tl(r.title || r.label, r.name)}</h2>${r.description ? html`<p>${tl(r.description)}</p>` : null}
         <p class="actions">${['csv', 'xlsx'].map((f) => html`<a class="btn" href=${`/api/v1/reports/standard/${encodeURIComponent(r.name)}${qs({ year: y, format: f })}`} download>${t(`report.download_${f}`)}</a>`)}</p>
       </li>`)}</ul>`}
     </div>`;

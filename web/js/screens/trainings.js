@@ -75,7 +75,7 @@ export function Trainings({ query }) {
         ${d.events_by_topic && Object.keys(d.events_by_topic).length ? html`<${BarChart} title=${t('training.by_topic')} data=${d.events_by_topic} label=${label('topics')} />` : null}
       </div>`}<//>
     <${Async} state=${list} what=${t('module.trainings')}>${(d) => (!d.items.length ? html`<${Empty}>${t('training.none')}<//>` : html`
-      <div class="table-wrap" tabindex="0" role="region" aria-label=${t('common.table_scroll')}><table class="data"><caption class="sr-only">${t('training.title')}</caption>
+      <div class="table-wrap" tabindex="0" role="region" aria-label=${`${t('training.title')} — ${t('common.table_scroll')}`}><table class="data"><caption class="sr-only">${t('training.title')}</caption>
         <thead><tr>${cols.map((c) => html`<th scope="col">${colLabel[c]}</th>`)}<th scope="col"><span class="sr-only">${t('common.actions')}</span></th></tr></thead>
         <tbody>${d.items.map((r) => html`<tr>${cols.map((c) => html`<td>${recordValue(c, r[c], spec)}</td>`)}
           <td class="row-actions">${can('training', 'update') ? html`<button type="button" class="btn btn-small" onClick=${() => setEdit(r)}>${t('common.edit')}</button>` : null}
