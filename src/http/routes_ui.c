@@ -24,9 +24,15 @@
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "no-cache"
 
+/* The number of assets compiled in (0 when the generated file is absent). */
+static size_t asset_count(void)
+{
+    return &ui_assets_count != NULL ? ui_assets_count : 0;
+}
+
 static const ui_asset *find_asset(const char *rel)
 {
-    size_t lo = 0, hi = ui_assets_count;
+    size_t lo = 0, hi = asset_count();
     while (lo < hi) { /* the generator sorts by path */
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(ui_assets[mid].path, rel);
@@ -124,8 +130,9 @@ static void h_asset(request *r)
         req_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource", NULL);
         return;
     }
-    bool current = (size_t)(slash - p) == strlen(ui_build_id) &&
-                   strncmp(p, ui_build_id, (size_t)(slash - p)) == 0;
+    const char *build = ui_build_id != NULL ? ui_build_id : "";
+    bool current =
+        (size_t)(slash - p) == strlen(build) && strncmp(p, build, (size_t)(slash - p)) == 0;
     send_asset(r, a, current ? CACHE_IMMUTABLE : CACHE_REVALIDATE);
 }
 

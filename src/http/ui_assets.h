@@ -17,11 +17,15 @@ typedef struct {
     const char *etag_gz; /* strong ETag of the gzip copy, quoted */
 } ui_asset;
 
+/* Weak, so that src/ links without the generated file too (the fuzz targets
+ * build from the sources alone): routes_ui.c then answers that this build has
+ * no web UI. */
+
 /** Every asset (sorted by path, as the generator writes them). */
-extern const ui_asset ui_assets[];
-extern const size_t ui_assets_count;
+extern const ui_asset ui_assets[] __attribute__((weak));
+extern const size_t ui_assets_count __attribute__((weak));
 
 /** A hash of all the assets: the /assets/<build>/ prefix of this build. */
-extern const char ui_build_id[];
+extern const char ui_build_id[] __attribute__((weak));
 
 #endif

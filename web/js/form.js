@@ -15,13 +15,23 @@ export function fieldId(prefix, name) {
 }
 
 // {field: message} and the messages that name no known field, from an ApiError.
-export function errorsFrom(err, known) {
+// labelOf(name) names the field in the user's language: the server's
+// messages name fields by code ("prs_NumberOfChildren must be at most 30"),
+// which the label replaces.
+export function errorsFrom(err, known, labelOf) {
   const byField = {};
   const other = [];
   for (const f of (err && err.fields) || []) {
     const name = f.field || '';
-    if (!known || known.has(name)) byField[name] = byField[name] ? `${byField[name]} ${f.message}` : f.message;
-    else other.push(f.message);
+    let msg = f.message || '';
+    if (labelOf && name) {
+      const lbl = labelOf(name);
+      const bare = name.replace(/^.*\./, '');
+      if (lbl && lbl !== name) msg = msg.split(name).join(lbl);
+      if (lbl && bare !== name && lbl !== bare) msg = msg.split(bare).join(lbl);
+    }
+    if (!known || known.has(name)) byField[name] = byField[name] ? `${byField[name]} ${msg}` : msg;
+    else other.push(msg);
   }
   return { byField, other };
 }

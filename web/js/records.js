@@ -78,7 +78,7 @@ export function RecordDialog({ open, title, spec, initial, onClose, submit, subm
       onClose(true);
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) {
-        const { byField, other: rest } = errorsFrom(err, known);
+        const { byField, other: rest } = errorsFrom(err, known, (n) => (spec.find((x) => x.name === n) || {}).label || n);
         setErrors(byField);
         setOther(rest);
       } else {

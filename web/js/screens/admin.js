@@ -27,7 +27,7 @@ function OrgDialog({ org, onClose }) {
       toast(t('common.saved'));
       onClose(true);
     } catch (err) {
-      const r = errorsFrom(err, known);
+      const r = errorsFrom(err, known, (k) => (k === 'id' ? t('admin.org_id') : fieldLabel(k, 'organisation')));
       setErrors(r.byField);
       setOther(r.other.length || Object.keys(r.byField).length ? r.other : [err.message]);
     }

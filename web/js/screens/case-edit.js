@@ -68,7 +68,7 @@ function CaseForm({ id, record: initialRecord, initial }) {
   function showErrors(err) {
     const names = new Set(known);
     events.forEach((ev, i) => schema().fields.filter((f) => f.section === 'event').forEach((f) => names.add(`events[${i}].${f.name}`)));
-    const { byField, other: rest } = errorsFrom(err, names);
+    const { byField, other: rest } = errorsFrom(err, names, labelOf);
     setErrors(byField);
     setOther(rest.length || Object.keys(byField).length ? rest : [err.message]);
   }

@@ -60,7 +60,7 @@ function SectionEditor({ c, names, onSaved, onCancel }) {
         const theirs = await get(`/api/v1/cases/${record.id}`);
         setConflict({ ...describeConflict(editor.baseline, editor.values, caseFields(theirs)), version: theirs.version, by: theirs.updated_by, record: theirs });
       } else {
-        const r = errorsFrom(err, known);
+        const r = errorsFrom(err, known, (k) => fieldLabel(k));
         setErrors(r.byField);
         setOther(r.other.length || Object.keys(r.byField).length ? r.other : [err.message]);
       }
@@ -128,7 +128,7 @@ function EventDialog({ open, ev, c, onClose }) {
       toast(t('common.saved'));
       onClose(true);
     } catch (err) {
-      const r = errorsFrom(err, known);
+      const r = errorsFrom(err, known, (k) => fieldLabel(k, 'event'));
       setErrors(r.byField);
       setOther(r.other.length || Object.keys(r.byField).length ? r.other : [err.message]);
     }

@@ -57,7 +57,7 @@ export function Hotline({ query }) {
       setErrors({}); setOther([]);
       list.reload(); stats.reload();
     } catch (err) {
-      const r = errorsFrom(err, new Set(spec.map((s) => s.name)));
+      const r = errorsFrom(err, new Set(spec.map((s) => s.name)), (n) => (spec.find((s) => s.name === n) || {}).label || n);
       setErrors(r.byField);
       setOther(r.other.length || Object.keys(r.byField).length ? r.other : [err.message]);
     } finally { setBusy(false); }
