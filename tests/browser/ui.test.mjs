@@ -640,6 +640,29 @@ async function main() {
     if (auth) { await logout(); await loginAs('cw-a'); }
   });
 
+  await test('small screen (320 px): no sideways scrolling of the page, menu button', async () => {
+    await page.setViewportSize({ width: 320, height: 720 });
+    try {
+      for (const hash of ['#/', '#/cases', `#/cases/${caseRef}/profile`, '#/cases/new']) {
+        await go(hash);
+        await settle();
+        await page.waitForSelector('main h1');
+        await page.waitForFunction(() => document.documentElement.scrollWidth - document.documentElement.clientWidth <= 1, null, { timeout: 3000 }).catch(() => {});
+        const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const wide = over > 1 ? await page.evaluate(() => [...document.querySelectorAll('body, body *')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && e.clientWidth > 0).slice(-4).map((e) => `${e.tagName.toLowerCase()}.${e.className}:${e.scrollWidth}/${e.clientWidth}`)) : [];
+        assert(over <= 1, `${hash}: the page scrolls sideways by ${over} px (${wide.join(', ')})`);
+      }
+      assert(await page.isVisible('.nav-toggle'), 'no menu button on a small screen');
+      assert(!(await page.isVisible('#main-nav a')), 'the menu is open before asking');
+      await page.click('.nav-toggle');
+      await page.waitForSelector('#main-nav.open a');
+      await checkA11y('small screen');
+      await shot('40-small-screen');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   await test('switch language: es, fr, uk — UI strings, catalogue labels, dates', async () => {
     await go('#/cases/new');
     await page.waitForSelector('#case-prs_Gender');
