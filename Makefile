@@ -42,7 +42,8 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The field catalogue and the OpenAPI document are compiled into the binary.
-$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml
+$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml \
+                     schema/care-picklists.json schema/reintegration-indicators.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 

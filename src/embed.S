@@ -1,4 +1,5 @@
-/* Files compiled into the binary: the field catalogue and the OpenAPI document. */
+/* Files compiled into the binary: the field catalogue, the OpenAPI document and
+ * the care picklists and reintegration indicators. */
 	.section .rodata
 	.global amparo_catalogue_json, amparo_catalogue_json_end
 	.balign 16
@@ -11,5 +12,17 @@ amparo_catalogue_json_end:
 amparo_openapi_yaml:
 	.incbin "docs/openapi.yaml"
 amparo_openapi_yaml_end:
+	.byte 0
+	.global amparo_care_picklists_json, amparo_care_picklists_json_end
+	.balign 16
+amparo_care_picklists_json:
+	.incbin "schema/care-picklists.json"
+amparo_care_picklists_json_end:
+	.byte 0
+	.global amparo_care_config_json, amparo_care_config_json_end
+	.balign 16
+amparo_care_config_json:
+	.incbin "schema/reintegration-indicators.json"
+amparo_care_config_json_end:
 	.byte 0
 	.section .note.GNU-stack,"",@progbits
