@@ -53,7 +53,7 @@ $(BUILD)/libamparo.a: $(LIB_OBJ)
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testutil.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka
 

@@ -141,7 +141,8 @@ int care_config_check(const json_t *cfg, char *err, size_t n)
         const json_t *v = json_object_get(cfg, nums[i].key);
         if (!json_is_number(v) || json_number_value(v) < nums[i].min ||
             json_number_value(v) > nums[i].max)
-            return cfg_fail(err, n, "'%s' must be a number from %g to %g", nums[i].key, nums[i].min, nums[i].max);
+            return cfg_fail(err, n, "'%s' must be a number from %g to %g", nums[i].key, nums[i].min,
+                            nums[i].max);
     }
     const json_t *months = json_object_get(cfg, "outcome_months");
     if (!json_is_array(months) || json_array_size(months) == 0 || json_array_size(months) > 12)
@@ -169,7 +170,8 @@ int care_config_check(const json_t *cfg, char *err, size_t n)
         json_t *dim;
         json_array_foreach (dims, d, dim) {
             const char *dc = json_string_value(json_object_get(dim, "code"));
-            const json_t *w = json_object_get(dim, "weight"), *inds = json_object_get(dim, "indicators");
+            const json_t *w = json_object_get(dim, "weight"),
+                         *inds = json_object_get(dim, "indicators");
             const json_t *below = json_object_get(dim, "alert_below");
             if (!code_ok(dc) || !json_is_number(w) || json_number_value(w) <= 0 ||
                 !labels_ok(json_object_get(dim, "label")) || !json_is_array(inds) ||
@@ -239,39 +241,48 @@ typedef struct {
 static const care_message care_messages[] = {
     {"date_order", "{f} cannot be before {d}", "{f} no puede ser anterior a {d}",
      "{f} ne peut pas précéder {d}", "{f} не може бути раніше за {d}"},
-    {"over_capacity", "no free place for {d} in this shelter", "no hay plaza libre para {d} en esta casa de acogida",
+    {"over_capacity", "no free place for {d} in this shelter",
+     "no hay plaza libre para {d} en esta casa de acogida",
      "aucune place libre pour {d} dans ce foyer", "у цьому притулку немає вільного місця для: {d}"},
-    {"no_places", "this shelter has no places for {d}", "esta casa de acogida no tiene plazas para {d}",
-     "ce foyer n'a pas de places pour {d}", "у цьому притулку немає місць для: {d}"},
+    {"no_places", "this shelter has no places for {d}",
+     "esta casa de acogida no tiene plazas para {d}", "ce foyer n'a pas de places pour {d}",
+     "у цьому притулку немає місць для: {d}"},
     {"score_range", "{f} must be a score from 0 to 1", "{f} debe ser una puntuación de 0 a 1",
      "{f} doit être un score de 0 à 1", "{f} має бути оцінкою від 0 до 1"},
     {"unknown_indicator", "{f}: '{d}' is not an indicator of this framework",
-     "{f}: '{d}' no es un indicador de este marco", "{f} : « {d} » n'est pas un indicateur de ce cadre",
-     "{f}: '{d}' не є показником цієї рамки"},
+     "{f}: '{d}' no es un indicador de este marco",
+     "{f} : « {d} » n'est pas un indicateur de ce cadre", "{f}: '{d}' не є показником цієї рамки"},
     {"wrong_organisation", "{f} belongs to another organisation ({d})",
      "{f} pertenece a otra organización ({d})", "{f} appartient à une autre organisation ({d})",
      "{f} належить іншій організації ({d})"},
-    {"not_in_case", "{f}: '{d}' is not a record of this case", "{f}: '{d}' no es un registro de este caso",
-     "{f} : « {d} » n'est pas un enregistrement de ce dossier", "{f}: '{d}' не є записом цієї справи"},
+    {"not_in_case", "{f}: '{d}' is not a record of this case",
+     "{f}: '{d}' no es un registro de este caso",
+     "{f} : « {d} » n'est pas un enregistrement de ce dossier",
+     "{f}: '{d}' не є записом цієї справи"},
     {"participant_totals", "{f} adds up to {d}, not to the number of participants",
-     "{f} suma {d}, no el número de participantes", "{f} totalise {d}, et non le nombre de participants",
+     "{f} suma {d}, no el número de participantes",
+     "{f} totalise {d}, et non le nombre de participants",
      "{f} у сумі дає {d}, а не кількість учасників"},
     {"stage_order", "{f}: {d}", "{f}: {d}", "{f} : {d}", "{f}: {d}"},
     {"currency", "{f} must be an ISO 4217 currency code such as USD",
      "{f} debe ser un código de moneda ISO 4217, p. ej. USD",
      "{f} doit être un code de devise ISO 4217, p. ex. USD",
      "{f} має бути кодом валюти ISO 4217, напр. USD"},
-    {"uid", "{f} must be a record identifier (UUID)", "{f} debe ser un identificador de registro (UUID)",
-     "{f} doit être un identifiant d'enregistrement (UUID)", "{f} має бути ідентифікатором запису (UUID)"},
+    {"uid", "{f} must be a record identifier (UUID)",
+     "{f} debe ser un identificador de registro (UUID)",
+     "{f} doit être un identifiant d'enregistrement (UUID)",
+     "{f} має бути ідентифікатором запису (UUID)"},
     {"one_per_case", "this case already has {d}", "este caso ya tiene {d}", "ce dossier a déjà {d}",
      "ця справа вже має {d}"},
-    {"period", "{f} must be a period such as 2026, 2026-Q2, 2026-H1, 2026-05 or 2026-01-01..2026-06-30",
+    {"period",
+     "{f} must be a period such as 2026, 2026-Q2, 2026-H1, 2026-05 or 2026-01-01..2026-06-30",
      "{f} debe ser un período como 2026, 2026-Q2, 2026-H1, 2026-05 o 2026-01-01..2026-06-30",
      "{f} doit être une période comme 2026, 2026-Q2, 2026-H1, 2026-05 ou 2026-01-01..2026-06-30",
      "{f} має бути періодом, напр. 2026, 2026-Q2, 2026-H1, 2026-05 або 2026-01-01..2026-06-30"},
     {"unknown_measure", "{f}: '{d}' is not a measure", "{f}: '{d}' no es una medida",
      "{f} : « {d} » n'est pas une mesure", "{f}: '{d}' не є показником"},
-    {"closed", "{f}: {d} is closed", "{f}: {d} está cerrado", "{f} : {d} est fermé", "{f}: {d} закрито"},
+    {"closed", "{f}: {d} is closed", "{f}: {d} está cerrado", "{f} : {d} est fermé",
+     "{f}: {d} закрито"},
     {"required_when", "{f} is required when {d}", "{f} es obligatorio cuando {d}",
      "{f} est obligatoire lorsque {d}", "{f} є обов'язковим, коли {d}"},
 };
@@ -327,7 +338,8 @@ amp_code care_invalid(amp_err *err, const principal *p)
     case 1: return amp_err_set(err, AMP_EINVALID, "%zu campo(s) no son válidos", n);
     case 2: return amp_err_set(err, AMP_EINVALID, "%zu champ(s) non valides", n);
     case 3: return amp_err_set(err, AMP_EINVALID, "Недійсних полів: %zu", n);
-    default: return amp_err_set(err, AMP_EINVALID, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
+    default:
+        return amp_err_set(err, AMP_EINVALID, "%zu field%s invalid", n, n == 1 ? " is" : "s are");
     }
 }
 
@@ -551,7 +563,8 @@ static void check_value(vctx *v, const care_field *f, const json_t *val, const c
     case CF_DATE:
         if (!json_is_string(val) || !validate_date(json_string_value(val)))
             verr(v, path, "date", NULL);
-        else if ((f->flags & CF_NOFUTURE) && v->today && strcmp(json_string_value(val), v->today) > 0)
+        else if ((f->flags & CF_NOFUTURE) && v->today &&
+                 strcmp(json_string_value(val), v->today) > 0)
             verr(v, path, "not_future", v->today);
         break;
     case CF_INT:
@@ -584,8 +597,8 @@ static void check_value(vctx *v, const care_field *f, const json_t *val, const c
         break;
     case CF_CURRENCY: {
         const char *s = json_string_value(val);
-        if (!s || strlen(s) != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
-            !isupper((unsigned char)s[2]))
+        if (!s || strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
+            !isupper((unsigned char)s[1]) || !isupper((unsigned char)s[2]))
             verr(v, path, "currency", NULL);
         break;
     }

@@ -130,8 +130,7 @@ amp_code care_get(core *c, const char *kind, const char *what, const char *uid, 
 
 /** All records matching q (limit ignored: scans): a new array of store_record
  *  in *rows (free with care_rows_free).  AMP_OK or AMP_EINTERNAL. */
-amp_code care_scan(core *c, const store_record_query *q, store_record **rows, int *n,
-                   amp_err *err);
+amp_code care_scan(core *c, const store_record_query *q, store_record **rows, int *n, amp_err *err);
 void care_rows_free(store_record *rows, int n);
 
 /** True when p may see the case `case_uid` (internal, the owner's organisation,
