@@ -604,6 +604,14 @@ static void check_value(vctx *v, const care_field *f, const json_t *val, const c
     }
     case CF_COUNTS:
     case CF_AMOUNTS: check_map(v, f, val, path); break;
+    case CF_OBJECT:
+        if (!json_is_object(val)) {
+            verr(v, path, "type", "an object");
+        } else if (json_object_size(val) > (f->max > 0 ? (size_t)f->max : 128)) {
+            snprintf(d, sizeof d, "%d", f->max > 0 ? (int)f->max : 128);
+            verr(v, path, "max_items", d);
+        }
+        break;
     case CF_LABEL:
         if (json_is_string(val)) {
             check_string(v, f, val, path, 300);
@@ -696,6 +704,16 @@ json_t *care_filter(const care_field *fields, const json_t *doc, bool hide_ident
     return out;
 }
 
+json_t *care_strip_server(const care_field *fields, const json_t *doc)
+{
+    json_t *out = json_deep_copy(doc);
+    for (const care_field *f = fields; f->name; f++) {
+        if (f->flags & CF_SERVER)
+            json_object_del(out, f->name);
+    }
+    return out;
+}
+
 /* ==== records ================================================================ */
 
 json_t *care_record_json(const principal *p, const care_field *fields, const store_record *r)
@@ -757,10 +775,45 @@ bool care_case_visible(core *c, const principal *p, const char *case_uid)
 
 amp_code care_require_org(const principal *p, const char *org, const char *what, amp_err *err)
 {
-    if (p->internal || (p->org[0] && org && strcmp(p->org, org) == 0))
-        return AMP_OK;
+    if (p->internal || !org || !*org || (p->org[0] && strcmp(p->org, org) == 0))
+        return AMP_OK; /* records of no organisation (national indicators) are shared */
     care_field_error(err, p, what, "wrong_organisation", org && *org ? org : "-");
     return amp_err_set(err, AMP_EFORBIDDEN, "this %s belongs to another organisation", what);
+}
+
+amp_code care_cases_scan(core *c, const char *from, const char *to, const char *owner,
+                         void (*fn)(const store_row *row, void *arg), void *arg, amp_err *err)
+{
+    for (int offset = 0;; offset += CASES_MAX_LIMIT) {
+        store_query q = {.registered_from = from,
+                         .registered_to = to,
+                         .owner_org = owner,
+                         .sort = SORT_CREATED,
+                         .limit = CASES_MAX_LIMIT,
+                         .offset = offset};
+        store_row *rows = NULL;
+        int n = 0;
+        int64_t total = 0;
+        if (store_case_list(core_store(c), &q, &rows, &n, &total) != STORE_OK)
+            return amp_err_set(err, AMP_EINTERNAL, "storage failure");
+        for (int i = 0; i < n; i++) {
+            fn(&rows[i], arg);
+            store_row_release(&rows[i]);
+        }
+        free(rows);
+        if (n < CASES_MAX_LIMIT)
+            return AMP_OK;
+    }
+}
+
+json_t *care_case_doc(core *c, const char *case_uid)
+{
+    store_row row;
+    if (!case_uid || !*case_uid || store_case_get(core_store(c), case_uid, &row, NULL) != STORE_OK)
+        return NULL;
+    json_t *doc = json_incref(row.doc);
+    store_row_release(&row);
+    return doc;
 }
 
 json_t *care_page(json_t *items, int limit, int offset)
@@ -1157,20 +1210,360 @@ void care_record_touch(care_op *op, store_record *r)
     snprintf(r->updated_by, sizeof r->updated_by, "%s", op->p.actor);
 }
 
-json_t *care_merge(const json_t *doc, const json_t *patch)
+/* RFC 7396 on a copy: objects merge recursively, null deletes. */
+static json_t *merge_value(const json_t *target, const json_t *patch, bool top)
 {
-    json_t *merged = json_is_object(doc) ? json_deep_copy(doc) : json_object();
+    if (!json_is_object(patch))
+        return json_deep_copy(patch);
+    json_t *merged = json_is_object(target) ? json_deep_copy(target) : json_object();
     const char *key;
     json_t *v;
     json_object_foreach ((json_t *)patch, key, v) {
-        if (strcmp(key, "version") == 0)
+        if (top && strcmp(key, "version") == 0)
             continue;
         if (json_is_null(v))
             json_object_del(merged, key);
         else
-            json_object_set(merged, key, v);
+            json_object_set_new(merged, key, merge_value(json_object_get(merged, key), v, false));
     }
     return merged;
+}
+
+json_t *care_merge(const json_t *doc, const json_t *patch)
+{
+    if (!json_is_object(patch))
+        return json_is_object(doc) ? json_deep_copy(doc) : json_object();
+    return merge_value(json_is_object(doc) ? doc : NULL, patch, true);
+}
+
+/* ---- records bound to a case ---- */
+
+static json_t *key_names(const json_t *obj)
+{
+    json_t *names = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)obj, key, v)
+        json_array_append_new(names, json_string(key));
+    return names;
+}
+
+static int case_record_write(store_tx *tx, care_op *op)
+{
+    const care_entity *ent = op->ent;
+    bool create = op->uid[0] == '\0';
+    store_record r;
+    json_t *doc = NULL;
+    int rc, out = STORE_OK;
+    if (create) {
+        care_record_init(op, &r, ent->kind);
+        snprintf(r.case_uid, sizeof r.case_uid, "%s", op->case_uid);
+        snprintf(r.org, sizeof r.org, "%s", op->p.org[0] ? op->p.org : op->case_row.owner_org);
+        doc = json_deep_copy(op->body);
+    } else {
+        if ((rc = store_tx_record_get(tx, ent->kind, op->uid, &r)) != STORE_OK)
+            return care_op_store_fail(op, rc, ent->what);
+        if (strcmp(r.case_uid, op->case_uid) != 0) {
+            store_record_release(&r);
+            amp_err_set(&op->err, AMP_ENOTFOUND, "no %s '%s' in this case", ent->what, op->uid);
+            return care_op_fail(op, AMP_ENOTFOUND);
+        }
+        if ((out = care_op_check_version(op, r.version, ent->what)) != STORE_OK)
+            goto done;
+        doc = care_merge(r.doc, op->body);
+        /* server fields stay as stored; the rest of the merged document is
+         * checked whole */
+        json_t *given = care_strip_server(ent->fields, doc);
+        care_validate(op->c, &op->p, ent->fields, given, false, NULL, NULL, op->today, &op->err);
+        json_decref(given);
+    }
+    json_object_set_new(doc, "case", json_string(op->case_uid));
+    if (ent->check)
+        ent->check(op, doc, create ? NULL : r.doc);
+    if (json_array_size(op->err.fields)) {
+        if (op->err.code != AMP_EINVALID || !op->err.message[0])
+            care_invalid(&op->err, &op->p);
+        out = care_op_fail(op, AMP_EINVALID);
+        goto done;
+    }
+    if (ent->derive)
+        ent->derive(op, doc, &r);
+    int64_t expected = create ? 0 : r.version;
+    json_decref(r.doc);
+    r.doc = json_incref(doc);
+    care_record_touch(op, &r);
+    rc = store_tx_record_put(tx, &r, expected);
+    if (rc == STORE_OK) {
+        char action[64];
+        snprintf(action, sizeof action, "%s.%s", ent->what, create ? "create" : "update");
+        json_t *detail =
+            json_pack("{s:s, s:o}", "case", op->case_uid, "fields", key_names(op->body));
+        rc = audit_tx(tx, &op->p, action, ent->kind, r.uid, detail);
+        json_decref(detail);
+    }
+    if (rc != STORE_OK) {
+        out = care_op_store_fail(op, rc, ent->what);
+        goto done;
+    }
+    op->result = care_record_json(&op->p, ent->fields, &r);
+done:
+    json_decref(doc);
+    store_record_release(&r);
+    return out;
+}
+
+static amp_code case_record_submit(core *c, const principal *p, const care_entity *ent,
+                                   const char *case_key, const char *id, const json_t *body,
+                                   int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+{
+    bool create = id == NULL;
+    amp_code code = authz_require(p, create ? ACT_CREATE : ACT_UPDATE, ent->res, err);
+    if (code != AMP_OK)
+        return code;
+    if (!json_is_object(body)) {
+        care_field_error(err, p, "", "object", NULL);
+        return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+    }
+    care_op *op = care_op_new(c, p, case_record_write, done, arg);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    if ((code = cases_access(c, p, case_key, ACT_UPDATE, &op->case_row, err)) != AMP_OK) {
+        care_op_free(op);
+        return code;
+    }
+    snprintf(op->case_uid, sizeof op->case_uid, "%s", op->case_row.uid);
+    op->body = json_deep_copy(body);
+    op->ent = ent;
+    if (!create) {
+        if (!uuid_valid(id)) {
+            care_op_free(op);
+            return amp_err_set(err, AMP_ENOTFOUND, "no %s '%.40s'", ent->what, id);
+        }
+        snprintf(op->uid, sizeof op->uid, "%s", id);
+        op->if_match = if_match;
+        if ((code = care_op_take_version(op, err)) != AMP_OK) {
+            care_op_free(op);
+            return code;
+        }
+    }
+    care_validate(c, p, ent->fields, op->body, !create, NULL, NULL, op->today, err);
+    if (json_array_size(err->fields)) {
+        care_op_free(op);
+        return care_invalid(err, p);
+    }
+    return care_op_submit(op, err);
+}
+
+amp_code care_case_create(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                          const json_t *body, core_done_fn done, void *arg, amp_err *err)
+{
+    return case_record_submit(c, p, ent, case_key, NULL, body, 0, done, arg, err);
+}
+
+amp_code care_case_update(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                          const char *id, const json_t *patch, int64_t if_match, core_done_fn done,
+                          void *arg, amp_err *err)
+{
+    return case_record_submit(c, p, ent, case_key, id ? id : "", patch, if_match, done, arg, err);
+}
+
+amp_code care_case_get(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                       const char *id, json_t **out, amp_err *err)
+{
+    amp_code code = authz_require(p, ACT_READ, ent->res, err);
+    if (code != AMP_OK)
+        return code;
+    store_row row;
+    if ((code = cases_access(c, p, case_key, ACT_READ, &row, err)) != AMP_OK)
+        return code;
+    store_record r;
+    code = care_get(c, ent->kind, ent->what, id, &r, err);
+    if (code == AMP_OK && strcmp(r.case_uid, row.uid) != 0) {
+        store_record_release(&r);
+        code = amp_err_set(err, AMP_ENOTFOUND, "no %s '%s' in this case", ent->what, id);
+    }
+    store_row_release(&row);
+    if (code != AMP_OK)
+        return code;
+    *out = care_record_json(p, ent->fields, &r);
+    store_record_release(&r);
+    return AMP_OK;
+}
+
+amp_code care_case_list(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                        json_t **out, amp_err *err)
+{
+    amp_code code = authz_require(p, ACT_READ, ent->res, err);
+    if (code != AMP_OK)
+        return code;
+    store_row row;
+    if ((code = cases_access(c, p, case_key, ACT_READ, &row, err)) != AMP_OK)
+        return code;
+    store_record_query q = {.kind = ent->kind, .case_uid = row.uid};
+    store_record *rows;
+    int n;
+    code = care_scan(c, &q, &rows, &n, err);
+    store_row_release(&row);
+    if (code != AMP_OK)
+        return code;
+    json_t *items = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, care_record_json(p, ent->fields, &rows[i]));
+    care_rows_free(rows, n);
+    *out = care_page(items, n > CASES_MAX_LIMIT ? n : (n ? n : CASES_DEFAULT_LIMIT), 0);
+    return AMP_OK;
+}
+
+/* ---- records owned by an organisation ---- */
+
+static int org_record_write(store_tx *tx, care_op *op)
+{
+    const care_entity *ent = op->ent;
+    bool create = op->uid[0] == '\0';
+    bool remove = json_is_true(json_object_get(op->extra, "delete"));
+    store_record r;
+    json_t *doc = NULL;
+    int rc, out = STORE_OK;
+    if (create) {
+        care_record_init(op, &r, ent->kind);
+        doc = json_deep_copy(op->body);
+    } else {
+        if ((rc = store_tx_record_get(tx, ent->kind, op->uid, &r)) != STORE_OK)
+            return care_op_store_fail(op, rc, ent->what);
+        if ((out = care_op_check_version(op, r.version, ent->what)) != STORE_OK)
+            goto done;
+        if (care_require_org(&op->p, r.org, ent->what, &op->err) != AMP_OK) {
+            out = care_op_fail(op, AMP_EFORBIDDEN);
+            goto done;
+        }
+        if (remove) {
+            rc = store_tx_record_delete(tx, ent->kind, r.uid);
+            if (rc == STORE_OK) {
+                char action[64];
+                snprintf(action, sizeof action, "%s.delete", ent->what);
+                rc = audit_tx(tx, &op->p, action, ent->kind, r.uid, NULL);
+            }
+            if (rc != STORE_OK)
+                out = care_op_store_fail(op, rc, ent->what);
+            else
+                op->result = json_pack("{s:s, s:b}", "id", r.uid, "deleted", 1);
+            goto done;
+        }
+        doc = care_merge(r.doc, op->body);
+        json_t *given = care_strip_server(ent->fields, doc);
+        care_validate(op->c, &op->p, ent->fields, given, false, NULL, NULL, op->today, &op->err);
+        json_decref(given);
+        if (!json_equal(json_object_get(doc, ent->org_field),
+                        json_object_get(r.doc, ent->org_field)) &&
+            !op->p.internal)
+            care_field_error(&op->err, &op->p, ent->org_field, "read_only", NULL);
+    }
+    if (ent->check)
+        ent->check(op, doc, create ? NULL : r.doc);
+    if (json_array_size(op->err.fields)) {
+        care_invalid(&op->err, &op->p);
+        out = care_op_fail(op, AMP_EINVALID);
+        goto done;
+    }
+    if (ent->derive)
+        ent->derive(op, doc, &r);
+    const char *owner = json_string_value(json_object_get(doc, ent->org_field));
+    snprintf(r.org, sizeof r.org, "%s", owner ? owner : "");
+    int64_t expected = create ? 0 : r.version;
+    json_decref(r.doc);
+    r.doc = json_incref(doc);
+    care_record_touch(op, &r);
+    rc = store_tx_record_put(tx, &r, expected);
+    if (rc == STORE_OK) {
+        char action[64];
+        snprintf(action, sizeof action, "%s.%s", ent->what, create ? "create" : "update");
+        json_t *detail = json_pack("{s:o}", "fields", key_names(op->body));
+        rc = audit_tx(tx, &op->p, action, ent->kind, r.uid, detail);
+        json_decref(detail);
+    }
+    if (rc != STORE_OK) {
+        out = care_op_store_fail(op, rc, ent->what);
+        goto done;
+    }
+    op->result = care_record_json(&op->p, ent->fields, &r);
+done:
+    json_decref(doc);
+    store_record_release(&r);
+    return out;
+}
+
+static amp_code org_record_submit(core *c, const principal *p, const care_entity *ent,
+                                  const char *id, const json_t *body, int64_t if_match, bool remove,
+                                  core_done_fn done, void *arg, amp_err *err)
+{
+    bool create = id == NULL;
+    amp_code code = authz_require(p,
+                                  create   ? ACT_CREATE
+                                  : remove ? ACT_DELETE
+                                           : ACT_UPDATE,
+                                  ent->res, err);
+    if (code != AMP_OK)
+        return code;
+    if (!remove && !json_is_object(body)) {
+        care_field_error(err, p, "", "object", NULL);
+        return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
+    }
+    if (!create) {
+        store_record r;
+        if ((code = care_get(c, ent->kind, ent->what, id, &r, err)) != AMP_OK)
+            return code;
+        code = care_require_org(p, r.org, ent->what, err);
+        store_record_release(&r);
+        if (code != AMP_OK)
+            return code;
+    }
+    care_op *op = care_op_new(c, p, org_record_write, done, arg);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    op->ent = ent;
+    op->body = remove ? json_object() : json_deep_copy(body);
+    op->extra = json_pack("{s:b}", "delete", remove);
+    if (!create) {
+        snprintf(op->uid, sizeof op->uid, "%s", id);
+        op->if_match = if_match;
+        if ((code = care_op_take_version(op, err)) != AMP_OK) {
+            care_op_free(op);
+            return code;
+        }
+    }
+    if (!remove)
+        care_validate(c, p, ent->fields, op->body, !create, NULL, NULL, op->today, err);
+    if (create) {
+        const char *owner = json_string_value(json_object_get(op->body, ent->org_field));
+        if (!owner && p->org[0])
+            json_object_set_new(op->body, ent->org_field, json_string(p->org));
+        else if (owner && !p->internal && strcmp(owner, p->org) != 0)
+            care_field_error(err, p, ent->org_field, "wrong_organisation", owner);
+    }
+    if (json_array_size(err->fields)) {
+        care_op_free(op);
+        return care_invalid(err, p);
+    }
+    return care_op_submit(op, err);
+}
+
+amp_code care_org_create(core *c, const principal *p, const care_entity *ent, const json_t *body,
+                         core_done_fn done, void *arg, amp_err *err)
+{
+    return org_record_submit(c, p, ent, NULL, body, 0, false, done, arg, err);
+}
+
+amp_code care_org_update(core *c, const principal *p, const care_entity *ent, const char *id,
+                         const json_t *patch, int64_t if_match, core_done_fn done, void *arg,
+                         amp_err *err)
+{
+    return org_record_submit(c, p, ent, id ? id : "", patch, if_match, false, done, arg, err);
+}
+
+amp_code care_org_delete(core *c, const principal *p, const care_entity *ent, const char *id,
+                         int64_t if_match, core_done_fn done, void *arg, amp_err *err)
+{
+    return org_record_submit(c, p, ent, id ? id : "", NULL, if_match, true, done, arg, err);
 }
 
 /* ---- waiting ---- */

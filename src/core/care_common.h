@@ -86,6 +86,7 @@ typedef enum {
     CF_AMOUNTS,  /* object {value of picklist `list`: number >= 0} */
     CF_OBJECTS,  /* array of objects described by `sub` (max items) */
     CF_LABEL,    /* text, or {"en","es","fr","uk"} texts */
+    CF_OBJECT,   /* any object (at most max keys; default 128): its entity checks it */
 } care_ftype;
 
 enum {
@@ -116,6 +117,9 @@ int care_validate(core *c, const principal *p, const care_field *fields, const j
 /** Copies doc without nulls and without CF_IDENTITY fields when hide_identity. */
 json_t *care_filter(const care_field *fields, const json_t *doc, bool hide_identity);
 
+/** A copy of doc without the CF_SERVER fields. */
+json_t *care_strip_server(const care_field *fields, const json_t *doc);
+
 /* ==== records ================================================================ */
 
 /** The record as users see it: {"id", "version", "created_at", "updated_at",
@@ -137,9 +141,21 @@ void care_rows_free(store_record *rows, int n);
  *  or shared with p's organisation). */
 bool care_case_visible(core *c, const principal *p, const char *case_uid);
 
-/** Checks that p's organisation is `org` (internal principals pass):
+/** Checks that p's organisation is `org` (internal principals, and records of
+ *  no organisation, pass):
  *  AMP_OK, or AMP_EFORBIDDEN naming `what` with a wrong_organisation field error. */
 amp_code care_require_org(const principal *p, const char *org, const char *what, amp_err *err);
+
+/** Calls fn for every case registered in [from, to] (inclusive dates; NULL:
+ *  open), owned by `owner` when not NULL, in pages of 500.  The row is
+ *  borrowed for the call; its doc holds the fields in clear (never show them).
+ *  AMP_OK or AMP_EINTERNAL. */
+amp_code care_cases_scan(core *c, const char *from, const char *to, const char *owner,
+                         void (*fn)(const store_row *row, void *arg), void *arg, amp_err *err);
+
+/** The case's fields in clear (a new reference), or NULL when there is no such
+ *  case.  For the core's own figures: never show them. */
+json_t *care_case_doc(core *c, const char *case_uid);
 
 /** Builds a page {"items": [...], "total": N, "limit": L, "offset": O} from an
  *  array of items (stolen). */
@@ -212,6 +228,7 @@ struct care_op {
     char case_uid[40];    /* the case's uid once read */
     json_t *body;         /* owned */
     json_t *extra;        /* owned: job-specific data */
+    const void *ent;      /* the entity description, for generic jobs (borrowed) */
     int64_t if_match;     /* If-Match (> 0) or 0 */
     int64_t body_version; /* "version" of the body or 0 */
     store_row case_row;   /* the case, when bound (released with the op) */
@@ -256,6 +273,62 @@ void care_record_touch(care_op *op, store_record *r);
 /** Applies a merge patch (keys of `patch` other than "version"; null deletes)
  *  to a copy of doc: a new object. */
 json_t *care_merge(const json_t *doc, const json_t *patch);
+
+/* ---- records bound to a case (returns, proceedings, plans, visits) ---- */
+
+/** What a case-bound entity is: its kind, its fields and its own checks. */
+typedef struct care_entity {
+    const char *kind;   /* record kind: "return" */
+    const char *what;   /* in messages and audit actions: "return" -> "return.create" */
+    authz_resource res; /* its row in the matrix */
+    const care_field *fields;
+    /* Cross-field checks on the whole document inside the job (op->case_row is
+     * the case; before is the stored document on updates, else NULL): adds field
+     * errors to op->err.  May be NULL. */
+    void (*check)(care_op *op, const json_t *doc, const json_t *before);
+    /* Sets server fields of doc and the record's columns (status, due, org2).
+     * May be NULL. */
+    void (*derive)(care_op *op, json_t *doc, store_record *r);
+    /* Records owned by an organisation rather than a case (trainings,
+     * indicators): the field naming the owner ("organiser_org"), or NULL. */
+    const char *org_field;
+} care_entity;
+
+/** Creates a record of `ent` for the case (cases_access with ACT_UPDATE, then
+ *  create on ent->res); the record's org is p's organisation (the case owner's
+ *  for internal principals).  Asynchronous; the result is the record. */
+amp_code care_case_create(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                          const json_t *body, core_done_fn done, void *arg, amp_err *err);
+
+/** Applies a merge patch to a record of `ent` of the case. */
+amp_code care_case_update(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                          const char *id, const json_t *patch, int64_t if_match, core_done_fn done,
+                          void *arg, amp_err *err);
+
+/** Reads a record of `ent` of the case (404 when it belongs to another case). */
+amp_code care_case_get(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                       const char *id, json_t **out, amp_err *err);
+
+/** The case's records of `ent`, oldest first, as a page of all of them. */
+amp_code care_case_list(core *c, const principal *p, const care_entity *ent, const char *case_key,
+                        json_t **out, amp_err *err);
+
+/* ---- records owned by an organisation (trainings, indicators) ---- */
+
+/** Creates a record of `ent` (create on ent->res).  The owner (doc field
+ *  ent->org_field, and the record's org) defaults to p's organisation; only
+ *  internal principals may name another. */
+amp_code care_org_create(core *c, const principal *p, const care_entity *ent, const json_t *body,
+                         core_done_fn done, void *arg, amp_err *err);
+
+/** Applies a merge patch (update on ent->res, p of the owner organisation). */
+amp_code care_org_update(core *c, const principal *p, const care_entity *ent, const char *id,
+                         const json_t *patch, int64_t if_match, core_done_fn done, void *arg,
+                         amp_err *err);
+
+/** Deletes a record (delete on ent->res, p of the owner organisation). */
+amp_code care_org_delete(core *c, const principal *p, const care_entity *ent, const char *id,
+                         int64_t if_match, core_done_fn done, void *arg, amp_err *err);
 
 /* ---- waiting for a write (CLI, tests, the few synchronous HTTP handlers) ---- */
 
