@@ -50,8 +50,11 @@ $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml \
 $(BUILD)/libamparo.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
+# The whole archive: module route and command tables are found through weak
+# references, which do not pull members out of an archive on their own.
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a \
+	  -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)

@@ -1385,9 +1385,15 @@ amp_code care_case_get(core *c, const principal *p, const care_entity *ent, cons
     store_row_release(&row);
     if (code != AMP_OK)
         return code;
-    *out = care_record_json(p, ent->fields, &r);
+    json_t *detail = json_pack("{s:s}", "case", r.case_uid);
+    char action[64];
+    snprintf(action, sizeof action, "%s.read", ent->what);
+    code = audit_log(c, p, action, ent->kind, r.uid, detail, err);
+    json_decref(detail);
+    if (code == AMP_OK)
+        *out = care_record_json(p, ent->fields, &r);
     store_record_release(&r);
-    return AMP_OK;
+    return code;
 }
 
 amp_code care_case_list(core *c, const principal *p, const care_entity *ent, const char *case_key,
@@ -1403,6 +1409,15 @@ amp_code care_case_list(core *c, const principal *p, const care_entity *ent, con
     store_record *rows;
     int n;
     code = care_scan(c, &q, &rows, &n, err);
+    if (code == AMP_OK) {
+        json_t *detail = json_pack("{s:s, s:i}", "case", row.uid, "records", n);
+        char action[64];
+        snprintf(action, sizeof action, "%s.list", ent->what);
+        code = audit_log(c, p, action, "case", row.uid, detail, err);
+        json_decref(detail);
+        if (code != AMP_OK)
+            care_rows_free(rows, n);
+    }
     store_row_release(&row);
     if (code != AMP_OK)
         return code;
