@@ -1,5 +1,6 @@
 /* care_common.c — shared machinery of the care modules (see care_common.h). */
 #include "core/care_common.h"
+#include "core/consent.h"
 #include "core/validate.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -225,7 +226,12 @@ int care_config_load_file(const char *path, char *err, size_t errlen)
         return -1;
     }
     pthread_mutex_lock(&config_mu);
-    /* the previous document stays allocated: readers may still hold it */
+    /* the previous document stays allocated (readers may still hold it); a few
+     * replacements are kept reachable, later ones free the oldest */
+    static json_t *retired[8];
+    static unsigned nretired;
+    json_decref(retired[nretired % 8]);
+    retired[nretired++ % 8] = config;
     config = doc;
     pthread_mutex_unlock(&config_mu);
     return 0;
@@ -1057,11 +1063,7 @@ int care_age_on(const char *birth, const char *on)
 
 bool care_is_minor(const json_t *case_doc, const char *on)
 {
-    const char *birth = json_string_value(json_object_get(case_doc, "prs_Birthdate"));
-    if (birth)
-        return care_age_on(birth, on) >= 0 && care_age_on(birth, on) < 18;
-    const json_t *age = json_object_get(case_doc, "vic_AgeWhenTrafficked");
-    return json_is_integer(age) && json_integer_value(age) < 18;
+    return consent_is_child(case_doc, on);
 }
 
 static int cmp_double(const void *a, const void *b)
