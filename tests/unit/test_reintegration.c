@@ -94,9 +94,9 @@ static void test_plan_and_visit_refusals(void **state)
     amp_err err = {0};
     json_t *out = NULL;
     /* no plan yet */
-    assert_int_equal(visit(e, cid, "{\"date\":\"2026-01-01\",\"scores\":{\"soc_housing\":0.5}}",
-                           NULL, &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        visit(e, cid, "{\"date\":\"2026-01-01\",\"scores\":{\"soc_housing\":0.5}}", NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "plan", "required"));
     amp_err_clear(&err);
     principal p = cw();
@@ -146,14 +146,14 @@ static void test_plan_and_visit_refusals(void **state)
                      AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "scores", "required"));
     amp_err_clear(&err);
-    assert_int_equal(visit(e, cid, "{\"date\":\"2025-05-01\",\"scores\":{\"soc_housing\":0.5}}",
-                           NULL, &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        visit(e, cid, "{\"date\":\"2025-05-01\",\"scores\":{\"soc_housing\":0.5}}", NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "date", "date_order"));
     amp_err_clear(&err);
-    assert_int_equal(visit(e, cid, "{\"date\":\"2026-07-01\",\"scores\":{\"soc_housing\":0.5}}",
-                           NULL, &err),
-                     AMP_EINVALID);
+    assert_int_equal(
+        visit(e, cid, "{\"date\":\"2026-07-01\",\"scores\":{\"soc_housing\":0.5}}", NULL, &err),
+        AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "date", "not_future"));
     amp_err_clear(&err);
     /* roles and scope */
@@ -173,9 +173,9 @@ static void test_visits_trend_alerts(void **state)
     ct_case(e, "org-a", "\"prs_Birthdate\":\"2014-01-01\"", child);
     amp_err err = {0};
     json_t *out = NULL;
-    CT_OK(put_plan(e, adult, "{\"start_date\":\"2025-06-01\",\"goals\":\"a bakery\"}", 0, NULL,
-                   &err),
-          err);
+    CT_OK(
+        put_plan(e, adult, "{\"start_date\":\"2025-06-01\",\"goals\":\"a bakery\"}", 0, NULL, &err),
+        err);
     CT_OK(put_plan(e, child, "{\"start_date\":\"2026-01-01\"}", 0, &out, &err), err);
     assert_string_equal(ct_s(out, "framework"), "child");
     json_decref(out);
@@ -198,7 +198,8 @@ static void test_visits_trend_alerts(void **state)
     assert_true(fabs(ct_n(json_array_get(items, 1), "change") - 0.3) < 1e-9);
     assert_true(fabs(ct_n(json_array_get(items, 2), "change") + 0.3) < 1e-9);
     assert_true(fabs(ct_n(out, "change_since_first")) < 1e-9);
-    assert_int_equal(json_array_size(json_object_get(json_object_get(out, "by_dimension"), "economic")), 3);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(out, "by_dimension"), "economic")), 3);
     json_decref(out);
     /* the plan: next visit and its alerts */
     CT_OK(reint_plan_get(e->core, &p, adult, &out, &err), err);
@@ -336,8 +337,8 @@ static void test_config(void **state)
     assert_non_null(strstr(msg, "sustainable_threshold"));
     json_decref(bad);
     bad = json_deep_copy(care_config());
-    json_t *dims = json_object_get(json_object_get(json_object_get(bad, "frameworks"), "adult"),
-                                   "dimensions");
+    json_t *dims =
+        json_object_get(json_object_get(json_object_get(bad, "frameworks"), "adult"), "dimensions");
     json_t *ind = json_array_get(json_object_get(json_array_get(dims, 0), "indicators"), 0);
     json_object_set_new(ind, "code", json_string("soc_housing")); /* used twice now */
     assert_int_equal(care_config_check(bad, msg, sizeof msg), -1);

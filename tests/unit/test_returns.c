@@ -19,7 +19,7 @@ static int teardown(void **state)
 }
 
 #define CONSENT                                                                                    \
-    "\"con_Consent\":true,\"amp_ConsentScope\":[\"Registration\",\"Referral\","                  \
+    "\"con_Consent\":true,\"amp_ConsentScope\":[\"Registration\",\"Referral\","                    \
     "\"CrossBorder\"],\"amp_ConsentDate\":\"2026-03-01\""
 
 static amp_code create_return(tu_env *e, const principal *p, const char *case_id, const char *body,
@@ -86,10 +86,11 @@ static void test_cross_border_consent_and_scope(void **state)
 {
     tu_env *e = *state;
     char minor[40], adult[40];
-    ct_case(e, "org-a",
-            "\"prs_Citizenship\":[\"PE\"],\"prs_Birthdate\":\"2012-04-01\",\"con_Consent\":true,"
-            "\"amp_ConsentScope\":[\"Registration\",\"Referral\"],\"amp_ConsentDate\":\"2026-03-01\"",
-            minor);
+    ct_case(
+        e, "org-a",
+        "\"prs_Citizenship\":[\"PE\"],\"prs_Birthdate\":\"2012-04-01\",\"con_Consent\":true,"
+        "\"amp_ConsentScope\":[\"Registration\",\"Referral\"],\"amp_ConsentDate\":\"2026-03-01\"",
+        minor);
     ct_case(e, "org-a", "\"prs_Citizenship\":[\"EC\"]," CONSENT, adult);
     principal cw = ct_user("cw-a", "org-a", ROLE_CASEWORKER);
     amp_err err = {0};
@@ -140,8 +141,9 @@ static void test_cross_border_consent_and_scope(void **state)
     assert_int_equal(returns_get(e->core, &cw, minor, rid, &out, &err), AMP_ENOTFOUND);
     amp_err_clear(&err);
     /* updates: version required, then completed; completed stays completed */
-    json_t *patch = tu_json("{\"status\":\"Completed\",\"departure_date\":\"2026-06-01\","
-                            "\"reunification_date\":\"2026-06-02\",\"reunified_with\":[\"Mother\"]}");
+    json_t *patch =
+        tu_json("{\"status\":\"Completed\",\"departure_date\":\"2026-06-01\","
+                "\"reunification_date\":\"2026-06-02\",\"reunified_with\":[\"Mother\"]}");
     assert_int_equal(CARE_SYNC(&out, &err, returns_update, e->core, &cw, adult, rid, patch, 0),
                      AMP_ENEEDVER);
     amp_err_clear(&err);
@@ -162,10 +164,11 @@ static void test_figures(void **state)
     tu_env *e = *state;
     /* five victims registered in 2026: three foreign (CO, PE, PE+?), two Ecuadorian */
     char c[6][40];
-    ct_case(e, "org-a",
-            "\"prs_Citizenship\":[\"CO\"],\"amp_RegistrationDate\":\"2026-01-10\",\"prs_Birthdate\":"
-            "\"2011-01-01\"," CONSENT ",\"amp_GuardianConsent\":true",
-            c[0]);
+    ct_case(
+        e, "org-a",
+        "\"prs_Citizenship\":[\"CO\"],\"amp_RegistrationDate\":\"2026-01-10\",\"prs_Birthdate\":"
+        "\"2011-01-01\"," CONSENT ",\"amp_GuardianConsent\":true",
+        c[0]);
     ct_case(e, "org-a",
             "\"prs_Citizenship\":[\"PE\"],\"amp_RegistrationDate\":\"2026-02-10\"," CONSENT, c[1]);
     ct_case(e, "org-a",
