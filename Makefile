@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson libsodium sqlite3
+PKGS    := libmicrohttpd jansson libsodium sqlite3 liboath libqrencode
 DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000
@@ -13,8 +13,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
-           -Wno-unused-parameter -Werror
+           -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS  ?= -O2 -g
+CFLAGS  += $(EXTRA_CFLAGS)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc $(WARN) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -pthread -lm
 
@@ -50,11 +51,10 @@ $(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml \
 $(BUILD)/libamparo.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
-# The whole archive: module route and command tables are found through weak
-# references, which do not pull members out of an archive on their own.
+# The whole archive: modules are found through weak references (route and
+# command tables), which alone would not pull their objects out of the archive.
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a \
-	  -Wl,--no-whole-archive $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -69,10 +69,15 @@ $(BUILD)/tests/e2e_%: tests/e2e/e2e_%.c $(BUILD)/libamparo.a tests/unit/testutil
 run: deps
 	@$(MAKE) --no-print-directory serve-demo
 
+# The demo admin's password: AMPARO_ADMIN_PASSWORD, else "amparo-admin-2026"
+# (a laptop demo only; `amparo init` alone generates one).
 serve-demo: $(BIN)
 	@if [ ! -f $(DATA)/amparo.db ]; then \
-	  $(BIN) init --data $(DATA) --country EC && \
-	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES); fi
+	  AMPARO_ADMIN_PASSWORD=$${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026} \
+	    $(BIN) init --data $(DATA) --country EC && \
+	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES) && \
+	  tools/demo-users.sh $(BIN) $(DATA); fi
+	@echo "sign in at http://$(LISTEN)/ (admin: $${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026})"
 	$(BIN) serve --data $(DATA) --listen $(LISTEN)
 
 # Everything: unit and end-to-end tests, the same under ASan+UBSan, fuzz smoke runs.

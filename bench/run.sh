@@ -3,8 +3,11 @@
 #
 # Loads BENCH_CASES demo cases into a temporary data directory, measures
 # `amparo serve` start-up, random case reads and durable case creations with wrk
-# (-t2 -c64) on loopback, the server's memory, and nginx serving the same JSON
-# bytes as a static file.  Prints a summary and writes bench/results/latest.md and
+# (-t2 -c64) on loopback, signed in as a caseworker (authentication, authorisation,
+# decryption and the audit trail all on), the same reads on a build with them off
+# (make EXTRA_CFLAGS=-DAMPARO_BENCH_UNPROTECTED, never shipped) for the cost of
+# protection, the server's memory, and nginx serving the same JSON bytes as a
+# static file.  Prints a summary and writes bench/results/latest.md and
 # bench/results/latest.json.  Everything runs on 127.0.0.1; every process started
 # here is stopped on exit (trap), and the temporary directory is removed.
 #
@@ -42,6 +45,9 @@ LUA=$ROOT/bench/wrk.lua
 
 # ---- targets (from the issue) -----------------------------------------------
 T_READS=20000 T_CREATES=5000 T_P99_MS=20 T_RSS_MB=50 T_START_MS=200
+T_PROTECTED_RATIO=0.70 # issue 3: protected reads keep >= 70 % of unprotected throughput
+BENCH_ORG=ec-fundacion-alas BENCH_USER=bench BENCH_PW=bench-password-2026
+AUTH=""
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -59,6 +65,10 @@ if [ -z "${BENCH_BIN:-}" ]; then
 fi
 [ -x "$BIN" ] || die "no binary at $BIN"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+say "make build-unprotected/amparo (authentication, authorisation and read audit off)"
+make --no-print-directory BUILD=build-unprotected EXTRA_CFLAGS=-DAMPARO_BENCH_UNPROTECTED \
+    build-unprotected/amparo >/dev/null
+BIN_OPEN=$ROOT/build-unprotected/amparo
 
 # ---- temporary directory and cleanup ------------------------------------------
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/amparo-bench.XXXXXX")
@@ -155,9 +165,9 @@ case_count() { healthz "$1" | jq -r .cases; }
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000)) | awk '{printf "%.1f", $1 / 1000}'; }
 
-start_server() { # port logfile — sets SERVER_PID, waits for /healthz (10 s max)
+start_server() { # port logfile [binary] — sets SERVER_PID, waits for /healthz (10 s max)
     local port=$1 log=$2 i
-    "$BIN" serve --data "$DATA" --listen "127.0.0.1:$port" 2>"$log" &
+    "${3:-$BIN}" serve --data "$DATA" --listen "127.0.0.1:$port" 2>"$log" &
     SERVER_PID=$!
     for ((i = 0; i < 5000; i++)); do
         healthz "$port" >/dev/null && return 0
@@ -225,7 +235,7 @@ run_wrk() {
     children_cpu
     c0=$CHILDREN_CPU
     run_bg "$WORK/$name.txt" timeout $((SECS + 60)) wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" \
-        --timeout 5s --latency -s "$LUA" "$url" -- "$@" ||
+        --timeout 5s --latency -H "$AUTH" -s "$LUA" "$url" -- "$@" ||
         die "wrk failed: $(cat "$WORK/$name.txt")"
     children_cpu
     wrk_cpu=$(awk -v a="$c0" -v b="$CHILDREN_CPU" 'BEGIN {printf "%.2f", b - a}')
@@ -251,7 +261,7 @@ say "machine: $MACHINE_NPROC x $MACHINE_CPU, $MACHINE_MEM; data on $DISK; load $
 
 # ---- 2. data ------------------------------------------------------------------
 say "init + demo ($CASES cases) in $DATA"
-"$BIN" init --data "$DATA" --country EC >/dev/null
+AMPARO_ADMIN_PASSWORD=bench-admin-2026 "$BIN" init --data "$DATA" --country EC >/dev/null
 t0=$(now_ns)
 run_bg "$WORK/demo.out" timeout 3600 "$BIN" demo --data "$DATA" --cases "$CASES" ||
     die "demo failed: $(cat "$WORK/demo.out")"
@@ -259,6 +269,8 @@ demo_out=$(cat "$WORK/demo.out")
 DEMO_S=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN {printf "%.2f", ns / 1e9}')
 DEMO_RATE=$(awk -v n="$CASES" -v s="$DEMO_S" 'BEGIN {printf "%.0f", (s > 0) ? n / s : 0}')
 DB_MB=$(du -sm "$DATA" | cut -f1)
+printf '%s\n' "$BENCH_PW" | "$BIN" user add --data "$DATA" --username "$BENCH_USER" \
+    --org "$BENCH_ORG" --roles caseworker >/dev/null || die "cannot create the bench user"
 echo "$demo_out" >&2
 say "demo: $CASES cases in $DEMO_S s ($DEMO_RATE cases/s, wall clock incl. process start); data dir $DB_MB MiB"
 
@@ -286,6 +298,13 @@ BASE=http://127.0.0.1:$PORT
 read -r RSS_IDLE _ <<<"$(mem_of "$SERVER_PID")"
 TOTAL=$(case_count "$PORT")
 [ "$TOTAL" -ge "$CASES" ] || die "/healthz counts $TOTAL cases, expected $CASES"
+TOKEN=$(curl -sf --max-time 30 -X POST "$BASE/api/v1/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PW\"}" | jq -r .token) ||
+    die "cannot sign in as $BENCH_USER"
+AUTH="Authorization: Bearer $TOKEN"
+# the cases the bench user may read: those of its organisation
+TOTAL=$(curl -sf --max-time 30 -H "$AUTH" "$BASE/api/v1/cases?limit=1" | jq -r .total)
+say "$BENCH_USER ($BENCH_ORG, caseworker) sees $TOTAL cases"
 
 # ---- 4. case ids ----------------------------------------------------------------
 say "collecting ~$NIDS case ids through the API"
@@ -294,7 +313,7 @@ step=$((TOTAL / pages))
 [ "$step" -ge 500 ] || step=500
 : >"$WORK/ids"
 for ((k = 0; k < pages; k++)); do
-    curl -sf --max-time 30 "$BASE/api/v1/cases?limit=500&offset=$((k * step))&sort=created" |
+    curl -sf --max-time 30 -H "$AUTH" "$BASE/api/v1/cases?limit=500&offset=$((k * step))&sort=created" |
         jq -r '.items[].id' >>"$WORK/ids" || die "listing cases failed"
 done
 sort -u -o "$WORK/ids" "$WORK/ids"
@@ -305,7 +324,7 @@ say "$NIDS_GOT ids"
 # One case as the API returns it: checked here, served by nginx in step 8.
 SAMPLE_ID=$(sed -n "$((NIDS_GOT / 2 + 1))p" "$WORK/ids")
 mkdir -p "$WORK/www"
-SAMPLE_STATUS=$(curl -s --max-time 10 -o "$WORK/www/case.json" -w '%{http_code}' "$BASE/api/v1/cases/$SAMPLE_ID")
+SAMPLE_STATUS=$(curl -s --max-time 10 -H "$AUTH" -o "$WORK/www/case.json" -w '%{http_code}' "$BASE/api/v1/cases/$SAMPLE_ID")
 SAMPLE_BYTES=$(wc -c <"$WORK/www/case.json")
 READS_VALID=true
 if [ "$SAMPLE_STATUS" != 200 ]; then
@@ -422,6 +441,22 @@ SERVE_THREADS=$(find "/proc/$SERVER_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
 stop_pid "$SERVER_PID"
 SERVER_PID=""
 
+# ---- 7b. the same reads with protection off (the cost of issue 3) -------------------
+say "reads again on build-unprotected/amparo: no authentication, authorisation or read audit"
+PORT=$(free_port)
+start_server "$PORT" "$WORK/serve-open.log" "$BIN_OPEN"
+measure reads-unprotected server_cpu "http://127.0.0.1:$PORT" read "$WORK/ids" /api/v1/cases/
+OPEN_JSON=$M_JSON
+stop_pid "$SERVER_PID"
+SERVER_PID=""
+# and the protected reads once more, so the ratio is not one run against another
+PORT=$(free_port)
+start_server "$PORT" "$WORK/serve-2.log"
+measure reads-protected-again server_cpu "http://127.0.0.1:$PORT" read "$WORK/ids" /api/v1/cases/
+READ2_JSON=$M_JSON
+stop_pid "$SERVER_PID"
+SERVER_PID=""
+
 # ---- 8. nginx, same bytes, same wrk ------------------------------------------------
 say "nginx: the same $SAMPLE_BYTES bytes as a static file, worker_processes 2"
 NPORT=$(free_port)
@@ -492,6 +527,7 @@ jq -n \
     --argjson reads "$READ_JSON" --argjson creates "$CREATE_JSON" \
     --argjson grew "$GREW" --argjson count_ok "$COUNT_OK" \
     --argjson nginx "$NGINX_JSON" \
+    --argjson open "$OPEN_JSON" --argjson reads2 "$READ2_JSON" --argjson t_ratio "$T_PROTECTED_RATIO" \
     --argjson rss_idle "$RSS_IDLE" --argjson rss_read "$RSS_READ" --argjson hwm_read "$HWM_READ" \
     --argjson rss_create "$RSS_CREATE" --argjson hwm_create "$HWM_CREATE" \
     --argjson serve_threads "$SERVE_THREADS" --argjson server_errors "$SERVER_ERRORS" \
@@ -512,6 +548,9 @@ jq -n \
       creates: ($creates + {case_count_grew_by: $grew, count_matches: $count_ok}),
       nginx: ($nginx + {file_bytes: $sample_bytes}),
       amparo_vs_nginx_reads: (if $nginx.rps > 0 then ((($reads.rps / $nginx.rps) * 1000 | round) / 1000) else null end),
+      reads_unprotected: $open,
+      reads_protected_again: $reads2,
+      protected_vs_unprotected_reads: (if $open.rps > 0 then (((($reads.rps + $reads2.rps) / 2 / $open.rps) * 1000 | round) / 1000) else null end),
       memory_mb: {idle_rss: $rss_idle, after_reads_rss: $rss_read, after_reads_hwm: $hwm_read,
                    after_creates_rss: $rss_create, after_creates_hwm: $hwm_create},
       targets: {
@@ -521,7 +560,10 @@ jq -n \
         create_p99_ms: {target: $t_p99, value: ($creates.latency_us.p99 / 1000), met: ($creates.latency_us.p99 < $t_p99 * 1000)},
         rss_mb:        {target: $t_rss, value: ([$hwm_read, $hwm_create] | max), met: (([$hwm_read, $hwm_create] | max) < $t_rss)},
         startup_ms:    {target: $t_start, value: $start_poll, met: ($start_poll < $t_start)},
-        creates_all_201: {target: 0, value: $creates.unexpected, met: ($creates.unexpected == 0 and $count_ok)}
+        creates_all_201: {target: 0, value: $creates.unexpected, met: ($creates.unexpected == 0 and $count_ok)},
+        protected_read_ratio: {target: $t_ratio,
+          value: (if $open.rps > 0 then (($reads.rps + $reads2.rps) / 2 / $open.rps) else 0 end),
+          met: ($open.rps > 0 and (($reads.rps + $reads2.rps) / 2 / $open.rps) >= $t_ratio)}
       }
     }' >"$RESULTS/latest.json"
 
@@ -543,6 +585,9 @@ jq -r '
   "| case reads/s | \(n0($r.reads.rps)) | \(n0($r.nginx.rps)) | ≥ \($r.targets.reads_per_s.target) | \(yn($r.targets.reads_per_s.met)) |",
   "| read p50 / p99 | \(ms($r.reads.latency_us.p50)) / \(ms($r.reads.latency_us.p99)) | \(ms($r.nginx.latency_us.p50)) / \(ms($r.nginx.latency_us.p99)) | p99 < \($r.targets.read_p99_ms.target) ms | \(yn($r.targets.read_p99_ms.met)) |",
   "| Amparo / nginx (reads/s) | \($r.amparo_vs_nginx_reads) | 1 | | |",
+  "| reads/s with protection off (unprotected bench build) | \(n0($r.reads_unprotected.rps)) | | | |",
+  "| protected reads/s, second run | \(n0($r.reads_protected_again.rps)) | | | |",
+  "| protected / unprotected reads (mean of both protected runs) | \($r.protected_vs_unprotected_reads) | | ≥ \($r.targets.protected_read_ratio.target) | \(yn($r.targets.protected_read_ratio.met)) |",
   "| server CPU per read (machine busy) | \($r.reads.server_cpu_us_per_req) µs (\($r.reads.machine_cpu_busy_pct) %) | \($r.nginx.server_cpu_us_per_req) µs (\($r.nginx.machine_cpu_busy_pct) %) | | |",
   "| durable creations/s | \(n0($r.creates.rps)) | | ≥ \($r.targets.creates_per_s.target) | \(yn($r.targets.creates_per_s.met)) |",
   "| create p50 / p99 | \(ms($r.creates.latency_us.p50)) / \(ms($r.creates.latency_us.p99)) | | p99 < \($r.targets.create_p99_ms.target) ms | \(yn($r.targets.create_p99_ms.met)) |",
@@ -558,7 +603,7 @@ jq -r '
   "",
   "| run | server | wrk | everything else (other processes, stray softirq) | whole machine busy | attempt |",
   "|---|---|---|---|---|---|",
-  ([["Amparo reads", $r.reads], ["Amparo creates", $r.creates], ["nginx static", $r.nginx]][]
+  ([["Amparo reads", $r.reads], ["Amparo creates", $r.creates], ["Amparo reads, unprotected", $r.reads_unprotected], ["Amparo reads, protected again", $r.reads_protected_again], ["nginx static", $r.nginx]][]
    | "| \(.[0]) | \(.[1].server_cpu_s) | \(.[1].wrk_cpu_s) | \(.[1].other_cpu_s)\(if .[1].disturbed then " **(disturbed)**" else "" end) | \(.[1].machine_cpu_busy_pct) % | \(.[1].attempt) |"),
   "",
   "Case JSON served: \($r.nginx.file_bytes) bytes. Socket errors — reads: \($r.reads.errors | tostring), creates: \($r.creates.errors | tostring), nginx: \($r.nginx.errors | tostring)."

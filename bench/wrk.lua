@@ -71,8 +71,13 @@ function init(args)
         request = function() return req end
     elseif mode == "create" then
         expected = 201
-        local req = wrk.format("POST", args[3] or "/api/v1/cases",
-                               {["Content-Type"] = "application/json"}, slurp(args[2]))
+        -- wrk.format uses the headers given here instead of wrk.headers (-H):
+        -- carry the Authorization header over
+        local headers = {["Content-Type"] = "application/json"}
+        if wrk.headers["Authorization"] then
+            headers["Authorization"] = wrk.headers["Authorization"]
+        end
+        local req = wrk.format("POST", args[3] or "/api/v1/cases", headers, slurp(args[2]))
         request = function() return req end
         response = create_response
     else

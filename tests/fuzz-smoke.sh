@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-15}
-targets=${FUZZ_TARGETS:-"json_body query validate"}
+targets=${FUZZ_TARGETS:-"json_body query validate audit_filters"}
 out=build-fuzz
 arts=tests/artifacts/fuzz
 cc=${FUZZ_CC:-clang}
@@ -27,6 +27,7 @@ srcs_for() {
   case "$1" in
     json_body | query) echo "src/http/parse.c src/core/result.c" ;;
     validate) echo "src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
+    audit_filters) echo "src/core/audit_text.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
     *) return 1 ;;
   esac
 }

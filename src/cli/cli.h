@@ -34,6 +34,8 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_case(int argc, char **argv);
+/** amparo case erase (cmd_security.c). */
+int cmd_case_erase(int argc, char **argv);
 
 /** A subcommand of a module, in its own file (cmd_<module>.c): a table ending
  *  with {NULL}.  main.c finds the tables through weak references, so a module
@@ -48,5 +50,6 @@ extern const cli_command cli_commands_security[] __attribute__((weak));
 extern const cli_command cli_commands_referrals[] __attribute__((weak));
 extern const cli_command cli_commands_care[] __attribute__((weak));
 extern const cli_command cli_commands_reports[] __attribute__((weak));
+extern const cli_command cli_commands_audit[] __attribute__((weak));
 
 #endif

@@ -8,6 +8,7 @@
 static const char usage[] =
     "usage: amparo case get [--data DIR] [--history] ID|REFERENCE\n"
     "       amparo case list [--data DIR] [--json] [--FILTER VALUE]...\n"
+    "       amparo case erase [--data DIR] ID|REFERENCE   (see amparo case erase --help)\n"
     "\n"
     "get   prints a case (with events, comments, support plans, perpetrators) as\n"
     "      JSON; --history prints its change history instead.\n"
@@ -176,6 +177,8 @@ int cmd_case(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (strcmp(argv[1], "erase") == 0)
+        return cmd_case_erase(argc - 1, argv + 1);
     if (strcmp(argv[1], "get") == 0)
         return case_get(argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)

@@ -1,5 +1,7 @@
 /* cmd_init.c — amparo init: create a data directory with its database and key. */
 #include "cli/cli.h"
+#include "core/accounts.h"
+#include "core/audit.h"
 #include "core/validate.h"
 
 #include <errno.h>
@@ -8,7 +10,9 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -16,8 +20,14 @@ static const char usage[] =
     "\n"
     "Creates the data directory DIR (mode 0700) holding the SQLite database\n"
     "(amparo.db, schema migrations applied), the master key (master.key, mode 0600,\n"
-    "32 random bytes: keep it out of backups of the database) and amparo.conf.\n"
+    "32 random bytes: keep it out of backups of the database), the audit key\n"
+    "(audit.key, mode 0600: it seals the audit trail; see docs/AUDIT.md) and\n"
+    "amparo.conf.\n"
     "Running it again on an initialised directory changes nothing.\n"
+    "\n"
+    "It also creates the first system admin, 'admin', with the password taken from\n"
+    "$AMPARO_ADMIN_PASSWORD, or asked for on a terminal, or else generated and\n"
+    "printed once.  Sign in as admin to create organisations and users.\n"
     "\n"
     "  --data DIR      data directory (default: $AMPARO_DATA or ./data)\n"
     "  --country CC    ISO 3166-1 alpha-2 code of the registry's country; case\n"
@@ -49,6 +59,66 @@ static int write_key(const char *path)
     sodium_memzero(key, sizeof key);
     int rc = (n == (ssize_t)sizeof key && fsync(fd) == 0) ? 0 : -1;
     close(fd);
+    return rc;
+}
+
+int cli_open_accounts(cli_env *env, accounts **acc);
+
+/* Creates the system admin 'admin' when the directory has no user yet. */
+static int create_admin(const char *dir)
+{
+    cli_env env;
+    accounts *acc = NULL;
+    if (cli_env_open(&env, dir) < 0)
+        return EXIT_FAIL;
+    int64_t n = 0;
+    if (store_user_count(env.store, &n) != STORE_OK || n > 0 || cli_open_accounts(&env, &acc) < 0) {
+        cli_env_close(&env);
+        return n > 0 ? EXIT_OK : EXIT_FAIL;
+    }
+    char pw[1100] = "";
+    const char *env_pw = getenv("AMPARO_ADMIN_PASSWORD");
+    bool generated = false;
+    if (env_pw && *env_pw) {
+        snprintf(pw, sizeof pw, "%s", env_pw);
+    } else if (isatty(STDIN_FILENO)) {
+        struct termios old, quiet;
+        fprintf(stderr, "password for the system admin 'admin' (empty: generate one): ");
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+        if (!fgets(pw, sizeof pw, stdin))
+            pw[0] = '\0';
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        fputc('\n', stderr);
+        pw[strcspn(pw, "\r\n")] = '\0';
+    }
+    if (!pw[0]) {
+        accounts_generate_password(pw);
+        generated = true;
+    }
+    principal p = {.actor = "init", .lang = "en", .internal = true};
+    json_t *body = json_pack("{s:s, s:[s], s:s, s:s}", "username", "admin", "roles", "sysadmin",
+                             "password", pw, "display_name", "System administrator");
+    amp_err err = {0};
+    json_t *out = NULL;
+    amp_code code = accounts_user_create(acc, &p, body, &out, &err);
+    json_decref(body);
+    int rc = EXIT_OK;
+    if (code == AMP_OK) {
+        if (generated)
+            printf("system admin 'admin' created; password (shown once): %s\n", pw);
+        else
+            printf("system admin 'admin' created\n");
+    } else {
+        rc = cli_report(&err);
+    }
+    sodium_memzero(pw, sizeof pw);
+    json_decref(out);
+    amp_err_clear(&err);
+    accounts_free(acc);
+    cli_env_close(&env);
     return rc;
 }
 
@@ -109,14 +179,21 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "amparo init: cannot write the key '%s': %s\n", path, strerror(errno));
         return EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s/amparo.db", dir);
     char err[512];
+    if (audit_create_key(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "amparo init: %s\n", err);
+        return EXIT_FAIL;
+    }
+    snprintf(path, sizeof path, "%s/amparo.db", dir);
     store *s = store_sqlite_open(path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "amparo init: %s\n", err);
         return EXIT_FAIL;
     }
     store_close(s);
+    int rc = create_admin(dir);
+    if (rc != EXIT_OK)
+        return rc;
     printf("initialised %s%s\n", dir, configured ? " (already set up; nothing changed)" : "");
     return EXIT_OK;
 }

@@ -1,9 +1,13 @@
 /* cmd_serve.c — amparo serve: run the HTTP server until SIGINT or SIGTERM. */
 #include "cli/cli.h"
+#include "core/accounts.h"
 #include "http/server.h"
 #include "util/clock.h"
 
 #include <getopt.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,23 +15,56 @@
 
 static const char usage[] =
     "usage: amparo serve [--data DIR] [--listen HOST:PORT] [--threads N] [--port-file F]\n"
+    "                    [--tls-cert FILE --tls-key FILE]\n"
     "\n"
-    "Serves the JSON API (docs/API.md; OpenAPI at /api/v1/openapi.yaml) until\n"
-    "interrupted (SIGINT or SIGTERM stop it cleanly: writes in flight finish).\n"
+    "Serves the web UI and the JSON API (docs/API.md; OpenAPI at /api/v1/openapi.yaml)\n"
+    "until interrupted (SIGINT or SIGTERM stop it cleanly: writes in flight finish).\n"
+    "Every API call but login needs a session (docs/SECURITY.md).\n"
     "\n"
     "  --data DIR          data directory (default: $AMPARO_DATA or ./data)\n"
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0\n"
     "                      picks a free port)\n"
     "  --threads N         worker threads (default: one per CPU)\n"
-    "  --port-file F       write the port listened on into F once ready\n";
+    "  --port-file F       write the port listened on into F once ready\n"
+    "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
+    "  --tls-key FILE      ... and this PEM private key (readable by its owner only)\n"
+    "Behind a reverse proxy that terminates TLS, keep --listen on 127.0.0.1\n"
+    "(docs/SECURITY.md has an nginx example).\n";
+
+/* Reads a whole (small) PEM file; NULL with a message on failure. */
+static char *read_pem(const char *path, bool secret)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "amparo serve: cannot open '%s'\n", path);
+        return NULL;
+    }
+    struct stat st;
+    if (secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+        fprintf(stderr, "amparo serve: '%s' must be readable by its owner only (chmod 600)\n",
+                path);
+        fclose(f);
+        return NULL;
+    }
+    char *buf = calloc(1, 1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf || n == 0) {
+        fprintf(stderr, "amparo serve: '%s' is empty or unreadable\n", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
 
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 't'}, {"port-file", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *data = NULL, *portfile = NULL;
+        {"data", required_argument, NULL, 'd'},     {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},  {"port-file", required_argument, NULL, 'p'},
+        {"tls-cert", required_argument, NULL, 'c'}, {"tls-key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *data = NULL, *portfile = NULL, *cert = NULL, *key = NULL;
     server_options so = {.listen = "127.0.0.1:8080"};
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -45,12 +82,18 @@ int cmd_serve(int argc, char **argv)
             break;
         }
         case 'p': portfile = optarg; break;
+        case 'c': cert = optarg; break;
+        case 'k': key = optarg; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         default: fputs(usage, stderr); return EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "amparo serve: unexpected argument '%s'\n%s", argv[optind], usage);
+        return EXIT_USAGE;
+    }
+    if ((cert != NULL) != (key != NULL)) {
+        fprintf(stderr, "amparo serve: --tls-cert and --tls-key go together\n");
         return EXIT_USAGE;
     }
     int64_t t0 = clock_mono_us();
@@ -66,9 +109,37 @@ int cmd_serve(int argc, char **argv)
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
     char err[512];
+    accounts_settings as;
+    if (accounts_settings_load(&as, env.dir, err, sizeof err) < 0) {
+        fprintf(stderr, "amparo serve: %s\n", err);
+        cli_env_close(&env);
+        return EXIT_FAIL;
+    }
+    as.login_concurrency = so.threads > 2 ? (int)so.threads / 2 : 1;
+    accounts *acc = accounts_new(env.core, &as);
+    sodium_memzero(&as, sizeof as);
+    char *cert_pem = cert ? read_pem(cert, false) : NULL;
+    char *key_pem = key ? read_pem(key, true) : NULL;
+    if (!acc || (cert && (!cert_pem || !key_pem))) {
+        if (!acc)
+            fprintf(stderr, "amparo serve: cannot set up accounts\n");
+        free(cert_pem);
+        free(key_pem);
+        accounts_free(acc);
+        cli_env_close(&env);
+        return EXIT_FAIL;
+    }
+    so.acc = acc;
+    so.tls_cert = cert_pem;
+    so.tls_key = key_pem;
     server *srv = server_start(env.core, &so, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "amparo serve: %s\n", err);
+        free(cert_pem);
+        if (key_pem)
+            sodium_memzero(key_pem, strlen(key_pem));
+        free(key_pem);
+        accounts_free(acc);
         cli_env_close(&env);
         return EXIT_FAIL;
     }
@@ -81,12 +152,18 @@ int cmd_serve(int argc, char **argv)
     }
     int64_t n = 0;
     store_count_cases(env.store, &n);
-    fprintf(stderr, "amparo: serving %lld cases from %s on port %u (ready in %.1f ms)\n",
-            (long long)n, env.dir, server_port(srv), (double)(clock_mono_us() - t0) / 1000.0);
+    fprintf(stderr, "amparo: serving %lld cases from %s on %s port %u (ready in %.1f ms)\n",
+            (long long)n, env.dir, cert ? "HTTPS" : "HTTP", server_port(srv),
+            (double)(clock_mono_us() - t0) / 1000.0);
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "amparo: stopping (signal %d)\n", sig);
     server_stop(srv);
+    accounts_free(acc);
+    free(cert_pem);
+    if (key_pem)
+        sodium_memzero(key_pem, strlen(key_pem));
+    free(key_pem);
     cli_env_close(&env);
     return EXIT_OK;
 }

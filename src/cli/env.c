@@ -1,5 +1,6 @@
 /* env.c — opening a data directory for a subcommand. */
 #include "cli/cli.h"
+#include "core/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,10 @@ int cli_env_open(cli_env *env, const char *dir)
         return -1;
     }
     read_country(env);
+    if (audit_load_key(dir, err, sizeof err) != 0) { /* before any entry is written */
+        fprintf(stderr, "amparo: %s\n", err);
+        return -1;
+    }
     const char *catfile = getenv("AMPARO_CATALOGUE");
     env->cat = catfile && *catfile ? catalogue_load_file(catfile, err, sizeof err)
                                    : catalogue_load_embedded(err, sizeof err);
@@ -59,6 +64,11 @@ int cli_env_open(cli_env *env, const char *dir)
         catalogue_free(env->cat);
         return -1;
     }
+    if (audit_head_matches_key(env->store, NULL) == 0)
+        fprintf(stderr,
+                "amparo: warning: the newest audit entry does not verify with %s/%s (a "
+                "different key, or the trail was changed); run 'amparo audit verify'\n",
+                dir, AUDIT_KEY_FILE);
     env->core = core_new(env->store, env->cat, env->country);
     return env->core ? 0 : -1;
 }

@@ -11,24 +11,202 @@
  *     the data it records, so neither exists without the other;
  *   - on its own (audit_log): queued on the writer and durable before the call
  *     returns — a read's data is sent only after its audit entry is on disk.
- * `detail` is borrowed and must never hold identity values. */
+ * `detail` is borrowed and must never hold identity values.
+ *
+ * The chain (docs/AUDIT.md): entry n holds seq n (1, 2, 3… dense), a UTC
+ * timestamp that never goes backwards, the principal's actor, organisation and
+ * address, the action, the object, the detail as compact JSON, prev = hash of
+ * entry n-1 (64 '0' for the first) and
+ *   hash_n = BLAKE2b-256 keyed with the audit key, over "amparo-audit-v1" then
+ *            seq (8 bytes, big-endian) then each of at, actor, org, addr, action,
+ *            object_type, object_id, detail, prev as (8-byte big-endian length,
+ *            bytes).
+ * The 32-byte audit key lives in the data directory (audit.key, mode 0600), not
+ * in the database: whoever can write the database but not read the key cannot
+ * forge a consistent chain.  Text fields are made safe before hashing (invalid
+ * UTF-8 and control characters become '?', lengths are bounded), so what is
+ * stored is exactly what was hashed. */
 #ifndef AMPARO_AUDIT_H
 #define AMPARO_AUDIT_H
 
 #include "core/authz.h"
+#include "core/core.h"
 #include "store/store.h"
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 typedef struct core core;
 
+#define AUDIT_KEY_BYTES 32
+#define AUDIT_KEY_FILE "audit.key"
+
+/* Bounds on what an entry stores, in bytes with the NUL (longer text is cut at a
+ * character boundary); a detail over AUDIT_MAX_DETAIL is replaced by a note. */
+#define AUDIT_MAX_ACTOR 72
+#define AUDIT_MAX_ORG 72
+#define AUDIT_MAX_ADDR 64
+#define AUDIT_MAX_ACTION 64
+#define AUDIT_MAX_OBJECT_TYPE 32
+#define AUDIT_MAX_OBJECT_ID 128
+#define AUDIT_MAX_DETAIL 8192
+
 /** Appends an entry inside a write job.  action: "case.create", "login.failure"…;
- *  object_type/object_id: what it is about ("case", uid), may be NULL. */
+ *  object_type/object_id: what it is about ("case", uid), may be NULL.  p may be
+ *  NULL (actor "system").  Returns STORE_OK or STORE_ERROR (the job should then
+ *  fail, so its data is rolled back with the missing entry). */
 int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
              const char *object_id, const json_t *detail);
 
 /** Appends an entry and waits until it is durable.  AMP_OK or AMP_EINTERNAL. */
 amp_code audit_log(core *c, const principal *p, const char *action, const char *object_type,
                    const char *object_id, const json_t *detail, amp_err *err);
+
+/** Called once an audit_submit entry is durable (AMP_OK) or failed
+ *  (AMP_EINTERNAL), on the store's completion thread. */
+typedef void (*audit_done_fn)(void *arg, amp_code code);
+
+/** audit_log without waiting: copies everything it needs (p, strings, detail)
+ *  and queues the entry; done (may be NULL) runs after the commit.  For
+ *  asynchronous handlers that answer from the callback (a read's data is sent
+ *  only once done reports AMP_OK).  Returns AMP_OK (done will run) or
+ *  AMP_EINTERNAL (it will not). */
+amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
+                      const char *object_id, const json_t *detail, audit_done_fn done, void *arg,
+                      amp_err *err);
+
+/* ---- the key ---------------------------------------------------------------------- */
+
+/** Loads DIR/audit.key into the process-wide audit key, creating the file
+ *  (32 random bytes, mode 0600, fsynced) when it does not exist.  Refuses a key
+ *  file that is not 32 bytes or that group or others may read or write.  Call
+ *  once at start-up, before any entry is written (amparo serve, cli_env_open).
+ *  Returns 0, or -1 with a message in err. */
+int audit_load_key(const char *data_dir, char *err, size_t errlen);
+
+/** Reads DIR/audit.key into key without creating it: 0, or -1 with err (also
+ *  when the file is missing). */
+int audit_read_key(const char *data_dir, uint8_t key[AUDIT_KEY_BYTES], char *err, size_t errlen);
+
+/** Creates DIR/audit.key when missing (amparo init): 0 (created or already
+ *  there) or -1 with err. */
+int audit_create_key(const char *data_dir, char *err, size_t errlen);
+
+/** Sets the process-wide key (tests, tools).  Until a key is set or loaded the
+ *  process key is all zeros, which verification with the real key rejects. */
+void audit_set_key(const uint8_t key[AUDIT_KEY_BYTES]);
+
+/** True once audit_set_key or audit_load_key succeeded. */
+bool audit_key_loaded(void);
+
+/** Computes the chain hash of e (from its seq, fields and prev) as 64 hex digits
+ *  plus NUL into out. */
+void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entry *e, char out[65]);
+
+/* ---- verification ------------------------------------------------------------------ */
+
+typedef enum {
+    AUDIT_INTACT = 0,
+    AUDIT_HASH_MISMATCH, /* the entry's fields do not give its hash (changed, forged) */
+    AUDIT_SEQ_GAP,       /* an entry is missing: seq is not the previous + 1 */
+    AUDIT_PREV_MISMATCH, /* prev is not the hash of the entry before (reordered, inserted) */
+    AUDIT_TIME_ORDER,    /* the timestamp is earlier than the previous entry's */
+    AUDIT_HEAD_MISMATCH, /* the entry at the expected head has another hash */
+    AUDIT_TRUNCATED,     /* the trail ends before the expected head */
+    AUDIT_READ_ERROR     /* the database could not be read */
+} audit_problem;
+
+/** A recorded head, "SEQ:HASH", to check truncation against. */
+typedef struct {
+    int64_t seq;
+    char hash[65];
+} audit_checkpoint;
+
+typedef struct {
+    audit_problem problem;
+    int64_t entries;    /* entries read (all of them when intact) */
+    int64_t head_seq;   /* the last entry that checked out (0: none) */
+    char head_hash[65]; /* its hash ("" when none) */
+    int64_t bad_seq;    /* the first bad entry (0 when intact) */
+    char message[256];  /* what is wrong, in English, naming bad_seq */
+} audit_verify_result;
+
+/** Walks the whole trail in seq order and checks every link (seq dense from 1,
+ *  prev, hash under key, timestamps not decreasing) and, when expect is not
+ *  NULL, that the entry expect->seq exists with expect->hash.  Stops at the first
+ *  problem.  key NULL: the process key.  Returns 0 intact, 1 tampered, -1 when
+ *  the store could not be read (out->problem AUDIT_READ_ERROR). */
+int audit_verify(store *s, const uint8_t *key, const audit_checkpoint *expect,
+                 audit_verify_result *out);
+
+/** "intact", "hash_mismatch", "sequence_gap", "prev_mismatch", "time_order",
+ *  "head_mismatch", "truncated", "read_error". */
+const char *audit_problem_name(audit_problem p);
+
+/** The result as JSON: {"intact", "entries", "head": {"seq","hash"} | null,
+ *  and when tampered "problem", "seq", "message"}.  A new object. */
+json_t *audit_verify_json(const audit_verify_result *r);
+
+/** Parses "SEQ:HASH" (seq ≥ 1, 64 lower-case hex digits): 0, or -1. */
+int audit_checkpoint_parse(const char *text, audit_checkpoint *out);
+
+/** The newest entry's seq and hash (0 and "" when the trail is empty): 0, or -1. */
+int audit_head(store *s, audit_checkpoint *out);
+
+/** Checks the newest entry alone against key (NULL: the process key), a cheap
+ *  start-up test that the key in use is the trail's: 1 when it verifies or the
+ *  trail is empty, 0 when it does not (another key, or a changed head), -1 on a
+ *  read error.  Not a verification: audit_verify walks the whole chain. */
+int audit_head_matches_key(store *s, const uint8_t *key);
+
+/* ---- the core's audit functions (HTTP and CLI) ---------------------------------------- */
+
+#define AUDIT_DEFAULT_LIMIT 50
+#define AUDIT_MAX_LIMIT 500
+
+/** Audit list filters parsed from list parameters.  q's strings point into the
+ *  parameters (keep them alive) and into from/to (do not copy the struct while
+ *  q is in use). */
+typedef struct {
+    store_audit_query q;
+    char from[32], to[32]; /* normalised bounds "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    json_t *filters;       /* the filters given, {name: value} (owned) */
+} audit_filters;
+
+/** Parses the parameters audit_query takes (see there) with messages in lang.
+ *  AMP_OK (release out with audit_filters_release), or AMP_EBADREQ with one
+ *  field error per bad parameter (out then needs no release). */
+amp_code audit_filters_parse(const list_param *params, size_t nparams, const char *lang,
+                             audit_filters *out, amp_err *err);
+void audit_filters_release(audit_filters *f);
+
+/** Parses audit_check's parameters (expect_head): AMP_OK (*have_expect tells
+ *  whether *expect was filled) or AMP_EBADREQ naming each bad parameter. */
+amp_code audit_verify_params_parse(const list_param *params, size_t nparams, const char *lang,
+                                   audit_checkpoint *expect, bool *have_expect, amp_err *err);
+
+/** Copies s (NULL: "") into out[n] as valid UTF-8 without control characters:
+ *  each invalid or control byte becomes '?'; cut at a character boundary. */
+void audit_safe_text(const char *s, char *out, size_t n);
+
+/** Lists entries.  Parameters: actor, action, object_type, object_id, org,
+ *  from, to (YYYY-MM-DD, or a UTC time YYYY-MM-DDTHH:MM[:SS[.mmm]]Z; inclusive),
+ *  order (desc, the default: newest first; asc), limit (1–500, default 50),
+ *  offset.  Requires ACT_READ on RES_AUDIT; the read is itself recorded
+ *  ("audit.read", durable before the answer; a refusal is recorded as
+ *  "audit.denied").  *out: {"items": [entry…], "total", "limit", "offset"},
+ *  each entry {"seq","at","actor","org","addr","action","object_type",
+ *  "object_id","detail","prev","hash"} (absent values null).  Bad parameters:
+ *  AMP_EBADREQ naming each. */
+amp_code audit_query(core *c, const principal *p, const list_param *params, size_t nparams,
+                     json_t **out, amp_err *err);
+
+/** Verifies the trail (audit_verify with the process key) for a principal
+ *  allowed ACT_READ on RES_AUDIT; parameter expect_head=SEQ:HASH is optional.
+ *  Recorded as "audit.verify" (after the walk, with its outcome).  *out: the
+ *  result of audit_verify_json (a tampered trail is AMP_OK with intact false). */
+amp_code audit_check(core *c, const principal *p, const list_param *params, size_t nparams,
+                     json_t **out, amp_err *err);
 
 #endif

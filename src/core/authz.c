@@ -59,9 +59,8 @@ static const unsigned matrix[ROLE_COUNT][RES_COUNT] = {
      [RES_USER] = R | C | U | A,
      [RES_DIRECTORY] = R | C | U | D,
      [RES_REPORT] = R},
-    /* coordinator */
+    /* coordinator: follows cases across the network without seeing who they are */
     {[RES_CASE] = R | U,
-     [RES_CASE_IDENTITY] = R,
      [RES_CONSENT] = R,
      [RES_ORG] = R,
      [RES_DIRECTORY] = R | C | U | D,

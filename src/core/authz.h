@@ -28,7 +28,7 @@ typedef enum {
     ROLE_SHELTER = 1u << 5,     /* admissions, discharges, services in the shelter */
     ROLE_ANALYST = 1u << 6,     /* aggregates and anonymised data only */
     ROLE_AUDITOR = 1u << 7,     /* the audit trail only */
-} role;
+} amp_role;
 
 #define ROLE_COUNT 8
 #define ROLE_ALL 0xFFu

@@ -1,4 +1,6 @@
 /* cases.c — cases and their child records: create, read, patch, list, history. */
+#include "core/audit.h"
+#include "core/consent.h"
 #include "core/core.h"
 #include "core/validate.h"
 #include "util/buf.h"
@@ -30,6 +32,10 @@ static const child_kind child_kinds[] = {
 /* Keys the server sets; a client may not write them (except "version" in a patch). */
 static const char *const meta_keys[] = {"id",         "reference",  "version",    "created_at",
                                         "updated_at", "created_by", "updated_by", NULL};
+
+/* Set in a case's stored document when it was erased (server-only: never a
+ * catalogue field). */
+#define ERASED_KEY "_erased_at"
 
 /* The derived filter: countries of the events of type Exploitation. */
 #define TERM_COUNTRY_OF_EXPLOITATION "country_of_exploitation"
@@ -723,6 +729,11 @@ static int new_case_insert(store_tx *tx, const principal *p, new_case *nc)
     }
     if (rc == STORE_OK)
         rc = store_tx_history_add(tx, r->id, 1, r->created_at, p->actor, "create", NULL, nc->names);
+    if (rc == STORE_OK) {
+        json_t *d = json_pack("{s:s, s:O}", "reference", r->reference, "fields", nc->names);
+        rc = audit_tx(tx, p, "case.create", "case", r->uid, d);
+        json_decref(d);
+    }
     return rc;
 }
 
@@ -783,9 +794,46 @@ static amp_code submit(write_op *op, store_job_fn job, amp_err *err)
     return AMP_OK;
 }
 
+/* Who may register a case with these fields: the role, identity fields, and the
+ * owner organisation (one's own; the CLI and imports may name any). */
+static amp_code create_policy(core *c, const principal *p, const json_t *body, amp_err *err)
+{
+    amp_code code = authz_require(p, ACT_CREATE, RES_CASE, err);
+    if (code != AMP_OK || !json_is_object(body))
+        return code;
+    code = policy_identity_write(c, p, "case", body, ACT_CREATE, err);
+    for (size_t k = 0; code == AMP_OK && k < NKINDS; k++) {
+        size_t i;
+        json_t *ch;
+        json_array_foreach (json_object_get(body, child_kinds[k].collection), i, ch) {
+            if (code == AMP_OK)
+                code = policy_identity_write(c, p, child_kinds[k].entity, ch, ACT_CREATE, err);
+        }
+    }
+    if (code != AMP_OK)
+        return code;
+    const char *owner = json_string_value(json_object_get(body, "amp_OwnerOrganisation"));
+    if (owner && !p->internal && strcmp(owner, p->org) != 0) {
+        amp_err_field(err, "amp_OwnerOrganisation", "forbidden",
+                      "a case is registered by your own organisation; refer it to pass it on");
+        return amp_err_set(err, AMP_EFORBIDDEN, "you may only register cases of your organisation");
+    }
+    return AMP_OK;
+}
+
+/* The owner organisation defaults to the caller's. */
+static void default_owner(const principal *p, json_t *fields)
+{
+    if (p->org[0] && !json_object_get(fields, "amp_OwnerOrganisation"))
+        json_object_set_new(fields, "amp_OwnerOrganisation", json_string(p->org));
+}
+
 amp_code cases_create(core *c, const principal *p, const json_t *body, core_done_fn done, void *arg,
                       amp_err *err)
 {
+    amp_code pc = create_policy(c, p, body, err);
+    if (pc != AMP_OK)
+        return pc;
     write_op *op = op_new(OP_CASE_CREATE, c, p, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
@@ -795,6 +843,7 @@ amp_code cases_create(core *c, const principal *p, const json_t *body, core_done
         op_free(op);
         return code;
     }
+    default_owner(p, fields);
     op->prepared = calloc(1, sizeof(new_case));
     op->prepared_free = new_case_free;
     if (!op->prepared) {
@@ -814,9 +863,13 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
     char today[11];
     json_t *fields, *children;
     clock_today(today);
-    amp_code code = prepare_case(c, p, body, today, &fields, &children, err);
+    amp_code code = create_policy(c, p, body, err);
     if (code != AMP_OK)
         return code;
+    code = prepare_case(c, p, body, today, &fields, &children, err);
+    if (code != AMP_OK)
+        return code;
+    default_owner(p, fields);
     new_case nc;
     int rc = new_case_build(c, p, fields, children, false, &nc);
     if (rc == STORE_OK)
@@ -902,6 +955,11 @@ static int job_case_update(store_tx *tx, void *arg)
     int out = check_version(op, r.version, "case");
     if (out != STORE_OK)
         goto done;
+    if (json_object_get(r.doc, ERASED_KEY)) {
+        amp_err_set(&op->err, AMP_ESTATE, "the case was erased; it can no longer change");
+        out = op_fail(op, AMP_ESTATE);
+        goto done;
+    }
     if ((rc = store_tx_children(tx, r.id, &stored)) != STORE_OK) {
         out = store_failure(op, rc, "case");
         goto done;
@@ -932,12 +990,19 @@ static int job_case_update(store_tx *tx, void *arg)
         if (rc == STORE_OK)
             rc = store_tx_history_add(tx, r.id, r.version, r.updated_at, op->p.actor, "update",
                                       NULL, changed);
+        if (rc == STORE_OK) {
+            json_t *d =
+                json_pack("{s:I, s:O}", "version", (json_int_t)r.version, "fields", changed);
+            rc = audit_tx(tx, &op->p, "case.update", "case", r.uid, d);
+            json_decref(d);
+        }
         if (rc != STORE_OK) {
             out = store_failure(op, rc, "case");
             goto done;
         }
     }
     op->result = case_record(&r, stored);
+    policy_redact_case(c, &op->p, op->result);
 done:
     json_decref(merged);
     json_decref(stored);
@@ -960,6 +1025,17 @@ amp_code cases_update(core *c, const principal *p, const char *key, const json_t
 {
     if (check_key(key, err) != AMP_OK)
         return err->code;
+    amp_code pc = cases_access(c, p, key, ACT_UPDATE, NULL, err);
+    if (pc == AMP_OK)
+        pc = policy_identity_write(c, p, "case", patch, ACT_UPDATE, err);
+    if (pc == AMP_OK && json_is_object(patch) && json_object_get(patch, "amp_OwnerOrganisation") &&
+        !p->internal) {
+        amp_err_field(err, "amp_OwnerOrganisation", "forbidden",
+                      "the owner changes only through an accepted referral");
+        pc = amp_err_set(err, AMP_EFORBIDDEN, "the owner organisation cannot be edited");
+    }
+    if (pc != AMP_OK)
+        return pc;
     write_op *op = op_new(OP_CASE_UPDATE, c, p, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
@@ -1001,6 +1077,11 @@ static int job_child_write(store_tx *tx, void *arg)
     int out = STORE_OK;
     json_t *merged = NULL, *names = NULL;
     const char *action_verb = "create";
+    if (json_object_get(cr.doc, ERASED_KEY)) {
+        amp_err_set(&op->err, AMP_ESTATE, "the case was erased; it can no longer change");
+        out = op_fail(op, AMP_ESTATE);
+        goto done;
+    }
 
     if (op->type != OP_CHILD_CREATE) {
         rc = store_tx_child_get(tx, cr.id, op->kind->entity, op->uid, &ch);
@@ -1064,6 +1145,15 @@ static int job_child_write(store_tx *tx, void *arg)
         clock_now(at);
         snprintf(action, sizeof action, "%s.%s", op->kind->entity, action_verb);
         rc = store_tx_history_add(tx, cr.id, cr.version, at, op->p.actor, action, ch.uid, names);
+        if (rc == STORE_OK) {
+            char audit_action[64];
+            snprintf(audit_action, sizeof audit_action, "case.%s", action);
+            json_t *d = json_pack("{s:s, s:s, s:O}", "case", cr.uid, "kind", op->kind->entity,
+                                  "fields", names);
+            rc = audit_tx(tx, &op->p, audit_action, op->kind->entity,
+                          op->type == OP_CHILD_DELETE ? op->uid : ch.uid, d);
+            json_decref(d);
+        }
     }
     if (rc != STORE_OK) {
         out = store_failure(op, rc, op->kind->entity);
@@ -1076,6 +1166,8 @@ record:
         json_t *s = stored_child(&ch);
         op->result = stored_child_record(s);
         json_decref(s);
+        if (!authz_sees_identity(&op->p))
+            policy_strip_identity(op->c, op->kind->entity, op->result);
     }
 done:
     json_decref(merged);
@@ -1093,6 +1185,12 @@ static amp_code child_op(op_type type, core *c, const principal *p, const char *
         return err->code;
     if (uid && strlen(uid) >= 40)
         return amp_err_set(err, AMP_ENOTFOUND, "no such %s", kind->entity);
+    amp_code pc = cases_access(c, p, case_key, ACT_UPDATE, NULL, err);
+    if (pc == AMP_OK && body)
+        pc = policy_identity_write(c, p, kind->entity, body,
+                                   type == OP_CHILD_CREATE ? ACT_CREATE : ACT_UPDATE, err);
+    if (pc != AMP_OK)
+        return pc;
     write_op *op = op_new(type, c, p, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
@@ -1158,17 +1256,55 @@ static amp_code read_failure(int rc, const char *what, const char *key, amp_err 
     return amp_err_set(err, AMP_EINTERNAL, "storage failure");
 }
 
+/* Records a read of a case; it is durable before the data is returned.  The
+ * detail says whether identity fields were part of it. */
+static amp_code audit_read(core *c, const principal *p, const char *action, const char *uid,
+                           amp_err *err)
+{
+#ifdef AMPARO_BENCH_UNPROTECTED
+    (void)c, (void)p, (void)action, (void)uid, (void)err;
+    return AMP_OK; /* bench/ only: see server.c */
+#endif
+    json_t *d = json_pack("{s:b}", "identity", authz_sees_identity(p));
+    amp_code code = audit_log(c, p, action, "case", uid, d, err);
+    json_decref(d);
+    return code;
+}
+
+/* The scope check of a read on a row already fetched: AMP_OK or not found
+ * (releasing the row and auditing the refusal). */
+static amp_code read_scope(core *c, const principal *p, const char *key, store_row *r, amp_err *err)
+{
+    if (cases_in_scope(c, p, r))
+        return AMP_OK;
+    store_row_release(r);
+    policy_audit_denied(c, p, key, ACT_READ);
+    return amp_err_set(err, AMP_ENOTFOUND, "no case '%.64s'", key);
+}
+
 amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, amp_err *err)
 {
-    (void)p;
     if (check_key(key, err) != AMP_OK)
         return err->code;
+    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
     store_row r;
     json_t *stored = NULL;
     int rc = store_case_get(c->store, key, &r, &stored);
     if (rc != STORE_OK)
         return read_failure(rc, "case", key, err);
+    if ((code = read_scope(c, p, key, &r, err)) != AMP_OK) {
+        json_decref(stored);
+        return code;
+    }
+    if ((code = audit_read(c, p, "case.read", r.uid, err)) != AMP_OK) {
+        json_decref(stored);
+        store_row_release(&r);
+        return code;
+    }
     *out = case_record(&r, stored);
+    policy_redact_case(c, p, *out);
     json_decref(stored);
     store_row_release(&r);
     return AMP_OK;
@@ -1176,9 +1312,18 @@ amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, a
 
 amp_code cases_history(core *c, const principal *p, const char *key, json_t **out, amp_err *err)
 {
-    (void)p;
     if (check_key(key, err) != AMP_OK)
         return err->code;
+    store_row r;
+    amp_code code = cases_access(c, p, key, ACT_READ, &r, err);
+    if (code != AMP_OK)
+        return code;
+    json_t *d = json_pack("{s:b}", "identity", false);
+    code = audit_log(c, p, "case.history", "case", r.uid, d, err);
+    json_decref(d);
+    store_row_release(&r);
+    if (code != AMP_OK)
+        return code;
     json_t *items = NULL;
     int rc = store_history(c->store, key, &items);
     if (rc != STORE_OK)
@@ -1202,11 +1347,18 @@ amp_code children_list(core *c, const principal *p, const char *case_key, const 
 amp_code children_get(core *c, const principal *p, const char *case_key, const child_kind *kind,
                       const char *uid, json_t **out, amp_err *err)
 {
-    (void)p;
     if (check_key(case_key, err) != AMP_OK)
         return err->code;
     if (!uid || strlen(uid) >= 40)
         return amp_err_set(err, AMP_ENOTFOUND, "no such %s", kind->entity);
+    store_row cr;
+    amp_code code = cases_access(c, p, case_key, ACT_READ, &cr, err);
+    if (code != AMP_OK)
+        return code;
+    code = audit_read(c, p, "case.read", cr.uid, err);
+    store_row_release(&cr);
+    if (code != AMP_OK)
+        return code;
     store_row ch;
     int rc = store_child_get(c->store, case_key, kind->entity, uid, &ch);
     if (rc != STORE_OK)
@@ -1214,6 +1366,8 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
     json_t *s = stored_child(&ch);
     *out = stored_child_record(s);
     json_decref(s);
+    if (!authz_sees_identity(p))
+        policy_strip_identity(c, kind->entity, *out);
     store_row_release(&ch);
     return AMP_OK;
 }
@@ -1223,15 +1377,39 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
 amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
                         int64_t *version, amp_err *err)
 {
-    (void)p;
     if (check_key(key, err) != AMP_OK)
         return err->code;
+    if (!authz_sees_identity(p)) { /* redaction needs the parsed record */
+        json_t *rec = NULL;
+        amp_code code = cases_get(c, p, key, &rec, err);
+        if (code != AMP_OK)
+            return code;
+        *version = json_integer_value(json_object_get(rec, "version"));
+        *out = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        if (!*out)
+            return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+        *len = strlen(*out);
+        return AMP_OK;
+    }
+    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
     store_row r;
     store_row *children = NULL;
     int n = 0;
     int rc = store_case_get_raw(c->store, key, &r, &children, &n);
     if (rc != STORE_OK)
         return read_failure(rc, "case", key, err);
+    if ((code = read_scope(c, p, key, &r, err)) == AMP_OK &&
+        (code = audit_read(c, p, "case.read", r.uid, err)) != AMP_OK)
+        store_row_release(&r);
+    if (code != AMP_OK) {
+        for (int i = 0; i < n; i++)
+            store_row_release(&children[i]);
+        free(children);
+        return code;
+    }
     buf b;
     buf_init(&b);
     buf_addc(&b, '{');
@@ -1368,7 +1546,16 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
                     json_t **out, amp_err *err)
 {
     const char *lang = p->lang;
+    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
     store_query q = {.sort = SORT_REGISTERED, .descending = true, .limit = CASES_DEFAULT_LIMIT};
+    char scope_user[80];
+    if (!p->internal) { /* only the cases owned by or shared with the caller's organisation */
+        q.scope_org = p->org;
+        snprintf(scope_user, sizeof scope_user, ",%s,", p->actor);
+        q.scope_user = scope_user;
+    }
     json_t *scratch = json_array();
     for (size_t i = 0; i < nparams; i++) {
         const char *name = params[i].name, *value = params[i].value ? params[i].value : "";
@@ -1437,12 +1624,27 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
     json_decref(scratch);
     if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure");
-    json_t *items = json_array();
+    json_t *items = json_array(), *ids = json_array();
+    bool identity = authz_sees_identity(p);
     for (int i = 0; i < nrows; i++) {
-        json_array_append_new(items, row_record(&rows[i]));
+        json_t *rec = row_record(&rows[i]);
+        if (!identity) {
+            policy_strip_identity(c, "case", rec);
+            json_object_set_new(rec, "identity_hidden", json_true());
+        }
+        json_array_append_new(items, rec);
+        json_array_append_new(ids, json_string(rows[i].uid));
         store_row_release(&rows[i]);
     }
     free(rows);
+    json_t *d =
+        json_pack("{s:b, s:I, s:o}", "identity", identity, "total", (json_int_t)total, "ids", ids);
+    code = audit_log(c, p, "case.list", "case", NULL, d, err);
+    json_decref(d);
+    if (code != AMP_OK) {
+        json_decref(items);
+        return code;
+    }
     *out = json_pack("{s:o, s:I, s:i, s:i}", "items", items, "total", (json_int_t)total, "limit",
                      q.limit, "offset", q.offset);
     return AMP_OK;
@@ -1452,15 +1654,30 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
 
 typedef struct {
     store_row row;
+    const principal *p;
 } org_put;
 
 static int job_org_put(store_tx *tx, void *arg)
 {
-    return store_tx_org_put(tx, &((org_put *)arg)->row);
+    org_put *op = arg;
+    int rc = store_tx_org_put(tx, &op->row);
+    if (rc == STORE_OK) {
+        json_t *d = json_pack("{s:I}", "version", (json_int_t)op->row.version);
+        rc = audit_tx(tx, op->p, "organisation.put", "organisation", op->row.uid, d);
+        json_decref(d);
+    }
+    return rc;
 }
 
 amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
 {
+    amp_code code = authz_require(p, ACT_UPDATE, RES_ORG, err);
+    if (code != AMP_OK)
+        return code;
+    const char *target = json_string_value(json_object_get(body, "id"));
+    if (!p->internal && !(p->roles & ROLE_SYSADMIN) && (!target || strcmp(target, p->org) != 0))
+        return amp_err_set(err, AMP_EFORBIDDEN,
+                           "organisation admins edit their own organisation only");
     if (!json_is_object(body)) {
         amp_err_field(err, "", "object", "the body must be a JSON object");
         return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
@@ -1483,6 +1700,7 @@ amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out,
     op.row.doc = json_deep_copy(body);
     json_object_del(op.row.doc, "id");
     drop_nulls(op.row.doc);
+    op.p = p;
     int rc = store_run(c->store, job_org_put, &op);
     if (rc != STORE_OK) {
         store_row_release(&op.row);
@@ -1500,7 +1718,9 @@ amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out,
 
 amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err)
 {
-    (void)p;
+    amp_code code = authz_require(p, ACT_READ, RES_ORG, err);
+    if (code != AMP_OK)
+        return code;
     store_row *rows = NULL;
     int n = 0;
     if (store_org_list(c->store, &rows, &n) != STORE_OK)
@@ -1607,4 +1827,140 @@ amp_code children_create_sync(core *c, const principal *p, const char *case_key,
     sync_init(&w);
     return sync_finish(&w, children_create(c, p, case_key, kind, body, sync_done, &w, err), out,
                        err);
+}
+
+/* ==== erasure ========================================================================= */
+
+typedef struct {
+    core *c;
+    const principal *p;
+    char key[72];
+    char today[11];
+    amp_code code;
+    char message[160];
+    json_t *result;
+} erase_op;
+
+/* Keeps only what statistics may use: everything but identity, or — without
+ * consent to statistics — only the registration facts. */
+static void erase_doc(core *c, const char *entity, json_t *doc, bool keep_facts)
+{
+    if (keep_facts) {
+        policy_strip_identity(c, entity, doc);
+        return;
+    }
+    static const char *const keep[] = {"amp_RegistrationDate", "amp_RegistrationCountry",
+                                       "amp_OwnerOrganisation", NULL};
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe (doc, tmp, k, v) {
+        bool kept = false;
+        for (const char *const *q = keep; *q; q++)
+            kept |= strcmp(*q, k) == 0;
+        if (!kept)
+            json_object_del(doc, k);
+    }
+}
+
+static int job_case_erase(store_tx *tx, void *arg)
+{
+    erase_op *e = arg;
+    store_row r;
+    int rc = store_tx_case_get(tx, e->key, &r);
+    if (rc != STORE_OK) {
+        e->code = rc == STORE_NOTFOUND ? AMP_ENOTFOUND : AMP_EINTERNAL;
+        snprintf(e->message, sizeof e->message, "no case '%.64s'", e->key);
+        return rc;
+    }
+    if (json_object_get(r.doc, ERASED_KEY)) {
+        store_row_release(&r);
+        e->code = AMP_ESTATE;
+        snprintf(e->message, sizeof e->message, "the case was erased already");
+        return STORE_CONFLICT;
+    }
+    bool keep_facts = consent_allows(r.doc, CONSENT_STATISTICS, e->today);
+    json_t *stored = NULL;
+    rc = store_tx_children(tx, r.id, &stored);
+    const char *kind;
+    json_t *rows;
+    json_object_foreach (stored, kind, rows) {
+        size_t i;
+        json_t *row;
+        json_array_foreach (rows, i, row) {
+            if (rc != STORE_OK)
+                break;
+            const char *uid = json_string_value(json_object_get(row, "id"));
+            if (!keep_facts) {
+                rc = store_tx_child_delete(tx, r.id, kind, uid);
+                continue;
+            }
+            store_row ch;
+            rc = store_tx_child_get(tx, r.id, kind, uid, &ch);
+            if (rc != STORE_OK)
+                break;
+            erase_doc(e->c, kind, ch.doc, true);
+            int64_t expected = ch.version;
+            ch.version++;
+            clock_now(ch.updated_at);
+            snprintf(ch.updated_by, sizeof ch.updated_by, "%s", e->p->actor);
+            rc = store_tx_child_update(tx, &ch, expected);
+            store_row_release(&ch);
+        }
+    }
+    json_decref(stored);
+    stored = NULL;
+    if (rc == STORE_OK) {
+        erase_doc(e->c, "case", r.doc, keep_facts);
+        char now[32];
+        clock_now(now);
+        json_object_set_new(r.doc, ERASED_KEY, json_string(now));
+        int64_t expected = r.version;
+        r.version++;
+        snprintf(r.updated_at, sizeof r.updated_at, "%s", now);
+        snprintf(r.updated_by, sizeof r.updated_by, "%s", e->p->actor);
+        rc = store_tx_children(tx, r.id, &stored);
+        json_t *terms = rc == STORE_OK ? case_terms(e->c, r.doc, stored) : NULL;
+        if (rc == STORE_OK)
+            rc = store_tx_case_update(tx, &r, expected, terms);
+        json_decref(terms);
+        json_t *none = json_array();
+        if (rc == STORE_OK)
+            rc = store_tx_history_add(tx, r.id, r.version, now, e->p->actor, "erase", NULL, none);
+        json_decref(none);
+        if (rc == STORE_OK) {
+            json_t *d = json_pack("{s:b}", "statistics_kept", keep_facts);
+            rc = audit_tx(tx, e->p, "case.erase", "case", r.uid, d);
+            json_decref(d);
+        }
+        if (rc == STORE_OK)
+            e->result = json_pack("{s:s, s:s, s:s, s:b}", "id", r.uid, "reference", r.reference,
+                                  "erased_at", now, "statistics_kept", keep_facts);
+    }
+    json_decref(stored);
+    store_row_release(&r);
+    if (rc != STORE_OK && e->code == AMP_OK) {
+        e->code = AMP_EINTERNAL;
+        snprintf(e->message, sizeof e->message, "cannot erase the case");
+    }
+    return rc;
+}
+
+amp_code cases_erase(core *c, const principal *p, const char *key, json_t **out, amp_err *err)
+{
+    if (check_key(key, err) != AMP_OK)
+        return err->code;
+    amp_code code = authz_require(p, ACT_ADMIN, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
+    erase_op e = {.c = c, .p = p, .code = AMP_OK};
+    snprintf(e.key, sizeof e.key, "%s", key);
+    clock_today(e.today);
+    store_run(c->store, job_case_erase, &e);
+    if (e.code != AMP_OK) {
+        json_decref(e.result);
+        return amp_err_set(err, e.code, "%s", e.message);
+    }
+    *out = e.result;
+    return AMP_OK;
 }

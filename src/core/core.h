@@ -112,6 +112,33 @@ amp_code cases_access(core *c, const principal *p, const char *key, authz_action
 /** True when the case row is in p's scope (see cases_access). */
 bool cases_in_scope(core *c, const principal *p, const store_row *row);
 
+/* ---- field-level rules (access.c) ---- */
+
+/** True when the catalogue marks entity.name as identity data or free text. */
+bool policy_is_identity(core *c, const char *entity, const char *name);
+/** Removes the identity members of an entity's record. */
+void policy_strip_identity(core *c, const char *entity, json_t *obj);
+/** Removes identity fields from a full case record (and its children) when p may
+ *  not see them, marking it "identity_hidden": true. */
+void policy_redact_case(core *c, const principal *p, json_t *record);
+/** AMP_EFORBIDDEN (naming each field) when fields hold identity members and p may
+ *  not do `a` on RES_CASE_IDENTITY. */
+amp_code policy_identity_write(core *c, const principal *p, const char *entity,
+                               const json_t *fields, authz_action a, amp_err *err);
+/** Records a refused access to a case in the audit trail. */
+void policy_audit_denied(core *c, const principal *p, const char *key, authz_action a);
+
+/** Restricts a case to named users ({"users": [...]}; the caller is always
+ *  included) or, with users NULL, lifts the restriction. */
+amp_code cases_restrict(core *c, const principal *p, const char *key, const json_t *users,
+                        json_t **out, amp_err *err);
+
+/** Erases a case (system admins): identity fields and free text of the case and
+ *  its children are destroyed; what is not identifying stays for statistics when
+ *  the consent allows it, otherwise only the registration facts stay.  The case
+ *  can no longer change.  *out: {"id","reference","erased_at","statistics_kept"}. */
+amp_code cases_erase(core *c, const principal *p, const char *key, json_t **out, amp_err *err);
+
 /* ---- children of a case ------------------------------------------------------- */
 
 amp_code children_create(core *c, const principal *p, const char *case_key, const child_kind *kind,

@@ -13,6 +13,8 @@ void amp_err_clear(amp_err *e)
     e->fields = NULL;
     e->code = AMP_OK;
     e->message[0] = '\0';
+    e->name[0] = '\0';
+    e->retry_after = 0;
 }
 
 amp_code amp_err_set(amp_err *e, amp_code code, const char *fmt, ...)

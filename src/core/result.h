@@ -28,7 +28,9 @@ typedef enum {
 typedef struct {
     amp_code code;
     char message[256];
-    json_t *fields; /* array of field errors, owned; NULL when none */
+    json_t *fields;  /* array of field errors, owned; NULL when none */
+    char name[32];   /* a more precise machine-readable code ("totp_required"), or "" */
+    int retry_after; /* AMP_ETHROTTLED: seconds to wait, or 0 */
 } amp_err;
 
 /** Clears e (frees its field list). */

@@ -39,9 +39,20 @@ struct request {
     char *raw_owned;       /* malloc'd raw_reply, handed to libmicrohttpd */
     size_t raw_len;
     const char *content_type;
+    const char *cache_control; /* static string; NULL: "no-store" */
+    const char *csp; /* static string; NULL: "default-src 'none'; frame-ancestors 'none'" */
+    const char *content_encoding; /* static string ("gzip"), or NULL */
+    const char *vary;             /* static string ("Accept-Encoding"), or NULL */
+    bool srv_tls;                 /* served over TLS (HSTS, Secure cookies) */
     char etag[32];
     char location[160];
     char allow[64];
+    int retry_after;      /* seconds, for a Retry-After header, or 0 */
+    char set_cookie[256]; /* a Set-Cookie header value, or "" */
+    char csrf[64];        /* the session's CSRF token (cookie sessions), or "" */
+    bool via_cookie;      /* authenticated by the session cookie (CSRF applies) */
+    char token_hash[72];  /* the session or API token's hash, or "" */
+    char client_addr[64]; /* the peer address */
     int64_t started_us;
 
     /* asynchronous writes */
@@ -85,15 +96,30 @@ void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_e
 
 /* ---- routes (routes.c) ---- */
 
+/* Who may call a route (route.access).  The default, 0, is any signed-in user
+ * whose session is complete; the handler's core call then checks the roles. */
+enum {
+    ROUTE_SIGNED_IN = 0,
+    ROUTE_PUBLIC = 1,      /* no credentials needed: login, health, documentation, the UI */
+    ROUTE_MFA_PENDING = 2, /* also open to a session that must still enrol a second factor */
+};
+
 typedef struct {
     const char *method;
     const char *pattern; /* "/api/v1/cases/:id" */
     handler_fn handler;
+    int access; /* ROUTE_SIGNED_IN (default), ROUTE_PUBLIC or ROUTE_MFA_PENDING */
 } route;
 
-/** Finds the route; fills r->params.  Returns the handler, or NULL with *status
- *  404 (no such path) or 405 (path exists; r->allow lists the methods). */
-handler_fn routes_match(request *r, unsigned *status);
+/** Finds the route; fills r->params.  Returns it, or NULL with *status 404 (no
+ *  such path) or 405 (path exists; r->allow lists the methods). */
+const route *routes_match(request *r, unsigned *status);
+
+/** Calls fn for every route of every module, in matching order. */
+void routes_each(void (*fn)(const route *rt, void *arg), void *arg);
+
+/** The accounts of the server (for the authentication routes). */
+struct accounts *req_accounts(request *r);
 
 /** Serialised documents served as they are (set up by server.c). */
 extern const char *routes_schema_json;

@@ -241,9 +241,9 @@ static void h_org_put(request *r)
 /* ==== the table ============================================================== */
 
 static const route core_routes[] = {
-    {"GET", "/healthz", h_healthz},
-    {"GET", "/api/v1/schema", h_schema},
-    {"GET", "/api/v1/openapi.yaml", h_openapi},
+    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC},
+    {"GET", "/api/v1/schema", h_schema, ROUTE_PUBLIC},
+    {"GET", "/api/v1/openapi.yaml", h_openapi, ROUTE_PUBLIC},
     {"GET", "/api/v1/cases", h_cases_list},
     {"POST", "/api/v1/cases", h_cases_create},
     {"GET", "/api/v1/cases/:id", h_case_get},
@@ -311,7 +311,7 @@ static bool match(request *r, const char *pattern, const char *path)
     return *pattern == '\0' && *path == '\0';
 }
 
-handler_fn routes_match(request *r, unsigned *status)
+const route *routes_match(request *r, unsigned *status)
 {
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
     const char *path = r->path;
@@ -322,8 +322,7 @@ handler_fn routes_match(request *r, unsigned *status)
         trimmed[len - 1] = '\0';
         path = trimmed;
     }
-    handler_fn found = NULL;
-    const char *found_pattern = NULL;
+    const route *found = NULL;
     r->allow[0] = '\0';
     /* the first match wins: within a table literal segments are listed before
      * :params */
@@ -333,8 +332,7 @@ handler_fn routes_match(request *r, unsigned *status)
             if (!match(r, table[i].pattern, path))
                 continue;
             if (strcmp(table[i].method, method) == 0) {
-                found = table[i].handler;
-                found_pattern = table[i].pattern;
+                found = &table[i];
             } else if (!strstr(r->allow, table[i].method)) {
                 size_t o = strlen(r->allow);
                 snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
@@ -342,9 +340,18 @@ handler_fn routes_match(request *r, unsigned *status)
         }
     }
     if (found) {
-        match(r, found_pattern, path); /* leave the winning route's parameters in place */
+        match(r, found->pattern, path); /* leave the winning route's parameters in place */
         return found;
     }
     *status = r->allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
     return NULL;
+}
+
+void routes_each(void (*fn)(const route *rt, void *arg), void *arg)
+{
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
+        const route *table = route_table(t);
+        for (size_t i = 0; table && table[i].method; i++)
+            fn(&table[i], arg);
+    }
 }

@@ -1,6 +1,7 @@
 /* server.c — libmicrohttpd plumbing: request lifecycle, body limits, the
  * authentication step, asynchronous writes (suspend/resume) and responses. */
 #include "http/server.h"
+#include "core/accounts.h"
 #include "http/request.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -13,13 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define MAX_URI 8192
 
+#define SESSION_COOKIE "amparo_session"
+
 struct server {
     core *core;
+    accounts *acc;
+    bool tls;
     struct MHD_Daemon *daemon;
     size_t max_body;
     unsigned port;
@@ -85,8 +91,10 @@ void req_fail(request *r, const amp_err *err)
     unsigned status = status_of(err->code);
     if (status >= 500)
         log_error("http: %s %s failed: %s", r->method, r->path, err->message);
-    req_error(r, status, amp_code_name(err->code), err->message[0] ? err->message : "error",
-              err->fields);
+    req_error(r, status, err->name[0] ? err->name : amp_code_name(err->code),
+              err->message[0] ? err->message : "error", err->fields);
+    if (err->retry_after > 0)
+        r->retry_after = err->retry_after;
 }
 
 const char *req_header(request *r, const char *name)
@@ -222,15 +230,12 @@ void req_create_done(void *arg, amp_code code, json_t *result, char *text, amp_e
 /* The one authentication step in front of every handler.  Until accounts and
  * roles exist, every request acts as "local" (the server listens on loopback by
  * default); the language of messages follows Accept-Language. */
-static bool authenticate(request *r)
+/* The language named first in Accept-Language among those Amparo speaks, or NULL. */
+static const char *accept_language(request *r)
 {
-    snprintf(r->who.actor, sizeof r->who.actor, "local");
-    r->who.internal = true; /* until sessions land (issue 3) */
-    snprintf(r->who.lang, sizeof r->who.lang, "en");
-    /* The language named first in Accept-Language among those Amparo speaks. */
     const char *al = req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
     static const char *const langs[] = {"en", "es", "fr", "uk"};
-    const char *first = NULL;
+    const char *first = NULL, *lang = NULL;
     for (size_t i = 0; al && i < sizeof langs / sizeof *langs; i++) {
         for (const char *hit = strstr(al, langs[i]); hit; hit = strstr(hit + 1, langs[i])) {
             bool starts = hit == al || hit[-1] == ',' || hit[-1] == ' ';
@@ -238,20 +243,152 @@ static bool authenticate(request *r)
             if (starts && ends) {
                 if (!first || hit < first) {
                     first = hit;
-                    snprintf(r->who.lang, sizeof r->who.lang, "%s", langs[i]);
+                    lang = langs[i];
                 }
                 break;
             }
         }
     }
+    return lang;
+}
+
+static void client_address(request *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    r->client_addr[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_addr,
+                  sizeof r->client_addr);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_addr,
+                  sizeof r->client_addr);
+}
+
+/* The session token: "Authorization: Bearer T", else the amparo_session cookie
+ * (then *via_cookie).  Copies it into out[n]; false when there is none. */
+static bool find_token(request *r, char *out, size_t n, bool *via_cookie)
+{
+    *via_cookie = false;
+    const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h) {
+        if (strncasecmp(h, "Bearer ", 7) != 0)
+            return false;
+        h += 7;
+        while (*h == ' ')
+            h++;
+        size_t len = strcspn(h, " \t");
+        if (len == 0 || len >= n)
+            return false;
+        memcpy(out, h, len);
+        out[len] = '\0';
+        return true;
+    }
+    const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+    if (!c || !*c || strlen(c) >= n)
+        return false;
+    snprintf(out, n, "%s", c);
+    *via_cookie = true;
     return true;
+}
+
+static bool unsafe_method(const char *m)
+{
+    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
+}
+
+/* The authentication step: who is asking, in which language, and whether the
+ * route lets them in.  Answers the request itself (401/403) when it does not. */
+static bool authenticate(request *r, const route *rt)
+{
+    struct server *srv = r->srv;
+#ifdef AMPARO_BENCH_UNPROTECTED
+    /* bench/ only (make EXTRA_CFLAGS=-DAMPARO_BENCH_UNPROTECTED): the same server
+     * with authentication, authorisation and read auditing off, to measure what
+     * they cost.  Never built by `make`, `make run` or `make test`. */
+    memset(&r->who, 0, sizeof r->who);
+    snprintf(r->who.actor, sizeof r->who.actor, "bench");
+    snprintf(r->who.lang, sizeof r->who.lang, "en");
+    r->who.internal = true;
+    (void)rt;
+    return true;
+#endif
+    memset(&r->who, 0, sizeof r->who);
+    snprintf(r->who.lang, sizeof r->who.lang, "en");
+    client_address(r);
+    snprintf(r->who.addr, sizeof r->who.addr, "%s", r->client_addr);
+    r->srv_tls = srv->tls;
+    const char *al = accept_language(r);
+    char token[128];
+    bool via_cookie = false;
+    bool have = find_token(r, token, sizeof token, &via_cookie);
+    if (rt->access == ROUTE_PUBLIC && !have) {
+        if (al)
+            snprintf(r->who.lang, sizeof r->who.lang, "%s", al);
+        return true;
+    }
+    if (!have) {
+        req_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
+                  "sign in first (POST /api/v1/login) and send the token as "
+                  "'Authorization: Bearer <token>'",
+                  NULL);
+        return false;
+    }
+    amp_err err = {0};
+    auth_info info;
+    amp_code code = accounts_authenticate(srv->acc, token, &r->who, &info, r->token_hash, &err);
+    sodium_memzero(token, sizeof token);
+    snprintf(r->who.addr, sizeof r->who.addr, "%s", r->client_addr);
+    if (al)
+        snprintf(r->who.lang, sizeof r->who.lang, "%s", al);
+    if (code != AMP_OK) {
+        if (rt->access == ROUTE_PUBLIC) { /* a stale cookie does not block public pages */
+            memset(&r->who, 0, sizeof r->who);
+            snprintf(r->who.lang, sizeof r->who.lang, "%s", al ? al : "en");
+            amp_err_clear(&err);
+            return true;
+        }
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return false;
+    }
+    r->via_cookie = via_cookie;
+    snprintf(r->csrf, sizeof r->csrf, "%s", info.csrf);
+    /* Cookie sessions must prove, on every unsafe method, that the page sending
+     * the request was ours: the CSRF token is not in the cookie, so another site
+     * cannot send it.  Bearer tokens are never sent by browsers on their own. */
+    if (via_cookie && unsafe_method(r->method)) {
+        const char *sent = req_header(r, "X-CSRF-Token");
+        if (!sent || strlen(sent) != strlen(info.csrf) || !info.csrf[0] ||
+            sodium_memcmp(sent, info.csrf, strlen(info.csrf)) != 0) {
+            req_error(r, MHD_HTTP_FORBIDDEN, "csrf_failed",
+                      "missing or wrong X-CSRF-Token header (sign in again if it persists)", NULL);
+            return false;
+        }
+    }
+    if (info.mfa_pending && rt->access != ROUTE_MFA_PENDING && rt->access != ROUTE_PUBLIC) {
+        req_error(r, MHD_HTTP_FORBIDDEN, "mfa_enrolment_required",
+                  "your role requires a second factor: enrol one (POST /api/v1/me/totp) and "
+                  "sign in again",
+                  NULL);
+        return false;
+    }
+    return true;
+}
+
+struct accounts *req_accounts(request *r)
+{
+    return r->srv->acc;
 }
 
 static void dispatch(request *r)
 {
     unsigned status = 0;
-    handler_fn h = routes_match(r, &status);
-    if (!h) {
+    const route *rt = routes_match(r, &status);
+    if (!rt) {
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
             char msg[128];
             snprintf(msg, sizeof msg, "%s is not allowed here; use %s", r->method, r->allow);
@@ -266,9 +403,9 @@ static void dispatch(request *r)
                   "the request body is larger than the limit (1 MiB)", NULL);
         return;
     }
-    if (!authenticate(r))
+    if (!authenticate(r, rt))
         return;
-    h(r);
+    rt->handler(r);
     pthread_mutex_lock(&r->mu);
     bool silent = !r->answered && !r->pending;
     pthread_mutex_unlock(&r->mu);
@@ -302,11 +439,28 @@ static enum MHD_Result send_answer(request *r)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : "application/json; charset=utf-8");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->cache_control ? r->cache_control : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
+                            r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+    if (r->content_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+    if (r->vary)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, r->vary);
+    if (r->srv_tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (r->status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"amparo\"");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->location[0] && r->status == MHD_HTTP_CREATED)
@@ -472,6 +626,20 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         return NULL;
     }
     s->core = c;
+    s->acc = opt->acc;
+    s->tls = opt->tls_cert != NULL;
+    if (!s->acc) {
+        snprintf(err, errlen, "the server needs accounts");
+        free(s);
+        return NULL;
+    }
+    if (s->tls && (!opt->tls_key || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)) {
+        snprintf(err, errlen,
+                 opt->tls_key ? "this libmicrohttpd has no TLS support"
+                              : "a TLS certificate needs its key (--tls-key)");
+        free(s);
+        return NULL;
+    }
     if (!routes_schema_json) {
         char *text = json_dumps(catalogue_json(core_catalogue(c)), JSON_COMPACT);
         routes_schema_len = text ? strlen(text) : 0;
@@ -484,13 +652,24 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         threads = n > 0 ? (unsigned)n : 2;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0) | (s->tls ? MHD_USE_TLS : 0);
+    /* TLS 1.2 and 1.3 only, with GnuTLS's secure suites */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opt->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opt->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!s->tls)
+        tls_opts[0].option = MHD_OPTION_END;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)12288, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)12288, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)",
                  opt->listen ? opt->listen : "127.0.0.1:8080");

@@ -12,10 +12,15 @@
 
 typedef struct server server;
 
+struct accounts;
+
 typedef struct {
-    const char *listen; /* "HOST:PORT"; port 0 picks a free port */
-    unsigned threads;   /* worker threads; 0 = number of CPUs */
-    size_t max_body;    /* bytes; 0 = 1 MiB */
+    struct accounts *acc; /* authentication (required; borrowed) */
+    const char *tls_cert; /* PEM text of the certificate chain, or NULL for plain HTTP */
+    const char *tls_key;  /* PEM text of its private key */
+    const char *listen;   /* "HOST:PORT"; port 0 picks a free port */
+    unsigned threads;     /* worker threads; 0 = number of CPUs */
+    size_t max_body;      /* bytes; 0 = 1 MiB */
 } server_options;
 
 /** Starts serving; NULL with err set on failure (e.g. the port is taken). */

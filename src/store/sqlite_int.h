@@ -133,4 +133,25 @@ int sq_tx_case_grant(store_tx *tx, int64_t case_id, const char *org, const char 
                      const char *at);
 int sq_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org);
 
+/* sqlite_security.c */
+int sq_user_get(store *base, const char *username, int64_t id, store_user *out);
+int sq_user_list(store *base, const char *org, store_user **rows, int *nrows);
+int sq_user_count(store *base, int64_t *n);
+int sq_tx_user_put(store_tx *tx, store_user *u, int64_t expected_version);
+int sq_session_get(store *base, const char *token_hash, store_session *out);
+int sq_session_list(store *base, int64_t user_id, const char *kind, store_session **rows,
+                    int *nrows);
+int sq_tx_session_put(store_tx *tx, const store_session *ss);
+int sq_tx_session_delete(store_tx *tx, const char *token_hash, int64_t user_id, const char *kind);
+int sq_tx_session_touch(store_tx *tx, const char *token_hash, int64_t last_seen_ms);
+int sq_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users);
+
+/* sqlite_audit.c */
+int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
+int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+int sq_audit_head(store *base, store_audit_entry *out);
+int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                  int64_t *total);
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
+
 #endif

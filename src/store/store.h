@@ -43,13 +43,14 @@ typedef struct {
     int64_t version;
     char created_at[32], updated_at[32];
     char created_by[72], updated_by[72];
-    char registered_on[12]; /* cases: "YYYY-MM-DD" */
-    char owner_org[72];     /* cases: owning organisation id, may be empty */
-    char sort_key[48];      /* children: order within their kind (set by the core) */
-    json_t *doc;            /* owned */
-    const char *doc_text;   /* writes: doc already serialised (borrowed), or NULL */
-    const char *terms_text; /* case inserts: the terms already serialised, or NULL */
-    char *raw;              /* raw reads: the stored document text (owned), doc NULL */
+    char registered_on[12];  /* cases: "YYYY-MM-DD" */
+    char owner_org[72];      /* cases: owning organisation id, may be empty */
+    char sort_key[48];       /* children: order within their kind (set by the core) */
+    char restricted_to[512]; /* cases: ",user1,user2," when restricted to named users, or "" */
+    json_t *doc;             /* owned */
+    const char *doc_text;    /* writes: doc already serialised (borrowed), or NULL */
+    const char *terms_text;  /* case inserts: the terms already serialised, or NULL */
+    char *raw;               /* raw reads: the stored document text (owned), doc NULL */
 } store_row;
 
 /** Releases the row's document and raw text (the struct itself is the caller's). */
@@ -72,6 +73,8 @@ typedef struct {
     const char *registered_from, *registered_to; /* inclusive dates, or NULL */
     const char *reference_prefix;                /* or NULL */
     const char *owner_org;                       /* or NULL */
+    const char *scope_org;  /* only cases owned by or shared with this organisation, or NULL */
+    const char *scope_user; /* ",name,": hide cases restricted to other users, or NULL */
     store_sort sort;
     bool descending;
     int limit, offset;
@@ -112,6 +115,68 @@ typedef struct {
     int limit; /* 0: no limit (scans) */
     int offset;
 } store_record_query;
+
+/** A user account. */
+typedef struct {
+    int64_t id;
+    char username[64];
+    char org[72];      /* organisation id, "" for none (system admins) */
+    uint32_t roles;    /* ROLE_* mask (core/authz.h) */
+    char pw_hash[160]; /* crypto_pwhash_str (argon2id) string */
+    bool disabled;
+    char lang[8];
+    char display_name[128];
+    char totp_secret[200]; /* the TOTP secret, sealed by the core; "" when not enrolled */
+    bool totp_enabled;     /* enrolment confirmed */
+    int64_t version;
+    char created_at[32], updated_at[32], password_changed_at[32];
+} store_user;
+
+/** A login session or an API token; the token itself is never stored, only a hash. */
+typedef struct {
+    char token_hash[72]; /* hex */
+    int64_t user_id;
+    char kind[12];  /* "session" or "api" */
+    char name[64];  /* API tokens: what it is for */
+    uint32_t roles; /* the scope: a subset of the user's roles */
+    char csrf[64];  /* sessions: the CSRF token */
+    int64_t created_ms, last_seen_ms, expires_ms, idle_ms; /* idle_ms 0: no idle expiry */
+    char addr[64];
+    bool mfa_pending; /* password accepted, second factor still to enrol */
+} store_session;
+
+/** One entry of the audit trail (see core/audit.h for what it means and how
+ *  the chain is built; the store only keeps and returns rows).  On reads every
+ *  string is owned by the entry (release with store_audit_entry_release); on
+ *  appends they are borrowed.  Text fields are never NULL on reads. */
+typedef struct {
+    int64_t seq;       /* 1, 2, 3… dense */
+    char at[32];       /* UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    const char *actor; /* who */
+    const char *org;   /* their organisation, or "" */
+    const char *addr;  /* client address, or "" */
+    const char *action;
+    const char *object_type, *object_id; /* or "" */
+    const char *detail;                  /* compact JSON text */
+    char prev[65];                       /* hex hash of entry seq-1 (64 '0' for the first) */
+    char hash[65];                       /* hex hash of this entry */
+} store_audit_entry;
+
+/** Frees the strings of an entry read from the store (not the struct). */
+void store_audit_entry_release(store_audit_entry *e);
+
+/** An audit list query: every filter optional (NULL or 0). */
+typedef struct {
+    const char *actor, *action, *object_type, *object_id, *org;
+    const char *at_from, *at_to; /* inclusive bounds on `at`, same format */
+    bool ascending;              /* oldest first (default: newest first) */
+    int limit;                   /* 1..; 0: no limit */
+    int offset;
+} store_audit_query;
+
+/** Called for each entry of a scan, in seq order; return non-zero to stop
+ *  (the scan then returns that value).  The entry is valid during the call only. */
+typedef int (*store_audit_scan_fn)(void *arg, const store_audit_entry *e);
 
 typedef int (*store_job_fn)(store_tx *tx, void *arg);
 typedef void (*store_done_fn)(void *arg, int rc);
@@ -163,6 +228,27 @@ typedef struct store_ops {
     int (*tx_case_grant)(store_tx *tx, int64_t case_id, const char *org, const char *via,
                          const char *at);
     int (*tx_case_revoke)(store_tx *tx, int64_t case_id, const char *org);
+
+    /* accounts and sessions (sqlite_security.c) */
+    int (*user_get)(store *s, const char *username, int64_t id, store_user *out);
+    int (*user_list)(store *s, const char *org, store_user **rows, int *nrows);
+    int (*user_count)(store *s, int64_t *n);
+    int (*tx_user_put)(store_tx *tx, store_user *u, int64_t expected_version);
+    int (*session_get)(store *s, const char *token_hash, store_session *out);
+    int (*session_list)(store *s, int64_t user_id, const char *kind, store_session **rows,
+                        int *nrows);
+    int (*tx_session_put)(store_tx *tx, const store_session *ss);
+    int (*tx_session_delete)(store_tx *tx, const char *token_hash, int64_t user_id,
+                             const char *kind);
+    int (*tx_session_touch)(store_tx *tx, const char *token_hash, int64_t last_seen_ms);
+    int (*tx_case_restrict)(store_tx *tx, int64_t case_id, const char *users);
+    /* the audit trail (sqlite_audit.c) */
+    int (*tx_audit_head)(store_tx *tx, store_audit_entry *out);
+    int (*tx_audit_append)(store_tx *tx, const store_audit_entry *e);
+    int (*audit_head)(store *s, store_audit_entry *out);
+    int (*audit_list)(store *s, const store_audit_query *q, store_audit_entry **rows, int *nrows,
+                      int64_t *total);
+    int (*audit_scan)(store *s, store_audit_scan_fn fn, void *arg);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -356,6 +442,60 @@ static inline int store_tx_record_delete(store_tx *tx, const char *kind, const c
     return store_tx_ops(tx)->tx_record_delete(tx, kind, uid);
 }
 
+/* ---- accounts and sessions ------------------------------------------------------ */
+
+/** A user by name (id 0) or by id (username NULL). */
+static inline int store_user_get(store *s, const char *username, int64_t id, store_user *out)
+{
+    return s->ops->user_get(s, username, id, out);
+}
+/** Users of an organisation (org NULL: all), by username; *rows to free(). */
+static inline int store_user_list(store *s, const char *org, store_user **rows, int *nrows)
+{
+    return s->ops->user_list(s, org, rows, nrows);
+}
+static inline int store_user_count(store *s, int64_t *n)
+{
+    return s->ops->user_count(s, n);
+}
+/** Inserts (expected_version 0; fills id, version 1; STORE_EXISTS for a taken
+ *  name) or updates the user whose version is expected_version (STORE_CONFLICT). */
+static inline int store_tx_user_put(store_tx *tx, store_user *u, int64_t expected_version)
+{
+    return store_tx_ops(tx)->tx_user_put(tx, u, expected_version);
+}
+static inline int store_session_get(store *s, const char *token_hash, store_session *out)
+{
+    return s->ops->session_get(s, token_hash, out);
+}
+/** A user's sessions or tokens (kind NULL: both); *rows to free(). */
+static inline int store_session_list(store *s, int64_t user_id, const char *kind,
+                                     store_session **rows, int *nrows)
+{
+    return s->ops->session_list(s, user_id, kind, rows, nrows);
+}
+/** Inserts or replaces a session by token hash. */
+static inline int store_tx_session_put(store_tx *tx, const store_session *ss)
+{
+    return store_tx_ops(tx)->tx_session_put(tx, ss);
+}
+/** Deletes one session (token_hash) or, with token_hash NULL, every session of
+ *  user_id of the kind (NULL: all kinds). */
+static inline int store_tx_session_delete(store_tx *tx, const char *token_hash, int64_t user_id,
+                                          const char *kind)
+{
+    return store_tx_ops(tx)->tx_session_delete(tx, token_hash, user_id, kind);
+}
+static inline int store_tx_session_touch(store_tx *tx, const char *token_hash, int64_t last_seen_ms)
+{
+    return store_tx_ops(tx)->tx_session_touch(tx, token_hash, last_seen_ms);
+}
+/** Sets a case's restriction (",u1,u2," or "" to lift it). */
+static inline int store_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users)
+{
+    return store_tx_ops(tx)->tx_case_restrict(tx, case_id, users);
+}
+
 /* ---- case access beyond the owner ------------------------------------------- */
 
 /** The organisations granted access to a case: a new array of {org, via, at}. */
@@ -372,6 +512,40 @@ static inline int store_tx_case_grant(store_tx *tx, int64_t case_id, const char 
 static inline int store_tx_case_revoke(store_tx *tx, int64_t case_id, const char *org)
 {
     return store_tx_ops(tx)->tx_case_revoke(tx, case_id, org);
+}
+
+/* ---- the audit trail ----------------------------------------------------------- */
+
+/** The newest entry as the job sees it (its own appends included): STORE_OK,
+ *  STORE_NOTFOUND when the trail is empty, or STORE_ERROR.  Release *out. */
+static inline int store_tx_audit_head(store_tx *tx, store_audit_entry *out)
+{
+    return store_tx_ops(tx)->tx_audit_head(tx, out);
+}
+/** Appends an entry exactly as given (seq, at, prev and hash already set by the
+ *  caller): STORE_OK, STORE_EXISTS if e->seq is taken, or STORE_ERROR. */
+static inline int store_tx_audit_append(store_tx *tx, const store_audit_entry *e)
+{
+    return store_tx_ops(tx)->tx_audit_append(tx, e);
+}
+/** The newest committed entry: STORE_OK, STORE_NOTFOUND (empty) or STORE_ERROR. */
+static inline int store_audit_head(store *s, store_audit_entry *out)
+{
+    return s->ops->audit_head(s, out);
+}
+/** Lists entries by seq (newest first unless q->ascending): *rows (release each
+ *  with store_audit_entry_release, then free()); *total counts every match
+ *  (may be NULL). */
+static inline int store_audit_list(store *s, const store_audit_query *q, store_audit_entry **rows,
+                                   int *nrows, int64_t *total)
+{
+    return s->ops->audit_list(s, q, rows, nrows, total);
+}
+/** Calls fn for every committed entry in seq order, inside one read transaction
+ *  (a consistent snapshot).  Returns STORE_OK, STORE_ERROR, or fn's non-zero value. */
+static inline int store_audit_scan(store *s, store_audit_scan_fn fn, void *arg)
+{
+    return s->ops->audit_scan(s, fn, arg);
 }
 
 #endif

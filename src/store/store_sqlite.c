@@ -19,7 +19,7 @@
 
 #define CASE_COLS                                                                                  \
     "id, uid, reference, version, registered_on, coalesce(owner_org,''), created_at, "             \
-    "updated_at, created_by, updated_by, doc"
+    "updated_at, created_by, updated_by, doc, restricted_to"
 #define CHILD_COLS                                                                                 \
     "id, uid, kind, version, created_at, updated_at, created_by, updated_by, doc, case_id"
 
@@ -134,6 +134,42 @@ static const char *const migrations[] = {
     "  org TEXT NOT NULL, via TEXT NOT NULL, at TEXT NOT NULL,"
     "  PRIMARY KEY (case_id, org)) WITHOUT ROWID;"
     "CREATE INDEX case_access_org ON case_access(org, case_id);",
+    /* 3: accounts, sessions and API tokens; cases restricted to named users */
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  org TEXT NOT NULL DEFAULT '', roles INTEGER NOT NULL, pw_hash TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0, lang TEXT NOT NULL DEFAULT 'en',"
+    "  display_name TEXT NOT NULL DEFAULT '', totp_secret TEXT NOT NULL DEFAULT '',"
+    "  totp_enabled INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, password_changed_at TEXT NOT NULL);"
+    "CREATE INDEX users_org ON users(org, username);"
+    "CREATE TABLE sessions("
+    "  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE "
+    "CASCADE,"
+    "  kind TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', roles INTEGER NOT NULL,"
+    "  csrf TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL, idle_ms INTEGER NOT NULL, addr TEXT NOT NULL DEFAULT '',"
+    "  mfa_pending INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions(user_id, kind);"
+    "ALTER TABLE cases ADD COLUMN restricted_to TEXT NOT NULL DEFAULT '';",
+    /* 4: audit trail (issue 3): append-only, hash-chained entries (core/audit.h).
+     * The triggers stop accidental or SQL-level changes; tampering by someone
+     * holding the file is caught by the chain (amparo audit verify). */
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  org TEXT NOT NULL DEFAULT '', addr TEXT NOT NULL DEFAULT '',"
+    "  action TEXT NOT NULL, object_type TEXT NOT NULL DEFAULT '',"
+    "  object_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}',"
+    "  prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_actor ON audit(actor, seq);"
+    "CREATE INDEX audit_action ON audit(action, seq);"
+    "CREATE INDEX audit_object ON audit(object_id, object_type, seq);"
+    "CREATE INDEX audit_org ON audit(org, seq);"
+    "CREATE INDEX audit_at ON audit(at, seq);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 
 /* ==== connections ========================================================= */
@@ -365,6 +401,7 @@ static void read_case_row_mode(sqlite3_stmt *st, store_row *r, bool raw)
         r->raw = col_raw(st, 10);
     else
         r->doc = col_json(st, 10);
+    col_text(st, 11, r->restricted_to, sizeof r->restricted_to);
 }
 
 static void read_case_row(sqlite3_stmt *st, store_row *r)
@@ -652,6 +689,13 @@ static void build_where(const store_query *q, char *sql, size_t n)
         o += (size_t)snprintf(sql + o, n - o, " AND c.reference >= ? AND c.reference < ? || x'ff'");
     if (q->owner_org)
         o += (size_t)snprintf(sql + o, n - o, " AND c.owner_org = ?");
+    if (q->scope_org)
+        o += (size_t)snprintf(sql + o, n - o,
+                              " AND (c.owner_org = ? OR c.id IN "
+                              "(SELECT case_id FROM case_access WHERE org = ?))");
+    if (q->scope_user)
+        o += (size_t)snprintf(sql + o, n - o,
+                              " AND (c.restricted_to = '' OR instr(c.restricted_to, ?) > 0)");
 }
 
 static int bind_query(sqlite3_stmt *st, const store_query *q)
@@ -672,6 +716,12 @@ static int bind_query(sqlite3_stmt *st, const store_query *q)
     }
     if (q->owner_org)
         sqlite3_bind_text(st, p++, q->owner_org, -1, SQLITE_STATIC);
+    if (q->scope_org) {
+        sqlite3_bind_text(st, p++, q->scope_org, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, p++, q->scope_org, -1, SQLITE_STATIC);
+    }
+    if (q->scope_user) /* ",name," so that one name never matches inside another */
+        sqlite3_bind_text(st, p++, q->scope_user, -1, SQLITE_STATIC);
     return p;
 }
 
@@ -713,7 +763,7 @@ static int sq_case_list(store *base, const store_query *q, store_row **rows, int
     snprintf(sql, sizeof sql,
              "SELECT c.id, c.uid, c.reference, c.version, c.registered_on, "
              "coalesce(c.owner_org,''), c.created_at, c.updated_at, c.created_by, c.updated_by, "
-             "c.doc FROM cases c");
+             "c.doc, c.restricted_to FROM cases c");
     build_where(q, sql, sizeof sql);
     size_t o = strlen(sql);
     snprintf(sql + o, sizeof sql - o, " ORDER BY %s %s, c.id %s LIMIT ? OFFSET ?",
@@ -1396,6 +1446,21 @@ static const store_ops sqlite_ops = {
     .case_orgs = sq_case_orgs,
     .tx_case_grant = sq_tx_case_grant,
     .tx_case_revoke = sq_tx_case_revoke,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_count = sq_user_count,
+    .tx_user_put = sq_tx_user_put,
+    .session_get = sq_session_get,
+    .session_list = sq_session_list,
+    .tx_session_put = sq_tx_session_put,
+    .tx_session_delete = sq_tx_session_delete,
+    .tx_session_touch = sq_tx_session_touch,
+    .tx_case_restrict = sq_tx_case_restrict,
+    .tx_audit_head = sq_tx_audit_head,
+    .tx_audit_append = sq_tx_audit_append,
+    .audit_head = sq_audit_head,
+    .audit_list = sq_audit_list,
+    .audit_scan = sq_audit_scan,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

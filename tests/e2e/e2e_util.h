@@ -12,6 +12,10 @@
 
 #pragma GCC diagnostic ignored "-Wunused-function"
 
+/* Accounts exist: tests sign in (e2e_as) and may check refusals by role. */
+#define E2E_HAVE_AUTH 1
+#define E2E_PASSWORD "correct horse battery staple"
+
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -51,6 +55,9 @@ static CURL *main_curl; /* the main thread's handle (keeps its connection) */
 
 /* "Authorization: Bearer <token>" sent with every request that names none, or "". */
 static char e2e_auth[256];
+
+/* Lines a test binary adds to amparo.conf before the server starts. */
+static const char *e2e_extra_conf = "";
 
 static int64_t now_ms(void)
 {
@@ -127,6 +134,7 @@ static int run_tool(char *const argv[])
             close(fd);
         }
         setenv("AMPARO_TODAY", TEST_TODAY, 1);
+        setenv("AMPARO_ADMIN_PASSWORD", E2E_PASSWORD, 1);
         execv(srv.bin, argv);
         _exit(127);
     }
@@ -266,6 +274,13 @@ static int group_setup(void **state)
         dump_log("init");
         return -1;
     }
+    /* the test users' passwords are hashed with libsodium's minimum cost, so that
+     * sign-ins under the sanitizers stay quick (docs/SECURITY.md: never in use) */
+    char conf[400];
+    snprintf(conf, sizeof conf, "%s/amparo.conf", srv.data);
+    FILE *cf = fopen(conf, "a");
+    if (!cf || fprintf(cf, "pwhash=min\n%s", e2e_extra_conf) < 0 || fclose(cf) != 0)
+        return -1;
     return server_launch();
 }
 
@@ -304,6 +319,7 @@ struct resp {
     char *body;
     size_t len, cap;
     char etag[64], location[600], allow[128], ctype[128];
+    char retry_after[16], set_cookie[256], csp[256];
     json_t *json; /* the body parsed, when it is JSON */
 };
 
@@ -359,6 +375,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     } else if (nl == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
         dst = r->ctype;
         cap = sizeof r->ctype;
+    } else if (nl == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
+        dst = r->retry_after;
+        cap = sizeof r->retry_after;
+    } else if (nl == 10 && strncasecmp(p, "Set-Cookie", 10) == 0) {
+        dst = r->set_cookie;
+        cap = sizeof r->set_cookie;
+    } else if (nl == 23 && strncasecmp(p, "Content-Security-Policy", 23) == 0) {
+        dst = r->csp;
+        cap = sizeof r->csp;
     }
     if (dst) {
         if (vl >= cap)
@@ -609,11 +634,10 @@ static bool is_reference(const char *s, const char *prefix)
 /* ==== the test world ================================================================ */
 
 /* Organisations: "org-a" (NGO, EC), "org-b" (shelter, EC), "org-c" (NGO, PE).
- * Users, each with password E2E_PASSWORD: "admin" (sysadmin), "orgadmin-a",
- * "coord-a", "cw-a", "cw-b", "cw-c" (caseworkers of org-a, org-b, org-c),
- * "hotline-a", "shelter-b", "analyst", "auditor".  e2e_as(user) makes every
- * later request (without its own Authorization header) act as that user. */
-#define E2E_PASSWORD "correct horse battery staple"
+ * Users, each with password E2E_PASSWORD: "admin" (sysadmin, made by init),
+ * "orgadmin-a", "coord-a", "cw-a", "cw-b", "cw-c" (caseworkers of org-a, org-b,
+ * org-c), "hotline-a", "shelter-b", "analyst", "auditor".  e2e_as(user) makes
+ * every later request (without its own Authorization header) act as that user. */
 
 static const struct {
     const char *id, *type, *country, *category;
@@ -623,9 +647,75 @@ static const struct {
     {"org-c", "NGO", "PE", "NGO"},
 };
 
-/** Creates the world's organisations (and, once accounts exist, its users). */
+static const struct {
+    const char *name, *org, *role;
+} e2e_users[] = {
+    {"orgadmin-a", "org-a", "orgadmin"}, {"coord-a", "org-a", "coordinator"},
+    {"cw-a", "org-a", "caseworker"},     {"cw-b", "org-b", "caseworker"},
+    {"cw-c", "org-c", "caseworker"},     {"hotline-a", "org-a", "hotline"},
+    {"shelter-b", "org-b", "shelter"},   {"analyst", "org-a", "analyst"},
+    {"auditor", "org-a", "auditor"},
+};
+
+static struct {
+    char user[64];
+    char token[128];
+    char csrf[128];
+} e2e_tokens[24];
+static char e2e_user[64];
+
+/** Signs in (user, password) and returns the answer; the caller frees it. */
+static void e2e_login(resp *r, const char *user, const char *password)
+{
+    SEND(r, "POST", "/api/v1/login",
+         pf("{\"username\": \"%s\", \"password\": \"%s\"}", user, password), "Authorization: none");
+}
+
+/** Acts as user from now on (signing in on first use); NULL or "" signs out of
+ *  the test client (requests then carry no credentials). */
+static void e2e_as(const char *user)
+{
+    snprintf(e2e_user, sizeof e2e_user, "%s", user ? user : "");
+    if (!user || !*user) {
+        e2e_auth[0] = '\0';
+        return;
+    }
+    size_t n = sizeof e2e_tokens / sizeof *e2e_tokens, free_slot = n;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(e2e_tokens[i].user, user) == 0) {
+            snprintf(e2e_auth, sizeof e2e_auth, "Authorization: Bearer %s", e2e_tokens[i].token);
+            return;
+        }
+        if (!e2e_tokens[i].user[0] && free_slot == n)
+            free_slot = i;
+    }
+    if (free_slot == n)
+        fail_msg("too many test users");
+    resp r;
+    e2e_login(&r, user, E2E_PASSWORD);
+    if (r.status != 200 || !json_string_value(json_object_get(r.json, "token")))
+        fail_msg("cannot sign in as %s: %ld %.300s", user, r.status, r.body ? r.body : "");
+    snprintf(e2e_tokens[free_slot].user, sizeof e2e_tokens[free_slot].user, "%s", user);
+    snprintf(e2e_tokens[free_slot].token, sizeof e2e_tokens[free_slot].token, "%s",
+             json_string_value(json_object_get(r.json, "token")));
+    snprintf(e2e_tokens[free_slot].csrf, sizeof e2e_tokens[free_slot].csrf, "%s",
+             json_string_value(json_object_get(r.json, "csrf_token")));
+    resp_free(&r);
+    snprintf(e2e_auth, sizeof e2e_auth, "Authorization: Bearer %s", e2e_tokens[free_slot].token);
+}
+
+/** Forgets the cached sign-ins (after a restart the sessions persist, so this
+ *  is only for tests that revoke them). */
+static void e2e_forget_tokens(void)
+{
+    memset(e2e_tokens, 0, sizeof e2e_tokens);
+    e2e_auth[0] = '\0';
+}
+
+/** Creates the world's organisations and users (as admin), then acts as cw-a. */
 static void e2e_world_setup(void)
 {
+    e2e_as("admin");
     for (size_t i = 0; i < sizeof e2e_orgs / sizeof *e2e_orgs; i++) {
         resp r;
         SEND(&r, "PUT", pf("/api/v1/organisations/%s", e2e_orgs[i].id),
@@ -638,14 +728,49 @@ static void e2e_world_setup(void)
                      r.body ? r.body : "");
         resp_free(&r);
     }
+    for (size_t i = 0; i < sizeof e2e_users / sizeof *e2e_users; i++) {
+        resp r;
+        SEND(&r, "POST", "/api/v1/users",
+             pf("{\"username\": \"%s\", \"org\": \"%s\", \"roles\": [\"%s\"], "
+                "\"password\": \"%s\"}",
+                e2e_users[i].name, e2e_users[i].org, e2e_users[i].role, E2E_PASSWORD),
+             NULL);
+        if (r.status != 201 && r.status != 409)
+            fail_msg("cannot create user %s: %ld %.300s", e2e_users[i].name, r.status,
+                     r.body ? r.body : "");
+        resp_free(&r);
+    }
+    e2e_as("cw-a");
 }
 
-/** Acts as user from now on (until accounts exist, every request acts as the
- *  local operator and this only records the name). */
-static char e2e_user[64];
-static void e2e_as(const char *user)
+/** The last test of a group: SIGTERM stops the server cleanly (exit 0, no
+ *  sanitizer report). */
+static void test_sigterm_exits_cleanly(void **state)
 {
-    snprintf(e2e_user, sizeof e2e_user, "%s", user ? user : "");
+    (void)state;
+    assert_true(srv.pid > 0);
+    assert_true(healthz_ok());
+    int st = server_terminate();
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        dump_log("SIGTERM");
+        if (st >= 0 && WIFSIGNALED(st))
+            fail_msg("amparo serve died of signal %d on SIGTERM", WTERMSIG(st));
+        fail_msg("amparo serve exited with status %d on SIGTERM",
+                 st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    }
+    if (log_has_sanitizer_report()) {
+        dump_log("sanitizer report");
+        fail_msg("the server's log holds a sanitizer report");
+    }
+}
+
+/** A group setup: the server, then its organisations and users (acting as cw-a). */
+static int world_setup(void **state)
+{
+    if (group_setup(state) != 0)
+        return -1;
+    e2e_world_setup();
+    return 0;
 }
 
 #endif

@@ -1,0 +1,314 @@
+/* e2e_audit.c — the audit trail end to end: GET /api/v1/audit (filters, paging,
+ * refusals), GET /api/v1/audit/verify, `amparo audit verify|head|list` against
+ * the live data directory, and tampering with the database file while the
+ * server runs.  Other modules add entries of their own (logins, case reads), so
+ * the assertions filter on the entries these tests make. */
+#include "e2e_util.h"
+
+#include <sqlite3.h>
+
+static void world(void **state)
+{
+    (void)state;
+    e2e_world_setup();
+    e2e_as("auditor");
+}
+
+/* Runs `amparo audit ARGS… --data <data>`; returns the exit code (-1: no exit). */
+static int audit_cli(const char *sub, const char *arg1, const char *arg2)
+{
+    char *argv[8] = {(char *)srv.bin, "audit", (char *)sub, "--data", srv.data, NULL, NULL, NULL};
+    argv[5] = (char *)arg1;
+    argv[6] = arg1 ? (char *)arg2 : NULL;
+    int st = run_tool(argv);
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+static bool is_timestamp_like(const char *s)
+{
+    return s && strlen(s) == 24 && s[4] == '-' && s[10] == 'T' && s[19] == '.' && s[23] == 'Z';
+}
+
+static json_int_t seq_of(const json_t *item)
+{
+    return jint(item, "seq");
+}
+
+static void test_list_shape(void **state)
+{
+    (void)state;
+    e2e_as("auditor");
+    resp r;
+    GET(&r, "/api/v1/audit");
+    EXPECT_STATUS(&r, 200);
+    assert_non_null(r.json);
+    assert_int_equal(jint(r.json, "limit"), 50);
+    assert_int_equal(jint(r.json, "offset"), 0);
+    assert_true(jint(r.json, "total") >= 1);
+    json_t *items = json_object_get(r.json, "items");
+    assert_true(json_array_size(items) >= 1);
+    /* newest first: the first entry is this very read, recorded before the answer */
+    json_t *e = json_array_get(items, 0);
+    assert_string_equal(jstr(e, "action"), "audit.read");
+    assert_string_equal(jstr(e, "object_type"), "audit");
+    assert_true(json_is_null(json_object_get(e, "object_id")));
+    assert_non_null(jstr(e, "actor"));
+    assert_true(is_timestamp_like(jstr(e, "at")));
+    assert_int_equal(strlen(jstr(e, "hash")), 64);
+    assert_int_equal(strlen(jstr(e, "prev")), 64);
+    assert_true(json_is_object(json_object_get(e, "detail")));
+    assert_true(json_is_object(json_object_get(json_object_get(e, "detail"), "filters")));
+    assert_true(seq_of(e) >= jint(r.json, "total")); /* seq is dense from 1 */
+    /* each entry links to the one before it */
+    for (size_t i = 0; i + 1 < json_array_size(items); i++) {
+        json_t *a = json_array_get(items, i), *b = json_array_get(items, i + 1);
+        assert_int_equal(seq_of(a), seq_of(b) + 1);
+        assert_string_equal(jstr(a, "prev"), jstr(b, "hash"));
+    }
+    resp_free(&r);
+}
+
+static void test_filters_and_paging(void **state)
+{
+    (void)state;
+    e2e_as("auditor");
+    /* five reads with a marker filter each: their entries carry it */
+    for (int i = 0; i < 5; i++) {
+        resp r;
+        GET(&r, pf("/api/v1/audit?object_id=marker-%d&limit=1", i));
+        EXPECT_STATUS(&r, 200);
+        assert_int_equal(jint(r.json, "total"), 0); /* nothing is about that object */
+        resp_free(&r);
+    }
+    resp r;
+    GET(&r, "/api/v1/audit?action=audit.read&object_type=audit&order=asc&limit=2&offset=1");
+    EXPECT_STATUS(&r, 200);
+    json_int_t total = jint(r.json, "total");
+    assert_true(total >= 7); /* the list above, these five, this one */
+    assert_int_equal(jint(r.json, "limit"), 2);
+    assert_int_equal(jint(r.json, "offset"), 1);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_true(seq_of(json_array_get(items, 0)) < seq_of(json_array_get(items, 1)));
+    json_int_t second = seq_of(json_array_get(items, 0));
+    resp_free(&r);
+    /* oldest-first pages are stable while the trail grows */
+    GET(&r, "/api/v1/audit?action=audit.read&order=asc&limit=1&offset=1");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(seq_of(json_array_get(json_object_get(r.json, "items"), 0)), second);
+    resp_free(&r);
+    /* the reads recorded their filters */
+    GET(&r, "/api/v1/audit?action=audit.read&limit=50");
+    EXPECT_STATUS(&r, 200);
+    int markers = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(r.json, "items"), i, e) {
+        const char *oid =
+            jstr(json_object_get(json_object_get(e, "detail"), "filters"), "object_id");
+        if (oid && starts_with(oid, "marker-"))
+            markers++;
+    }
+    assert_int_equal(markers, 5);
+    resp_free(&r);
+    /* time bounds */
+    GET(&r, "/api/v1/audit?to=2000-01-01");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    resp_free(&r);
+    GET(&r, "/api/v1/audit?from=2000-01-01T00:00Z&action=audit.read&limit=500");
+    EXPECT_STATUS(&r, 200);
+    assert_true(jint(r.json, "total") >= total);
+    resp_free(&r);
+    /* an actor filter returns only that actor */
+    GET(&r, "/api/v1/audit?limit=1");
+    EXPECT_STATUS(&r, 200);
+    char actor[80];
+    snprintf(actor, sizeof actor, "%s",
+             jstr(json_array_get(json_object_get(r.json, "items"), 0), "actor"));
+    resp_free(&r);
+    GET(&r, pf("/api/v1/audit?actor=%s&limit=500", actor));
+    EXPECT_STATUS(&r, 200);
+    json_array_foreach (json_object_get(r.json, "items"), i, e)
+        assert_string_equal(jstr(e, "actor"), actor);
+    resp_free(&r);
+    GET(&r, "/api/v1/audit?actor=nobody-at-all");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 0);
+    resp_free(&r);
+}
+
+static void test_bad_filters(void **state)
+{
+    (void)state;
+    e2e_as("auditor");
+    resp r;
+    GET(&r, "/api/v1/audit?limit=501&offset=-2&from=yesterday&to=2026-02-30&order=up&colour=red"
+            "&action=Case%20Read&org=a%20b");
+    expect_error(&r, 400, NULL);
+    expect_field_error(&r, "limit", "max");
+    expect_field_error(&r, "offset", "min");
+    expect_field_error(&r, "from", "date");
+    expect_field_error(&r, "to", "date");
+    expect_field_error(&r, "order", "picklist");
+    expect_field_error(&r, "colour", "unknown_parameter");
+    expect_field_error(&r, "action", "format");
+    expect_field_error(&r, "org", "lookup");
+    assert_int_equal(error_field_count(&r), 8);
+    resp_free(&r);
+    GET(&r, "/api/v1/audit?limit=0");
+    expect_error(&r, 400, NULL);
+    expect_field_error(&r, "limit", "max");
+    resp_free(&r);
+    GET(&r, "/api/v1/audit?actor=%zz");
+    expect_error(&r, 400, NULL);
+    resp_free(&r);
+    GET(&r, "/api/v1/audit/verify?expect_head=12&deep=yes");
+    expect_error(&r, 400, NULL);
+    expect_field_error(&r, "expect_head", "format");
+    expect_field_error(&r, "deep", "unknown_parameter");
+    resp_free(&r);
+    /* other methods are not allowed */
+    SEND(&r, "POST", "/api/v1/audit", "{}", NULL);
+    expect_error(&r, 405, NULL);
+    resp_free(&r);
+    SEND(&r, "DELETE", "/api/v1/audit", NULL, NULL);
+    expect_error(&r, 405, NULL);
+    resp_free(&r);
+}
+
+#ifdef E2E_HAVE_AUTH
+static void test_refusals(void **state)
+{
+    (void)state;
+    const char *refused[] = {"admin",     "orgadmin-a", "coord-a", "cw-a",
+                             "hotline-a", "shelter-b",  "analyst"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        e2e_as(refused[i]);
+        resp r;
+        GET(&r, "/api/v1/audit");
+        if (r.status != 403)
+            fail_msg("%s: GET /api/v1/audit answered %ld", refused[i], r.status);
+        expect_error(&r, 403, NULL);
+        resp_free(&r);
+        GET(&r, "/api/v1/audit/verify");
+        expect_error(&r, 403, NULL);
+        resp_free(&r);
+    }
+    /* the refusals are on the record, under each user's name */
+    e2e_as("auditor");
+    resp r;
+    GET(&r, "/api/v1/audit?action=audit.denied&actor=analyst");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 2);
+    resp_free(&r);
+    GET(&r, "/api/v1/audit?limit=1");
+    EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "items"), 0), "actor"),
+                        "auditor");
+    resp_free(&r);
+}
+#endif
+
+static void test_verify_and_cli(void **state)
+{
+    (void)state;
+    e2e_as("auditor");
+    resp r;
+    GET(&r, "/api/v1/audit/verify");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_true(json_object_get(r.json, "intact")));
+    json_int_t entries = jint(r.json, "entries");
+    assert_true(entries >= 10);
+    json_t *head = json_object_get(r.json, "head");
+    assert_int_equal(jint(head, "seq"), entries);
+    char expect[100];
+    snprintf(expect, sizeof expect, "%lld:%s", (long long)jint(head, "seq"), jstr(head, "hash"));
+    resp_free(&r);
+    GET(&r, pf("/api/v1/audit/verify?expect_head=%s", expect));
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_true(json_object_get(r.json, "intact")));
+    resp_free(&r);
+    /* the verification was recorded */
+    GET(&r, "/api/v1/audit?action=audit.verify&limit=1");
+    EXPECT_STATUS(&r, 200);
+    assert_true(jint(r.json, "total") >= 2);
+    assert_true(json_is_true(json_object_get(
+        json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "detail"), "intact")));
+    resp_free(&r);
+    /* the command line agrees, on the live data directory */
+    assert_int_equal(audit_cli("verify", NULL, NULL), 0);
+    assert_int_equal(audit_cli("verify", "--expect-head", expect), 0);
+    assert_int_equal(audit_cli("head", NULL, NULL), 0);
+    assert_int_equal(audit_cli("list", "--action", "audit.verify"), 0);
+    assert_int_equal(audit_cli("list", "--limit", "900"), 4);
+    assert_int_equal(audit_cli("verify", "--expect-head", "nonsense"), 4);
+    assert_int_equal(audit_cli("verify", "--bogus", NULL), 2);
+    assert_int_equal(audit_cli("verify", "--help", NULL), 0);
+}
+
+/* Last: breaks the chain on purpose. */
+static void test_tampering_is_detected(void **state)
+{
+    (void)state;
+    e2e_as("auditor");
+    char path[400];
+    snprintf(path, sizeof path, "%s/amparo.db", srv.data);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    /* the triggers stop a careless UPDATE */
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = 3", NULL, NULL, NULL),
+        SQLITE_OK);
+    /* an attacker drops them and rewrites entry 3 */
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER audit_no_update; UPDATE audit SET actor = "
+                                  "'someone-else' WHERE seq = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    resp r;
+    GET(&r, "/api/v1/audit/verify");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_false(json_object_get(r.json, "intact")));
+    assert_string_equal(jstr(r.json, "problem"), "hash_mismatch");
+    assert_int_equal(jint(r.json, "seq"), 3);
+    assert_non_null(strstr(jstr(r.json, "message"), "entry 3"));
+    assert_int_equal(jint(json_object_get(r.json, "head"), "seq"), 2);
+    resp_free(&r);
+    assert_int_equal(audit_cli("verify", NULL, NULL), 1);
+    /* the server goes on recording */
+    GET(&r, "/api/v1/audit?limit=1");
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+}
+
+static void test_sigterm(void **state)
+{
+    (void)state;
+    int st = server_terminate();
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        dump_log("SIGTERM");
+        fail_msg("amparo serve did not exit cleanly on SIGTERM");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(world),
+        cmocka_unit_test(test_list_shape),
+        cmocka_unit_test(test_filters_and_paging),
+        cmocka_unit_test(test_bad_filters),
+#ifdef E2E_HAVE_AUTH
+        cmocka_unit_test(test_refusals),
+#endif
+        cmocka_unit_test(test_verify_and_cli),
+        cmocka_unit_test(test_tampering_is_detected),
+        cmocka_unit_test(test_sigterm),
+    };
+    return cmocka_run_group_tests_name("e2e_audit", tests, group_setup, group_teardown);
+}
