@@ -105,6 +105,19 @@ typedef struct care_field {
     const struct care_field *sub; /* CF_OBJECTS: the element's fields, ending with {NULL} */
 } care_field;
 
+/** What validation looks things up in: the catalogue (countries) and whether
+ *  an organisation exists.  Either may be NULL (then anything passes). */
+typedef struct {
+    const catalogue *cat;
+    bool (*org_exists)(void *arg, const char *id);
+    void *arg;
+} care_lookup;
+
+/** care_validate with explicit look-ups (care_fields.c; no store needed). */
+int care_validate_with(const care_lookup *lk, const principal *p, const care_field *fields,
+                       const json_t *doc, bool partial, const char *const *ignore,
+                       const char *prefix, const char *today, amp_err *err);
+
 /** Validates `doc` against `fields` (a table ending with {NULL}): every key
  *  must be a field that is not CF_SERVER (keys in `ignore`, NULL-terminated, are
  *  skipped), every value of the right type, and — unless `partial` — every
@@ -140,6 +153,12 @@ void care_rows_free(store_record *rows, int n);
 /** True when p may see the case `case_uid` (internal, the owner's organisation,
  *  or shared with p's organisation). */
 bool care_case_visible(core *c, const principal *p, const char *case_uid);
+
+/** Records a read of a case's records in the audit trail (durable before the
+ *  data is sent): action "visit.list"…, about the case.  AMP_OK or
+ *  AMP_EINTERNAL. */
+amp_code care_audit_read(core *c, const principal *p, const char *action, const char *case_uid,
+                         int records, amp_err *err);
 
 /** Checks that p's organisation is `org` (internal principals, and records of
  *  no organisation, pass):

@@ -338,6 +338,12 @@ amp_code reint_plan_get(core *c, const principal *p, const char *case_key, json_
         store_record_release(&plan);
         return code;
     }
+    if ((code = care_audit_read(c, p, "reintegration_plan.read", plan.case_uid, 1 + n, err)) !=
+        AMP_OK) {
+        care_rows_free(visits, n);
+        store_record_release(&plan);
+        return code;
+    }
     char today[11], due[11];
     clock_today(today);
     *out = care_record_json(p, plan_fields, &plan);
@@ -459,6 +465,8 @@ amp_code reint_visits_list(core *c, const principal *p, const char *case_key, js
     store_record *rows;
     int n;
     code = case_visits(c, row.uid, &rows, &n, err);
+    if (code == AMP_OK && (code = care_audit_read(c, p, "visit.list", row.uid, n, err)) != AMP_OK)
+        care_rows_free(rows, n);
     store_row_release(&row);
     if (code != AMP_OK)
         return code;

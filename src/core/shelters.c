@@ -1346,6 +1346,14 @@ amp_code stays_of_case(core *c, const principal *p, const char *case_key, json_t
     if ((code = cases_access(c, p, case_key, ACT_READ, &row, err)) != AMP_OK)
         return code;
     store_record_query q = {.kind = KIND_STAY, .case_uid = row.uid};
+    code = list_stays(c, p, &q, NULL, CASES_MAX_LIMIT, 0, out, err);
+    if (code == AMP_OK &&
+        (code = care_audit_read(c, p, "stay.list", row.uid,
+                                (int)json_array_size(json_object_get(*out, "items")), err)) !=
+            AMP_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
     store_row_release(&row);
-    return list_stays(c, p, &q, NULL, CASES_MAX_LIMIT, 0, out, err);
+    return code;
 }

@@ -101,10 +101,12 @@ static void test_shelters_and_stays(void **state)
     resp_free(&r);
     /* the people: cases of the shelter's organisation */
     e2e_as("cw-b");
-    create_case("{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\"}",
-                c1, NULL);
-    create_case("{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\"}",
-                c2, NULL);
+    create_case(
+        "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\"}", c1,
+        NULL);
+    create_case(
+        "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\"}", c2,
+        NULL);
     e2e_as("shelter-b");
     SEND(&r, "POST", pf("/api/v1/shelters/%s/stays", shelter),
          pf("{\"case\":\"%s\",\"place_kind\":\"Women\",\"admitted_on\":\"2026-01-01\","
@@ -221,12 +223,13 @@ static void test_returns_and_reintegration(void **state)
     (void)state;
     char cid[64], rid[64], vid[64];
     e2e_as("cw-a");
-    create_case("{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\","
-                "\"prs_Citizenship\":[\"CO\"],\"prs_Birthdate\":\"1995-02-01\","
-                "\"amp_RegistrationDate\":\"2026-01-05\",\"con_Consent\":true,"
-                "\"amp_ConsentScope\":[\"Registration\",\"Referral\",\"CrossBorder\"],"
-                "\"amp_ConsentDate\":\"2026-01-05\"}",
-                cid, NULL);
+    create_case(
+        "{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"ActualVictimOfTrafficking\","
+        "\"prs_Citizenship\":[\"CO\"],\"prs_Birthdate\":\"1995-02-01\","
+        "\"amp_RegistrationDate\":\"2026-01-05\",\"con_Consent\":true,"
+        "\"amp_ConsentScope\":[\"Registration\",\"Referral\",\"CrossBorder\"],"
+        "\"amp_ConsentDate\":\"2026-01-05\"}",
+        cid, NULL);
     resp r;
     SEND(&r, "POST", pf("/api/v1/cases/%s/returns", cid),
          "{\"type\":\"VoluntaryReturn\",\"destination_country\":\"CO\",\"destination_city\":"
@@ -429,10 +432,11 @@ static void test_trainings_and_indicators(void **state)
                 "{\"code\":\"1\",\"name\":\"x\",\"measure\":\"returns\"}", 403, NULL);
 #endif
     e2e_as("coord-a");
-    send_expect("POST", "/api/v1/indicators",
-                "{\"code\":\"2.1\",\"name\":{\"en\":\"Officials trained\",\"fr\":\"Agents formés\"},"
-                "\"measure\":\"officials_trained\",\"targets\":[{\"period\":\"2026\",\"target\":30}]}",
-                201, iid);
+    send_expect(
+        "POST", "/api/v1/indicators",
+        "{\"code\":\"2.1\",\"name\":{\"en\":\"Officials trained\",\"fr\":\"Agents formés\"},"
+        "\"measure\":\"officials_trained\",\"targets\":[{\"period\":\"2026\",\"target\":30}]}",
+        201, iid);
     GET(&r, pf("/api/v1/indicators/%s/actuals", iid));
     EXPECT_STATUS(&r, 200);
     json_t *it = json_array_get(json_object_get(r.json, "items"), 0);
