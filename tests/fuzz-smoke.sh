@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-15}
-targets=${FUZZ_TARGETS:-"json_body query validate audit_filters"}
+targets=${FUZZ_TARGETS:-"json_body query validate audit_filters care"}
 out=build-fuzz
 arts=tests/artifacts/fuzz
 cc=${FUZZ_CC:-clang}
@@ -28,6 +28,7 @@ srcs_for() {
     json_body | query) echo "src/http/parse.c src/core/result.c" ;;
     validate) echo "src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
     audit_filters) echo "src/core/audit_text.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
+    care) echo "src/core/care_fields.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/log.c src/util/clock.c $out/embed.o" ;;
     *) return 1 ;;
   esac
 }
