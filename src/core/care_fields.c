@@ -882,8 +882,10 @@ int care_period_parse(const char *s, care_period *out)
         snprintf(to, sizeof to, "%s", dots + 2);
         if (!validate_date(from) || !validate_date(to) || strcmp(from, to) > 0)
             return -1;
-        snprintf(out->from, sizeof out->from, "%s", from);
-        snprintf(out->to, sizeof out->to, "%s", to);
+        memcpy(out->from, from, 10); /* valid dates: exactly 10 characters */
+        out->from[10] = '\0';
+        memcpy(out->to, to, 10);
+        out->to[10] = '\0';
         return 0;
     }
     size_t len = strlen(s);
