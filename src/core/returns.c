@@ -67,6 +67,14 @@ static void org_country(core *c, const char *org, char out[3])
     store_row_release(&row);
 }
 
+/* A child when identified (the registration date) or on the date of the
+ * return or reunification. */
+static bool minor_when(const json_t *case_doc, const char *on)
+{
+    const char *reg = dstr(case_doc, "amp_RegistrationDate");
+    return (reg && care_is_minor(case_doc, reg)) || care_is_minor(case_doc, on);
+}
+
 static void return_check(care_op *op, const json_t *doc, const json_t *before)
 {
     const principal *p = &op->p;
@@ -145,8 +153,7 @@ static void return_derive(care_op *op, json_t *doc, store_record *r)
     const char *on = dstr(doc, "reunification_date");
     if (!on)
         on = dstr(doc, "departure_date");
-    json_object_set_new(doc, "minor",
-                        json_boolean(care_is_minor(op->case_row.doc, on ? on : op->today)));
+    json_object_set_new(doc, "minor", json_boolean(minor_when(op->case_row.doc, on ? on : op->today)));
     const char *home = dstr(op->case_row.doc, "amp_RegistrationCountry");
     const char *dest = dstr(doc, "destination_country");
     json_object_set_new(doc, "cross_border", json_boolean(home && dest && strcmp(home, dest) != 0));
@@ -282,7 +289,7 @@ amp_code returns_stats(core *c, const principal *p, const list_param *params, si
                 count(with, json_string_value(w));
             if (!case_doc)
                 case_doc = care_case_doc(c, rows[i].case_uid);
-            if (case_doc && care_is_minor(case_doc, reu)) {
+            if (case_doc && minor_when(case_doc, reu)) {
                 json_object_set_new(minors, rows[i].case_uid, json_true());
                 const char *home = dstr(case_doc, "amp_RegistrationCountry");
                 const char *dest = dstr(d, "destination_country");

@@ -40,8 +40,9 @@ amp_code returns_list(core *c, const principal *p, const char *case_key, json_t 
  *  RES_REPORT): victims registered, foreign victims (no citizenship equal to
  *  the registration country) by citizenship, persons helped to return home
  *  (completed returns that departed in the period) by destination,
- *  reunifications, minors reunited and minors reunited abroad (a child on
- *  the reunification date, destination outside the registration country).
+ *  reunifications, minors reunited and minors reunited abroad (a child when
+ *  identified or on the reunification date; destination outside the
+ *  registration country).
  *  Persons are counted once.  Parameters: period or from/to, org (owner of the
  *  cases). */
 amp_code returns_stats(core *c, const principal *p, const list_param *params, size_t n,

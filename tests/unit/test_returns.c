@@ -162,8 +162,9 @@ static void test_cross_border_consent_and_scope(void **state)
 static void test_figures(void **state)
 {
     tu_env *e = *state;
-    /* five victims registered in 2026: three foreign (CO, PE, PE+?), two Ecuadorian */
-    char c[6][40];
+    /* victims registered in 2026: three foreign (CO, PE, PE+CO), three Ecuadorian (one
+     * of them also Colombian); one registered in 2025 */
+    char c[7][40];
     ct_case(
         e, "org-a",
         "\"prs_Citizenship\":[\"CO\"],\"amp_RegistrationDate\":\"2026-01-10\",\"prs_Birthdate\":"
@@ -183,8 +184,19 @@ static void test_figures(void **state)
             c[4]);
     ct_case(e, "org-a", "\"prs_Citizenship\":[\"VE\"],\"amp_RegistrationDate\":\"2025-05-10\"",
             c[5]);
+    /* identified as a child (17), an adult (18) when reunited in Colombia */
+    ct_case(e, "org-a",
+            "\"prs_Citizenship\":[\"EC\"],\"amp_RegistrationDate\":\"2026-03-01\",\"prs_Birthdate\":"
+            "\"2008-04-01\"," CONSENT ",\"amp_GuardianConsent\":true",
+            c[6]);
     principal cw = ct_user("cw-a", "org-a", ROLE_CASEWORKER);
     amp_err err = {0};
+    CT_OK(create_return(e, &cw, c[6],
+                        "{\"type\":\"FamilyReunification\",\"status\":\"Completed\","
+                        "\"destination_country\":\"CO\",\"reunification_date\":\"2026-05-01\","
+                        "\"reunified_with\":[\"Mother\"]}",
+                        NULL, &err),
+          err);
     /* the minor from CO: returned and reunited with parents in Colombia */
     CT_OK(create_return(e, &cw, c[0],
                         "{\"type\":\"ReturnAndReunification\",\"status\":\"Completed\","
@@ -229,20 +241,20 @@ static void test_figures(void **state)
     size_t n = ct_params("period=2026", ps);
     json_t *out = NULL;
     CT_OK(returns_stats(e->core, &an, ps, n, &out, &err), err);
-    assert_int_equal(ct_i(out, "victims_registered"), 5);
+    assert_int_equal(ct_i(out, "victims_registered"), 6);
     assert_int_equal(ct_i(out, "foreign_victims"), 3);
     assert_int_equal(ct_i(json_object_get(out, "foreign_by_citizenship"), "PE"), 2);
     assert_int_equal(ct_i(out, "returned_home"), 2);
-    assert_int_equal(ct_i(out, "reunifications"), 3);
-    assert_int_equal(ct_i(out, "minors_reunited"), 3);
-    assert_int_equal(ct_i(out, "minors_reunited_abroad"), 2);
+    assert_int_equal(ct_i(out, "reunifications"), 4);
+    assert_int_equal(ct_i(out, "minors_reunited"), 4);
+    assert_int_equal(ct_i(out, "minors_reunited_abroad"), 3);
     assert_int_equal(ct_i(out, "returns_pending"), 1);
     assert_int_equal(ct_i(json_object_get(out, "returns_by_destination"), "CO"), 1);
     json_decref(out);
     /* an earlier period */
     n = ct_params("from=2026-01-01&to=2026-03-31", ps);
     CT_OK(returns_stats(e->core, &an, ps, n, &out, &err), err);
-    assert_int_equal(ct_i(out, "victims_registered"), 3);
+    assert_int_equal(ct_i(out, "victims_registered"), 4);
     assert_int_equal(ct_i(out, "returned_home"), 1);
     assert_int_equal(ct_i(out, "minors_reunited_abroad"), 1);
     json_decref(out);
