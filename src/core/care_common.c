@@ -401,6 +401,11 @@ static amp_code case_record_submit(core *c, const principal *p, const care_entit
         return code;
     }
     snprintf(op->case_uid, sizeof op->case_uid, "%s", op->case_row.uid);
+    if (care_case_erased(op->case_row.doc)) {
+        care_op_free(op);
+        return amp_err_set(err, AMP_ESTATE,
+                           "the case was erased; its records can no longer change");
+    }
     op->body = json_deep_copy(body);
     op->ent = ent;
     if (!create) {

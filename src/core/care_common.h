@@ -349,6 +349,26 @@ amp_code care_org_update(core *c, const principal *p, const care_entity *ent, co
 amp_code care_org_delete(core *c, const principal *p, const care_entity *ent, const char *id,
                          int64_t if_match, core_done_fn done, void *arg, amp_err *err);
 
+/* ---- the case-bound kinds and erasure ---- */
+
+/** The field tables of the records bound to a case (their identity-level
+ *  fields are what erasure removes). */
+extern const care_field care_stay_fields[], care_return_fields[], care_plan_fields[],
+    care_visit_fields[], care_proceeding_fields[];
+
+/** Erases the care records of a case inside a write job (to be called from
+ *  the case erasure job, in the same transaction): with keep_facts, every
+ *  identity-level field (notes, family contacts, file numbers…) is removed from
+ *  the case's stays, returns, plan, visits and proceedings; without, the records
+ *  are deleted (a stay still open gives its place back).  Audited as
+ *  "care.erase".  Returns STORE_OK or the store's failure. */
+int care_erase_case_tx(store_tx *tx, core *c, const principal *p, const char *case_uid,
+                       bool keep_facts);
+
+/** True when the case document was erased (its identity destroyed): its care
+ *  records can no longer change. */
+bool care_case_erased(const json_t *case_doc);
+
 /* ---- waiting for a write (CLI, tests, the few synchronous HTTP handlers) ---- */
 
 typedef struct care_wait care_wait;

@@ -26,7 +26,7 @@ static const care_field link_fields[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-static const care_field proceeding_fields[] = {
+const care_field care_proceeding_fields[] = {
     {"case", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"file_number", CF_STRING, CF_IDENTITY, NULL, 0, 100, NULL},
     {"jurisdiction_country", CF_COUNTRY, 0, NULL, 0, 0, NULL},
@@ -193,7 +193,7 @@ static void proceeding_derive(care_op *op, json_t *doc, store_record *r)
 }
 
 static const care_entity proceeding_entity = {
-    KIND_PROCEEDING,  "proceeding",      RES_PROCEEDING, proceeding_fields,
+    KIND_PROCEEDING,  "proceeding",      RES_PROCEEDING, care_proceeding_fields,
     proceeding_check, proceeding_derive, NULL,
 };
 
@@ -330,7 +330,7 @@ amp_code proceedings_list(core *c, const principal *p, const list_param *params,
             (!dstr(rows[i].doc, "verdict") || strcmp(dstr(rows[i].doc, "verdict"), verdict)))
             continue;
         if (visible(c, p, &rows[i]))
-            json_array_append_new(items, care_record_json(p, proceeding_fields, &rows[i]));
+            json_array_append_new(items, care_record_json(p, care_proceeding_fields, &rows[i]));
     }
     care_rows_free(rows, nr);
     *out = care_page(items, limit, offset);

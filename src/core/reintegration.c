@@ -12,7 +12,7 @@
 #define KIND_PLAN "reintegration_plan"
 #define KIND_VISIT "visit"
 
-static const care_field plan_fields[] = {
+const care_field care_plan_fields[] = {
     {"case", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"framework", CF_PICK, 0, "frameworks", 0, 0, NULL},
     {"start_date", CF_DATE, CF_REQ, NULL, 0, 0, NULL},
@@ -29,7 +29,7 @@ static const care_field plan_fields[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-static const care_field visit_fields[] = {
+const care_field care_visit_fields[] = {
     {"case", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"plan", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"date", CF_DATE, CF_REQ | CF_NOFUTURE, NULL, 0, 0, NULL},
@@ -196,7 +196,7 @@ static int job_plan_put(store_tx *tx, care_op *op)
         out = care_op_store_fail(op, rc, "reintegration plan");
         goto done;
     }
-    op->result = care_record_json(&op->p, plan_fields, &r);
+    op->result = care_record_json(&op->p, care_plan_fields, &r);
 done:
     store_record_release(&r);
     return out;
@@ -222,6 +222,11 @@ amp_code reint_plan_put(core *c, const principal *p, const char *case_key, const
         return code;
     }
     snprintf(op->case_uid, sizeof op->case_uid, "%s", op->case_row.uid);
+    if (care_case_erased(op->case_row.doc)) {
+        care_op_free(op);
+        return amp_err_set(err, AMP_ESTATE,
+                           "the case was erased; its records can no longer change");
+    }
     op->body = json_deep_copy(body);
     op->if_match = if_match;
     json_t *v = json_object_get(op->body, "version");
@@ -231,7 +236,7 @@ amp_code reint_plan_put(core *c, const principal *p, const char *case_key, const
         op->body_version = json_integer_value(v);
         json_object_del(op->body, "version");
     }
-    care_validate(c, p, plan_fields, op->body, false, NULL, NULL, op->today, err);
+    care_validate(c, p, care_plan_fields, op->body, false, NULL, NULL, op->today, err);
     plan_check(p, op->body, err);
     if (json_array_size(err->fields)) {
         care_op_free(op);
@@ -346,7 +351,7 @@ amp_code reint_plan_get(core *c, const principal *p, const char *case_key, json_
     }
     char today[11], due[11];
     clock_today(today);
-    *out = care_record_json(p, plan_fields, &plan);
+    *out = care_record_json(p, care_plan_fields, &plan);
     const char *last = n ? dstr(visits[n - 1].doc, "date") : dstr(plan.doc, "start_date");
     care_date(care_days(last) + interval_of(plan.doc), due);
     json_object_set_new(*out, "visit_interval_days", json_integer(interval_of(plan.doc)));
@@ -431,7 +436,7 @@ static void visit_derive(care_op *op, json_t *doc, store_record *r)
 }
 
 static const care_entity visit_entity = {
-    KIND_VISIT, "visit", RES_REINTEGRATION, visit_fields, visit_check, visit_derive, NULL,
+    KIND_VISIT, "visit", RES_REINTEGRATION, care_visit_fields, visit_check, visit_derive, NULL,
 };
 
 amp_code reint_visit_create(core *c, const principal *p, const char *case_key, const json_t *body,
@@ -472,7 +477,7 @@ amp_code reint_visits_list(core *c, const principal *p, const char *case_key, js
         return code;
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(items, care_record_json(p, visit_fields, &rows[i]));
+        json_array_append_new(items, care_record_json(p, care_visit_fields, &rows[i]));
     care_rows_free(rows, n);
     *out = care_page(items, n > CASES_DEFAULT_LIMIT ? n : CASES_DEFAULT_LIMIT, 0);
     return AMP_OK;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const care_field return_fields[] = {
+const care_field care_return_fields[] = {
     {"case", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"type", CF_PICK, CF_REQ, "return_types", 0, 0, NULL},
     {"status", CF_PICK, 0, "return_statuses", 0, 0, NULL},
@@ -153,7 +153,8 @@ static void return_derive(care_op *op, json_t *doc, store_record *r)
     const char *on = dstr(doc, "reunification_date");
     if (!on)
         on = dstr(doc, "departure_date");
-    json_object_set_new(doc, "minor", json_boolean(minor_when(op->case_row.doc, on ? on : op->today)));
+    json_object_set_new(doc, "minor",
+                        json_boolean(minor_when(op->case_row.doc, on ? on : op->today)));
     const char *home = dstr(op->case_row.doc, "amp_RegistrationCountry");
     const char *dest = dstr(doc, "destination_country");
     json_object_set_new(doc, "cross_border", json_boolean(home && dest && strcmp(home, dest) != 0));
@@ -165,7 +166,7 @@ static void return_derive(care_op *op, json_t *doc, store_record *r)
 }
 
 static const care_entity return_entity = {
-    "return", "return", RES_RETURN, return_fields, return_check, return_derive, NULL,
+    "return", "return", RES_RETURN, care_return_fields, return_check, return_derive, NULL,
 };
 
 amp_code returns_create(core *c, const principal *p, const char *case_key, const json_t *body,

@@ -34,7 +34,7 @@ static const care_field shelter_fields[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-static const care_field stay_fields[] = {
+const care_field care_stay_fields[] = {
     {"case", CF_STRING, CF_REQ, NULL, 0, 64, NULL},
     {"shelter", CF_UID, CF_SERVER, NULL, 0, 0, NULL},
     {"place_kind", CF_PICK, CF_REQ, "place_kinds", 0, 0, NULL},
@@ -178,7 +178,7 @@ static json_t *shelter_json(core *c, const principal *p, const store_record *r)
 
 static json_t *stay_json(const principal *p, const store_record *r, const char *today)
 {
-    json_t *o = care_record_json(p, stay_fields, r);
+    json_t *o = care_record_json(p, care_stay_fields, r);
     if (r->status[0] && strcmp(r->status, "Admitted") == 0) {
         int32_t a = care_days(dstr(r->doc, "admitted_on")), t = care_days(today);
         if (a != INT32_MIN && t != INT32_MIN)
@@ -936,7 +936,7 @@ amp_code stays_admit(core *c, const principal *p, const char *shelter_id, const 
     }
     snprintf(op->uid, sizeof op->uid, "%s", sh.uid);
     op->body = care_filter(NULL, body, false);
-    care_validate(c, p, stay_fields, op->body, false, NULL, NULL, op->today, err);
+    care_validate(c, p, care_stay_fields, op->body, false, NULL, NULL, op->today, err);
     const char *kind = dstr(op->body, "place_kind"), *adm = dstr(op->body, "admitted_on");
     const char *planned = dstr(op->body, "planned_discharge");
     if (adm && planned && strcmp(planned, adm) < 0)
@@ -962,6 +962,10 @@ amp_code stays_admit(core *c, const principal *p, const char *shelter_id, const 
         return code;
     }
     snprintf(op->case_uid, sizeof op->case_uid, "%s", op->case_row.uid);
+    if (care_case_erased(op->case_row.doc)) {
+        care_op_free(op);
+        return amp_err_set(err, AMP_ESTATE, "the case was erased; it cannot be admitted");
+    }
     char where[72] = "";
     if (case_has_open_stay(c, op->case_uid, where)) {
         care_field_error(err, p, "case", "duplicate", where);

@@ -185,10 +185,11 @@ static void test_figures(void **state)
     ct_case(e, "org-a", "\"prs_Citizenship\":[\"VE\"],\"amp_RegistrationDate\":\"2025-05-10\"",
             c[5]);
     /* identified as a child (17), an adult (18) when reunited in Colombia */
-    ct_case(e, "org-a",
-            "\"prs_Citizenship\":[\"EC\"],\"amp_RegistrationDate\":\"2026-03-01\",\"prs_Birthdate\":"
-            "\"2008-04-01\"," CONSENT ",\"amp_GuardianConsent\":true",
-            c[6]);
+    ct_case(
+        e, "org-a",
+        "\"prs_Citizenship\":[\"EC\"],\"amp_RegistrationDate\":\"2026-03-01\",\"prs_Birthdate\":"
+        "\"2008-04-01\"," CONSENT ",\"amp_GuardianConsent\":true",
+        c[6]);
     principal cw = ct_user("cw-a", "org-a", ROLE_CASEWORKER);
     amp_err err = {0};
     CT_OK(create_return(e, &cw, c[6],
@@ -268,12 +269,67 @@ static void test_figures(void **state)
     amp_err_clear(&err);
 }
 
+typedef struct {
+    tu_env *e;
+    const char *case_uid;
+    bool keep;
+} erase_arg;
+
+static int erase_job(store_tx *tx, void *arg)
+{
+    erase_arg *a = arg;
+    principal in = ct_internal();
+    return care_erase_case_tx(tx, a->e->core, &in, a->case_uid, a->keep);
+}
+
+/* Erasing a case removes the identity-level fields of its care records (or the
+ * records, without consent to statistics); an erased case's records no longer
+ * change. */
+static void test_erasure(void **state)
+{
+    tu_env *e = *state;
+    char cid[40];
+    ct_case(e, "org-a", "\"prs_Citizenship\":[\"EC\"]", cid);
+    principal cw = ct_user("cw-a", "org-a", ROLE_CASEWORKER);
+    amp_err err = {0};
+    json_t *out = NULL;
+    CT_OK(create_return(e, &cw, cid,
+                        "{\"type\":\"FamilyReunification\",\"destination_country\":\"EC\","
+                        "\"family_contact\":\"grandmother, Otavalo\",\"notes\":\"x\"}",
+                        NULL, &err),
+          err);
+    erase_arg a = {e, cid, true};
+    assert_int_equal(store_run(e->store, erase_job, &a), STORE_OK);
+    CT_OK(returns_list(e->core, &cw, cid, &out, &err), err);
+    json_t *r = json_array_get(json_object_get(out, "items"), 0);
+    assert_non_null(r);
+    assert_null(json_object_get(r, "family_contact"));
+    assert_null(json_object_get(r, "notes"));
+    assert_string_equal(ct_s(r, "destination_country"), "EC");
+    json_decref(out);
+    a.keep = false;
+    assert_int_equal(store_run(e->store, erase_job, &a), STORE_OK);
+    CT_OK(returns_list(e->core, &cw, cid, &out, &err), err);
+    assert_int_equal(ct_i(out, "total"), 0);
+    json_decref(out);
+    /* the case erased: its records can no longer change */
+    principal in = ct_internal();
+    CT_OK(cases_erase(e->core, &in, cid, &out, &err), err);
+    json_decref(out);
+    assert_int_equal(create_return(e, &cw, cid,
+                                   "{\"type\":\"VoluntaryReturn\",\"destination_country\":\"CO\"}",
+                                   NULL, &err),
+                     AMP_ESTATE);
+    amp_err_clear(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_border_consent_and_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_figures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
     };
     return cmocka_run_group_tests_name("returns", tests, NULL, NULL);
 }
