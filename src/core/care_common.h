@@ -63,6 +63,11 @@ double care_config_number(const char *key, double dflt);
 void care_field_error(amp_err *err, const principal *p, const char *field, const char *rule,
                       const char *detail);
 
+/** A whole-answer message in p's language into out[n]: over_capacity,
+ *  already_discharged, not_admitted, not_waiting, already_admitted, erased,
+ *  no_plan ("{d}" filled with detail). */
+void care_message(const principal *p, const char *key, const char *detail, char *out, size_t n);
+
 /** Sets AMP_EINVALID with "N fields are invalid" in p's language. */
 amp_code care_invalid(amp_err *err, const principal *p);
 

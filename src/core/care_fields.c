@@ -243,9 +243,9 @@ int care_config_load_file(const char *path, char *err, size_t errlen)
 typedef struct {
     const char *rule;
     const char *en, *es, *fr, *uk;
-} care_message;
+} care_msg_text;
 
-static const care_message care_messages[] = {
+static const care_msg_text care_messages[] = {
     {"date_order", "{f} cannot be before {d}", "{f} no puede ser anterior a {d}",
      "{f} ne peut pas précéder {d}", "{f} не може бути раніше за {d}"},
     {"over_capacity", "no free place for {d} in this shelter",
@@ -294,6 +294,48 @@ static const care_message care_messages[] = {
      "{f} est obligatoire lorsque {d}", "{f} є обов'язковим, коли {d}"},
 };
 
+/* Whole-answer messages ("{d}": the detail). */
+static const care_msg_text care_top_messages[] = {
+    {"over_capacity",
+     "the shelter is full for {d}; add \"waiting_list\": true to put the person on its waiting "
+     "list",
+     "la casa de acogida no tiene plaza para {d}; añada \"waiting_list\": true para inscribir a la "
+     "persona en su lista de espera",
+     "le foyer est complet pour {d} ; ajoutez \"waiting_list\": true pour inscrire la personne sur "
+     "sa liste d'attente",
+     "у притулку немає місць для: {d}; додайте \"waiting_list\": true, щоб внести особу до списку "
+     "очікування"},
+    {"already_discharged", "the stay was already discharged on {d}",
+     "la estancia ya terminó el {d}", "le séjour a déjà pris fin le {d}",
+     "перебування вже завершено {d}"},
+    {"not_admitted", "the stay is {d}: only an admitted person can be discharged",
+     "la estancia está en estado {d}: solo se puede dar de alta a una persona ingresada",
+     "le séjour est à l'état {d} : seule une personne admise peut sortir",
+     "перебування має стан {d}: виписати можна лише прийняту особу"},
+    {"not_waiting", "the stay is {d}: only a waiting-list entry can be admitted or cancelled",
+     "la estancia está en estado {d}: solo una entrada de la lista de espera puede ingresar o "
+     "cancelarse",
+     "le séjour est à l'état {d} : seule une inscription en liste d'attente peut être admise ou "
+     "annulée",
+     "перебування має стан {d}: прийняти або скасувати можна лише запис у списку очікування"},
+    {"already_admitted",
+     "the person is already admitted in a shelter ({d}); discharge or transfer them first",
+     "la persona ya está ingresada en una casa de acogida ({d}); dele de alta o trasládela primero",
+     "la personne est déjà admise dans un foyer ({d}) ; faites-la d'abord sortir ou transférez-la",
+     "особа вже перебуває в притулку ({d}); спершу випишіть або переведіть її"},
+    {"erased", "the case was erased; its records can no longer change",
+     "el caso fue borrado; sus registros ya no pueden cambiar",
+     "le dossier a été effacé ; ses enregistrements ne peuvent plus changer",
+     "справу стерто; її записи більше не можна змінювати"},
+    {"no_plan", "the case has no reintegration plan: PUT /api/v1/cases/{id}/reintegration first",
+     "el caso no tiene plan de reintegración: créelo antes con PUT "
+     "/api/v1/cases/{id}/reintegration",
+     "le dossier n'a pas de plan de réintégration : créez-le d'abord avec PUT "
+     "/api/v1/cases/{id}/reintegration",
+     "справа не має плану реінтеграції: спершу створіть його через PUT "
+     "/api/v1/cases/{id}/reintegration"},
+};
+
 static int lang_index(const char *lang)
 {
     if (lang && strncmp(lang, "es", 2) == 0)
@@ -326,7 +368,7 @@ void care_field_error(amp_err *err, const principal *p, const char *field, const
     char msg[600];
     const char *lang = p ? p->lang : "en";
     for (size_t i = 0; i < sizeof care_messages / sizeof *care_messages; i++) {
-        const care_message *m = &care_messages[i];
+        const care_msg_text *m = &care_messages[i];
         if (strcmp(m->rule, rule) == 0) {
             const char *t[] = {m->en, m->es, m->fr, m->uk};
             render(msg, sizeof msg, t[lang_index(lang)], field, detail ? detail : "");
@@ -336,6 +378,31 @@ void care_field_error(amp_err *err, const principal *p, const char *field, const
     }
     validate_render(lang, rule, field, detail, msg, sizeof msg);
     amp_err_field(err, field, rule, msg);
+}
+
+void care_message(const principal *p, const char *key, const char *detail, char *out, size_t n)
+{
+    for (size_t i = 0; i < sizeof care_top_messages / sizeof *care_top_messages; i++) {
+        const care_msg_text *m = &care_top_messages[i];
+        if (strcmp(m->rule, key) == 0) {
+            const char *t[] = {m->en, m->es, m->fr, m->uk};
+            /* "{id}" in the paths is not a placeholder: render only {d} */
+            const char *tpl = t[lang_index(p ? p->lang : "en")];
+            size_t o = 0;
+            for (const char *c = tpl; *c && o + 1 < n; c++) {
+                if (c[0] == '{' && c[1] == 'd' && c[2] == '}') {
+                    for (const char *d = detail ? detail : ""; *d && o + 1 < n; d++)
+                        out[o++] = *d;
+                    c += 2;
+                } else {
+                    out[o++] = *c;
+                }
+            }
+            out[o] = '\0';
+            return;
+        }
+    }
+    snprintf(out, n, "%s", key);
 }
 
 amp_code care_invalid(amp_err *err, const principal *p)

@@ -826,11 +826,10 @@ static void over_capacity(care_op *op, const char *kind)
     const json_t *entry = care_picklist_value("place_kinds", kind);
     const char *label = json_string_value(
         json_object_get(json_object_get(entry, "label"), op->p.lang[0] ? op->p.lang : "en"));
+    char msg[300];
     care_field_error(&op->err, &op->p, "place_kind", "over_capacity", label ? label : kind);
-    amp_err_set(&op->err, AMP_ESTATE,
-                "the shelter is full for %s; add \"waiting_list\": true "
-                "to put the person on its waiting list",
-                kind);
+    care_message(&op->p, "over_capacity", label ? label : kind, msg, sizeof msg);
+    amp_err_set(&op->err, AMP_ESTATE, "%s", msg);
 }
 
 /* Refuses a second open stay of the same case (committed state). */
@@ -964,16 +963,17 @@ amp_code stays_admit(core *c, const principal *p, const char *shelter_id, const 
     snprintf(op->case_uid, sizeof op->case_uid, "%s", op->case_row.uid);
     if (care_case_erased(op->case_row.doc)) {
         care_op_free(op);
-        return amp_err_set(err, AMP_ESTATE, "the case was erased; it cannot be admitted");
+        char msg[300];
+        care_message(p, "erased", NULL, msg, sizeof msg);
+        return amp_err_set(err, AMP_ESTATE, "%s", msg);
     }
     char where[72] = "";
     if (case_has_open_stay(c, op->case_uid, where)) {
         care_field_error(err, p, "case", "duplicate", where);
         care_op_free(op);
-        return amp_err_set(err, AMP_ESTATE,
-                           "the person is already admitted in a shelter (%s); discharge or "
-                           "transfer them first",
-                           where);
+        char msg[300];
+        care_message(p, "already_admitted", where, msg, sizeof msg);
+        return amp_err_set(err, AMP_ESTATE, "%s", msg);
     }
     return care_op_submit(op, err);
 }
@@ -994,17 +994,15 @@ static int job_transition(store_tx *tx, care_op *op)
     }
     const char *need = t == T_DISCHARGE ? "Admitted" : "Waiting";
     if (strcmp(r.status, need) != 0) {
+        char msg[300];
         if (t == T_DISCHARGE && strcmp(r.status, "Discharged") == 0)
-            amp_err_set(&op->err, AMP_ESTATE, "the stay was already discharged on %s",
-                        dstr(r.doc, "discharged_on") ? dstr(r.doc, "discharged_on") : "?");
-        else if (t == T_DISCHARGE)
-            amp_err_set(&op->err, AMP_ESTATE,
-                        "the stay is %s, not Admitted: only an admitted person can be "
-                        "discharged",
-                        r.status);
+            care_message(&op->p, "already_discharged",
+                         dstr(r.doc, "discharged_on") ? dstr(r.doc, "discharged_on") : "?", msg,
+                         sizeof msg);
         else
-            amp_err_set(&op->err, AMP_ESTATE, "the stay is %s: only a waiting-list entry can be %s",
-                        r.status, t == T_CANCEL ? "cancelled" : "admitted from the waiting list");
+            care_message(&op->p, t == T_DISCHARGE ? "not_admitted" : "not_waiting", r.status, msg,
+                         sizeof msg);
+        amp_err_set(&op->err, AMP_ESTATE, "%s", msg);
         out = care_op_fail(op, AMP_ESTATE);
         goto done;
     }

@@ -201,6 +201,12 @@ static void test_admission_capacity_waiting_list(void **state)
     assert_non_null(strstr(
         json_string_value(json_object_get(json_array_get(err.fields, 0), "message")), "Women"));
     amp_err_clear(&err);
+    /* in the caller's language, naming the kind of place */
+    principal fr = sb;
+    snprintf(fr.lang, sizeof fr.lang, "fr");
+    assert_int_equal(admit(e, &fr, id, body, NULL, &err), AMP_ESTATE);
+    assert_non_null(strstr(err.message, "le foyer est complet pour Femmes"));
+    amp_err_clear(&err);
     /* ... or put on the waiting list */
     snprintf(body, sizeof body, "{\"case\":\"%s\",\"place_kind\":\"Women\",\"waiting_list\":true}",
              c3);
