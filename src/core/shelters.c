@@ -12,6 +12,7 @@
 #define KIND_SHELTER "shelter"
 #define KIND_LOAD "shelter_load"
 #define KIND_STAY "stay"
+#define KIND_OPEN "stay_open"
 #define MAX_SERIES_DAYS 3660
 
 static const care_field shelter_fields[] = {
@@ -832,21 +833,55 @@ static void over_capacity(care_op *op, const char *kind)
     amp_err_set(&op->err, AMP_ESTATE, "%s", msg);
 }
 
-/* Refuses a second open stay of the same case (committed state). */
-static bool case_has_open_stay(core *c, const char *case_uid, char where[72])
+/* One open stay per person, decided inside the write job: a marker record
+ * (kind "stay_open") whose id is the case's id with the UUID version digit set
+ * to 0 (no generated id has it) holds the open stay and its shelter. */
+static void open_marker_uid(const char *case_uid, char out[40])
 {
-    store_record_query q = {.kind = KIND_STAY, .case_uid = case_uid, .status = "Admitted"};
-    store_record *rows;
-    int n;
-    amp_err e = {0};
-    if (care_scan(c, &q, &rows, &n, &e) != AMP_OK) {
-        amp_err_clear(&e);
-        return false;
-    }
-    if (n > 0)
-        snprintf(where, 72, "%s", rows[0].org2);
-    care_rows_free(rows, n);
-    return n > 0;
+    snprintf(out, 40, "%s", case_uid);
+    if (strlen(out) == 36)
+        out[14] = '0';
+}
+
+/* STORE_OK when the person has no open stay; else the job's failure. */
+static int tx_check_not_open(store_tx *tx, care_op *op, const char *case_uid)
+{
+    char uid[40];
+    store_record m;
+    open_marker_uid(case_uid, uid);
+    int rc = store_tx_record_get(tx, KIND_OPEN, uid, &m);
+    if (rc == STORE_NOTFOUND)
+        return STORE_OK;
+    if (rc != STORE_OK)
+        return care_op_store_fail(op, rc, "stay");
+    char msg[300];
+    const char *where = dstr(m.doc, "shelter");
+    care_field_error(&op->err, &op->p, "case", "duplicate", where ? where : "?");
+    care_message(&op->p, "already_admitted", where ? where : "?", msg, sizeof msg);
+    amp_err_set(&op->err, AMP_ESTATE, "%s", msg);
+    store_record_release(&m);
+    return care_op_fail(op, AMP_ESTATE);
+}
+
+static int tx_mark_open(store_tx *tx, care_op *op, const store_record *stay)
+{
+    store_record m;
+    care_record_init(op, &m, KIND_OPEN);
+    open_marker_uid(stay->case_uid, m.uid);
+    snprintf(m.case_uid, sizeof m.case_uid, "%s", stay->case_uid);
+    snprintf(m.org, sizeof m.org, "%s", stay->org);
+    m.doc = json_pack("{s:s, s:s}", "stay", stay->uid, "shelter", stay->org2);
+    int rc = store_tx_record_put(tx, &m, 0);
+    store_record_release(&m);
+    return rc;
+}
+
+static int tx_unmark_open(store_tx *tx, const char *case_uid)
+{
+    char uid[40];
+    open_marker_uid(case_uid, uid);
+    int rc = store_tx_record_delete(tx, KIND_OPEN, uid);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 static int job_admit(store_tx *tx, care_op *op)
@@ -871,6 +906,8 @@ static int job_admit(store_tx *tx, care_op *op)
         }
         waiting = true;
     }
+    if (!waiting && (out = tx_check_not_open(tx, op, op->case_uid)) != STORE_OK)
+        goto done;
     care_record_init(op, &r, KIND_STAY);
     snprintf(r.org, sizeof r.org, "%s", sh.org);
     json_object_del(op->body, "waiting_list");
@@ -891,6 +928,8 @@ static int job_admit(store_tx *tx, care_op *op)
     rc = store_tx_record_put(tx, &r, 0);
     if (rc == STORE_OK && !waiting)
         rc = tx_add_load(tx, &load, kind, places, op);
+    if (rc == STORE_OK && !waiting)
+        rc = tx_mark_open(tx, op, &r);
     if (rc == STORE_OK) {
         json_t *detail = json_pack("{s:s, s:s, s:s}", "shelter", sh.uid, "place_kind", kind,
                                    "status", waiting ? "Waiting" : "Admitted");
@@ -967,14 +1006,6 @@ amp_code stays_admit(core *c, const principal *p, const char *shelter_id, const 
         care_message(p, "erased", NULL, msg, sizeof msg);
         return amp_err_set(err, AMP_ESTATE, "%s", msg);
     }
-    char where[72] = "";
-    if (case_has_open_stay(c, op->case_uid, where)) {
-        care_field_error(err, p, "case", "duplicate", where);
-        care_op_free(op);
-        char msg[300];
-        care_message(p, "already_admitted", where, msg, sizeof msg);
-        return amp_err_set(err, AMP_ESTATE, "%s", msg);
-    }
     return care_op_submit(op, err);
 }
 
@@ -1044,6 +1075,8 @@ static int job_transition(store_tx *tx, care_op *op)
             json_object_set_new(doc, "currency", json_string(dstr(sh.doc, "currency")));
         }
         rc = tx_add_load(tx, &load, kind, -places, op);
+        if (rc == STORE_OK)
+            rc = tx_unmark_open(tx, r.case_uid);
         action = "stay.discharge";
     } else if (t == T_ADMIT_WAITING) {
         if (free_places < places) {
@@ -1066,7 +1099,13 @@ static int job_transition(store_tx *tx, care_op *op)
             out = care_op_fail(op, AMP_EINVALID);
             goto done;
         }
+        if ((out = tx_check_not_open(tx, op, r.case_uid)) != STORE_OK) {
+            json_decref(doc);
+            goto done;
+        }
         rc = tx_add_load(tx, &load, kind, places, op);
+        if (rc == STORE_OK)
+            rc = tx_mark_open(tx, op, &r);
         action = "stay.admit";
     } else {
         json_object_set_new(doc, "status", json_string("Cancelled"));

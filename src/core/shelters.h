@@ -14,7 +14,8 @@
  * the last place cannot both succeed.  An admission beyond capacity is refused
  * (AMP_ESTATE with a field error of rule "over_capacity" naming the kind of
  * place) unless the body asks for "waiting_list": true, which records a
- * Waiting stay instead.
+ * Waiting stay instead.  One person has at most one open stay, checked the same
+ * way through a "stay_open" marker record.
  *
  * Who may do what: reading shelters and their figures needs read on
  * RES_SHELTER; creating and changing shelters and stays needs create/update on

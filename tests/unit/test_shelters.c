@@ -331,6 +331,32 @@ static void test_admission_race(void **state)
     }
     assert_int_equal(won, 1);
     assert_int_equal(full, 7);
+    /* one person, admitted at the same time into four shelters: once */
+    char more[4][40], person[40];
+    ct_case(e, "org-b", "", person);
+    for (int i = 0; i < 4; i++)
+        make_shelter(e, "{\"name\":\"Big\",\"capacity\":{\"Men\":10}}", more[i]);
+    for (int i = 0; i < 4; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"case\":\"%s\",\"place_kind\":\"Men\"}", person);
+        json_t *b = tu_json(body);
+        memset(&errs[i], 0, sizeof errs[i]);
+        w[i] = care_wait_new();
+        codes[i] = stays_admit(e->core, &sb, more[i], b, care_wait_done, w[i], &errs[i]);
+        json_decref(b);
+    }
+    won = 0;
+    int dup = 0;
+    for (int i = 0; i < 4; i++) {
+        json_t *out = NULL;
+        codes[i] = care_wait_end(w[i], codes[i], &out, &errs[i]);
+        won += codes[i] == AMP_OK;
+        dup += codes[i] == AMP_ESTATE && tu_has_field_error(&errs[i], "case", "duplicate");
+        json_decref(out);
+        amp_err_clear(&errs[i]);
+    }
+    assert_int_equal(won, 1);
+    assert_int_equal(dup, 3);
 }
 
 static void stay_at(tu_env *e, const char *shelter, const char *kind, const char *adm,
