@@ -364,9 +364,10 @@ extern const care_field care_stay_fields[], care_return_fields[], care_plan_fiel
 /** Erases the care records of a case inside a write job (to be called from
  *  the case erasure job, in the same transaction): with keep_facts, every
  *  identity-level field (notes, family contacts, file numbers…) is removed from
- *  the case's stays, returns, plan, visits and proceedings; without, the records
- *  are deleted (a stay still open gives its place back).  Audited as
- *  "care.erase".  Returns STORE_OK or the store's failure. */
+ *  the case's stays, returns, plan, visits and proceedings; without, the
+ *  returns, plan, visits and proceedings are deleted and the stays (the
+ *  shelter's facts) stripped.  Audited as "care.erase".  Returns STORE_OK or the store's failure.
+ */
 int care_erase_case_tx(store_tx *tx, core *c, const principal *p, const char *case_uid,
                        bool keep_facts);
 

@@ -236,11 +236,19 @@ static int job_shelter_create(store_tx *tx, care_op *op)
         store_record_release(&r);
         return care_op_store_fail(op, rc, "shelter");
     }
-    op->result = json_pack("{s:s}", "id", r.uid);
-    json_t *out = care_record_json(&op->p, shelter_fields, &r);
+    /* a new shelter: every place free */
+    json_t *out = care_record_json(&op->p, shelter_fields, &r), *free_ = json_object();
     json_object_del(out, "load_ref");
+    for (int k = 0; k < NKINDS; k++) {
+        json_int_t cap = capacity_of(r.doc, place_kinds[k]);
+        if (cap > 0)
+            json_object_set_new(free_, place_kinds[k], json_integer(cap));
+    }
     json_object_set_new(out, "occupied", json_object());
-    json_decref(op->result);
+    json_object_set_new(out, "free", free_);
+    json_object_set_new(out, "capacity_total", json_integer(capacity_total(r.doc)));
+    json_object_set_new(out, "occupied_total", json_integer(0));
+    json_object_set_new(out, "free_total", json_integer(capacity_total(r.doc)));
     op->result = out;
     store_record_release(&load);
     store_record_release(&r);
