@@ -59,6 +59,7 @@ static const care_cmd cmds[] = {
     {"shelter", "create", "", "create a shelter (name, org, capacity {Women,Men,Children,Families}, cost_per_night, currency, ...)", .create = shelters_create, .body = true},
     {"shelter", "update", "ID", "change a shelter (--version N)", .update = shelters_update, .nargs = 1, .body = true},
     {"shelter", "occupancy", "ID", "occupancy now, or over time with --from/--to [--step day|week|month]", .keyed_list = shelters_occupancy, .nargs = 1},
+    {"shelter", "occupancy-all", "", "occupancy of all shelters, now or over time (--from/--to, --step, --org, --country, --region)", .list = shelters_occupancy_all},
     {"shelter", "stats", "", "length of stay, occupancy rate and cost (--period 2026 | --from/--to, --shelter, --org, --kind)", .list = shelters_stats},
     {"shelter", "stays", "ID", "stays of a shelter (--status, --case, --kind)", .keyed_list = stays_list, .nargs = 1},
     {"shelter", "waiting-list", "ID", "the shelter's waiting list", .get = stays_waiting_list, .nargs = 1},

@@ -536,6 +536,70 @@ static json_t *bucket_json(const series *s, int lo, int hi, const json_t *shelte
     return b;
 }
 
+/* The occupancy series of stays (rows) against the capacity in capdoc
+ * ({"capacity": {...}}) over from/to/step of the parameters: *items, and the
+ * bounds and step used. */
+static amp_code occupancy_series(const principal *p, const list_param *params, size_t n,
+                                 const store_record *rows, int nrows, const json_t *capdoc,
+                                 const char *today, json_t **items_out, char f[11], char t[11],
+                                 const char **step_out, amp_err *err)
+{
+    const char *from = care_param(params, n, "from"), *to = care_param(params, n, "to");
+    snprintf(t, 11, "%s", to ? to : today);
+    if (from)
+        snprintf(f, 11, "%s", from);
+    else
+        care_add_months(t, -12, f);
+    int32_t fd = care_days(f), td = care_days(t);
+    const char *step = care_param(params, n, "step");
+    if (td < fd || td - fd + 1 > MAX_SERIES_DAYS ||
+        (step && strcmp(step, "day") && strcmp(step, "week") && strcmp(step, "month"))) {
+        if (td < fd)
+            care_field_error(err, p, "to", "date_order", "from");
+        else if (td - fd + 1 > MAX_SERIES_DAYS)
+            care_field_error(err, p, "to", "max", "10 years after from");
+        else
+            care_field_error(err, p, "step", "picklist", step);
+        return amp_err_set(err, AMP_EBADREQ, "the period of the series is not valid");
+    }
+    series s = {.from = fd, .ndays = td - fd + 1};
+    s.occ = calloc((size_t)s.ndays * (NKINDS + 1), sizeof(double));
+    if (!s.occ)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    for (int k = 0; k < NKINDS; k++)
+        s.by[k] = s.occ + (size_t)s.ndays * (size_t)(k + 1);
+    for (int i = 0; i < nrows; i++) {
+        if (strcmp(rows[i].status, "Admitted") == 0 || strcmp(rows[i].status, "Discharged") == 0)
+            series_add(&s, rows[i].doc, today);
+    }
+    if (!step)
+        step = s.ndays <= 62 ? "day" : "month";
+    json_t *items = json_array();
+    int lo = 0;
+    while (lo < s.ndays) {
+        int hi;
+        if (strcmp(step, "day") == 0) {
+            hi = lo + 1;
+        } else if (strcmp(step, "week") == 0) {
+            hi = lo + 7;
+        } else {
+            char cur[11], next[11];
+            care_date(s.from + lo, cur);
+            snprintf(next, sizeof next, "%.8s01", cur);
+            care_add_months(next, 1, next);
+            hi = (int)(care_days(next) - s.from);
+        }
+        if (hi > s.ndays)
+            hi = s.ndays;
+        json_array_append_new(items, bucket_json(&s, lo, hi, capdoc));
+        lo = hi;
+    }
+    free(s.occ);
+    *items_out = items;
+    *step_out = step;
+    return AMP_OK;
+}
+
 amp_code shelters_occupancy(core *c, const principal *p, const char *id, const list_param *params,
                             size_t n, json_t **out, amp_err *err)
 {
@@ -592,66 +656,112 @@ amp_code shelters_occupancy(core *c, const principal *p, const char *id, const l
         return AMP_OK;
     }
     char f[11], t[11];
-    snprintf(t, sizeof t, "%s", to ? to : today);
-    if (from)
-        snprintf(f, sizeof f, "%s", from);
-    else
-        care_add_months(t, -12, f);
-    int32_t fd = care_days(f), td = care_days(t);
-    const char *step = care_param(params, n, "step");
-    if (td < fd || td - fd + 1 > MAX_SERIES_DAYS ||
-        (step && strcmp(step, "day") && strcmp(step, "week") && strcmp(step, "month"))) {
-        if (td < fd)
-            care_field_error(err, p, "to", "date_order", "from");
-        else if (td - fd + 1 > MAX_SERIES_DAYS)
-            care_field_error(err, p, "to", "max", "10 years after from");
-        else
-            care_field_error(err, p, "step", "picklist", step);
+    const char *step = NULL;
+    json_t *items = NULL;
+    code = occupancy_series(p, params, n, rows, nrows, sh.doc, today, &items, f, t, &step, err);
+    if (code != AMP_OK) {
         care_rows_free(rows, nrows);
         store_record_release(&sh);
-        return amp_err_set(err, AMP_EBADREQ, "the period of the series is not valid");
-    }
-    series s = {.from = fd, .ndays = td - fd + 1};
-    s.occ = calloc((size_t)s.ndays * (NKINDS + 1), sizeof(double));
-    if (!s.occ) {
-        care_rows_free(rows, nrows);
-        store_record_release(&sh);
-        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
-    }
-    for (int k = 0; k < NKINDS; k++)
-        s.by[k] = s.occ + (size_t)s.ndays * (size_t)(k + 1);
-    for (int i = 0; i < nrows; i++) {
-        if (strcmp(rows[i].status, "Waiting") != 0)
-            series_add(&s, rows[i].doc, today);
-    }
-    if (!step)
-        step = s.ndays <= 62 ? "day" : "month";
-    json_t *items = json_array();
-    int lo = 0;
-    while (lo < s.ndays) {
-        int hi;
-        if (strcmp(step, "day") == 0) {
-            hi = lo + 1;
-        } else if (strcmp(step, "week") == 0) {
-            hi = lo + 7;
-        } else {
-            char cur[11], next[11];
-            care_date(s.from + lo, cur);
-            snprintf(next, sizeof next, "%.8s01", cur);
-            care_add_months(next, 1, next);
-            hi = (int)(care_days(next) - s.from);
-        }
-        if (hi > s.ndays)
-            hi = s.ndays;
-        json_array_append_new(items, bucket_json(&s, lo, hi, sh.doc));
-        lo = hi;
+        return code;
     }
     *out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "shelter", sh.uid, "from", f, "to", t,
                      "step", step, "capacity", (json_int_t)capacity_total(sh.doc), "items", items);
-    free(s.occ);
     care_rows_free(rows, nrows);
     store_record_release(&sh);
     return AMP_OK;
+}
+
+amp_code shelters_occupancy_all(core *c, const principal *p, const list_param *params, size_t n,
+                                json_t **out, amp_err *err)
+{
+    static const char *const known[] = {"from", "to", "step", "org", "country", "region", NULL};
+    static const char *const dates[] = {"from", "to", NULL};
+    amp_code code = authz_require(p, ACT_READ, RES_SHELTER, err);
+    if (code != AMP_OK && !authz_allows(p, ACT_READ, RES_REPORT))
+        return code;
+    amp_err_clear(err);
+    if ((code = care_params_check(p, params, n, known, dates, NULL, NULL, err)) != AMP_OK)
+        return code;
+    char today[11];
+    clock_today(today);
+    store_record_query sq = {.kind = KIND_SHELTER, .org = care_param(params, n, "org")};
+    store_record *shel, *stays;
+    int nshel, nstays;
+    if ((code = care_scan(c, &sq, &shel, &nshel, err)) != AMP_OK)
+        return code;
+    store_record_query q = {
+        .kind = KIND_STAY, .org = sq.org, .status = "Admitted,Discharged,Waiting"};
+    if ((code = care_scan(c, &q, &stays, &nstays, err)) != AMP_OK) {
+        care_rows_free(shel, nshel);
+        return code;
+    }
+    /* the shelters counted: their summed capacity; their stays only */
+    json_t *cap = json_object(), *ids = json_object();
+    const char *country = care_param(params, n, "country"),
+               *region = care_param(params, n, "region");
+    json_int_t counted = 0;
+    for (int i = 0; i < nshel; i++) {
+        const json_t *d = shel[i].doc;
+        if ((country && (!dstr(d, "country") || strcasecmp(dstr(d, "country"), country))) ||
+            (region && (!dstr(d, "region") || strcasecmp(dstr(d, "region"), region))))
+            continue;
+        counted++;
+        json_object_set_new(ids, shel[i].uid, json_true());
+        for (int k = 0; k < NKINDS; k++)
+            json_object_set_new(
+                cap, place_kinds[k],
+                json_integer(dint(cap, place_kinds[k], 0) + capacity_of(d, place_kinds[k])));
+    }
+    int kept = 0;
+    for (int i = 0; i < nstays; i++) {
+        if (json_object_get(ids, stays[i].org2)) {
+            if (kept != i) {
+                store_record tmp = stays[kept];
+                stays[kept] = stays[i];
+                stays[i] = tmp;
+            }
+            kept++;
+        }
+    }
+    json_t *capdoc = json_pack("{s:o}", "capacity", cap);
+    if (!care_param(params, n, "from") && !care_param(params, n, "to")) {
+        json_int_t occ[NKINDS] = {0}, waiting = 0, total = 0;
+        for (int i = 0; i < kept; i++) {
+            int ki = kind_index(dstr(stays[i].doc, "place_kind"));
+            if (strcmp(stays[i].status, "Waiting") == 0)
+                waiting++;
+            else if (strcmp(stays[i].status, "Admitted") == 0 && ki >= 0) {
+                occ[ki] += dint(stays[i].doc, "places", 1);
+                total += dint(stays[i].doc, "places", 1);
+            }
+        }
+        json_t *by = json_object();
+        for (int k = 0; k < NKINDS; k++) {
+            json_int_t kc = capacity_of(capdoc, place_kinds[k]);
+            if (kc > 0 || occ[k] > 0)
+                json_object_set_new(by, place_kinds[k],
+                                    json_pack("{s:I, s:I, s:I}", "capacity", kc, "occupied", occ[k],
+                                              "free", kc > occ[k] ? kc - occ[k] : 0));
+        }
+        json_int_t ct = capacity_total(capdoc);
+        *out = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I}", "shelters", counted, "date", today,
+                         "by_kind", by, "capacity", ct, "occupied", total, "waiting", waiting);
+        if (ct > 0)
+            json_object_set_new(*out, "rate", json_real(round((double)total / ct * 1000) / 1000));
+    } else {
+        char f[11], t[11];
+        const char *step = NULL;
+        json_t *items = NULL;
+        code = occupancy_series(p, params, n, stays, kept, capdoc, today, &items, f, t, &step, err);
+        if (code == AMP_OK)
+            *out = json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "shelters", counted, "from", f, "to",
+                             t, "step", step, "capacity", capacity_total(capdoc), "items", items);
+    }
+    json_decref(capdoc);
+    json_decref(ids);
+    care_rows_free(shel, nshel);
+    care_rows_free(stays, nstays);
+    return code;
 }
 
 /* ==== figures ================================================================== */

@@ -57,6 +57,13 @@ amp_code shelters_list(core *c, const principal *p, const list_param *params, si
 amp_code shelters_occupancy(core *c, const principal *p, const char *id, const list_param *params,
                             size_t n, json_t **out, amp_err *err);
 
+/** Occupancy of all shelters together (filters: org, country, region), now
+ *  or over time as shelters_occupancy, against their summed capacity.  Needs
+ *  read on RES_SHELTER or RES_REPORT (the dashboard's "shelter occupancy over
+ *  time"); no record is shown. */
+amp_code shelters_occupancy_all(core *c, const principal *p, const list_param *params, size_t n,
+                                json_t **out, amp_err *err);
+
 /** Figures over stays: admissions in the period, length of stay of the stays
  *  discharged in it (mean, median, min, max, distribution in months), discharge
  *  reasons, bed-nights and occupancy rate in the period, cost per stay and in

@@ -209,6 +209,10 @@ static void h_shelters_stats(request *r)
 {
     do_list(r, shelters_stats);
 }
+static void h_shelters_occupancy(request *r)
+{
+    do_list(r, shelters_occupancy_all);
+}
 static void h_shelter_get(request *r)
 {
     do_get(r, shelters_get);
@@ -493,6 +497,7 @@ const route routes_care[] = {
     {"GET", "/api/v1/shelters", h_shelters_list},
     {"POST", "/api/v1/shelters", h_shelters_create},
     {"GET", "/api/v1/shelters/stats", h_shelters_stats},
+    {"GET", "/api/v1/shelters/occupancy", h_shelters_occupancy},
     {"GET", "/api/v1/shelters/:id", h_shelter_get},
     {"PATCH", "/api/v1/shelters/:id", h_shelter_patch},
     {"GET", "/api/v1/shelters/:id/occupancy", h_shelter_occupancy},

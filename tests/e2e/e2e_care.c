@@ -212,6 +212,10 @@ static void test_shelters_and_stays(void **state)
     /* analysts get no shelter records; auditors nothing */
     e2e_as("analyst");
     get_expect("/api/v1/shelters", 403);
+    GET(&r, "/api/v1/shelters/occupancy?from=2026-01-01&to=2026-03-31&step=month");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
+    resp_free(&r);
     e2e_as("auditor");
     get_expect("/api/v1/shelters/stats", 403);
 #endif

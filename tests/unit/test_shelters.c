@@ -437,6 +437,21 @@ static void test_stats_and_occupancy_over_time(void **state)
     /* June 1-15: the open child stay, 15 nights */
     assert_true(fabs(ct_n(json_array_get(items, 5), "bed_nights") - 15) < 1e-9);
     json_decref(out);
+    /* all shelters together, as the dashboard asks (analysts may) */
+    principal an = ct_user("analyst", "", ROLE_ANALYST), au = ct_user("auditor", "", ROLE_AUDITOR);
+    n = ct_params("from=2026-01-01&to=2026-01-31&step=week", ps);
+    CT_OK(shelters_occupancy_all(e->core, &an, ps, n, &out, &err), err);
+    assert_int_equal(ct_i(out, "shelters"), 1);
+    assert_int_equal(ct_i(out, "capacity"), 6);
+    items = json_object_get(out, "items");
+    assert_int_equal(json_array_size(items), 5);
+    assert_true(fabs(ct_n(json_array_get(items, 0), "bed_nights") - 28) < 1e-9); /* 4 x 7 days */
+    json_decref(out);
+    CT_OK(shelters_occupancy_all(e->core, &an, NULL, 0, &out, &err), err);
+    assert_int_equal(ct_i(out, "occupied"), 1);
+    json_decref(out);
+    assert_int_equal(shelters_occupancy_all(e->core, &au, NULL, 0, &out, &err), AMP_EFORBIDDEN);
+    amp_err_clear(&err);
     n = ct_params("from=2026-02-01&to=2026-01-01", ps);
     assert_int_equal(shelters_occupancy(e->core, &coord, id, ps, n, &out, &err), AMP_EBADREQ);
     amp_err_clear(&err);
