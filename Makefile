@@ -4,7 +4,7 @@
 CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
-PKGS    := libmicrohttpd jansson libsodium sqlite3 liboath libqrencode
+PKGS    := libmicrohttpd jansson libsodium sqlite3 liboath libqrencode icu-uc icu-i18n
 DATA    ?= data
 LISTEN  ?= 127.0.0.1:8080
 DEMO_CASES ?= 5000
@@ -34,7 +34,7 @@ E2E_SRC  := $(wildcard tests/e2e/e2e_*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench
+.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench bench-seal
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -43,7 +43,7 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The field catalogue and the OpenAPI document are compiled into the binary.
-$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml \
+$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml schema/referrals.json \
                      schema/care-picklists.json schema/reintegration-indicators.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
@@ -101,6 +101,14 @@ deps:
 
 bench: $(BIN)
 	@bench/run.sh
+
+# The cost of encryption at rest per document and per case read (bench/seal.c).
+$(BUILD)/bench/seal: bench/seal.c $(BUILD)/libamparo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS)
+
+bench-seal: $(BUILD)/bench/seal
+	@$(BUILD)/bench/seal
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h fuzz/*.c

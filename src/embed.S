@@ -1,4 +1,5 @@
 /* Files compiled into the binary: the field catalogue, the OpenAPI document and
+ * the referral module's picklists and default settings (schema/referrals.json),
  * the care picklists and reintegration indicators. */
 	.section .rodata
 	.global amparo_catalogue_json, amparo_catalogue_json_end
@@ -12,6 +13,12 @@ amparo_catalogue_json_end:
 amparo_openapi_yaml:
 	.incbin "docs/openapi.yaml"
 amparo_openapi_yaml_end:
+	.byte 0
+	.global amparo_referrals_json, amparo_referrals_json_end
+	.balign 16
+amparo_referrals_json:
+	.incbin "schema/referrals.json"
+amparo_referrals_json_end:
 	.byte 0
 	.global amparo_care_picklists_json, amparo_care_picklists_json_end
 	.balign 16

@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-15}
-targets=${FUZZ_TARGETS:-"json_body query validate audit_filters care"}
+targets=${FUZZ_TARGETS:-"json_body query validate audit_filters seal calendars care"}
 out=build-fuzz
 arts=tests/artifacts/fuzz
 cc=${FUZZ_CC:-clang}
@@ -28,6 +28,8 @@ srcs_for() {
     json_body | query) echo "src/http/parse.c src/core/result.c" ;;
     validate) echo "src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
     audit_filters) echo "src/core/audit_text.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c $out/embed.o" ;;
+    seal) echo "src/core/seal.c src/core/catalogue.c src/core/result.c src/util/buf.c $out/embed.o" ;;
+    calendars) echo "src/core/workdays.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/clock.c $out/embed.o" ;;
     care) echo "src/core/care_fields.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/log.c src/util/clock.c $out/embed.o" ;;
     *) return 1 ;;
   esac
@@ -56,7 +58,7 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >"$pro
 fi
 rm -rf "$probe"
 
-pkgs="jansson"
+pkgs="jansson libsodium"
 if ! pkg-config --exists $pkgs; then
   echo "FAIL fuzz: pkg-config cannot find $pkgs (run tools/install-deps.sh)"
   failed=$nt

@@ -15,6 +15,7 @@ typedef struct {
     store *store;
     catalogue *cat;
     core *core;
+    struct keyring *kr; /* the master keys: identity data is sealed under them */
 } cli_env;
 
 /** The data directory: --data if given, else $AMPARO_DATA, else "./data". */
@@ -51,5 +52,10 @@ extern const cli_command cli_commands_referrals[] __attribute__((weak));
 extern const cli_command cli_commands_care[] __attribute__((weak));
 extern const cli_command cli_commands_reports[] __attribute__((weak));
 extern const cli_command cli_commands_audit[] __attribute__((weak));
+extern const cli_command cli_commands_keys[] __attribute__((weak));
+
+/** `amparo key status|rotate|retire` (cmd_keys.c, the table cli_commands_keys);
+ *  declared so tests can call it (a weak reference alone links nothing in). */
+int cmd_key(int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_init.c — amparo init: create a data directory with its database and key. */
 #include "cli/cli.h"
+#include "core/keyring.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/validate.h"
@@ -19,10 +20,11 @@ static const char usage[] =
     "usage: amparo init [--data DIR] --country CC\n"
     "\n"
     "Creates the data directory DIR (mode 0700) holding the SQLite database\n"
-    "(amparo.db, schema migrations applied), the master key (master.key, mode 0600,\n"
-    "32 random bytes: keep it out of backups of the database), the audit key\n"
-    "(audit.key, mode 0600: it seals the audit trail; see docs/AUDIT.md) and\n"
-    "amparo.conf.\n"
+    "(amparo.db, schema migrations applied), amparo.conf, the audit key\n"
+    "(audit.key, mode 0600: it seals the audit trail; see docs/AUDIT.md) and the key\n"
+    "directory keys/ (mode 0700; $AMPARO_KEY_DIR if set) with the first master key\n"
+    "master-1.key and the blind-index key index.key (mode 0600, 32 random bytes\n"
+    "each: keep them out of backups of the database; see docs/ENCRYPTION.md).\n"
     "Running it again on an initialised directory changes nothing.\n"
     "\n"
     "It also creates the first system admin, 'admin', with the password taken from\n"
@@ -46,20 +48,6 @@ static int mkdir_p(const char *dir)
         }
     }
     return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int write_key(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? 0 : -1;
-    unsigned char key[32];
-    randombytes_buf(key, sizeof key);
-    ssize_t n = write(fd, key, sizeof key);
-    sodium_memzero(key, sizeof key);
-    int rc = (n == (ssize_t)sizeof key && fsync(fd) == 0) ? 0 : -1;
-    close(fd);
-    return rc;
 }
 
 int cli_open_accounts(cli_env *env, accounts **acc);
@@ -174,9 +162,10 @@ int cmd_init(int argc, char **argv)
             return EXIT_FAIL;
         }
     }
-    snprintf(path, sizeof path, "%s/master.key", dir);
-    if (write_key(path) != 0) {
-        fprintf(stderr, "amparo init: cannot write the key '%s': %s\n", path, strerror(errno));
+    amp_err kerr = {0};
+    if (keyring_init_dir(dir, &kerr) != 0) {
+        fprintf(stderr, "amparo init: %s\n", kerr.message);
+        amp_err_clear(&kerr);
         return EXIT_FAIL;
     }
     char err[512];

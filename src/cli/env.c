@@ -1,5 +1,6 @@
 /* env.c — opening a data directory for a subcommand. */
 #include "cli/cli.h"
+#include "core/keyring.h"
 #include "core/audit.h"
 
 #include <stdio.h>
@@ -70,12 +71,24 @@ int cli_env_open(cli_env *env, const char *dir)
                 "different key, or the trail was changed); run 'amparo audit verify'\n",
                 dir, AUDIT_KEY_FILE);
     env->core = core_new(env->store, env->cat, env->country);
-    return env->core ? 0 : -1;
+    if (!env->core)
+        return -1;
+    amp_err kerr = {0};
+    env->kr = keyring_open(dir, &kerr);
+    if (!env->kr) {
+        fprintf(stderr, "amparo: %s\n", kerr.message);
+        amp_err_clear(&kerr);
+        cli_env_close(env);
+        return -1;
+    }
+    core_set_keyring(env->core, env->kr);
+    return 0;
 }
 
 void cli_env_close(cli_env *env)
 {
     core_free(env->core);
+    keyring_free(env->kr);
     store_close(env->store);
     catalogue_free(env->cat);
     memset(env, 0, sizeof *env);

@@ -17,12 +17,12 @@ static const cli_command core_commands[] = {
 
 static const cli_command *command_table(size_t i)
 {
-    const cli_command *const tables[] = {core_commands,          cli_commands_security,
-                                         cli_commands_referrals, cli_commands_care,
-                                         cli_commands_reports,   cli_commands_audit};
+    const cli_command *const tables[] = {
+        core_commands,        cli_commands_security, cli_commands_referrals, cli_commands_care,
+        cli_commands_reports, cli_commands_audit,    cli_commands_keys};
     return i < sizeof tables / sizeof *tables ? tables[i] : NULL;
 }
-#define COMMAND_TABLES 6
+#define COMMAND_TABLES 7
 
 static void usage(FILE *f)
 {

@@ -1,6 +1,8 @@
 /* audit.c — the audit trail (see audit.h): building chained entries, the audit
  * key, verification, and the core's list and verify operations. */
 #include "core/audit.h"
+
+#include <pthread.h>
 #include "core/core.h"
 #include "core/validate.h"
 #include "util/clock.h"
@@ -210,38 +212,51 @@ static int prepare(prepared *e, const principal *p, const char *action, const ch
     return e->detail ? 0 : -1;
 }
 
-/* Appends a prepared entry after the head the job sees. */
-static int append(store_tx *tx, const prepared *pe)
+/* Appends prepared entries, in order, after the head the job sees. */
+static int append_n(store_tx *tx, const prepared *const *pes, size_t n)
 {
     store_audit_entry head;
     int rc = store_tx_audit_head(tx, &head);
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return STORE_ERROR;
-    store_audit_entry e = {.actor = pe->actor,
-                           .org = pe->org,
-                           .addr = pe->addr,
-                           .action = pe->action,
-                           .object_type = pe->object_type,
-                           .object_id = pe->object_id,
-                           .detail = pe->detail};
-    clock_now(e.at);
+    int64_t seq = 0;
+    char prev[65], last_at[32] = "";
+    memcpy(prev, zero_hash, sizeof prev);
     if (rc == STORE_OK) {
-        e.seq = head.seq + 1;
-        memcpy(e.prev, head.hash, sizeof e.prev);
-        /* the wall clock may step back: timestamps in the trail never do */
-        if (strcmp(e.at, head.at) < 0)
-            memcpy(e.at, head.at, sizeof e.at);
+        seq = head.seq;
+        memcpy(prev, head.hash, sizeof prev);
+        memcpy(last_at, head.at, sizeof last_at);
         store_audit_entry_release(&head);
-    } else {
-        e.seq = 1;
-        memcpy(e.prev, zero_hash, sizeof e.prev);
     }
-    audit_entry_hash(process_key, &e, e.hash);
-    if (store_tx_audit_append(tx, &e) != STORE_OK) {
-        log_error("audit: cannot append entry %lld (%s)", (long long)e.seq, pe->action);
-        return STORE_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        const prepared *pe = pes[i];
+        store_audit_entry e = {.actor = pe->actor,
+                               .org = pe->org,
+                               .addr = pe->addr,
+                               .action = pe->action,
+                               .object_type = pe->object_type,
+                               .object_id = pe->object_id,
+                               .detail = pe->detail};
+        clock_now(e.at);
+        /* the wall clock may step back: timestamps in the trail never do */
+        if (strcmp(e.at, last_at) < 0)
+            memcpy(e.at, last_at, sizeof e.at);
+        e.seq = ++seq;
+        memcpy(e.prev, prev, sizeof e.prev);
+        audit_entry_hash(process_key, &e, e.hash);
+        if (store_tx_audit_append(tx, &e) != STORE_OK) {
+            log_error("audit: cannot append entry %lld (%s)", (long long)e.seq, pe->action);
+            return STORE_ERROR;
+        }
+        memcpy(prev, e.hash, sizeof prev);
+        memcpy(last_at, e.at, sizeof last_at);
     }
     return STORE_OK;
+}
+
+static int append(store_tx *tx, const prepared *pe)
+{
+    return append_n(tx, &pe, 1);
 }
 
 int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
@@ -273,38 +288,180 @@ amp_code audit_log(core *c, const principal *p, const char *action, const char *
     return AMP_OK;
 }
 
-typedef struct {
+/* ---- asynchronous entries, coalesced ----
+ * audit_submit queues entries per store; one job at a time takes everything
+ * queued and appends it (one savepoint, one read of the head), so a burst of
+ * audited reads costs the writer one job, not one per read. */
+
+typedef struct submitted {
     prepared e;
     audit_done_fn done;
     void *arg;
+    struct submitted *next;
 } submitted;
 
-static void submitted_done(void *arg, int rc)
+typedef struct {
+    store *s;
+    pthread_mutex_t mu;
+    submitted *head, *tail;
+    size_t n;
+    bool job_queued; /* a drain job is queued and has not taken the entries yet */
+} audit_queue;
+
+#define MAX_QUEUES 32
+#define MAX_BATCH_ENTRIES 4096
+static audit_queue queues[MAX_QUEUES];
+static pthread_mutex_t queues_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The queue of a store (queues are reused by address and never freed: a closed
+ * store has drained its jobs, so its queue is empty). */
+static audit_queue *queue_for(store *s)
 {
-    submitted *s = arg;
-    if (s->done)
-        s->done(s->arg, rc == STORE_OK ? AMP_OK : AMP_EINTERNAL);
-    free(s->e.detail);
-    free(s);
+    pthread_mutex_lock(&queues_mu);
+    audit_queue *q = NULL, *free_q = NULL;
+    for (int i = 0; i < MAX_QUEUES && !q; i++) {
+        if (queues[i].s == s)
+            q = &queues[i];
+        else if (!queues[i].s && !free_q)
+            free_q = &queues[i];
+    }
+    if (!q && free_q) {
+        q = free_q;
+        q->s = s;
+        pthread_mutex_init(&q->mu, NULL);
+    }
+    if (!q) { /* every slot used: recycle an empty one */
+        for (int i = 0; i < MAX_QUEUES && !q; i++) {
+            pthread_mutex_lock(&queues[i].mu);
+            if (!queues[i].head && !queues[i].job_queued) {
+                q = &queues[i];
+                q->s = s;
+            }
+            pthread_mutex_unlock(&queues[i].mu);
+        }
+    }
+    pthread_mutex_unlock(&queues_mu);
+    return q;
+}
+
+typedef struct {
+    audit_queue *q;
+    submitted *batch;
+    bool ran;
+} drain_job;
+
+static int drain(store_tx *tx, void *arg)
+{
+    drain_job *d = arg;
+    pthread_mutex_lock(&d->q->mu);
+    d->batch = d->q->head;
+    size_t n = d->q->n;
+    d->q->head = d->q->tail = NULL;
+    d->q->n = 0;
+    d->q->job_queued = false;
+    pthread_mutex_unlock(&d->q->mu);
+    d->ran = true;
+    const prepared *stack[64] = {0};
+    const prepared **pes = n <= 64 ? stack : calloc(n, sizeof *pes);
+    if (!pes)
+        return STORE_ERROR;
+    size_t i = 0;
+    for (submitted *s = d->batch; s; s = s->next)
+        pes[i++] = &s->e;
+    int rc = append_n(tx, pes, i);
+    if (pes != stack)
+        free(pes);
+    return rc;
+}
+
+static void finish(submitted *list, amp_code code)
+{
+    while (list) {
+        submitted *next = list->next;
+        if (list->done)
+            list->done(list->arg, code);
+        free(list->e.detail);
+        free(list);
+        list = next;
+    }
+}
+
+static void drain_done(void *arg, int rc)
+{
+    drain_job *d = arg;
+    if (!d->ran) { /* the batch failed before the job ran: fail what it would have taken */
+        pthread_mutex_lock(&d->q->mu);
+        d->batch = d->q->head;
+        d->q->head = d->q->tail = NULL;
+        d->q->n = 0;
+        d->q->job_queued = false;
+        pthread_mutex_unlock(&d->q->mu);
+        rc = STORE_ERROR;
+    }
+    finish(d->batch, rc == STORE_OK ? AMP_OK : AMP_EINTERNAL);
+    free(d);
 }
 
 amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
                       const char *object_id, const json_t *detail, audit_done_fn done, void *arg,
                       amp_err *err)
 {
-    submitted *s = malloc(sizeof *s);
+    submitted *s = calloc(1, sizeof *s);
     if (!s || prepare(&s->e, p, action, object_type, object_id, detail) != 0) {
         free(s);
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
     s->done = done;
     s->arg = arg;
-    if (store_submit(core_store(c), prepared_job, submitted_done, s) != STORE_OK) {
+    audit_queue *q = queue_for(core_store(c));
+    if (!q) {
         free(s->e.detail);
         free(s);
         return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
     }
-    return AMP_OK;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = s;
+    else
+        q->head = s;
+    q->tail = s;
+    q->n++;
+    bool need_job = !q->job_queued || q->n >= MAX_BATCH_ENTRIES;
+    if (need_job)
+        q->job_queued = true;
+    pthread_mutex_unlock(&q->mu);
+    if (!need_job)
+        return AMP_OK;
+    drain_job *d = calloc(1, sizeof *d);
+    if (d) {
+        d->q = q;
+        if (store_submit(core_store(c), drain, drain_done, d) == STORE_OK)
+            return AMP_OK;
+        free(d);
+    }
+    /* no job: take the entry back out if it is still queued, else a job has it */
+    pthread_mutex_lock(&q->mu);
+    submitted **pp = &q->head, *prev = NULL;
+    bool found = false;
+    while (*pp) {
+        if (*pp == s) {
+            *pp = s->next;
+            if (q->tail == s)
+                q->tail = prev;
+            q->n--;
+            found = true;
+            break;
+        }
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    q->job_queued = false; /* the store refuses jobs only while it shuts down */
+    pthread_mutex_unlock(&q->mu);
+    if (!found)
+        return AMP_OK; /* a job already took it and will call done */
+    free(s->e.detail);
+    free(s);
+    return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
 }
 
 /* ==== verification ================================================================= */

@@ -1,7 +1,10 @@
 /* cases.c — cases and their child records: create, read, patch, list, history. */
 #include "core/audit.h"
+#include "core/blindindex.h"
+#include "core/casekey.h"
 #include "core/consent.h"
 #include "core/core.h"
+#include "core/seal.h"
 #include "core/validate.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -9,14 +12,17 @@
 #include "util/uuid.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct core {
     store *store;
     const catalogue *cat;
     char default_country[3];
+    keyring *kr; /* identity data is sealed under per-case keys when set */
 };
 
 #define MAX_CHILDREN 200 /* per kind, per case */
@@ -59,6 +65,14 @@ void core_free(core *c)
 const catalogue *core_catalogue(const core *c)
 {
     return c->cat;
+}
+void core_set_keyring(core *c, keyring *kr)
+{
+    c->kr = kr;
+}
+keyring *core_keyring(core *c)
+{
+    return c->kr;
 }
 store *core_store(core *c)
 {
@@ -115,6 +129,76 @@ static validate_ctx make_ctx(core *c, const principal *p, const char *today, con
 }
 
 /* ==== turning rows into records ============================================ */
+
+/* ==== encryption at rest ============================================================
+ * With a keyring, the identity members of every stored document (case and
+ * children) are sealed under the case's data key (seal.h, casekey.h); the core
+ * works on clear documents and seals them on the way to the store. */
+
+static bool sealing(const core *c)
+{
+    return c->kr != NULL;
+}
+
+/* The stored form of a clear document (new reference), or NULL with err. */
+static json_t *seal_for_store(core *c, const unsigned char *dek, const char *kind, const char *uid,
+                              const json_t *doc, amp_err *err)
+{
+    if (!dek)
+        return json_deep_copy(doc);
+    seal_aad aad = {kind, uid};
+    return seal_doc(dek, &aad, doc, seal_catalogue_identity, (void *)c->cat, err);
+}
+
+/* The clear form of a stored document (new reference): opened with dek, or
+ * without its sealed member when dek is NULL.  NULL with err when it does not
+ * authenticate. */
+static json_t *open_stored(const unsigned char *dek, const char *kind, const char *uid,
+                           const json_t *stored, amp_err *err)
+{
+    if (!dek)
+        return strip_sealed(stored);
+    seal_aad aad = {kind, uid};
+    return open_doc(dek, &aad, stored, err);
+}
+
+/* Opens, in place, every child row's "doc" of a stored-children object
+ * {kind: [{"id", …, "doc"}]}.  0, or -1 with err. */
+static int open_children(const unsigned char *dek, json_t *stored, amp_err *err)
+{
+    const char *kind;
+    json_t *rows;
+    json_object_foreach (stored, kind, rows) {
+        size_t i;
+        json_t *row;
+        json_array_foreach (rows, i, row) {
+            json_t *clear = open_stored(dek, kind, json_string_value(json_object_get(row, "id")),
+                                        json_object_get(row, "doc"), err);
+            if (!clear)
+                return -1;
+            json_object_set_new(row, "doc", clear);
+        }
+    }
+    return 0;
+}
+
+/* The case's data key for reads (tx NULL) or inside a job.  *have is false when
+ * documents are not sealed here or the case has no key any more (erased). */
+static amp_code load_dek(core *c, store_tx *tx, const char *uid, unsigned char dek[32], bool *have,
+                         amp_err *err)
+{
+    *have = false;
+    if (!sealing(c))
+        return AMP_OK;
+    amp_code code = tx ? casekey_load_tx(tx, c->kr, uid, dek, err)
+                       : casekey_load(c->store, c->kr, uid, dek, err);
+    if (code == AMP_ENOTFOUND) {
+        amp_err_clear(err);
+        return AMP_OK;
+    }
+    *have = code == AMP_OK;
+    return code;
+}
 
 static void put_meta(json_t *o, const store_row *r)
 {
@@ -277,6 +361,18 @@ static json_t *case_terms(const core *c, const json_t *fields, const json_t *sto
 
 /* Splits a create body into case fields and child documents by entity.  Reports
  * read-only and malformed child arrays into err.  Returns new references. */
+/* The case's terms with the blind indexes of its names and identity number
+ * (from the clear fields). */
+static json_t *full_terms(core *c, const json_t *clear_fields, const json_t *stored_children)
+{
+    json_t *terms = case_terms(c, clear_fields, stored_children);
+    if (sealing(c) && blind_terms_for_case(keyring_index_key(c->kr), clear_fields, terms) < 0) {
+        json_decref(terms);
+        return NULL;
+    }
+    return terms;
+}
+
 static void split_case_body(const json_t *body, json_t **fields, json_t **children, amp_err *err)
 {
     *fields = json_object();
@@ -588,6 +684,8 @@ typedef struct {
     char *text_head; /* the answer as JSON text up to "reference": ... */
     char *text_tail; /* ... and after it; joined around the reference at insert */
     char seqname[16];
+    bool sealed;           /* the documents were sealed under dek */
+    unsigned char dek[32]; /* the new case's data key, stored (wrapped) at insert */
 } new_case;
 
 static void new_case_release(new_case *nc)
@@ -602,7 +700,34 @@ static void new_case_release(new_case *nc)
     json_decref(nc->names);
     free(nc->text_head);
     free(nc->text_tail);
-    memset(nc, 0, sizeof *nc);
+    sodium_memzero(nc, sizeof *nc);
+}
+
+/* The stored text of a new record's clear document: sealed when the core seals. */
+static char *stored_text(core *c, new_case *nc, const char *kind, const char *uid,
+                         const json_t *doc)
+{
+    if (!nc->sealed)
+        return json_dumps(doc, JSON_COMPACT);
+    amp_err err = {0};
+    json_t *s = seal_for_store(c, nc->dek, kind, uid, doc, &err);
+    if (!s)
+        log_error("cases: cannot seal a new %s: %s", kind, err.message);
+    amp_err_clear(&err);
+    char *text = s ? json_dumps(s, JSON_COMPACT) : NULL;
+    json_decref(s);
+    return text;
+}
+
+/* Appends a new record's members as reads will show them. */
+static void add_answer_members(core *c, buf *b, const char *kind, const json_t *doc)
+{
+    json_t *canon = seal_canonical(doc, kind, seal_catalogue_identity, (void *)c->cat);
+    char *text = canon ? json_dumps(canon, JSON_COMPACT) : NULL;
+    if (text)
+        add_members_text(b, text);
+    free(text);
+    json_decref(canon);
 }
 
 static void fill_new_row(store_row *r, const principal *p, const char *now)
@@ -634,7 +759,10 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     snprintf(r->registered_on, sizeof r->registered_on, "%s", regdate);
     snprintf(r->owner_org, sizeof r->owner_org, "%s", owner ? owner : "");
     r->doc = fields;
-    r->doc_text = json_dumps(fields, JSON_COMPACT);
+    nc->sealed = sealing(c);
+    if (nc->sealed)
+        randombytes_buf(nc->dek, sizeof nc->dek);
+    r->doc_text = stored_text(c, nc, "case", r->uid, fields);
 
     size_t n = 0;
     for (size_t k = 0; k < NKINDS; k++)
@@ -653,7 +781,11 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
             snprintf(ch->kind, sizeof ch->kind, "%s", child_kinds[k].entity);
             drop_nulls(doc);
             ch->doc = doc;
-            ch->doc_text = json_dumps(doc, JSON_COMPACT);
+            ch->doc_text = stored_text(c, nc, ch->kind, ch->uid, doc);
+            if (!ch->doc_text) {
+                json_decref(stored);
+                return STORE_ERROR;
+            }
             child_sort_key(ch->kind, doc, ch->sort_key);
             /* keep the kind's rows in sort-key order (stable: ties keep body order),
              * the order they are inserted in and read back */
@@ -672,7 +804,11 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
             json_object_set_new(stored, child_kinds[k].entity, arr);
         }
     }
-    nc->terms = case_terms(c, fields, stored);
+    nc->terms = full_terms(c, fields, stored);
+    if (!nc->terms) {
+        json_decref(stored);
+        return STORE_ERROR;
+    }
     nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
     r->terms_text = nc->terms_text;
     nc->names = field_names(fields);
@@ -684,7 +820,7 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
         buf_adds(&b, ",\"reference\":");
         nc->text_head = buf_detach(&b, NULL);
         add_meta_rest_text(&b, r);
-        add_members_text(&b, r->doc_text);
+        add_answer_members(c, &b, "case", fields);
         for (size_t k = 0; k < NKINDS; k++) {
             buf_adds(&b, ",\"");
             buf_adds(&b, child_kinds[k].collection);
@@ -697,7 +833,7 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
                 buf_adds(&b, first ? "{" : ",{");
                 first = false;
                 add_meta_text(&b, ch, false);
-                add_members_text(&b, ch->doc_text);
+                add_answer_members(c, &b, ch->kind, ch->doc);
                 buf_addc(&b, '}');
             }
             buf_addc(&b, ']');
@@ -713,14 +849,21 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     return STORE_OK;
 }
 
-/* Inserts a prepared case: reference, case row, children, history. */
-static int new_case_insert(store_tx *tx, const principal *p, new_case *nc)
+/* Inserts a prepared case: reference, data key, case row, children, history. */
+static int new_case_insert(core *c, store_tx *tx, const principal *p, new_case *nc)
 {
     int64_t seq;
     int rc = store_tx_next_sequence(tx, nc->seqname, &seq);
     if (rc != STORE_OK)
         return rc;
     store_row *r = &nc->row;
+    if (nc->sealed) {
+        amp_err err = {0};
+        amp_code code = casekey_store(tx, c->kr, r->uid, r->created_at, nc->dek, &err);
+        amp_err_clear(&err);
+        if (code != AMP_OK)
+            return STORE_ERROR;
+    }
     snprintf(r->reference, sizeof r->reference, "%s-%06lld", nc->seqname, (long long)seq);
     rc = store_tx_case_insert(tx, r, nc->terms);
     for (size_t i = 0; i < nc->nchildren && rc == STORE_OK; i++) {
@@ -748,7 +891,7 @@ static int job_case_create(store_tx *tx, void *arg)
 {
     write_op *op = arg;
     new_case *nc = (new_case *)op->prepared;
-    int rc = new_case_insert(tx, &op->p, nc);
+    int rc = new_case_insert(op->c, tx, &op->p, nc);
     if (rc != STORE_OK)
         return store_failure(op, rc, "case");
     buf b;
@@ -873,7 +1016,7 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
     new_case nc;
     int rc = new_case_build(c, p, fields, children, false, &nc);
     if (rc == STORE_OK)
-        rc = new_case_insert(store_bulk_tx(c->store), p, &nc);
+        rc = new_case_insert(c, store_bulk_tx(c->store), p, &nc);
     new_case_release(&nc);
     json_decref(children);
     if (rc != STORE_OK)
@@ -952,6 +1095,8 @@ static int job_case_update(store_tx *tx, void *arg)
     if (rc != STORE_OK)
         return store_failure(op, rc, "case");
     json_t *merged = NULL, *stored = NULL, *docs = NULL, *changed = NULL, *terms = NULL;
+    json_t *clear = NULL;
+    unsigned char dek[32] = {0};
     int out = check_version(op, r.version, "case");
     if (out != STORE_OK)
         goto done;
@@ -964,7 +1109,23 @@ static int job_case_update(store_tx *tx, void *arg)
         out = store_failure(op, rc, "case");
         goto done;
     }
-    merged = merge_patch(r.doc, op->fields, &op->err, true);
+    bool have_dek = false;
+    if (load_dek(c, tx, r.uid, dek, &have_dek, &op->err) != AMP_OK ||
+        open_children(have_dek ? dek : NULL, stored, &op->err) != 0) {
+        out = op_fail(op, AMP_EINTERNAL);
+        goto done;
+    }
+    clear = open_stored(have_dek ? dek : NULL, "case", r.uid, r.doc, &op->err);
+    if (!clear) {
+        out = op_fail(op, AMP_EINTERNAL);
+        goto done;
+    }
+    if (sealing(c) && !have_dek && seal_is_sealed(r.doc)) {
+        amp_err_set(&op->err, AMP_EINTERNAL, "the case's data key is missing");
+        out = op_fail(op, AMP_EINTERNAL);
+        goto done;
+    }
+    merged = merge_patch(clear, op->fields, &op->err, true);
     docs = stored_docs(stored);
     validate_case(c, &op->p, merged, docs, op->today, &op->err);
     if (json_array_size(op->err.fields)) {
@@ -972,7 +1133,7 @@ static int job_case_update(store_tx *tx, void *arg)
         out = op_fail(op, AMP_EINVALID);
         goto done;
     }
-    changed = changed_fields(r.doc, merged);
+    changed = changed_fields(clear, merged);
     if (json_array_size(changed) > 0) {
         int64_t expected = r.version;
         const char *regdate = json_string_value(json_object_get(merged, "amp_RegistrationDate"));
@@ -984,9 +1145,9 @@ static int job_case_update(store_tx *tx, void *arg)
             snprintf(r.registered_on, sizeof r.registered_on, "%s", regdate);
         snprintf(r.owner_org, sizeof r.owner_org, "%s", owner ? owner : "");
         json_decref(r.doc);
-        r.doc = json_incref(merged);
-        terms = case_terms(c, merged, stored);
-        rc = store_tx_case_update(tx, &r, expected, terms);
+        r.doc = seal_for_store(c, have_dek ? dek : NULL, "case", r.uid, merged, &op->err);
+        terms = full_terms(c, merged, stored);
+        rc = r.doc && terms ? store_tx_case_update(tx, &r, expected, terms) : STORE_ERROR;
         if (rc == STORE_OK)
             rc = store_tx_history_add(tx, r.id, r.version, r.updated_at, op->p.actor, "update",
                                       NULL, changed);
@@ -1001,9 +1162,13 @@ static int job_case_update(store_tx *tx, void *arg)
             goto done;
         }
     }
+    json_decref(r.doc);
+    r.doc = json_incref(merged ? merged : clear);
     op->result = case_record(&r, stored);
     policy_redact_case(c, &op->p, op->result);
 done:
+    sodium_memzero(dek, sizeof dek);
+    json_decref(clear);
     json_decref(merged);
     json_decref(stored);
     json_decref(docs);
@@ -1054,14 +1219,14 @@ amp_code cases_update(core *c, const principal *p, const char *key, const json_t
 
 /* Rewrites the case's terms after a change to its children (events feed the
  * country-of-exploitation filter). */
-static int refresh_terms(write_op *op, store_tx *tx, store_row *cr)
+static int refresh_terms(write_op *op, store_tx *tx, store_row *cr, const json_t *clear)
 {
     json_t *stored = NULL;
     int rc = store_tx_children(tx, cr->id, &stored);
     if (rc != STORE_OK)
         return rc;
-    json_t *terms = case_terms(op->c, cr->doc, stored);
-    rc = store_tx_case_update(tx, cr, cr->version, terms);
+    json_t *terms = full_terms(op->c, clear, stored);
+    rc = terms ? store_tx_case_update(tx, cr, cr->version, terms) : STORE_ERROR;
     json_decref(terms);
     json_decref(stored);
     return rc;
@@ -1075,11 +1240,18 @@ static int job_child_write(store_tx *tx, void *arg)
     if (rc != STORE_OK)
         return store_failure(op, rc, "case");
     int out = STORE_OK;
-    json_t *merged = NULL, *names = NULL;
+    json_t *merged = NULL, *names = NULL, *cr_clear = NULL, *sealed = NULL;
     const char *action_verb = "create";
+    unsigned char dek[32] = {0};
+    bool have_dek = false;
     if (json_object_get(cr.doc, ERASED_KEY)) {
         amp_err_set(&op->err, AMP_ESTATE, "the case was erased; it can no longer change");
         out = op_fail(op, AMP_ESTATE);
+        goto done;
+    }
+    if (load_dek(op->c, tx, cr.uid, dek, &have_dek, &op->err) != AMP_OK ||
+        !(cr_clear = open_stored(have_dek ? dek : NULL, "case", cr.uid, cr.doc, &op->err))) {
+        out = op_fail(op, AMP_EINTERNAL);
         goto done;
     }
 
@@ -1093,6 +1265,14 @@ static int job_child_write(store_tx *tx, void *arg)
         if ((op->if_match > 0 || op->body_version > 0) &&
             (out = check_version(op, ch.version, op->kind->entity)) != STORE_OK)
             goto done;
+        json_t *ch_clear =
+            open_stored(have_dek ? dek : NULL, op->kind->entity, ch.uid, ch.doc, &op->err);
+        if (!ch_clear) {
+            out = op_fail(op, AMP_EINTERNAL);
+            goto done;
+        }
+        json_decref(ch.doc);
+        ch.doc = ch_clear;
     }
 
     if (op->type == OP_CHILD_DELETE) {
@@ -1103,7 +1283,7 @@ static int job_child_write(store_tx *tx, void *arg)
         merged = op->type == OP_CHILD_CREATE ? json_deep_copy(op->fields)
                                              : merge_patch(ch.doc, op->fields, &op->err, false);
         drop_nulls(merged);
-        validate_child(op->c, &op->p, op->kind, merged, -1, op->today, birthdate_of(cr.doc),
+        validate_child(op->c, &op->p, op->kind, merged, -1, op->today, birthdate_of(cr_clear),
                        &op->err);
         if (json_array_size(op->err.fields)) {
             invalid(&op->err, &op->p);
@@ -1119,10 +1299,13 @@ static int job_child_write(store_tx *tx, void *arg)
             memcpy(ch.updated_at, ch.created_at, sizeof ch.updated_at);
             snprintf(ch.created_by, sizeof ch.created_by, "%s", op->p.actor);
             memcpy(ch.updated_by, ch.created_by, sizeof ch.updated_by);
-            ch.doc = json_incref(merged);
             child_sort_key(ch.kind, merged, ch.sort_key);
             names = field_names(merged);
-            rc = store_tx_child_insert(tx, &ch);
+            sealed =
+                seal_for_store(op->c, have_dek ? dek : NULL, ch.kind, ch.uid, merged, &op->err);
+            ch.doc = sealed;
+            rc = sealed ? store_tx_child_insert(tx, &ch) : STORE_ERROR;
+            ch.doc = json_incref(merged);
         } else {
             action_verb = "update";
             names = changed_fields(ch.doc, merged);
@@ -1133,13 +1316,16 @@ static int job_child_write(store_tx *tx, void *arg)
             clock_now(ch.updated_at);
             snprintf(ch.updated_by, sizeof ch.updated_by, "%s", op->p.actor);
             json_decref(ch.doc);
-            ch.doc = json_incref(merged);
             child_sort_key(ch.kind, merged, ch.sort_key);
-            rc = store_tx_child_update(tx, &ch, expected);
+            sealed =
+                seal_for_store(op->c, have_dek ? dek : NULL, ch.kind, ch.uid, merged, &op->err);
+            ch.doc = sealed;
+            rc = sealed ? store_tx_child_update(tx, &ch, expected) : STORE_ERROR;
+            ch.doc = json_incref(merged);
         }
     }
     if (rc == STORE_OK && strcmp(op->kind->entity, "event") == 0)
-        rc = refresh_terms(op, tx, &cr);
+        rc = refresh_terms(op, tx, &cr, cr_clear);
     if (rc == STORE_OK) {
         char action[48], at[32];
         clock_now(at);
@@ -1170,6 +1356,9 @@ record:
             policy_strip_identity(op->c, op->kind->entity, op->result);
     }
 done:
+    sodium_memzero(dek, sizeof dek);
+    json_decref(sealed);
+    json_decref(cr_clear);
     json_decref(merged);
     json_decref(names);
     store_row_release(&ch);
@@ -1256,6 +1445,29 @@ static amp_code read_failure(int rc, const char *what, const char *key, amp_err 
     return amp_err_set(err, AMP_EINTERNAL, "storage failure");
 }
 
+/* Turns a fetched case row and its stored children into their clear form for p:
+ * opened with the case key when p may see identity, else without the sealed
+ * members.  AMP_OK or AMP_EINTERNAL (a document that does not authenticate). */
+static amp_code open_case(core *c, const principal *p, store_row *r, json_t *stored, amp_err *err)
+{
+    unsigned char dek[32] = {0};
+    bool have = false;
+    if (authz_sees_identity(p) && load_dek(c, NULL, r->uid, dek, &have, err) != AMP_OK)
+        return err->code;
+    amp_code code = AMP_OK;
+    json_t *clear = open_stored(have ? dek : NULL, "case", r->uid, r->doc, err);
+    if (!clear || (stored && open_children(have ? dek : NULL, stored, err) != 0)) {
+        code = amp_err_set(err, AMP_EINTERNAL, "a stored record does not decrypt");
+    } else {
+        json_decref(r->doc);
+        r->doc = clear;
+        clear = NULL;
+    }
+    json_decref(clear);
+    sodium_memzero(dek, sizeof dek);
+    return code;
+}
+
 /* Records a read of a case; it is durable before the data is returned.  The
  * detail says whether identity fields were part of it. */
 static amp_code audit_read(core *c, const principal *p, const char *action, const char *uid,
@@ -1298,7 +1510,8 @@ amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, a
         json_decref(stored);
         return code;
     }
-    if ((code = audit_read(c, p, "case.read", r.uid, err)) != AMP_OK) {
+    if ((code = open_case(c, p, &r, stored, err)) != AMP_OK ||
+        (code = audit_read(c, p, "case.read", r.uid, err)) != AMP_OK) {
         json_decref(stored);
         store_row_release(&r);
         return code;
@@ -1356,6 +1569,8 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
     if (code != AMP_OK)
         return code;
     code = audit_read(c, p, "case.read", cr.uid, err);
+    char ch_case_uid[40];
+    snprintf(ch_case_uid, sizeof ch_case_uid, "%s", cr.uid);
     store_row_release(&cr);
     if (code != AMP_OK)
         return code;
@@ -1363,6 +1578,20 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
     int rc = store_child_get(c->store, case_key, kind->entity, uid, &ch);
     if (rc != STORE_OK)
         return read_failure(rc, kind->entity, uid, err);
+    unsigned char dek[32] = {0};
+    bool have = false;
+    if (authz_sees_identity(p) && load_dek(c, NULL, ch_case_uid, dek, &have, err) != AMP_OK) {
+        store_row_release(&ch);
+        return err->code;
+    }
+    json_t *clear = open_stored(have ? dek : NULL, kind->entity, ch.uid, ch.doc, err);
+    sodium_memzero(dek, sizeof dek);
+    if (!clear) {
+        store_row_release(&ch);
+        return amp_err_set(err, AMP_EINTERNAL, "a stored record does not decrypt");
+    }
+    json_decref(ch.doc);
+    ch.doc = clear;
     json_t *s = stored_child(&ch);
     *out = stored_child_record(s);
     json_decref(s);
@@ -1374,66 +1603,114 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
 
 /* ---- the read fast path: a case as JSON text, without parsing ---- */
 
-amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
-                        int64_t *version, amp_err *err)
+/* Appends ",<members>" of a stored document: decrypted with dek, or without the
+ * sealed member when dek is NULL.  False (err set) when it does not decrypt. */
+static bool add_stored_members(buf *b, const unsigned char *dek, const char *kind, const char *uid,
+                               const char *raw, amp_err *err)
+{
+    if (!strstr(raw, "\"" SEAL_MEMBER "\"")) { /* nothing sealed: as stored */
+        add_members_text(b, raw);
+        return true;
+    }
+    seal_aad aad = {kind, uid};
+    return (dek ? seal_open_text(dek, &aad, raw, b, err) : seal_strip_text(raw, b, err)) == 0;
+}
+
+/* A case as JSON text for p (scope checked, identity hidden when p may not see
+ * it), without its read audit entry: the caller records that.  uid[40]
+ * receives the case's id. */
+static amp_code case_text(core *c, const principal *p, const char *key, char **out, size_t *len,
+                          int64_t *version, char uid[40], amp_err *err)
 {
     if (check_key(key, err) != AMP_OK)
         return err->code;
+    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
+    if (code != AMP_OK)
+        return code;
     if (!authz_sees_identity(p)) { /* redaction needs the parsed record */
-        json_t *rec = NULL;
-        amp_code code = cases_get(c, p, key, &rec, err);
-        if (code != AMP_OK)
+        store_row r;
+        json_t *stored = NULL;
+        int rc = store_case_get(c->store, key, &r, &stored);
+        if (rc != STORE_OK)
+            return read_failure(rc, "case", key, err);
+        if ((code = read_scope(c, p, key, &r, err)) != AMP_OK) {
+            json_decref(stored);
             return code;
-        *version = json_integer_value(json_object_get(rec, "version"));
+        }
+        if ((code = open_case(c, p, &r, stored, err)) != AMP_OK) {
+            json_decref(stored);
+            store_row_release(&r);
+            return code;
+        }
+        json_t *rec = case_record(&r, stored);
+        policy_redact_case(c, p, rec);
+        *version = r.version;
+        snprintf(uid, 40, "%s", r.uid);
         *out = json_dumps(rec, JSON_COMPACT);
         json_decref(rec);
+        json_decref(stored);
+        store_row_release(&r);
         if (!*out)
             return amp_err_set(err, AMP_EINTERNAL, "out of memory");
         *len = strlen(*out);
         return AMP_OK;
     }
-    amp_code code = authz_require(p, ACT_READ, RES_CASE, err);
-    if (code != AMP_OK)
-        return code;
     store_row r;
     store_row *children = NULL;
     int n = 0;
     int rc = store_case_get_raw(c->store, key, &r, &children, &n);
     if (rc != STORE_OK)
         return read_failure(rc, "case", key, err);
-    if ((code = read_scope(c, p, key, &r, err)) == AMP_OK &&
-        (code = audit_read(c, p, "case.read", r.uid, err)) != AMP_OK)
-        store_row_release(&r);
-    if (code != AMP_OK) {
+    if ((code = read_scope(c, p, key, &r, err)) != AMP_OK) {
         for (int i = 0; i < n; i++)
             store_row_release(&children[i]);
         free(children);
         return code;
     }
+    unsigned char dek[32] = {0};
+    bool have = false;
+    if (load_dek(c, NULL, r.uid, dek, &have, err) != AMP_OK) {
+        for (int i = 0; i < n; i++)
+            store_row_release(&children[i]);
+        free(children);
+        store_row_release(&r);
+        return err->code;
+    }
     buf b;
     buf_init(&b);
     buf_addc(&b, '{');
     add_meta_text(&b, &r, true);
-    add_members_text(&b, r.raw);
+    bool ok = add_stored_members(&b, have ? dek : NULL, "case", r.uid, r.raw, err);
     /* children come grouped by kind, each kind in its order (store contract) */
-    for (size_t k = 0; k < NKINDS; k++) {
+    for (size_t k = 0; ok && k < NKINDS; k++) {
         buf_adds(&b, ",\"");
         buf_adds(&b, child_kinds[k].collection);
         buf_adds(&b, "\":[");
         bool first = true;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; ok && i < n; i++) {
             if (strcmp(children[i].kind, child_kinds[k].entity) != 0)
                 continue;
             buf_adds(&b, first ? "{" : ",{");
             first = false;
             add_meta_text(&b, &children[i], false);
-            add_members_text(&b, children[i].raw);
+            ok = add_stored_members(&b, have ? dek : NULL, children[i].kind, children[i].uid,
+                                    children[i].raw, err);
             buf_addc(&b, '}');
         }
         buf_addc(&b, ']');
     }
     buf_addc(&b, '}');
+    sodium_memzero(dek, sizeof dek);
     *version = r.version;
+    snprintf(uid, 40, "%s", r.uid);
+    if (!ok) {
+        for (int i = 0; i < n; i++)
+            store_row_release(&children[i]);
+        free(children);
+        store_row_release(&r);
+        free(buf_detach(&b, NULL));
+        return amp_err_set(err, AMP_EINTERNAL, "a stored record does not decrypt");
+    }
     for (int i = 0; i < n; i++)
         store_row_release(&children[i]);
     free(children);
@@ -1442,6 +1719,72 @@ amp_code cases_get_text(core *c, const principal *p, const char *key, char **out
     if (!*out)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     return AMP_OK;
+}
+
+amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
+                        int64_t *version, amp_err *err)
+{
+    char uid[40];
+    amp_code code = case_text(c, p, key, out, len, version, uid, err);
+    if (code == AMP_OK && (code = audit_read(c, p, "case.read", uid, err)) != AMP_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return code;
+}
+
+/* ---- the asynchronous read: answered once its audit entry is durable ---- */
+
+typedef struct {
+    core_done_fn done;
+    void *arg;
+    char *text;
+    int64_t version;
+} read_wait;
+
+static void read_audited(void *arg, amp_code code)
+{
+    read_wait *w = arg;
+    if (code == AMP_OK) {
+        w->done(w->arg, AMP_OK, json_pack("{s:I}", "version", (json_int_t)w->version), w->text,
+                NULL);
+    } else {
+        amp_err err = {0};
+        amp_err_set(&err, AMP_EINTERNAL, "the read could not be recorded in the audit trail");
+        free(w->text);
+        w->done(w->arg, err.code, NULL, NULL, &err);
+        amp_err_clear(&err);
+    }
+    free(w);
+}
+
+amp_code cases_get_async(core *c, const principal *p, const char *key, core_done_fn done, void *arg,
+                         amp_err *err)
+{
+    read_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    size_t len;
+    char uid[40];
+    amp_code code = case_text(c, p, key, &w->text, &len, &w->version, uid, err);
+    if (code != AMP_OK) {
+        free(w);
+        return code;
+    }
+    w->done = done;
+    w->arg = arg;
+#ifdef AMPARO_BENCH_UNPROTECTED
+    read_audited(w, AMP_OK); /* bench/ only: see server.c */
+    return AMP_OK;
+#endif
+    json_t *d = json_pack("{s:b}", "identity", authz_sees_identity(p));
+    code = audit_submit(c, p, "case.read", "case", uid, d, read_audited, w, err);
+    json_decref(d);
+    if (code != AMP_OK) {
+        free(w->text);
+        free(w);
+    }
+    return code;
 }
 
 /* ---- list ---- */
@@ -1551,6 +1894,8 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
         return code;
     store_query q = {.sort = SORT_REGISTERED, .descending = true, .limit = CASES_DEFAULT_LIMIT};
     char scope_user[80];
+    char blind[STORE_MAX_TERM_FILTERS][33];
+    int nblind = 0;
     if (!p->internal) { /* only the cases owned by or shared with the caller's organisation */
         q.scope_org = p->org;
         snprintf(scope_user, sizeof scope_user, ",%s,", p->actor);
@@ -1573,6 +1918,30 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
                 list_fail(err, lang, name, "reference", "list.reference", NULL);
             else
                 q.reference_prefix = value;
+        } else if (strcmp(name, "name") == 0 || strcmp(name, "id_number") == 0) {
+            /* exact match through the blind indexes: one term filter per token */
+            bool is_name = name[0] == 'n';
+            char vals[8][33];
+            int nv = sealing(c) ? blind_query_values(keyring_index_key(c->kr),
+                                                     is_name ? "name" : "idnumber", value, vals, 8)
+                                : -1;
+            if (!authz_sees_identity(p)) {
+                amp_err_field(err, name, "forbidden",
+                              "your roles may not search by identity fields");
+            } else if (nv <= 0 || q.nterms + nv > STORE_MAX_TERM_FILTERS ||
+                       nblind + nv > (int)(sizeof blind / sizeof *blind)) {
+                amp_err_field(err, name, "search",
+                              nv == 0 ? "give a name or number to search for"
+                                      : "too many words, or search is not available");
+            } else {
+                for (int k = 0; k < nv; k++) {
+                    memcpy(blind[nblind], vals[k], sizeof blind[nblind]);
+                    q.terms[q.nterms].field = is_name ? "bi_name" : "bi_idnumber";
+                    q.terms[q.nterms].values[0] = blind[nblind++];
+                    q.terms[q.nterms].nvalues = 1;
+                    q.nterms++;
+                }
+            }
         } else if (strcmp(name, "owner") == 0) {
             if (!validate_identifier(value))
                 list_fail(err, lang, name, "lookup", "list.owner", NULL);
@@ -1627,6 +1996,14 @@ amp_code cases_list(core *c, const principal *p, const list_param *params, size_
     json_t *items = json_array(), *ids = json_array();
     bool identity = authz_sees_identity(p);
     for (int i = 0; i < nrows; i++) {
+        if (open_case(c, p, &rows[i], NULL, err) != AMP_OK) {
+            for (int k = i; k < nrows; k++)
+                store_row_release(&rows[k]);
+            free(rows);
+            json_decref(items);
+            json_decref(ids);
+            return err->code;
+        }
         json_t *rec = row_record(&rows[i]);
         if (!identity) {
             policy_strip_identity(c, "case", rec);
@@ -1845,6 +2222,7 @@ typedef struct {
  * consent to statistics — only the registration facts. */
 static void erase_doc(core *c, const char *entity, json_t *doc, bool keep_facts)
 {
+    json_object_del(doc, SEAL_MEMBER); /* its key is destroyed with the case's anyway */
     if (keep_facts) {
         policy_strip_identity(c, entity, doc);
         return;
@@ -1879,7 +2257,28 @@ static int job_case_erase(store_tx *tx, void *arg)
         snprintf(e->message, sizeof e->message, "the case was erased already");
         return STORE_CONFLICT;
     }
-    bool keep_facts = consent_allows(r.doc, CONSENT_STATISTICS, e->today);
+    unsigned char dek[32] = {0};
+    bool have = false;
+    amp_err kerr = {0};
+    json_t *clear = NULL;
+    if (load_dek(e->c, tx, r.uid, dek, &have, &kerr) == AMP_OK)
+        clear = open_stored(have ? dek : NULL, "case", r.uid, r.doc, &kerr);
+    sodium_memzero(dek, sizeof dek);
+    amp_err_clear(&kerr);
+    /* the consent fields are not identity data: the stored document has them */
+    bool keep_facts = consent_allows(clear ? clear : r.doc, CONSENT_STATISTICS, e->today);
+    json_decref(clear);
+    if (sealing(e->c)) {
+        amp_err serr = {0};
+        amp_code sc = case_key_shred(tx, r.uid, &serr);
+        amp_err_clear(&serr);
+        if (sc != AMP_OK) {
+            store_row_release(&r);
+            e->code = AMP_EINTERNAL;
+            snprintf(e->message, sizeof e->message, "cannot destroy the case's data key");
+            return STORE_ERROR;
+        }
+    }
     json_t *stored = NULL;
     rc = store_tx_children(tx, r.id, &stored);
     const char *kind;
@@ -1956,11 +2355,20 @@ amp_code cases_erase(core *c, const principal *p, const char *key, json_t **out,
     erase_op e = {.c = c, .p = p, .code = AMP_OK};
     snprintf(e.key, sizeof e.key, "%s", key);
     clock_today(e.today);
-    store_run(c->store, job_case_erase, &e);
+    int rc = store_run(c->store, job_case_erase, &e);
+    if (e.code == AMP_OK && rc != STORE_OK) {
+        e.code = AMP_EINTERNAL;
+        snprintf(e.message, sizeof e.message, "cannot erase the case");
+    }
     if (e.code != AMP_OK) {
         json_decref(e.result);
         return amp_err_set(err, e.code, "%s", e.message);
     }
+    /* move the committed pages out of the WAL, so the old page images (which held
+     * the wrapped key and the sealed members) are overwritten soon; a reader
+     * holding the WAL open can delay it: a few tries, then the next checkpoint */
+    for (int i = 0; i < 5 && store_checkpoint(c->store) == STORE_CONFLICT; i++)
+        usleep(20000);
     *out = e.result;
     return AMP_OK;
 }

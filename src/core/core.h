@@ -32,6 +32,13 @@ typedef struct core core;
 core *core_new(store *s, const catalogue *cat, const char *default_country);
 void core_free(core *c);
 const catalogue *core_catalogue(const core *c);
+
+typedef struct keyring keyring;
+/** Seals identity data at rest under per-case keys from kr (borrowed; it must
+ *  outlive the core).  Without a keyring documents are stored in clear: only
+ *  the core's own unit tests run that way. */
+void core_set_keyring(core *c, keyring *kr);
+keyring *core_keyring(core *c);
 store *core_store(core *c);
 
 /** Callback of an asynchronous write.  On success code is AMP_OK and result a new
@@ -74,6 +81,13 @@ amp_code cases_get(core *c, const principal *p, const char *key, json_t **out, a
  *  *len bytes; *version: the case's version. */
 amp_code cases_get_text(core *c, const principal *p, const char *key, char **out, size_t *len,
                         int64_t *version, amp_err *err);
+
+/** cases_get_text for servers: the answer goes to done (with result
+ *  {"version"} and text the record, as for writes) once the read's audit entry
+ *  is durable, so no thread waits for the disk.  Returns AMP_OK when done will
+ *  run, or an error (done will not run). */
+amp_code cases_get_async(core *c, const principal *p, const char *key, core_done_fn done, void *arg,
+                         amp_err *err);
 
 /** A list parameter: name=value from a query string or the CLI. */
 typedef struct {

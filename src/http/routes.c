@@ -85,19 +85,13 @@ static void h_cases_create(request *r)
     amp_err_clear(&err);
 }
 
+/* The read is answered from the audit callback, once its entry is durable. */
 static void h_case_get(request *r)
 {
     amp_err err = {0};
-    char *text = NULL;
-    size_t len = 0;
-    int64_t version = 0;
-    amp_code code = cases_get_text(r->core, &r->who, r->params[0], &text, &len, &version, &err);
-    if (code != AMP_OK) {
-        req_fail(r, &err);
-    } else {
-        snprintf(r->etag, sizeof r->etag, "\"%lld\"", (long long)version);
-        req_reply_text(r, MHD_HTTP_OK, text, len);
-    }
+    req_async_begin(r);
+    amp_code code = cases_get_async(r->core, &r->who, r->params[0], req_write_done, r, &err);
+    req_async_end(r, code, &err);
     amp_err_clear(&err);
 }
 

@@ -154,4 +154,15 @@ int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **r
                   int64_t *total);
 int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
 
+/* sqlite_keys.c */
+int sq_key_get(store *base, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+int sq_key_counts(store *base, json_t **out);
+int sq_checkpoint(store *base);
+int sq_tx_key_get(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped,
+                  size_t *len);
+int sq_tx_key_put(store_tx *tx, const char *case_uid, int gen, const unsigned char *wrapped,
+                  size_t len, const char *at);
+int sq_tx_key_delete(store_tx *tx, const char *case_uid);
+int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
+
 #endif

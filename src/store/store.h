@@ -177,6 +177,14 @@ typedef struct {
 /** Called for each entry of a scan, in seq order; return non-zero to stop
  *  (the scan then returns that value).  The entry is valid during the call only. */
 typedef int (*store_audit_scan_fn)(void *arg, const store_audit_entry *e);
+/** A case's wrapped data key (see core/casekey.h). */
+#define STORE_WRAPPED_MAX 128
+typedef struct store_case_key {
+    char case_uid[40];
+    int gen; /* master key generation that wraps it */
+    unsigned char wrapped[STORE_WRAPPED_MAX];
+    size_t len;
+} store_case_key;
 
 typedef int (*store_job_fn)(store_tx *tx, void *arg);
 typedef void (*store_done_fn)(void *arg, int rc);
@@ -249,6 +257,17 @@ typedef struct store_ops {
     int (*audit_list)(store *s, const store_audit_query *q, store_audit_entry **rows, int *nrows,
                       int64_t *total);
     int (*audit_scan)(store *s, store_audit_scan_fn fn, void *arg);
+
+    /* per-case data keys, wrapped by a master key generation (sqlite_keys.c) */
+    int (*key_get)(store *s, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+    int (*key_counts)(store *s, json_t **out);
+    int (*checkpoint)(store *s);
+    int (*tx_key_get)(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped,
+                      size_t *len);
+    int (*tx_key_put)(store_tx *tx, const char *case_uid, int gen, const unsigned char *wrapped,
+                      size_t len, const char *at);
+    int (*tx_key_delete)(store_tx *tx, const char *case_uid);
+    int (*tx_keys_below)(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -546,6 +565,57 @@ static inline int store_audit_list(store *s, const store_audit_query *q, store_a
 static inline int store_audit_scan(store *s, store_audit_scan_fn fn, void *arg)
 {
     return s->ops->audit_scan(s, fn, arg);
+}
+
+/* ---- per-case data keys ------------------------------------------------------ */
+/* The core's casekey.h is the usual entry point; these are its storage.  A
+ * wrapped key is at most STORE_WRAPPED_MAX bytes. */
+
+/** Reads the wrapped data key of a case: *gen, wrapped[*len] (on entry *len is
+ *  the capacity of wrapped).  STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static inline int store_key_get(store *s, const char *case_uid, int *gen, unsigned char *wrapped,
+                                size_t *len)
+{
+    return s->ops->key_get(s, case_uid, gen, wrapped, len);
+}
+/** How many data keys each master key generation wraps: a new object
+ *  {"1": 120, "2": 4}. */
+static inline int store_key_counts(store *s, json_t **out)
+{
+    return s->ops->key_counts(s, out);
+}
+/** Copies every committed page into the database file and truncates the WAL to
+ *  zero bytes (PRAGMA wal_checkpoint(TRUNCATE)), so deleted key bytes do not stay
+ *  in old WAL frames.  Call it after an erasure.  STORE_OK, or STORE_CONFLICT when
+ *  a reader kept part of the WAL alive (retry later), or STORE_ERROR. */
+static inline int store_checkpoint(store *s)
+{
+    return s->ops->checkpoint(s);
+}
+static inline int store_tx_key_get(store_tx *tx, const char *case_uid, int *gen,
+                                   unsigned char *wrapped, size_t *len)
+{
+    return store_tx_ops(tx)->tx_key_get(tx, case_uid, gen, wrapped, len);
+}
+/** Inserts or replaces the case's wrapped key (at: creation timestamp, kept on
+ *  replacement). */
+static inline int store_tx_key_put(store_tx *tx, const char *case_uid, int gen,
+                                   const unsigned char *wrapped, size_t len, const char *at)
+{
+    return store_tx_ops(tx)->tx_key_put(tx, case_uid, gen, wrapped, len, at);
+}
+/** Deletes the case's wrapped key with secure_delete on, so its page is zeroed
+ *  (crypto-shredding).  STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static inline int store_tx_key_delete(store_tx *tx, const char *case_uid)
+{
+    return store_tx_ops(tx)->tx_key_delete(tx, case_uid);
+}
+/** Up to `limit` keys wrapped under a generation below gen_below, into out[limit];
+ *  *n receives their number (0: none left).  For rotation. */
+static inline int store_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out,
+                                      int *n)
+{
+    return store_tx_ops(tx)->tx_keys_below(tx, gen_below, limit, out, n);
 }
 
 #endif

@@ -170,6 +170,13 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    /* 5: data keys (issue 3): each case's data key, wrapped by a master key
+     * generation held outside the database (sqlite_keys.c; deletes there run with
+     * secure_delete on, so a shredded key's bytes are zeroed) */
+    "CREATE TABLE case_keys("
+    "  case_uid TEXT PRIMARY KEY, gen INTEGER NOT NULL CHECK (gen > 0),"
+    "  wrapped BLOB NOT NULL, created_at TEXT NOT NULL);"
+    "CREATE INDEX case_keys_gen ON case_keys(gen);",
 };
 
 /* ==== connections ========================================================= */
@@ -1461,6 +1468,13 @@ static const store_ops sqlite_ops = {
     .audit_head = sq_audit_head,
     .audit_list = sq_audit_list,
     .audit_scan = sq_audit_scan,
+    .key_get = sq_key_get,
+    .key_counts = sq_key_counts,
+    .checkpoint = sq_checkpoint,
+    .tx_key_get = sq_tx_key_get,
+    .tx_key_put = sq_tx_key_put,
+    .tx_key_delete = sq_tx_key_delete,
+    .tx_keys_below = sq_tx_keys_below,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

@@ -622,6 +622,115 @@ static void test_erase(void **state)
     resp_free(&r);
 }
 
+/* ==== encryption at rest ===================================================== */
+
+/* True when the file holds needle anywhere. */
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t cap = 1 << 20, n = 0, got;
+    char *buf = malloc(cap);
+    bool found = false;
+    size_t nl = strlen(needle);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (memmem(buf, n, needle, nl)) {
+            found = true;
+            break;
+        }
+        if (n > nl) { /* keep the tail that may start a match */
+            memmove(buf, buf + n - nl, nl);
+            n = nl;
+        }
+    }
+    free(buf);
+    fclose(f);
+    return found;
+}
+
+static void test_no_identity_in_clear_on_disk(void **state)
+{
+    (void)state;
+    e2e_as("cw-a");
+    static const char *const secrets[] = {"Zenaida",
+                                          "Quispe-Mamani",
+                                          "1994-03-17",
+                                          "+593987654321",
+                                          "1712345678",
+                                          "Avenida Amazonas 1234",
+                                          "lives behind the market of Otavalo"};
+    char id[64];
+    create_case("{\"prs_FirstName\": \"Zenaida\", \"prs_SecondName\": \"Quispe-Mamani\","
+                " \"prs_Birthdate\": \"1994-03-17\", \"prs_MobilePhone\": \"+593987654321\","
+                " \"prs_IdentityNumber\": \"1712345678\","
+                " \"prs_MailingStreet\": \"Avenida Amazonas 1234\", \"prs_Gender\": \"Feminine\","
+                " \"vic_TraffickingStatus\": \"PossibleVictimOfTrafficking\","
+                " \"comments\": [{\"cco_CaseComment\": \"lives behind the market of Otavalo\"}]}",
+                id, NULL);
+    /* the owner reads everything back, decrypted */
+    resp r;
+    GET(&r, pf("/api/v1/cases/%s", id));
+    EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(r.json, "prs_FirstName"), "Zenaida");
+    assert_string_equal(jstr(r.json, "prs_IdentityNumber"), "1712345678");
+    assert_non_null(strstr(r.body, "Otavalo"));
+    resp_free(&r);
+    /* an edit re-seals */
+    SEND(&r, "PATCH", pf("/api/v1/cases/%s", id), "{\"prs_MiddleName\": \"Rocío\"}",
+         "If-Match: \"1\"");
+    EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(r.json, "prs_FirstName"), "Zenaida");
+    resp_free(&r);
+    /* exact search by name and ID number through the blind indexes */
+    GET(&r, "/api/v1/cases?name=zenaida");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 1);
+    resp_free(&r);
+    GET(&r, "/api/v1/cases?name=Zenaida%20Rocio");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 1);
+    resp_free(&r);
+    GET(&r, "/api/v1/cases?id_number=171-234-5678");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 1);
+    resp_free(&r);
+    GET(&r, "/api/v1/cases?name=Zenobia");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 0);
+    resp_free(&r);
+    e2e_as("coord-a"); /* no identity: no search by identity either */
+    GET(&r, "/api/v1/cases?name=zenaida");
+    expect_error(&r, 400, NULL);
+    expect_field_error(&r, "name", "forbidden");
+    resp_free(&r);
+    e2e_as("cw-a");
+    /* neither the database nor its write-ahead log holds any of it in clear */
+    char db[400], wal[400];
+    snprintf(db, sizeof db, "%s/amparo.db", srv.data);
+    snprintf(wal, sizeof wal, "%s/amparo.db-wal", srv.data);
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        if (file_has(db, secrets[i]) || file_has(wal, secrets[i]))
+            fail_msg("'%s' is stored in clear", secrets[i]);
+    }
+    /* erasure destroys the key: the sealed data is gone for good */
+    e2e_as("admin");
+    SEND(&r, "POST", pf("/api/v1/cases/%s/erase", id), NULL, NULL);
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    e2e_as("cw-a");
+    GET(&r, pf("/api/v1/cases/%s", id));
+    EXPECT_STATUS(&r, 200);
+    assert_null(strstr(r.body, "Zenaida"));
+    assert_null(strstr(r.body, "_sealed"));
+    resp_free(&r);
+    GET(&r, "/api/v1/cases?name=zenaida");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 0);
+    resp_free(&r);
+}
+
 /* ==== native TLS ================================================================================
  */
 
@@ -712,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_login_throttling),
         cmocka_unit_test(test_disable_and_reset),
         cmocka_unit_test(test_erase),
+        cmocka_unit_test(test_no_identity_in_clear_on_disk),
         cmocka_unit_test(test_native_tls),
         cmocka_unit_test(test_sigterm_exits_cleanly),
     };

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "core/keyring.h"
 #include "util/clock.h"
 
 #include <sodium.h>
@@ -44,6 +45,7 @@ typedef struct {
     store *store;
     catalogue *cat;
     core *core;
+    keyring *kr;
     principal who;
 } tu_env;
 
@@ -63,6 +65,10 @@ static inline tu_env *tu_env_new(void)
     if (!e->store)
         fail_msg("store: %s", err);
     e->core = core_new(e->store, e->cat, "EC");
+    amp_err kerr = {0};
+    if (keyring_init_dir(e->dir, &kerr) != 0 || !(e->kr = keyring_open(e->dir, &kerr)))
+        fail_msg("keyring: %s", kerr.message);
+    core_set_keyring(e->core, e->kr); /* identity sealed at rest, as in use */
     snprintf(e->who.actor, sizeof e->who.actor, "tester");
     snprintf(e->who.lang, sizeof e->who.lang, "en");
     e->who.internal = true; /* the core's mechanics; tests of roles and scope build their own */
@@ -75,6 +81,7 @@ static inline void tu_env_free(tu_env *e)
         return;
     core_free(e->core);
     store_close(e->store);
+    keyring_free(e->kr);
     catalogue_free(e->cat);
     tu_rmdir(e->dir);
     free(e);
