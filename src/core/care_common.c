@@ -138,6 +138,7 @@ json_t *care_case_doc(core *c, const char *case_uid)
     store_row row;
     if (!case_uid || !*case_uid || store_case_get(core_store(c), case_uid, &row, NULL) != STORE_OK)
         return NULL;
+    care_case_open(c, &row);
     json_t *doc = json_incref(row.doc);
     store_row_release(&row);
     return doc;
@@ -332,6 +333,10 @@ static int case_record_write(store_tx *tx, care_op *op)
     } else {
         if ((rc = store_tx_record_get(tx, ent->kind, op->uid, &r)) != STORE_OK)
             return care_op_store_fail(op, rc, ent->what);
+        if (care_tx_open(tx, op->c, &r, &op->err) != AMP_OK) {
+            store_record_release(&r);
+            return care_op_fail(op, AMP_EINTERNAL);
+        }
         if (strcmp(r.case_uid, op->case_uid) != 0) {
             store_record_release(&r);
             amp_err_set(&op->err, AMP_ENOTFOUND, "no %s '%s' in this case", ent->what, op->uid);
@@ -361,7 +366,7 @@ static int case_record_write(store_tx *tx, care_op *op)
     json_decref(r.doc);
     r.doc = json_incref(doc);
     care_record_touch(op, &r);
-    rc = store_tx_record_put(tx, &r, expected);
+    rc = care_tx_put(tx, op->c, &r, ent->fields, expected, &op->err);
     if (rc == STORE_OK) {
         char action[64];
         snprintf(action, sizeof action, "%s.%s", ent->what, create ? "create" : "update");
@@ -396,7 +401,7 @@ static amp_code case_record_submit(core *c, const principal *p, const care_entit
     care_op *op = care_op_new(c, p, case_record_write, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
-    if ((code = cases_access(c, p, case_key, ACT_UPDATE, &op->case_row, err)) != AMP_OK) {
+    if ((code = care_case_access(c, p, case_key, ACT_UPDATE, &op->case_row, err)) != AMP_OK) {
         care_op_free(op);
         return code;
     }
@@ -452,6 +457,8 @@ amp_code care_case_get(core *c, const principal *p, const care_entity *ent, cons
         return code;
     store_record r;
     code = care_get(c, ent->kind, ent->what, id, &r, err);
+    if (code == AMP_OK)
+        care_open_rows(c, p, &r, 1);
     if (code == AMP_OK && strcmp(r.case_uid, row.uid) != 0) {
         store_record_release(&r);
         code = amp_err_set(err, AMP_ENOTFOUND, "no %s '%s' in this case", ent->what, id);
@@ -495,6 +502,7 @@ amp_code care_case_list(core *c, const principal *p, const care_entity *ent, con
     store_row_release(&row);
     if (code != AMP_OK)
         return code;
+    care_open_rows(c, p, rows, n);
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, care_record_json(p, ent->fields, &rows[i]));

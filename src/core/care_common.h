@@ -354,6 +354,35 @@ amp_code care_org_update(core *c, const principal *p, const care_entity *ent, co
 amp_code care_org_delete(core *c, const principal *p, const care_entity *ent, const char *id,
                          int64_t if_match, core_done_fn done, void *arg, amp_err *err);
 
+/* ---- sealing: identity-level fields of case-bound records at rest ---- */
+
+/** Inside a job: opens r->doc in place when it is sealed (the case's data
+ *  key; a case without key, erased, leaves only its clear members).  AMP_OK or
+ *  an error with err set. */
+int care_tx_open(store_tx *tx, core *c, store_record *r, amp_err *err);
+
+/** Inside a job: stores r (store_tx_record_put with expected) with the
+ *  CF_IDENTITY members of `fields` sealed under the case's data key (in clear
+ *  when the core does not seal or the case has no key); r->doc stays clear.
+ *  Returns the store's code. */
+int care_tx_put(store_tx *tx, core *c, store_record *r, const care_field *fields, int64_t expected,
+                amp_err *err);
+
+/** For reads: opens sealed rows in place for a principal who may see identity
+ *  (one key load per run of rows of the same case), strips their sealed member
+ *  for the others. */
+void care_open_rows(core *c, const principal *p, store_record *rows, int n);
+
+/** Opens a case row's document in place (its identity members, sealed at
+ *  rest, are needed by the core's own checks: a child's age, consent): for
+ *  those checks only, never to show.  Without a key (erased) the clear members
+ *  remain. */
+void care_case_open(core *c, store_row *row);
+
+/** cases_access, then the case's document opened (care_case_open). */
+amp_code care_case_access(core *c, const principal *p, const char *key, authz_action a,
+                          store_row *out, amp_err *err);
+
 /* ---- the case-bound kinds and erasure ---- */
 
 /** The field tables of the records bound to a case (their identity-level

@@ -1,6 +1,7 @@
 /* care_erase.c — erasing a case's care records with the case (see
  * care_common.h: care_erase_case_tx). */
 #include "core/care_common.h"
+#include "core/seal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,9 @@ int care_erase_case_tx(store_tx *tx, core *c, const principal *p, const char *ca
                 rc = store_tx_record_delete(tx, r.kind, r.uid);
                 deleted++;
             } else {
-                json_t *clean = care_filter(kinds[k].fields, r.doc, true);
+                json_t *clear = strip_sealed(r.doc); /* sealed members: gone with the key */
+                json_t *clean = care_filter(kinds[k].fields, clear ? clear : r.doc, true);
+                json_decref(clear);
                 json_decref(r.doc);
                 r.doc = clean;
                 int64_t expected = r.version;

@@ -767,7 +767,8 @@ json_t *care_filter(const care_field *fields, const json_t *doc, bool hide_ident
     const char *key;
     json_t *val;
     json_object_foreach ((json_t *)doc, key, val) {
-        if (json_is_null(val))
+        /* "_sealed" (seal.h) holds encrypted identity members: never shown */
+        if (json_is_null(val) || strcmp(key, "_sealed") == 0)
             continue;
         const care_field *f = fields ? field_of(fields, key) : NULL;
         if (hide_identity && f && (f->flags & CF_IDENTITY))

@@ -14,7 +14,7 @@
 static const care_field stage_fields[] = {
     {"stage", CF_PICK, CF_REQ, "proceeding_stages", 0, 0, NULL},
     {"date", CF_DATE, CF_REQ | CF_NOFUTURE, NULL, 0, 0, NULL},
-    {"notes", CF_TEXT, CF_IDENTITY, NULL, 0, 2000, NULL},
+    {"authority", CF_STRING, 0, NULL, 0, 200, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -329,8 +329,10 @@ amp_code proceedings_list(core *c, const principal *p, const list_param *params,
         if (verdict &&
             (!dstr(rows[i].doc, "verdict") || strcmp(dstr(rows[i].doc, "verdict"), verdict)))
             continue;
-        if (visible(c, p, &rows[i]))
+        if (visible(c, p, &rows[i])) {
+            care_open_rows(c, p, &rows[i], 1);
             json_array_append_new(items, care_record_json(p, care_proceeding_fields, &rows[i]));
+        }
     }
     care_rows_free(rows, nr);
     *out = care_page(items, limit, offset);

@@ -173,7 +173,7 @@ static int job_plan_put(store_tx *tx, care_op *op)
     snprintf(r.status, sizeof r.status, "%s", dstr(doc, "status"));
     snprintf(r.due, sizeof r.due, "%s", dstr(doc, "start_date"));
     care_record_touch(op, &r);
-    rc = store_tx_record_put(tx, &r, expected);
+    rc = care_tx_put(tx, op->c, &r, care_plan_fields, expected, &op->err);
     if (rc == STORE_EXISTS) {
         care_field_error(&op->err, &op->p, "case", "one_per_case", "a reintegration plan");
         amp_err_set(&op->err, AMP_ECONFLICT, "the case already has a reintegration plan");
@@ -217,7 +217,7 @@ amp_code reint_plan_put(core *c, const principal *p, const char *case_key, const
     care_op *op = care_op_new(c, p, job_plan_put, done, arg);
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
-    if ((code = cases_access(c, p, case_key, ACT_UPDATE, &op->case_row, err)) != AMP_OK) {
+    if ((code = care_case_access(c, p, case_key, ACT_UPDATE, &op->case_row, err)) != AMP_OK) {
         care_op_free(op);
         return code;
     }
@@ -351,6 +351,7 @@ amp_code reint_plan_get(core *c, const principal *p, const char *case_key, json_
     }
     char today[11], due[11];
     clock_today(today);
+    care_open_rows(c, p, &plan, 1);
     *out = care_record_json(p, care_plan_fields, &plan);
     const char *last = n ? dstr(visits[n - 1].doc, "date") : dstr(plan.doc, "start_date");
     care_date(care_days(last) + interval_of(plan.doc), due);
@@ -475,6 +476,7 @@ amp_code reint_visits_list(core *c, const principal *p, const char *case_key, js
     store_row_release(&row);
     if (code != AMP_OK)
         return code;
+    care_open_rows(c, p, rows, n);
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, care_record_json(p, care_visit_fields, &rows[i]));

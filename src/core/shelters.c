@@ -1043,7 +1043,7 @@ static int job_admit(store_tx *tx, care_op *op)
     }
     r.doc = json_incref(op->body);
     stay_columns(&r);
-    rc = store_tx_record_put(tx, &r, 0);
+    rc = care_tx_put(tx, op->c, &r, care_stay_fields, 0, &op->err);
     if (rc == STORE_OK && !waiting)
         rc = tx_add_load(tx, &load, kind, places, op);
     if (rc == STORE_OK && !waiting)
@@ -1112,7 +1112,7 @@ amp_code stays_admit(core *c, const principal *p, const char *shelter_id, const 
         return care_invalid(err, p);
     }
     /* the person's case: the shelter's organisation needs access to it */
-    if ((code = cases_access(c, p, dstr(op->body, "case"), ACT_READ, &op->case_row, err)) !=
+    if ((code = care_case_access(c, p, dstr(op->body, "case"), ACT_READ, &op->case_row, err)) !=
         AMP_OK) {
         care_op_free(op);
         return code;
@@ -1136,6 +1136,10 @@ static int job_transition(store_tx *tx, care_op *op)
     int rc = store_tx_record_get(tx, KIND_STAY, op->uid, &r);
     if (rc != STORE_OK)
         return care_op_store_fail(op, rc, "stay");
+    if (care_tx_open(tx, op->c, &r, &op->err) != AMP_OK) {
+        store_record_release(&r);
+        return care_op_fail(op, AMP_EINTERNAL);
+    }
     int out = STORE_OK;
     if (care_require_org(&op->p, r.org, "stay", &op->err) != AMP_OK) {
         out = care_op_fail(op, AMP_EFORBIDDEN);
@@ -1237,7 +1241,7 @@ static int job_transition(store_tx *tx, care_op *op)
     stay_columns(&r);
     care_record_touch(op, &r);
     if (rc == STORE_OK)
-        rc = store_tx_record_put(tx, &r, expected);
+        rc = care_tx_put(tx, op->c, &r, care_stay_fields, expected, &op->err);
     if (rc == STORE_OK) {
         json_t *detail = json_pack("{s:s, s:s}", "shelter", sh.uid, "status", r.status);
         rc = audit_tx(tx, &op->p, action, "stay", r.uid, detail);
@@ -1312,6 +1316,10 @@ static int job_stay_update(store_tx *tx, care_op *op)
     int rc = store_tx_record_get(tx, KIND_STAY, op->uid, &r);
     if (rc != STORE_OK)
         return care_op_store_fail(op, rc, "stay");
+    if (care_tx_open(tx, op->c, &r, &op->err) != AMP_OK) {
+        store_record_release(&r);
+        return care_op_fail(op, AMP_EINTERNAL);
+    }
     int out = care_op_check_version(op, r.version, "stay");
     if (out != STORE_OK)
         goto done;
@@ -1329,7 +1337,7 @@ static int job_stay_update(store_tx *tx, care_op *op)
     r.doc = merged;
     stay_columns(&r);
     care_record_touch(op, &r);
-    rc = store_tx_record_put(tx, &r, expected);
+    rc = care_tx_put(tx, op->c, &r, care_stay_fields, expected, &op->err);
     if (rc == STORE_OK) {
         json_t *fields = json_array();
         const char *key;
@@ -1410,6 +1418,7 @@ amp_code stays_get(core *c, const principal *p, const char *stay_id, json_t **ou
     }
     char today[11];
     clock_today(today);
+    care_open_rows(c, p, &r, 1);
     *out = stay_json(p, &r, today);
     store_record_release(&r);
     return AMP_OK;
@@ -1430,8 +1439,10 @@ static amp_code list_stays(core *c, const principal *p, const store_record_query
         if (kind &&
             (!dstr(rows[i].doc, "place_kind") || strcmp(dstr(rows[i].doc, "place_kind"), kind)))
             continue;
-        if (stay_visible(c, p, &rows[i]))
+        if (stay_visible(c, p, &rows[i])) {
+            care_open_rows(c, p, &rows[i], 1);
             json_array_append_new(items, stay_json(p, &rows[i], today));
+        }
     }
     care_rows_free(rows, n);
     *out = care_page(items, limit, offset);

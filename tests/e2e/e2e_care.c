@@ -381,6 +381,7 @@ static void test_proceedings(void **state)
     GET(&r, pf("/api/v1/proceedings/%s", pid));
     EXPECT_STATUS(&r, 200);
     assert_null(json_object_get(r.json, "file_number"));
+    assert_null(json_object_get(r.json, "_sealed"));
     assert_string_equal(jstr(r.json, "stage"), "Investigation");
     resp_free(&r);
     e2e_as("cw-c");

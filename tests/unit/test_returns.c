@@ -120,6 +120,20 @@ static void test_cross_border_consent_and_scope(void **state)
     char rid[40];
     snprintf(rid, sizeof rid, "%s", ct_s(out, "id"));
     json_decref(out);
+    /* at rest, identity-level fields are sealed under the case's key */
+    store_record raw;
+    assert_int_equal(store_record_get(e->store, "return", rid, &raw), STORE_OK);
+    assert_null(json_object_get(raw.doc, "family_contact"));
+    assert_true(json_is_string(json_object_get(raw.doc, "_sealed")));
+    assert_string_equal(json_string_value(json_object_get(raw.doc, "destination_city")), "Tumbes");
+    char *text = json_dumps(raw.doc, 0);
+    assert_null(strstr(text, "+51 999"));
+    free(text);
+    store_record_release(&raw);
+    CT_OK(returns_get(e->core, &cw, adult, rid, &out, &err), err);
+    assert_string_equal(ct_s(out, "family_contact"), "aunt, +51 999");
+    assert_null(json_object_get(out, "_sealed"));
+    json_decref(out);
     /* another organisation does not see the case, nor its returns */
     principal other = ct_user("cw-c", "org-c", ROLE_CASEWORKER);
     assert_int_equal(returns_list(e->core, &other, adult, &out, &err), AMP_ENOTFOUND);
