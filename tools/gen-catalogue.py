@@ -164,6 +164,10 @@ EXTENSIONS = [
      "(e.g. EC-2026-000154).", {}, None),
     ("amp_OwnerOrganisation", "registration", "lookup", "Owner Organisation",
      "The organisation that owns the case.", {"target": "organisation"}, None),
+    ("amp_AgeAtRegistration", "registration", "number", "Age at Registration",
+     "Whole years between prs_Birthdate and amp_RegistrationDate. Set by the server on "
+     "every write (a value sent is replaced), so that figures by age need no identity "
+     "data.", {"integer": True, "min": 0, "max": 130}, None),
     ("amp_ConsentDate", "consent", "date", "Consent Date",
      "The date consent was recorded.", NOT_FUTURE, None),
     ("amp_ConsentScope", "consent", "multiselect", "Consent Scope",

@@ -51,10 +51,15 @@ amp_code cases_access(core *c, const principal *p, const char *key, authz_action
         }
         return amp_err_set(err, AMP_ENOTFOUND, "no case '%.64s'", key);
     }
-    if (out)
+    if (out) {
+        if (cases_open_row(c, &row, err) != AMP_OK) {
+            store_row_release(&row);
+            return err->code;
+        }
         *out = row;
-    else
+    } else {
         store_row_release(&row);
+    }
     return AMP_OK;
 }
 

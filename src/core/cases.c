@@ -964,9 +964,33 @@ static amp_code create_policy(core *c, const principal *p, const json_t *body, a
     return AMP_OK;
 }
 
+/* Whole years from birth to date (both YYYY-MM-DD), or -1. */
+static int years_between(const char *birth, const char *date)
+{
+    int by, bm, bd, ty, tm, td;
+    if (!birth || !date || sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
+        sscanf(date, "%4d-%2d-%2d", &ty, &tm, &td) != 3)
+        return -1;
+    int age = ty - by - (tm < bm || (tm == bm && td < bd));
+    return age >= 0 && age <= 130 ? age : -1;
+}
+
+/* Fields the server derives from others: amp_AgeAtRegistration (so that figures
+ * by age never need the sealed birth date). */
+static void derive_fields(json_t *fields)
+{
+    int age = years_between(json_string_value(json_object_get(fields, "prs_Birthdate")),
+                            json_string_value(json_object_get(fields, "amp_RegistrationDate")));
+    if (age >= 0)
+        json_object_set_new(fields, "amp_AgeAtRegistration", json_integer(age));
+    else
+        json_object_del(fields, "amp_AgeAtRegistration");
+}
+
 /* The owner organisation defaults to the caller's. */
 static void default_owner(const principal *p, json_t *fields)
 {
+    derive_fields(fields);
     if (p->org[0] && !json_object_get(fields, "amp_OwnerOrganisation"))
         json_object_set_new(fields, "amp_OwnerOrganisation", json_string(p->org));
 }
@@ -1133,6 +1157,7 @@ static int job_case_update(store_tx *tx, void *arg)
         out = op_fail(op, AMP_EINVALID);
         goto done;
     }
+    derive_fields(merged);
     changed = changed_fields(clear, merged);
     if (json_array_size(changed) > 0) {
         int64_t expected = r.version;
@@ -1466,6 +1491,12 @@ static amp_code open_case(core *c, const principal *p, store_row *r, json_t *sto
     json_decref(clear);
     sodium_memzero(dek, sizeof dek);
     return code;
+}
+
+amp_code cases_open_row(core *c, store_row *row, amp_err *err)
+{
+    principal self = {.internal = true};
+    return open_case(c, &self, row, NULL, err);
 }
 
 /* Records a read of a case; it is durable before the data is returned.  The

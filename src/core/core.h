@@ -123,6 +123,11 @@ amp_code cases_history(core *c, const principal *p, const char *key, json_t **ou
 amp_code cases_access(core *c, const principal *p, const char *key, authz_action a, store_row *out,
                       amp_err *err);
 
+/** Replaces a fetched case row's stored document by its clear form (identity
+ *  members decrypted with the case's key), for the core's own checks.
+ *  AMP_OK, or AMP_EINTERNAL when it does not decrypt. */
+amp_code cases_open_row(core *c, store_row *row, amp_err *err);
+
 /** True when the case row is in p's scope (see cases_access). */
 bool cases_in_scope(core *c, const principal *p, const store_row *row);
 

@@ -1050,6 +1050,10 @@ amp_code rc_case_patch(core *c, const principal *p, const char *case_uid, const 
         if (rc != STORE_OK)
             return amp_err_set(err, rc == STORE_NOTFOUND ? AMP_ENOTFOUND : AMP_EINTERNAL,
                                "cannot read the case");
+        if (cases_open_row(c, &row, err) != AMP_OK) { /* compare with the clear fields */
+            store_row_release(&row);
+            return err->code;
+        }
         json_t *delta = json_object();
         const char *k;
         json_t *v;

@@ -83,7 +83,9 @@ static json_t *referral_json(core *c, const principal *p, const store_record *r,
     free(tn);
     if (with_summary) {
         store_row row;
-        if (store_case_get(core_store(c), r->case_uid, &row, NULL) == STORE_OK) {
+        amp_err oerr = {0};
+        if (store_case_get(core_store(c), r->case_uid, &row, NULL) == STORE_OK &&
+            (cases_open_row(c, &row, &oerr) == AMP_OK || (store_row_release(&row), false))) {
             char today[11];
             clock_today(today);
             json_object_set_new(o, "case_summary", rc_case_summary(&row, today));

@@ -676,6 +676,8 @@ static void test_no_identity_in_clear_on_disk(void **state)
     assert_string_equal(jstr(r.json, "prs_FirstName"), "Zenaida");
     assert_string_equal(jstr(r.json, "prs_IdentityNumber"), "1712345678");
     assert_non_null(strstr(r.body, "Otavalo"));
+    /* the age, derived by the server, stays in clear for figures */
+    assert_int_equal(jint(r.json, "amp_AgeAtRegistration"), 32);
     resp_free(&r);
     /* an edit re-seals */
     SEND(&r, "PATCH", pf("/api/v1/cases/%s", id), "{\"prs_MiddleName\": \"Rocío\"}",
