@@ -71,6 +71,9 @@ static void org_country(core *c, const char *org, char out[3])
  * return or reunification. */
 static bool minor_when(const json_t *case_doc, const char *on)
 {
+    const json_t *age = json_object_get(case_doc, "amp_AgeAtRegistration");
+    if (json_is_integer(age) && json_integer_value(age) < 18)
+        return true;
     const char *reg = dstr(case_doc, "amp_RegistrationDate");
     return (reg && care_is_minor(case_doc, reg)) || care_is_minor(case_doc, on);
 }
