@@ -141,6 +141,8 @@ static void return_check(care_op *op, const json_t *doc, const json_t *before)
         } else {
             if (strcmp(rr.case_uid, op->case_uid) != 0)
                 care_field_error(err, p, "receiving_referral", "not_in_case", ref);
+            else if (recv && strcmp(rr.org2, recv) != 0) /* the referral's receiver */
+                care_field_error(err, p, "receiving_referral", "wrong_organisation", rr.org2);
             store_record_release(&rr);
         }
     }

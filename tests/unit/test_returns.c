@@ -2,6 +2,7 @@
  * cross-border consent, scope, and the figures straight from the records. */
 #include "care_testutil.h"
 
+#include "core/referrals.h"
 #include "core/returns.h"
 
 static int setup(void **state)
@@ -134,6 +135,38 @@ static void test_cross_border_consent_and_scope(void **state)
     assert_string_equal(ct_s(out, "family_contact"), "aunt, +51 999");
     assert_null(json_object_get(out, "_sealed"));
     json_decref(out);
+    /* the cross-border referral that hands the person over is linked, and must go
+     * to the receiving organisation */
+    char ref[400], refid[40];
+    snprintf(ref, sizeof ref,
+             "{\"case\":\"%s\",\"to_org\":\"org-pe\",\"services\":[\"Psychosocial\"],"
+             "\"urgency\":\"Standard\",\"reason\":\"MigrationOrChangeOfLocation\"}",
+             adult);
+    json_t *rb = tu_json(ref);
+    CT_OK(referrals_send(e->core, &cw, rb, &out, &err), err);
+    json_decref(rb);
+    snprintf(refid, sizeof refid, "%s", ct_s(out, "id"));
+    json_decref(out);
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"type\":\"VoluntaryReturn\",\"destination_country\":\"PE\","
+             "\"receiving_org\":\"org-pe\",\"receiving_referral\":\"%s\"}",
+             refid);
+    CT_OK(create_return(e, &cw, adult, body, NULL, &err), err);
+    snprintf(body, sizeof body,
+             "{\"type\":\"VoluntaryReturn\",\"destination_country\":\"PE\","
+             "\"receiving_org\":\"org-c\",\"receiving_referral\":\"%s\"}",
+             refid);
+    assert_int_equal(create_return(e, &cw, adult, body, NULL, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "receiving_referral", "wrong_organisation"));
+    amp_err_clear(&err);
+    snprintf(body, sizeof body,
+             "{\"type\":\"VoluntaryReturn\",\"destination_country\":\"PE\","
+             "\"receiving_referral\":\"%s\"}",
+             refid);
+    assert_int_equal(create_return(e, &cw, minor, body, NULL, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "receiving_referral", "not_in_case"));
+    amp_err_clear(&err);
     /* another organisation does not see the case, nor its returns */
     principal other = ct_user("cw-c", "org-c", ROLE_CASEWORKER);
     assert_int_equal(returns_list(e->core, &other, adult, &out, &err), AMP_ENOTFOUND);
@@ -147,7 +180,7 @@ static void test_cross_border_consent_and_scope(void **state)
     /* a shelter worker may read but not record */
     principal sh = ct_user("shelter-a", "org-a", ROLE_SHELTER);
     CT_OK(returns_list(e->core, &sh, adult, &out, &err), err);
-    assert_int_equal(ct_i(out, "total"), 1);
+    assert_int_equal(ct_i(out, "total"), 2);
     json_decref(out);
     assert_int_equal(create_return(e, &sh, adult, to_peru, NULL, &err), AMP_EFORBIDDEN);
     amp_err_clear(&err);

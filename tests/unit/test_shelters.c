@@ -2,6 +2,7 @@
  * their figures, with crafted principals. */
 #include "care_testutil.h"
 
+#include "core/referrals.h"
 #include "core/shelters.h"
 
 static int setup(void **state)
@@ -503,6 +504,45 @@ static void test_stay_scope_and_identity(void **state)
     json_decref(s);
 }
 
+/* The whole chain: the caseworker refers the person to the shelter's
+ * organisation (with consent), the shelter accepts, then admits. */
+static void test_admission_after_referral(void **state)
+{
+    tu_env *e = *state;
+    char id[40], cid[40];
+    make_shelter(e, SHELTER_BODY, id);
+    ct_case(e, "org-a",
+            "\"con_Consent\":true,\"amp_ConsentScope\":[\"Registration\",\"Referral\"],"
+            "\"amp_ConsentDate\":\"2026-06-01\"",
+            cid);
+    principal cw = ct_user("cw-a", "org-a", ROLE_CASEWORKER), sb = shelter_b();
+    amp_err err = {0};
+    json_t *out = NULL;
+    char body[400];
+    snprintf(body, sizeof body, "{\"case\":\"%s\",\"place_kind\":\"Women\"}", cid);
+    assert_int_equal(admit(e, &sb, id, body, NULL, &err), AMP_ENOTFOUND);
+    amp_err_clear(&err);
+    char ref[400];
+    snprintf(ref, sizeof ref,
+             "{\"case\":\"%s\",\"to_org\":\"org-b\",\"services\":[\"Shelter\"],"
+             "\"urgency\":\"Emergency\",\"reason\":\"AdditionalServicesRequired\"}",
+             cid);
+    json_t *b = tu_json(ref);
+    CT_OK(referrals_send(e->core, &cw, b, &out, &err), err);
+    json_decref(b);
+    char rid[40];
+    snprintf(rid, sizeof rid, "%s", ct_s(out, "id"));
+    json_decref(out);
+    CT_OK(referrals_accept(e->core, &sb, rid, NULL, 0, &out, &err), err);
+    json_decref(out);
+    snprintf(body, sizeof body,
+             "{\"case\":\"%s\",\"place_kind\":\"Women\",\"referred_by\":\"org-a\"}", cid);
+    CT_OK(admit(e, &sb, id, body, &out, &err), err);
+    assert_string_equal(ct_s(out, "status"), "Admitted");
+    assert_string_equal(ct_s(out, "referred_by"), "org-a");
+    json_decref(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +553,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admission_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_and_occupancy_over_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stay_scope_and_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admission_after_referral, setup, teardown),
     };
     return cmocka_run_group_tests_name("shelters", tests, NULL, NULL);
 }
