@@ -568,6 +568,56 @@ amp_code reint_indicators(core *c, const principal *p, json_t **out, amp_err *er
 
 /* ==== across plans ================================================================ */
 
+/* Every visit, by date, grouped by case: one scan instead of one query per
+ * plan.  v->rows own the records; lookups return shallow copies. */
+typedef struct {
+    store_record *rows;
+    int n;
+    json_t *by_case; /* case uid -> [row indexes] */
+    store_record *scratch;
+} visit_index;
+
+static amp_code visit_index_load(core *c, visit_index *v, amp_err *err)
+{
+    memset(v, 0, sizeof *v);
+    store_record_query q = {.kind = KIND_VISIT, .by_due = true};
+    amp_code code = care_scan(c, &q, &v->rows, &v->n, err);
+    if (code != AMP_OK)
+        return code;
+    v->by_case = json_object();
+    v->scratch = calloc((size_t)v->n + 1, sizeof *v->scratch);
+    if (!v->scratch)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    for (int i = 0; i < v->n; i++) {
+        json_t *arr = json_object_get(v->by_case, v->rows[i].case_uid);
+        if (!arr) {
+            arr = json_array();
+            json_object_set_new(v->by_case, v->rows[i].case_uid, arr);
+        }
+        json_array_append_new(arr, json_integer(i));
+    }
+    return AMP_OK;
+}
+
+/* The case's visits by date (valid until the next call; not to be released). */
+static store_record *visit_index_get(visit_index *v, const char *case_uid, int *n)
+{
+    json_t *arr = json_object_get(v->by_case, case_uid);
+    size_t i;
+    json_t *x;
+    *n = 0;
+    json_array_foreach (arr, i, x)
+        v->scratch[(*n)++] = v->rows[json_integer_value(x)];
+    return v->scratch;
+}
+
+static void visit_index_free(visit_index *v)
+{
+    care_rows_free(v->rows, v->n);
+    json_decref(v->by_case);
+    free(v->scratch);
+}
+
 static bool plan_visible(core *c, const principal *p, const store_record *plan)
 {
     if (p->internal || (p->org[0] && strcmp(p->org, plan->org) == 0))
@@ -613,19 +663,23 @@ amp_code reint_alerts(core *c, const principal *p, const list_param *params, siz
         return code;
     char today[11];
     clock_today(today);
+    visit_index vi;
+    if ((code = visit_index_load(c, &vi, err)) != AMP_OK) {
+        visit_index_free(&vi);
+        care_rows_free(plans, np);
+        return code;
+    }
     json_t *all = json_array();
     for (int i = 0; i < np; i++) {
         if (fw && (!dstr(plans[i].doc, "framework") || strcmp(dstr(plans[i].doc, "framework"), fw)))
             continue;
         if (!plan_visible(c, p, &plans[i]))
             continue;
-        store_record *v;
         int nv;
-        if (case_visits(c, plans[i].case_uid, &v, &nv, err) != AMP_OK)
-            continue;
+        store_record *v = visit_index_get(&vi, plans[i].case_uid, &nv);
         plan_alerts(&plans[i], v, nv, today, all);
-        care_rows_free(v, nv);
     }
+    visit_index_free(&vi);
     care_rows_free(plans, np);
     size_t total = json_array_size(all);
     json_t **sorted = calloc(total + 1, sizeof *sorted);
@@ -676,6 +730,12 @@ amp_code reint_outcomes(core *c, const principal *p, const list_param *params, s
         return code;
     char today[11];
     clock_today(today);
+    visit_index vi;
+    if ((code = visit_index_load(c, &vi, err)) != AMP_OK) {
+        visit_index_free(&vi);
+        care_rows_free(plans, np);
+        return code;
+    }
     const json_t *months = json_object_get(care_config(), "outcome_months");
     int window = (int)care_config_number("outcome_window_days", 60);
     size_t nm = json_array_size(months);
@@ -691,10 +751,8 @@ amp_code reint_outcomes(core *c, const principal *p, const list_param *params, s
         if (!start)
             continue;
         counted++;
-        store_record *v;
         int nv;
-        if (case_visits(c, plans[i].case_uid, &v, &nv, err) != AMP_OK)
-            continue;
+        store_record *v = visit_index_get(&vi, plans[i].case_uid, &nv);
         for (size_t m = 0; m < nm; m++) {
             char target[11];
             care_add_months(start, (int)json_integer_value(json_array_get(months, m)), target);
@@ -720,8 +778,8 @@ amp_code reint_outcomes(core *c, const principal *p, const list_param *params, s
             if (comp >= thr - 1e-9)
                 sust[m]++;
         }
-        care_rows_free(v, nv);
     }
+    visit_index_free(&vi);
     json_t *items = json_array();
     for (size_t m = 0; due && measured && sust && sum && m < nm; m++) {
         json_t *it = json_pack("{s:I, s:I, s:I, s:I}", "months",
