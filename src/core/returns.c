@@ -230,6 +230,20 @@ static void count_case(const store_row *row, void *arg)
     }
 }
 
+/* The case's fields for the figures: the stored clear members, opened (the
+ * sealed birth date) only when the age at registration is not recorded. */
+static json_t *case_facts(core *c, const char *case_uid)
+{
+    store_row row;
+    if (store_case_get(core_store(c), case_uid, &row, NULL) != STORE_OK)
+        return NULL;
+    if (!json_is_integer(json_object_get(row.doc, "amp_AgeAtRegistration")))
+        care_case_open(c, &row);
+    json_t *doc = json_incref(row.doc);
+    store_row_release(&row);
+    return doc;
+}
+
 amp_code returns_stats(core *c, const principal *p, const list_param *params, size_t n,
                        json_t **out, amp_err *err)
 {
@@ -265,7 +279,7 @@ amp_code returns_stats(core *c, const principal *p, const list_param *params, si
         const json_t *d = rows[i].doc;
         json_t *case_doc = NULL;
         if (org) {
-            case_doc = care_case_doc(c, rows[i].case_uid);
+            case_doc = case_facts(c, rows[i].case_uid);
             const char *owner = dstr(case_doc, "amp_OwnerOrganisation");
             if (!owner || strcmp(owner, org) != 0) {
                 json_decref(case_doc);
@@ -294,7 +308,7 @@ amp_code returns_stats(core *c, const principal *p, const list_param *params, si
             json_array_foreach (json_object_get(d, "reunified_with"), k, w)
                 count(with, json_string_value(w));
             if (!case_doc)
-                case_doc = care_case_doc(c, rows[i].case_uid);
+                case_doc = case_facts(c, rows[i].case_uid);
             if (case_doc && minor_when(case_doc, reu)) {
                 json_object_set_new(minors, rows[i].case_uid, json_true());
                 const char *home = dstr(case_doc, "amp_RegistrationCountry");
