@@ -37,8 +37,7 @@ typedef struct {
 } fill;
 
 static int put(store_tx *tx, const char *kind, const char *uid, const char *case_uid,
-               const char *org, const char *org2, const char *status, const char *due,
-               json_t *doc)
+               const char *org, const char *org2, const char *status, const char *due, json_t *doc)
 {
     store_record r = {0};
     snprintf(r.kind, sizeof r.kind, "%s", kind);
@@ -69,9 +68,8 @@ static int fill_job(store_tx *tx, void *arg)
         rc = put(tx, "stay", NULL, cu, "org-b", f->shelter, "Discharged", "",
                  json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:s}", "case", cu,
                            "shelter", f->shelter, "place_kind", "Women", "places", 1, "status",
-                           "Discharged", "admitted_on", a, "discharged_on", d,
-                           "discharge_reason", "FamilyReintegration", "cost", 300.0, "currency",
-                           "USD"));
+                           "Discharged", "admitted_on", a, "discharged_on", d, "discharge_reason",
+                           "FamilyReintegration", "cost", 300.0, "currency", "USD"));
         if (rc == STORE_OK)
             rc = put(tx, "return", NULL, cu, "org-a", "", "Completed", d,
                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "case", cu, "type",
@@ -91,8 +89,8 @@ static int fill_job(store_tx *tx, void *arg)
             rc = put(tx, "training", NULL, NULL, "org-a", "", "Training", a,
                      json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:i, s:i}, s:i}", "type", "Training",
                                "title", "T", "start_date", a, "city", i % 20 ? "Quito" : "Ibarra",
-                               "participants", 30, "participants_by_org_type", "LawEnforcement",
-                               20, "NGO", 10, "officials", 20));
+                               "participants", 30, "participants_by_org_type", "LawEnforcement", 20,
+                               "NGO", 10, "officials", 20));
     }
     return rc;
 }
@@ -123,7 +121,8 @@ static amp_code measure_assisted(core *c, const principal *p, const list_param *
 {
     (void)p, (void)ps, (void)n;
     double v = 0;
-    amp_code code = indicators_measure(c, "cases_assisted", NULL, "2025-01-01", "2025-12-31", &v, err);
+    amp_code code =
+        indicators_measure(c, "cases_assisted", NULL, "2025-01-01", "2025-12-31", &v, err);
     *out = json_real(v);
     return code;
 }
@@ -164,11 +163,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < n && code == AMP_OK; i++) {
         char reg[11];
         care_date(care_days("2024-01-01") + (i * 7) % 800, reg);
-        json_t *one = json_pack("{s:s, s:s, s:[s], s:s, s:s, s:s}", "prs_Gender", "Feminine",
-                                "vic_TraffickingStatus", "ActualVictimOfTrafficking",
-                                "prs_Citizenship", i % 3 ? "EC" : "CO", "amp_RegistrationDate", reg,
-                                "prs_Birthdate", i % 4 ? "1995-01-01" : "2012-01-01",
-                                "amp_OwnerOrganisation", "org-a");
+        json_t *one =
+            json_pack("{s:s, s:s, s:[s], s:s, s:s, s:s}", "prs_Gender", "Feminine",
+                      "vic_TraffickingStatus", "ActualVictimOfTrafficking", "prs_Citizenship",
+                      i % 3 ? "EC" : "CO", "amp_RegistrationDate", reg, "prs_Birthdate",
+                      i % 4 ? "1995-01-01" : "2012-01-01", "amp_OwnerOrganisation", "org-a");
         code = cases_bulk_insert(c, &in, one, &err);
         json_decref(one);
     }
@@ -198,8 +197,9 @@ int main(int argc, char **argv)
     json_decref(out);
     json_decref(sb);
     store_run(s, fill_job, &f);
-    fprintf(stderr, "care bench: %d cases, %d each of stays, returns, plans, visits, %d trainings "
-                    "loaded in %.1f s\n",
+    fprintf(stderr,
+            "care bench: %d cases, %d each of stays, returns, plans, visits, %d trainings "
+            "loaded in %.1f s\n",
             f.n, f.n, (f.n + 9) / 10, (now_ms() - t0) / 1000);
     list_param year[] = {{"period", "2025"}};
     list_param series[] = {{"from", "2025-01-01"}, {"to", "2025-12-31"}, {"step", "month"}};

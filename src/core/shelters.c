@@ -1452,13 +1452,14 @@ static amp_code list_stays(core *c, const principal *p, const store_record_query
 amp_code stays_list(core *c, const principal *p, const char *shelter_id, const list_param *params,
                     size_t n, json_t **out, amp_err *err)
 {
-    static const char *const known[] = {"status", "case", "kind", NULL};
+    static const char *const known[] = {"status", "case", "kind", "planned_before", NULL};
+    static const char *const dates[] = {"planned_before", NULL};
     store_record sh;
     amp_code code = shelter_read(c, p, shelter_id, &sh, err);
     if (code != AMP_OK)
         return code;
     int limit, offset;
-    if ((code = care_params_check(p, params, n, known, NULL, &limit, &offset, err)) != AMP_OK) {
+    if ((code = care_params_check(p, params, n, known, dates, &limit, &offset, err)) != AMP_OK) {
         store_record_release(&sh);
         return code;
     }
@@ -1478,10 +1479,13 @@ amp_code stays_list(core *c, const principal *p, const char *shelter_id, const l
         store_record_release(&sh);
         return amp_err_set(err, AMP_EBADREQ, "the list parameters are not valid");
     }
+    const char *before = care_param(params, n, "planned_before");
     store_record_query q = {.kind = KIND_STAY,
                             .org2 = sh.uid,
                             .status = status,
-                            .case_uid = care_param(params, n, "case")};
+                            .case_uid = care_param(params, n, "case"),
+                            .due_before = before,
+                            .by_due = before != NULL};
     code = list_stays(c, p, &q, kind, limit, offset, out, err);
     store_record_release(&sh);
     return code;

@@ -101,7 +101,8 @@ amp_code stays_update(core *c, const principal *p, const char *stay_id, const js
 amp_code stays_get(core *c, const principal *p, const char *stay_id, json_t **out, amp_err *err);
 
 /** Stays of a shelter.  Parameters: status (comma-separated), case, kind,
- *  limit, offset.  Ordered by admission (waiting: by request). */
+ *  planned_before (planned discharge before a date: who leaves soon, ordered by
+ *  it), limit, offset.  Otherwise in the order they were recorded. */
 amp_code stays_list(core *c, const principal *p, const char *shelter_id, const list_param *params,
                     size_t n, json_t **out, amp_err *err);
 

@@ -463,6 +463,41 @@ static void test_trainings_and_indicators(void **state)
     e2e_as("cw-a");
 }
 
+/* The commands against the same data directory: exit codes 0, 2, 3, 4. */
+static int tool(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
+{
+    char *argv[] = {(char *)srv.bin, (char *)a1, (char *)a2, "--data", srv.data,
+                    (char *)a3,      (char *)a4, (char *)a5, NULL};
+    int st = run_tool(argv);
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    assert_int_equal(tool("shelter", "list", NULL, NULL, NULL), 0);
+    assert_int_equal(tool("shelter", "--help", NULL, NULL, NULL), 0);
+    assert_int_equal(tool("shelter", "admit", "--help", NULL, NULL), 0);
+    assert_int_equal(tool("shelter", "frobnicate", NULL, NULL, NULL), 2);
+    assert_int_equal(tool("shelter", "get", NULL, NULL, NULL), 2);
+    assert_int_equal(tool("shelter", "get", "01a2337a-51f3-758a-b5cf-0ab2c17cb3be", NULL, NULL), 3);
+    assert_int_equal(tool("shelter", "create", "--set", "name=Casa", NULL),
+                     4); /* no org, no capacity */
+    assert_int_equal(tool("shelter", "create", "--set", "name=Casa", "--set"), 2);
+    assert_int_equal(tool("indicator", "report", NULL, NULL, NULL), 4); /* period required */
+    assert_int_equal(tool("indicator", "report", "--period", "2026", NULL), 0);
+    assert_int_equal(tool("reintegration", "indicators", NULL, NULL, NULL), 0);
+    assert_int_equal(tool("return", "stats", "--period", "2026-Q9", NULL), 4);
+    assert_int_equal(tool("training", "stats", "--city", "Ibarra", NULL), 0);
+    char cfg[400];
+    snprintf(cfg, sizeof cfg, "%s/bad-indicators.json", srv.root);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fputs("{\"sustainable_threshold\": 7}", f);
+    fclose(f);
+    assert_int_equal(tool("reintegration", "check-config", cfg, NULL, NULL), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_returns_and_reintegration),
         cmocka_unit_test(test_proceedings),
         cmocka_unit_test(test_trainings_and_indicators),
+        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_sigterm_exits_cleanly),
     };
     return cmocka_run_group_tests_name("e2e care", tests, care_setup, group_teardown);

@@ -270,6 +270,20 @@ static void test_admission_capacity_waiting_list(void **state)
     assert_int_equal(ct_i(json_object_get(out, "occupied"), "Women"), 2);
     assert_int_equal(ct_i(json_object_get(out, "free"), "Women"), 0);
     json_decref(out);
+    /* who leaves soon: planned discharge before a date */
+    list_param lp[16];
+    size_t nl = ct_params("status=Admitted&planned_before=2026-09-01", lp);
+    CT_OK(stays_list(e->core, &sb, id, lp, nl, &out, &err), err);
+    assert_int_equal(ct_i(out, "total"), 0); /* c1 (planned 2026-08-10) was discharged */
+    json_decref(out);
+    nl = ct_params("planned_before=2026-09-01", lp);
+    CT_OK(stays_list(e->core, &sb, id, lp, nl, &out, &err), err);
+    assert_int_equal(ct_i(out, "total"), 1);
+    json_decref(out);
+    nl = ct_params("planned_before=soon", lp);
+    assert_int_equal(stays_list(e->core, &sb, id, lp, nl, &out, &err), AMP_EBADREQ);
+    assert_true(tu_has_field_error(&err, "planned_before", "date"));
+    amp_err_clear(&err);
     /* occupancy now agrees with the counter */
     CT_OK(shelters_occupancy(e->core, &sb, id, NULL, 0, &out, &err), err);
     assert_int_equal(ct_i(out, "occupied"), 2);
