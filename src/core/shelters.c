@@ -813,6 +813,7 @@ amp_code shelters_stats(core *c, const principal *p, const list_param *params, s
     int32_t pf = care_days(per.from), pt = care_days(per.to);
     double capacity_nights = 0;
     json_int_t shelters_counted = 0;
+    json_t *by = json_object(); /* shelter id -> its own figures */
     for (int i = 0; i < nshel; i++) {
         if (want_shelter && strcmp(shel[i].uid, want_shelter) != 0)
             continue;
@@ -823,9 +824,14 @@ amp_code shelters_stats(core *c, const principal *p, const list_param *params, s
         int32_t last = care_days(today) < hi ? care_days(today) : hi;
         json_int_t cap =
             want_kind ? capacity_of(shel[i].doc, want_kind) : capacity_total(shel[i].doc);
-        if (last >= lo)
-            capacity_nights += (double)(last - lo + 1) * (double)cap;
+        double own = last >= lo ? (double)(last - lo + 1) * (double)cap : 0;
+        capacity_nights += own;
         shelters_counted++;
+        json_object_set_new(
+            by, shel[i].uid,
+            json_pack("{s:s, s:s, s:f, s:f, s:i, s:i, s:f}", "shelter", shel[i].uid, "name",
+                      dstr(shel[i].doc, "name") ? dstr(shel[i].doc, "name") : "", "capacity_nights",
+                      own, "bed_nights", 0.0, "admissions", 0, "discharges", 0, "cost", 0.0));
     }
     double *los = calloc((size_t)nstays + 1, sizeof(double));
     json_int_t admissions = 0, discharged = 0, bucket_n[NBUCKETS] = {0};
@@ -836,15 +842,32 @@ amp_code shelters_stats(core *c, const principal *p, const list_param *params, s
         if (want_kind && (!dstr(d, "place_kind") || strcmp(dstr(d, "place_kind"), want_kind)))
             continue;
         const char *adm = dstr(d, "admitted_on"), *dis = dstr(d, "discharged_on");
+        json_t *mine = json_object_get(by, stays[i].org2);
+        double nights = shelters_stay_nights(d, per.from, per.to, today);
+        if (mine)
+            json_object_set_new(
+                mine, "bed_nights",
+                json_real(json_number_value(json_object_get(mine, "bed_nights")) + nights));
         if (adm && strcmp(adm, per.from) >= 0 && strcmp(adm, per.to) <= 0) {
             admissions++;
+            if (mine)
+                json_object_set_new(mine, "admissions",
+                                    json_integer(dint(mine, "admissions", 0) + 1));
             const char *k = dstr(d, "place_kind");
             if (k)
                 json_object_set_new(kinds, k, json_integer(dint(kinds, k, 0) + 1));
         }
-        bed_nights += shelters_stay_nights(d, per.from, per.to, today);
+        bed_nights += nights;
         if (!dis || strcmp(dis, per.from) < 0 || strcmp(dis, per.to) > 0)
             continue;
+        if (mine) {
+            json_object_set_new(mine, "discharges", json_integer(dint(mine, "discharges", 0) + 1));
+            const json_t *sc = json_object_get(d, "cost");
+            if (json_is_number(sc))
+                json_object_set_new(mine, "cost",
+                                    json_real(json_number_value(json_object_get(mine, "cost")) +
+                                              json_number_value(sc)));
+        }
         double days = (double)(care_days(dis) - care_days(adm));
         los[discharged] = days;
         los_sum += days;
@@ -904,6 +927,24 @@ amp_code shelters_stats(core *c, const principal *p, const list_param *params, s
     if (capacity_nights > 0)
         json_object_set_new(*out, "occupancy_rate",
                             json_real(round(bed_nights / capacity_nights * 1000) / 1000));
+    /* each shelter's own figures, for comparing them (costs in its currency) */
+    json_t *list = json_array();
+    const char *sid;
+    json_t *mine;
+    json_object_foreach (by, sid, mine) {
+        double cn = json_number_value(json_object_get(mine, "capacity_nights"));
+        double bn = json_number_value(json_object_get(mine, "bed_nights"));
+        if (cn > 0)
+            json_object_set_new(mine, "occupancy_rate", json_real(round(bn / cn * 1000) / 1000));
+        json_int_t dn = dint(mine, "discharges", 0);
+        double cost = json_number_value(json_object_get(mine, "cost"));
+        json_object_set_new(mine, "cost", json_real(round(cost * 100) / 100));
+        if (dn > 0)
+            json_object_set_new(mine, "cost_per_stay", json_real(round(cost / dn * 100) / 100));
+        json_array_append(list, mine);
+    }
+    json_object_set_new(*out, "by_shelter", list);
+    json_decref(by);
     free(los);
     care_rows_free(shel, nshel);
     care_rows_free(stays, nstays);

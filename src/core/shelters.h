@@ -67,7 +67,8 @@ amp_code shelters_occupancy_all(core *c, const principal *p, const list_param *p
 /** Figures over stays: admissions in the period, length of stay of the stays
  *  discharged in it (mean, median, min, max, distribution in months), discharge
  *  reasons, bed-nights and occupancy rate in the period, cost per stay and in
- *  total (by currency).  Parameters: period or from/to, shelter, org, kind. */
+ *  total (by currency), and the same for each shelter ("by_shelter").  Parameters: period or
+ * from/to, shelter, org, kind. */
 amp_code shelters_stats(core *c, const principal *p, const list_param *params, size_t n,
                         json_t **out, amp_err *err);
 

@@ -430,6 +430,13 @@ static void test_stats_and_occupancy_over_time(void **state)
     /* 30*10 + 100*10 + 200*20 + 250*10 = 7800 */
     assert_true(fabs(ct_n(usd, "total") - 7800) < 1e-9);
     assert_true(fabs(ct_n(usd, "per_stay") - 1950) < 1e-9);
+    json_t *mine = json_array_get(json_object_get(out, "by_shelter"), 0);
+    assert_string_equal(ct_s(mine, "name"), "Figures");
+    assert_int_equal(ct_i(mine, "discharges"), 4);
+    assert_true(fabs(ct_n(mine, "cost_per_stay") - 1950) < 1e-9);
+    /* capacity 6 over 2026-01-01..2026-06-15 (166 days) */
+    assert_true(fabs(ct_n(mine, "capacity_nights") - 6 * 166) < 1e-9);
+    assert_true(fabs(ct_n(mine, "bed_nights") - ct_n(out, "bed_nights")) < 1e-9);
     json_decref(out);
     /* only the Children places */
     n = ct_params("period=2026&kind=Children", ps);
