@@ -162,6 +162,8 @@ static void return_derive(care_op *op, json_t *doc, store_record *r)
                         json_boolean(minor_when(op->case_row.doc, on ? on : op->today)));
     const char *home = dstr(op->case_row.doc, "amp_RegistrationCountry");
     const char *dest = dstr(doc, "destination_country");
+    if (!dstr(doc, "departure_country") && home) /* default: from the registering country */
+        json_object_set_new(doc, "departure_country", json_string(home));
     json_object_set_new(doc, "cross_border", json_boolean(home && dest && strcmp(home, dest) != 0));
     snprintf(r->status, sizeof r->status, "%s", status);
     const char *due = dstr(doc, "departure_date");

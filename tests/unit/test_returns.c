@@ -117,6 +117,7 @@ static void test_cross_border_consent_and_scope(void **state)
     /* with consent it goes through */
     CT_OK(create_return(e, &cw, adult, to_peru, &out, &err), err);
     assert_true(json_is_true(json_object_get(out, "cross_border")));
+    assert_string_equal(ct_s(out, "departure_country"), "EC"); /* the registering country */
     assert_string_equal(ct_s(out, "family_contact"), "aunt, +51 999");
     char rid[40];
     snprintf(rid, sizeof rid, "%s", ct_s(out, "id"));
