@@ -47,7 +47,8 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The field catalogue and the OpenAPI document are compiled into the binary.
-$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml schema/referrals.json
+$(BUILD)/src/embed.o: src/embed.S schema/catalogue.json docs/openapi.yaml schema/referrals.json \
+                     schema/care-picklists.json schema/reintegration-indicators.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
@@ -68,7 +69,7 @@ $(BUILD)/libamparo.a: $(LIB_OBJ)
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/libamparo.a
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(BUILD)/libamparo.a -Wl,--no-whole-archive $(LDLIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a tests/unit/testutil.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libamparo.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libamparo.a $(LDLIBS) -lcmocka
 

@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-15}
-targets=${FUZZ_TARGETS:-"json_body query validate audit_filters seal calendars import_csv import_xml"}
+targets=${FUZZ_TARGETS:-"json_body query validate audit_filters seal calendars import_csv import_xml care"}
 out=build-fuzz
 arts=tests/artifacts/fuzz
 cc=${FUZZ_CC:-clang}
@@ -31,6 +31,7 @@ srcs_for() {
     seal) echo "src/core/seal.c src/core/catalogue.c src/core/result.c src/util/buf.c $out/embed.o" ;;
     calendars) echo "src/core/workdays.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/clock.c $out/embed.o" ;;
     import_csv | import_xml) echo "$(ls src/*/*.c | grep -v '^src/cli/main.c$') $out/embed.o" ;;
+    care) echo "src/core/care_fields.c src/http/parse.c src/core/validate.c src/core/catalogue.c src/core/result.c src/util/log.c src/util/clock.c $out/embed.o" ;;
     *) return 1 ;;
   esac
 }

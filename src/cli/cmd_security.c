@@ -3,6 +3,7 @@
  * prompt, never from the command line (it is visible to other local users). */
 #include "cli/cli.h"
 #include "core/accounts.h"
+#include "core/keyring.h"
 #include "http/request.h"
 
 #include <getopt.h>
@@ -55,7 +56,8 @@ int cli_open_accounts(cli_env *env, accounts **acc)
 {
     accounts_settings as;
     char err[512];
-    if (accounts_settings_load(&as, env->dir, err, sizeof err) < 0) {
+    if (accounts_settings_load_key(&as, env->dir, keyring_index_key(env->kr), err, sizeof err) <
+        0) {
         fprintf(stderr, "amparo: %s\n", err);
         return -1;
     }

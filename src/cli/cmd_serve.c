@@ -1,6 +1,7 @@
 /* cmd_serve.c — amparo serve: run the HTTP server until SIGINT or SIGTERM. */
 #include "cli/cli.h"
 #include "core/accounts.h"
+#include "core/keyring.h"
 #include "http/server.h"
 #include "util/clock.h"
 
@@ -110,7 +111,7 @@ int cmd_serve(int argc, char **argv)
         return EXIT_FAIL;
     char err[512];
     accounts_settings as;
-    if (accounts_settings_load(&as, env.dir, err, sizeof err) < 0) {
+    if (accounts_settings_load_key(&as, env.dir, keyring_index_key(env.kr), err, sizeof err) < 0) {
         fprintf(stderr, "amparo serve: %s\n", err);
         cli_env_close(&env);
         return EXIT_FAIL;

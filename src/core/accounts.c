@@ -110,6 +110,12 @@ static int key_file(const char *path, uint8_t key[32], char *err, size_t errlen)
 
 int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err, size_t errlen)
 {
+    return accounts_settings_load_key(s, data_dir, NULL, err, errlen);
+}
+
+int accounts_settings_load_key(accounts_settings *s, const char *data_dir,
+                               const unsigned char *index_key, char *err, size_t errlen)
+{
     accounts_settings_default(s);
     char path[4200], line[512];
     snprintf(path, sizeof path, "%s/amparo.conf", data_dir);
@@ -154,6 +160,10 @@ int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err
     }
     if (f)
         fclose(f);
+    if (index_key) {
+        crypto_kdf_derive_from_key(s->secret_key, sizeof s->secret_key, 1, "amp-totp", index_key);
+        return 0;
+    }
     snprintf(path, sizeof path, "%s/keys", data_dir);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));

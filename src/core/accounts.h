@@ -45,6 +45,12 @@ void accounts_settings_default(accounts_settings *s);
  *  missing).  0, or -1 with err set. */
 int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err, size_t errlen);
 
+/** As accounts_settings_load, deriving the TOTP sealing key from the keyring's
+ *  index key (so $AMPARO_KEY_DIR and $AMPARO_INDEX_KEY apply) when index_key is
+ *  not NULL. */
+int accounts_settings_load_key(accounts_settings *s, const char *data_dir,
+                               const unsigned char *index_key, char *err, size_t errlen);
+
 accounts *accounts_new(core *c, const accounts_settings *settings);
 void accounts_free(accounts *a);
 core *accounts_core(accounts *a);

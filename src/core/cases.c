@@ -2239,6 +2239,11 @@ amp_code children_create_sync(core *c, const principal *p, const char *case_key,
 
 /* ==== erasure ========================================================================= */
 
+/* The records other modules keep about a case are erased in the same
+ * transaction (weak: the core builds without them). */
+int care_erase_case_tx(store_tx *tx, core *c, const principal *p, const char *case_uid,
+                       bool keep_facts) __attribute__((weak));
+
 typedef struct {
     core *c;
     const principal *p;
@@ -2358,6 +2363,8 @@ static int job_case_erase(store_tx *tx, void *arg)
         if (rc == STORE_OK)
             rc = store_tx_history_add(tx, r.id, r.version, now, e->p->actor, "erase", NULL, none);
         json_decref(none);
+        if (rc == STORE_OK && care_erase_case_tx)
+            rc = care_erase_case_tx(tx, e->c, e->p, r.uid, keep_facts);
         if (rc == STORE_OK) {
             json_t *d = json_pack("{s:b}", "statistics_kept", keep_facts);
             rc = audit_tx(tx, e->p, "case.erase", "case", r.uid, d);
