@@ -505,6 +505,32 @@ async function main() {
     await shot('11-assistance');
   });
 
+  await test('identification decision, then close and reopen the case', async () => {
+    if (missing(await api('GET', `/api/v1/cases/${caseRef}/decisions`))) skip('endpoint missing (GET /api/v1/cases/:id/decisions)');
+    if (auth) { await logout(); await loginAs('cw-a'); }
+    await go(`#/cases/${caseRef}/profile`);
+    await page.click('text=Record a decision');
+    await page.waitForSelector('dialog[open] #dlg-kind');
+    await page.selectOption('dialog[open] #dlg-kind', 'Initial');
+    await page.selectOption('dialog[open] #dlg-outcome', 'Positive');
+    const makers = await page.$$eval('dialog[open] #dlg-decision_maker option', (o) => o.map((x) => x.value).filter(Boolean));
+    await page.selectOption('dialog[open] #dlg-decision_maker', makers[0]);
+    await checkA11y('decision form');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('dialog[open]', { state: 'detached' });
+    await page.waitForSelector('#rs-decisions ~ * table.data tbody tr, section.records table.data tbody tr');
+    await page.click('main .page-actions >> text=Close the case');
+    await page.waitForSelector('dialog[open] #dlg-reason');
+    await page.fill('dialog[open] #dlg-reason', 'Returned home; reintegration followed by a partner.');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('main .page-actions >> text=Reopen the case');
+    await shot('17-closed');
+    await page.click('main .page-actions >> text=Reopen the case');
+    await page.fill('dialog[open] #dlg-reason', 'New assistance needed.');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForSelector('main .page-actions >> text=Close the case');
+  });
+
   await test('shelter: add a shelter, admit the person, see the occupancy, discharge', async () => {
     if (missing(await api('GET', '/api/v1/shelters'))) skip('endpoint missing (GET /api/v1/shelters)');
     if (!auth) skip('endpoint missing (POST /api/v1/login): no shelter staff to act as');
