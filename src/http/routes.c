@@ -279,6 +279,8 @@ static const route *route_table(size_t i)
 /* Matches path against pattern; on success stores the parameters in r. */
 static bool match(request *r, const char *pattern, const char *path)
 {
+    if (pattern[0] == '/' && pattern[1] == '\0') /* the root has no segment */
+        return path[0] == '/' && path[1] == '\0';
     int np = 0;
     size_t used = 0;
     while (*pattern && *path) {

@@ -390,8 +390,9 @@ static void dispatch(request *r)
     const route *rt = routes_match(r, &status);
     if (!rt) {
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "%s is not allowed here; use %s", r->method, r->allow);
+            char msg[128], method[32];
+            utf8_sanitize(r->method, method, sizeof method); /* client bytes */
+            snprintf(msg, sizeof msg, "%s is not allowed here; use %s", method, r->allow);
             req_error(r, status, "method_not_allowed", msg, NULL);
         } else {
             req_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource", NULL);
