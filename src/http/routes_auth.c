@@ -98,11 +98,15 @@ static void h_logout(request *r)
 
 /* ---- the signed-in user ---- */
 
+/* The signed-in user.  A cookie session also gets its CSRF token back, so a
+ * reloaded page can go on (another site cannot read this answer). */
 static void h_me(request *r)
 {
     amp_err err = {0};
     json_t *out = NULL;
     amp_code code = accounts_me(req_accounts(r), &r->who, &out, &err);
+    if (code == AMP_OK && r->via_cookie && r->csrf[0])
+        json_object_set_new(out, "csrf_token", json_string(r->csrf));
     answer(r, code, out, &err);
 }
 

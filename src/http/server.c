@@ -325,6 +325,12 @@ static bool authenticate(request *r, const route *rt)
     char token[128];
     bool via_cookie = false;
     bool have = find_token(r, token, sizeof token, &via_cookie);
+    /* public routes (sign-in, health, documentation, the UI's files) act for no
+     * one, so a session cookie sent along is neither needed nor checked */
+    if (rt->access == ROUTE_PUBLIC) {
+        sodium_memzero(token, sizeof token);
+        have = false;
+    }
     if (rt->access == ROUTE_PUBLIC && !have) {
         if (al)
             snprintf(r->who.lang, sizeof r->who.lang, "%s", al);

@@ -348,9 +348,15 @@ static void test_cookie_sessions_need_csrf(void **state)
     resp_free(&r);
     http_do(NULL, &r, "GET", "/api/v1/me", NULL, 0, cookie);
     EXPECT_STATUS(&r, 200);
+    assert_string_equal(jstr(r.json, "csrf_token"), csrf); /* a reloaded page gets it back */
     resp_free(&r);
     http_do(NULL, &r, "POST", "/api/v1/cases", TU_MINIMAL_CASE, strlen(TU_MINIMAL_CASE), cookie);
     expect_error(&r, 403, "csrf_failed");
+    resp_free(&r);
+    /* signing in again with the cookie still there needs no CSRF token */
+    const char *creds = "{\"username\": \"cw-a\", \"password\": \"" E2E_PASSWORD "\"}";
+    http_do(NULL, &r, "POST", "/api/v1/login", creds, strlen(creds), cookie);
+    EXPECT_STATUS(&r, 200);
     resp_free(&r);
     http_do(NULL, &r, "POST", "/api/v1/cases", TU_MINIMAL_CASE, strlen(TU_MINIMAL_CASE),
             pf("%s\nX-CSRF-Token: wrong-token", cookie));
