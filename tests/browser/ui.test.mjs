@@ -403,17 +403,25 @@ async function main() {
     }
   });
 
-  await test('after a reload, a write asks to sign in again and then saves', async () => {
+  await test('after a reload, a write still carries the CSRF token (or asks to sign in again)', async () => {
     if (!auth) skip('endpoint missing (POST /api/v1/login)');
     await page.reload();
     await go(`#/cases/${caseRef}/comments`);
     await page.fill('#new-comment', 'Written after a reload.');
     await page.click('text=Add the comment');
-    await page.waitForSelector('dialog[open] #reauth-pass');
-    await checkA11y('sign in again');
-    await page.fill('dialog[open] #reauth-pass', PASSWORD);
-    await page.click('dialog[open] button[type=submit]');
-    await page.waitForSelector('.comments li >> text=Written after a reload.');
+    // the token comes back from GET /api/v1/me; a server that does not give it
+    // makes the UI ask for the password instead, and the write then goes through
+    const outcome = await Promise.race([
+      page.waitForSelector('.comments li >> text=Written after a reload.').then(() => 'saved'),
+      page.waitForSelector('dialog[open] #reauth-pass').then(() => 'reauth'),
+    ]);
+    if (outcome === 'reauth') {
+      await checkA11y('sign in again');
+      await page.fill('dialog[open] #reauth-pass', PASSWORD);
+      await page.click('dialog[open] button[type=submit]');
+      await page.waitForSelector('.comments li >> text=Written after a reload.');
+      log('     (this server does not give the CSRF token back in GET /api/v1/me: the UI signed in again)');
+    }
   });
 
   await test('someone else saved first: keep my edits and save again', async () => {
