@@ -451,6 +451,10 @@ static enum MHD_Result send_answer(request *r)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    MHD_add_response_header(resp, "Permissions-Policy",
+                            "camera=(), microphone=(), geolocation=(), payment=(), usb=()");
     MHD_add_response_header(resp, "Content-Security-Policy",
                             r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
     if (r->content_encoding)

@@ -62,6 +62,14 @@ static void test_schema_and_openapi(void **state)
         }
     }
     assert_true(found);
+    /* revalidated, not downloaded again */
+    char etag[64];
+    snprintf(etag, sizeof etag, "%s", r.etag);
+    assert_true(etag[0] == '"');
+    resp_free(&r);
+    SEND(&r, "GET", "/api/v1/schema", NULL, pf("If-None-Match: %s", etag));
+    EXPECT_STATUS(&r, 304);
+    assert_int_equal(r.len, 0);
     resp_free(&r);
 
     GET(&r, "/api/v1/openapi.yaml");
