@@ -70,6 +70,17 @@ int cli_open_accounts(cli_env *env, accounts **acc)
     return 0;
 }
 
+/* "a,b,c" as a new JSON array of strings (empty items skipped). */
+static json_t *comma_list(const char *text)
+{
+    json_t *arr = json_array();
+    char *copy = strdup(text), *save = NULL;
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+        json_array_append_new(arr, json_string(t));
+    free(copy);
+    return arr;
+}
+
 static void print_json(const json_t *j)
 {
     char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -137,12 +148,7 @@ static int org_add(int argc, char **argv)
     if (region)
         json_object_set_new(body, "amp_OrgRegion", json_string(region));
     if (kind) {
-        json_t *arr = json_array();
-        char *copy = strdup(kind), *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            json_array_append_new(arr, json_string(t));
-        free(copy);
-        json_object_set_new(body, "amp_OrgCategory", arr);
+        json_object_set_new(body, "amp_OrgCategory", comma_list(kind));
     }
     cli_env env;
     if (cli_env_open(&env, cli_data_dir(data)) < 0) {
@@ -277,11 +283,7 @@ static int user_add(int argc, char **argv)
         fprintf(stderr, "amparo user add: --username and --roles are required\n%s", user_usage);
         return EXIT_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:[]}", "username", username, "roles");
-    char *copy = strdup(roles), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        json_array_append_new(json_object_get(body, "roles"), json_string(t));
-    free(copy);
+    json_t *body = json_pack("{s:s, s:o}", "username", username, "roles", comma_list(roles));
     if (org)
         json_object_set_new(body, "org", json_string(org));
     if (lang)

@@ -964,24 +964,14 @@ static amp_code create_policy(core *c, const principal *p, const json_t *body, a
     return AMP_OK;
 }
 
-/* Whole years from birth to date (both YYYY-MM-DD), or -1. */
-static int years_between(const char *birth, const char *date)
-{
-    int by, bm, bd, ty, tm, td;
-    if (!birth || !date || sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
-        sscanf(date, "%4d-%2d-%2d", &ty, &tm, &td) != 3)
-        return -1;
-    int age = ty - by - (tm < bm || (tm == bm && td < bd));
-    return age >= 0 && age <= 130 ? age : -1;
-}
-
 /* Fields the server derives from others: amp_AgeAtRegistration (so that figures
  * by age never need the sealed birth date). */
 static void derive_fields(json_t *fields)
 {
-    int age = years_between(json_string_value(json_object_get(fields, "prs_Birthdate")),
-                            json_string_value(json_object_get(fields, "amp_RegistrationDate")));
-    if (age >= 0)
+    int age =
+        validate_years_between(json_string_value(json_object_get(fields, "prs_Birthdate")),
+                               json_string_value(json_object_get(fields, "amp_RegistrationDate")));
+    if (age >= 0 && age <= 130)
         json_object_set_new(fields, "amp_AgeAtRegistration", json_integer(age));
     else
         json_object_del(fields, "amp_AgeAtRegistration");

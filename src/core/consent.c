@@ -1,5 +1,6 @@
 /* consent.c — consent checks before sharing (see consent.h). */
 #include "core/consent.h"
+#include "core/validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,24 +65,11 @@ static bool has_scope(const json_t *doc, const char *scope)
     return false;
 }
 
-/* Whole years between birth and today (both YYYY-MM-DD), or -1. */
-static int age_on(const char *birth, const char *today)
-{
-    int by, bm, bd, ty, tm, td;
-    if (!birth || !today || sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
-        sscanf(today, "%4d-%2d-%2d", &ty, &tm, &td) != 3)
-        return -1;
-    int age = ty - by;
-    if (tm < bm || (tm == bm && td < bd))
-        age--;
-    return age;
-}
-
 bool consent_is_child(const json_t *case_doc, const char *today)
 {
     const json_t *b = json_object_get(case_doc, "prs_Birthdate");
     if (json_is_string(b)) {
-        int age = age_on(json_string_value(b), today);
+        int age = validate_years_between(json_string_value(b), today);
         if (age >= 0)
             return age < 18;
     }
@@ -90,7 +78,7 @@ bool consent_is_child(const json_t *case_doc, const char *today)
     const json_t *ar = json_object_get(case_doc, "amp_AgeAtRegistration");
     const json_t *rd = json_object_get(case_doc, "amp_RegistrationDate");
     if (json_is_integer(ar) && json_is_string(rd)) {
-        int since = age_on(json_string_value(rd), today);
+        int since = validate_years_between(json_string_value(rd), today);
         if (since >= 0)
             return json_integer_value(ar) + since < 18;
     }

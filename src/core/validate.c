@@ -251,9 +251,10 @@ static bool blank(const char *s)
     return true;
 }
 
-/* Whole years between birth and date, both valid "YYYY-MM-DD". */
-static int years_between(const char *birth, const char *date)
+int validate_years_between(const char *birth, const char *date)
 {
+    if (!birth || !date || !validate_date(birth) || !validate_date(date))
+        return -1;
     int years = atoi(date) - atoi(birth);
     if (strcmp(date + 5, birth + 5) < 0)
         years--;
@@ -495,7 +496,7 @@ int validate_record(const catalogue *cat, const char *entity, const json_t *doc,
     const json_t *age = json_object_get(doc, "vic_AgeWhenTrafficked");
     if (birth && validate_date(birth) && json_is_number(age) && ctx->today &&
         strcmp(birth, ctx->today) <= 0) {
-        int now = years_between(birth, ctx->today);
+        int now = validate_years_between(birth, ctx->today);
         if (json_number_value(age) > now) {
             char d[16];
             snprintf(d, sizeof d, "%d", now);

@@ -32,6 +32,10 @@ int validate_record(const catalogue *cat, const char *entity, const json_t *doc,
 /** True when s is a valid calendar date "YYYY-MM-DD" (years 1900–2200). */
 bool validate_date(const char *s);
 
+/** Whole years from birth to date (both "YYYY-MM-DD"), negative when date is
+ *  before birth; -1 also when either is not a valid date (NULL allowed). */
+int validate_years_between(const char *birth, const char *date);
+
 /** True when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */
 bool validate_e164(const char *s);
 
