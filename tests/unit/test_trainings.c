@@ -4,6 +4,7 @@
 #include "care_testutil.h"
 
 #include "core/indicators.h"
+#include "core/report.h"
 #include "core/reintegration.h"
 #include "core/shelters.h"
 #include "core/trainings.h"
@@ -115,6 +116,47 @@ static void test_events_and_figures(void **state)
     assert_int_equal(trainings_list(e->core, &an, ps, n, &out, &err), AMP_EBADREQ);
     assert_true(tu_has_field_error(&err, "type", "picklist"));
     amp_err_clear(&err);
+}
+
+/* The cell of a one-dimension crosstab whose key is k (NULL if absent). */
+static const json_t *cell_of(const json_t *t, const char *k)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach (json_object_get(t, "cells"), i, c) {
+        const char *key = json_string_value(json_array_get(json_object_get(c, "keys"), 0));
+        if (key && strcmp(key, k) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* The report engine reads trainings by the fields they are stored with
+ * (start_date, audiences, topics): figures by audience and year. */
+static void test_trainings_in_reports(void **state)
+{
+    tu_env *e = *state;
+    char first[40];
+    three_events(e, first);
+    principal sys = {.internal = true};
+    amp_err err = {0};
+    list_param by_audience[] = {
+        {"entity", "trainings"}, {"dims", "audience"}, {"measure", "sum:participants"}};
+    json_t *t = NULL;
+    CT_OK(report_crosstab(e->core, &sys, by_audience, 3, &t, &err), err);
+    const json_t *police = cell_of(t, "Police"), *community = cell_of(t, "CommunityMembers");
+    assert_non_null(police);
+    assert_non_null(community);
+    assert_int_equal(json_integer_value(json_object_get(police, "count")), 1);
+    assert_true(json_real_value(json_object_get(police, "sum")) == 35.0);
+    assert_true(json_real_value(json_object_get(community, "sum")) == 500.0);
+    json_decref(t);
+    list_param by_year[] = {{"entity", "trainings"}, {"dims", "year"}, {"topic", "Identification"}};
+    CT_OK(report_crosstab(e->core, &sys, by_year, 3, &t, &err), err);
+    const json_t *y = cell_of(t, "2026");
+    assert_non_null(y);
+    assert_int_equal(json_integer_value(json_object_get(y, "count")), 1);
+    json_decref(t);
 }
 
 static void test_event_refusals(void **state)
@@ -405,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_events_and_figures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trainings_in_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indicators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shelters_supported, setup, teardown),
     };
