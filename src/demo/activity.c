@@ -383,6 +383,18 @@ static int64_t office_time(run *R, int day)
     return t;
 }
 
+/* t, or the next office hour after it when it falls outside them (emergencies
+ * are answered at any hour). */
+static int64_t office_after(const run *R, int64_t t)
+{
+    int64_t h = (t % DAY) / HOUR;
+    if (h < 13)
+        t += (13 - h) * HOUR;
+    else if (h >= 22)
+        t += (24 - h + 13) * HOUR;
+    return t < R->now - 60 ? t : R->now - 60;
+}
+
 static void date_of(int64_t t, char out[11])
 {
     char ts[32];
@@ -688,10 +700,12 @@ static void plan_referral(run *R, int cs)
     if (f->fate == F_CANCELLED)
         wait_h = rnd_range(&R->r, 4, 72);
     f->t_answer = f->t_send + wait_h * HOUR + rnd(&R->r, 3600);
+    if (!f->emergency)
+        f->t_answer = office_after(R, f->t_answer);
     if (f->fate >= F_DECLINED && f->t_answer >= R->now - 60)
         f->fate = age_h < 30 ? F_PENDING : F_UNANSWERED;
     if (f->fate == F_COMPLETED) {
-        f->t_end = f->t_answer + rnd_range(&R->r, 5, 60) * DAY;
+        f->t_end = office_after(R, f->t_answer + rnd_range(&R->r, 5, 60) * DAY);
         if (f->t_end >= R->now - 60)
             f->fate = F_ACCEPTED;
     }
@@ -706,6 +720,8 @@ static void plan_referral(run *R, int cs)
         return;
     /* what the receiver does once it has accepted */
     int64_t t0 = f->t_answer + rnd_range(&R->r, 2, 30) * HOUR;
+    if (!f->emergency)
+        t0 = office_after(R, t0);
     if (t0 >= R->now - 60)
         t0 = R->now - 60;
     for (int s = 0; s < S_COUNT; s++) {
@@ -758,6 +774,26 @@ static void plan_own_stays(run *R)
         int day = d->reg >= start ? d->reg + (int)rnd(&R->r, 2)
                                   : start + (int)rnd(&R->r, PERIOD_DAYS - 10);
         plan_stay(R, (int)i, -1, office_time(R, day));
+    }
+    /* a small demo still shows a few stays: follow-up cases too, if need be */
+    for (size_t i = R->ncases; i-- > 0 && R->nstays < 4;) {
+        dcase *d = &R->cases[i];
+        if (d->org != ORG_MARTA || d->used || d->in_stay)
+            continue;
+        d->used = true;
+        plan_stay(R, (int)i, -1, office_time(R, R->today - rnd_range(&R->r, 5, 60)));
+    }
+    /* and somebody is in the shelter today: the latest admissions stay on */
+    size_t ongoing = 0;
+    for (size_t i = 0; i < R->nstays; i++)
+        ongoing += R->stays[i].t_discharge == 0;
+    for (size_t i = R->nstays; i-- > 0 && ongoing < 2;) {
+        stay_story *st = &R->stays[i];
+        if (st->ref < 0 && st->t_discharge) {
+            st->t_discharge = 0; /* its planned discharge action does nothing */
+            st->reason = NULL;
+            ongoing++;
+        }
     }
 }
 
@@ -1101,7 +1137,7 @@ static amp_code do_admit(run *R, stay_story *s, amp_err *err)
 
 static amp_code do_discharge(run *R, stay_story *s, amp_err *err)
 {
-    if (!s->admitted)
+    if (!s->admitted || !s->t_discharge)
         return AMP_OK;
     principal p = staff(ORG_MARTA, ROLE_SHELTER);
     date_of(s->t_discharge, s->discharged_on);
@@ -1117,6 +1153,27 @@ static amp_code do_discharge(run *R, stay_story *s, amp_err *err)
         return fail(err, code, "discharging from a shelter");
     s->admitted = false;
     R->n.discharged++;
+    /* the place goes to the first person waiting for one of its kind */
+    stay_story *next = NULL;
+    for (size_t i = 0; i < R->nstays; i++) {
+        stay_story *x = &R->stays[i];
+        if (x->waiting && x->shelter == s->shelter && strcmp(x->kind, s->kind) == 0 &&
+            (!next || x->t_admit < next->t_admit))
+            next = x;
+    }
+    if (!next)
+        return AMP_OK;
+    body = json_pack("{s:s}", "admitted_on", s->discharged_on);
+    out = NULL;
+    w = care_wait_new();
+    code = wait_result(w, stays_admit_waiting(R->c, &p, next->id, body, care_wait_done, w, err),
+                       &out, err);
+    json_decref(body);
+    json_decref(out);
+    if (code != AMP_OK)
+        return fail(err, code, "admitting from the waiting list");
+    next->waiting = false;
+    next->admitted = true;
     return AMP_OK;
 }
 
