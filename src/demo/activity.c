@@ -238,6 +238,7 @@ typedef struct {
     bool followup; /* cas_Status FollowUp */
     int floor;     /* the day after the latest date in the case (0: not read yet) */
     bool used;     /* already in a referral or an own-case story */
+    bool decided;  /* has identification decisions */
     bool in_stay;
 } dcase;
 
@@ -659,7 +660,7 @@ static void plan_assist(run *R, int cs, int ref, int org, int provider, int type
         plan_act(R, t_end, A_ASSIST_END, R->nassists - 1);
 }
 
-static void plan_referral(run *R, int cs)
+static void plan_referral(run *R, int cs, int to_forced)
 {
     dcase *d = &R->cases[cs];
     int start = period_start(R);
@@ -667,8 +668,8 @@ static void plan_referral(run *R, int cs)
     int first = floor > start ? floor : start;
     if (first > R->today)
         return;
-    bool cross;
-    int to = pick_receiver(R, d->org, &cross);
+    bool cross = false;
+    int to = to_forced >= 0 ? to_forced : pick_receiver(R, d->org, &cross);
     if (to < 0)
         return;
     int day = floor >= start ? first + (int)rnd(&R->r, 20) : first + (int)rnd(&R->r, PERIOD_DAYS);
@@ -757,8 +758,16 @@ static void plan_referrals(run *R, size_t total_cases)
         order[i - 1] = order[j];
         order[j] = t;
     }
+    /* the shelter's inbox first: Ecuador's other organisations refer to it */
+    size_t to_shelter = want / 8 > 8 ? want / 8 : 8;
+    for (size_t k = 0; k < n && R->nrefs < to_shelter; k++) {
+        const dcase *d = &R->cases[order[k]];
+        if (strcmp(orgs[d->org].country, "EC") == 0 && d->org != ORG_MARTA)
+            plan_referral(R, (int)order[k], ORG_MARTA);
+    }
     for (size_t k = 0; k < n && R->nrefs < want; k++)
-        plan_referral(R, (int)order[k]);
+        if (!R->cases[order[k]].used)
+            plan_referral(R, (int)order[k], -1);
     free(order);
 }
 
@@ -835,28 +844,34 @@ static void plan_decisions(run *R, size_t total_cases)
 {
     size_t want = total_cases / 100 + 6;
     int start = period_start(R);
-    for (size_t i = R->ncases; i-- > 0 && R->ndecisions < want;) {
-        dcase *d = &R->cases[i];
-        if (d->org < 0 || d->reg < start || d->reg > R->today - 2 || !chance(&R->r, 70))
-            continue;
-        int floor = case_floor(R, (int)i);
-        if (floor > R->today - 1)
-            continue;
-        decision_story *s = GROW(R->decisions, R->ndecisions);
-        s->cs = (int)i;
-        int day = d->reg + rnd_range(&R->r, 1, 6);
-        s->t_initial = office_time(R, day > floor ? day : floor);
-        s->initial_positive = chance(&R->r, 88);
-        plan_act(R, s->t_initial, A_DECIDE_INITIAL, R->ndecisions - 1);
-        if (s->initial_positive) {
-            int64_t t = office_time(R, (int)(s->t_initial / DAY) + 30 + rnd_range(&R->r, 2, 12));
-            if (t > s->t_initial && t < R->now - HOUR) {
-                s->t_conclusive = t;
-                s->conclusive_positive = chance(&R->r, 82);
-                plan_act(R, t, A_DECIDE_CONCLUSIVE, R->ndecisions - 1);
+    /* Ecuador's organisations first (the office the demo is about), newest first */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = R->ncases; i-- > 0 && R->ndecisions < want;) {
+            dcase *d = &R->cases[i];
+            if (d->org < 0 || d->decided ||
+                (pass == 0) != (strcmp(orgs[d->org].country, "EC") == 0) || d->reg < start ||
+                d->reg > R->today - 2 || !chance(&R->r, pass == 0 ? 90 : 70))
+                continue;
+            d->decided = true;
+            int floor = case_floor(R, (int)i);
+            if (floor > R->today - 1)
+                continue;
+            decision_story *s = GROW(R->decisions, R->ndecisions);
+            s->cs = (int)i;
+            int day = d->reg + rnd_range(&R->r, 1, 6);
+            s->t_initial = office_time(R, day > floor ? day : floor);
+            s->initial_positive = chance(&R->r, 88);
+            plan_act(R, s->t_initial, A_DECIDE_INITIAL, R->ndecisions - 1);
+            if (s->initial_positive) {
+                int64_t t =
+                    office_time(R, (int)(s->t_initial / DAY) + 30 + rnd_range(&R->r, 2, 12));
+                if (t > s->t_initial && t < R->now - HOUR) {
+                    s->t_conclusive = t;
+                    s->conclusive_positive = chance(&R->r, 82);
+                    plan_act(R, t, A_DECIDE_CONCLUSIVE, R->ndecisions - 1);
+                }
             }
         }
-    }
 }
 
 static void plan_visits(run *R, size_t pi)
