@@ -180,12 +180,24 @@ amp_code children_list(core *c, const principal *p, const char *case_key, const 
 amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err);
 amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err);
 
+/** The system's state for the system administrator (status.c): engine, version,
+ *  number of cases and of audit entries.  *out is a new reference. */
+amp_code core_status(core *c, const principal *p, json_t **out, amp_err *err);
+
 /* ---- synchronous variants (CLI, tests) ------------------------------------------- */
 
 amp_code cases_create_sync(core *c, const principal *p, const json_t *body, json_t **out,
                            amp_err *err);
 amp_code cases_update_sync(core *c, const principal *p, const char *key, const json_t *patch,
                            int64_t if_match, json_t **out, amp_err *err);
+
+/** Applies a merge patch to a case inside the caller's write job (validated,
+ *  sealed, with its history row and audit entry, as cases_update does, but with
+ *  no version check and no access check: the caller has made them).  For fields
+ *  that follow other records (a referral's HTCDS fields), so that both commit
+ *  together.  Nothing changes when the patch changes nothing. */
+amp_code cases_tx_patch(store_tx *tx, core *c, const principal *p, const char *case_uid,
+                        const json_t *patch, amp_err *err);
 amp_code children_create_sync(core *c, const principal *p, const char *case_key,
                               const child_kind *kind, const json_t *body, json_t **out,
                               amp_err *err);

@@ -15,6 +15,7 @@ extern const char amparo_openapi_yaml[], amparo_openapi_yaml_end[];
 
 /* ==== handlers ============================================================== */
 
+/* Public: up or not, nothing about the data (counts are in GET /api/v1/status). */
 static void h_healthz(request *r)
 {
     int64_t n = 0;
@@ -24,9 +25,20 @@ static void h_healthz(request *r)
         return;
     }
     req_reply(r, MHD_HTTP_OK,
-              json_pack("{s:s, s:s, s:I, s:s}", "status", "ok", "engine",
-                        core_store(r->core)->ops->engine, "cases", (json_int_t)n, "version",
-                        AMPARO_VERSION));
+              json_pack("{s:s, s:s, s:s}", "status", "ok", "engine",
+                        core_store(r->core)->ops->engine, "version", AMPARO_VERSION));
+}
+
+static void h_status(request *r)
+{
+    json_t *out = NULL;
+    amp_err err = {0};
+    if (core_status(r->core, &r->who, &out, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, out);
 }
 
 /* The catalogue (about 220 KB) changes only with the binary: an ETag from its
@@ -263,6 +275,7 @@ static void h_org_put(request *r)
 
 static const route core_routes[] = {
     {"GET", "/healthz", h_healthz, ROUTE_PUBLIC},
+    {"GET", "/api/v1/status", h_status},
     {"GET", "/api/v1/schema", h_schema, ROUTE_PUBLIC},
     {"GET", "/api/v1/openapi.yaml", h_openapi, ROUTE_PUBLIC},
     {"GET", "/api/v1/cases", h_cases_list},
@@ -345,26 +358,25 @@ const route *routes_match(request *r, unsigned *status)
         trimmed[len - 1] = '\0';
         path = trimmed;
     }
-    const route *found = NULL;
-    r->allow[0] = '\0';
     /* the first match wins: within a table literal segments are listed before
-     * :params */
-    for (size_t t = 0; t < ROUTE_TABLES && !found; t++) {
+     * :params.  Routes of the request's method first (the path is compared only
+     * with those); the others only to say which methods the path has (405). */
+    r->allow[0] = '\0';
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
         const route *table = route_table(t);
-        for (size_t i = 0; table && table[i].method && !found; i++) {
-            if (!match(r, table[i].pattern, path))
-                continue;
-            if (strcmp(table[i].method, method) == 0) {
-                found = &table[i];
-            } else if (!strstr(r->allow, table[i].method)) {
-                size_t o = strlen(r->allow);
-                snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
-            }
+        for (size_t i = 0; table && table[i].method; i++) {
+            if (strcmp(table[i].method, method) == 0 && match(r, table[i].pattern, path))
+                return &table[i]; /* its parameters are in place */
         }
     }
-    if (found) {
-        match(r, found->pattern, path); /* leave the winning route's parameters in place */
-        return found;
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
+        const route *table = route_table(t);
+        for (size_t i = 0; table && table[i].method; i++) {
+            if (strstr(r->allow, table[i].method) || !match(r, table[i].pattern, path))
+                continue;
+            size_t o = strlen(r->allow);
+            snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
+        }
     }
     *status = r->allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
     return NULL;

@@ -1600,6 +1600,7 @@ static const store_ops sqlite_ops = {
     .tx_key_delete = sq_tx_key_delete,
     .tx_keys_below = sq_tx_keys_below,
     .submit_gathering = sq_submit_gathering,
+    .tx_record_list = sq_tx_record_list,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)
