@@ -296,6 +296,7 @@ typedef struct {
 
 typedef struct {
     int64_t t, t_repeat, t_case; /* 0: none */
+    int situation;               /* index of the summary (what the caller told) */
     char id[40];
 } contact_story;
 
@@ -1477,6 +1478,14 @@ static amp_code do_contact(run *R, contact_story *k, enum kind kind, amp_err *er
         "Mujer extranjera pide ayuda: le exigen pagar una deuda de viaje trabajando en un bar.",
         "Docente informa de un estudiante que falta a clases y trabaja en la vía pública.",
         "Llamada anónima sobre un taller textil con personas que duermen en el lugar."};
+    /* what a case opened from each situation records (gender, exploitation) */
+    static const char *const case_fields[][2] = {{"Feminine", "SexualExploitation"},
+                                                 {NULL, "ForcedLabour"},
+                                                 {"Feminine", "SexualExploitation"},
+                                                 {NULL, NULL},
+                                                 {"Feminine", "SexualExploitation"},
+                                                 {"Masculine", "ChildLabour"},
+                                                 {NULL, "ForcedLabour"}};
     static const char *const places[] = {"Quito",   "Ibarra",     "Tulcán",   "Santo Domingo",
                                          "Otavalo", "Lago Agrio", "Guayaquil"};
     static const char *const channels[] = {"Phone",   "Phone",  "Phone", "Messaging",
@@ -1494,6 +1503,9 @@ static amp_code do_contact(run *R, contact_story *k, enum kind kind, amp_err *er
     amp_code code;
     char ts[32];
     if (kind == A_CONTACT) {
+        k->situation = (int)rnd(&R->r, COUNT(summaries));
+        if (k->t_case && !case_fields[k->situation][1])
+            k->situation = 0; /* a case is opened about a situation of trafficking */
         clock_format(k->t, ts);
         json_t *ind = json_array();
         int ni = 1 + (int)rnd(&R->r, 3);
@@ -1514,7 +1526,7 @@ static amp_code do_contact(run *R, contact_story *k, enum kind kind, amp_err *er
         body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "channel",
                          PICK(&R->r, channels), "caller_type", PICK(&R->r, callers), "received_at",
                          ts, "place", PICK(&R->r, places), "place_country", "EC", "language", "es",
-                         "summary", PICK(&R->r, summaries), "indicators", ind, "urgency",
+                         "summary", summaries[k->situation], "indicators", ind, "urgency",
                          urg[pick_w(&R->r, uw, 3)]);
         if (!k->t_case) {
             unsigned x = rnd(&R->r, 100);
@@ -1543,7 +1555,9 @@ static amp_code do_contact(run *R, contact_story *k, enum kind kind, amp_err *er
                          "Vuelve a llamar: la situación continúa; pide que alguien la visite.");
         code = hotline_repeat(R->c, &p, k->id, body, &out, err);
     } else {
-        body = json_object();
+        body = json_pack("{s:[s]}", "vic_TypeOfExploitation", case_fields[k->situation][1]);
+        if (case_fields[k->situation][0])
+            json_object_set_new(body, "prs_Gender", json_string(case_fields[k->situation][0]));
         code = hotline_open_case(R->c, &p, k->id, body, &out, err);
         R->n.contacts_to_cases += code == AMP_OK;
     }
