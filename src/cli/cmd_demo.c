@@ -100,13 +100,14 @@ int cmd_demo(int argc, char **argv)
         } else {
             printf("activity in %.1f s: %ld directory entries; %ld referrals (%ld accepted, %ld "
                    "completed, %ld declined, %ld cancelled, %ld unanswered; %ld refused for "
-                   "consent); %ld shelters, %ld stays (%ld ended), %ld on the waiting list; %ld "
+                   "consent); %ld shelters, %ld stays (%ld ended), %ld on the waiting list, %ld "
+                   "returns home; %ld "
                    "assistance records; %ld decisions; %ld reintegration plans, %ld visits; %ld "
                    "trainings; %ld hotline contacts (%ld turned into cases)\n",
                    (double)(clock_mono_us() - a0) / 1e6, n.directory, n.referrals, n.accepted,
                    n.completed, n.declined, n.cancelled, n.unanswered, n.refused_consent,
-                   n.shelters, n.admitted, n.discharged, n.waiting, n.assistance, n.decisions,
-                   n.plans, n.visits, n.trainings, n.contacts, n.contacts_to_cases);
+                   n.shelters, n.admitted, n.discharged, n.waiting, n.returns, n.assistance,
+                   n.decisions, n.plans, n.visits, n.trainings, n.contacts, n.contacts_to_cases);
         }
         amp_err_clear(&err);
         cli_env_close(&env);

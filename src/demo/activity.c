@@ -22,6 +22,7 @@
 #include "core/lifecycle.h"
 #include "core/referrals.h"
 #include "core/reintegration.h"
+#include "core/returns.h"
 #include "core/shelters.h"
 #include "core/trainings.h"
 #include "store/store.h"
@@ -239,6 +240,7 @@ typedef struct {
     int floor;     /* the day after the latest date in the case (0: not read yet) */
     bool used;     /* already in a referral or an own-case story */
     bool decided;  /* has identification decisions */
+    char cit[3];   /* first citizenship */
     bool in_stay;
 } dcase;
 
@@ -264,6 +266,11 @@ typedef struct {
     bool admitted, waiting;
     char discharged_on[11];
     const char *reason;
+    bool child;             /* a child when admitted */
+    bool goes_home;         /* leaves the shelter to return to their country */
+    int return_to;          /* the receiving organisation there, or -1 (none in the demo) */
+    char return_id[40];     /* the return record */
+    int64_t return_version; /* its version */
 } stay_story;
 
 typedef struct {
@@ -316,7 +323,9 @@ enum kind {
     A_TRAINING,
     A_CONTACT,
     A_REPEAT,
-    A_OPEN_CASE
+    A_OPEN_CASE,
+    A_RETURN,
+    A_RETURN_DONE
 };
 
 typedef struct {
@@ -486,6 +495,9 @@ static amp_code load_cases(run *R, amp_err *err)
             d->children = json_integer_value(json_object_get(it, "prs_NumberOfChildren")) > 0;
             const char *st = json_string_value(json_object_get(it, "cas_Status"));
             d->followup = st && strcmp(st, "FollowUp") == 0;
+            const char *cit =
+                json_string_value(json_array_get(json_object_get(it, "prs_Citizenship"), 0));
+            snprintf(d->cit, sizeof d->cit, "%s", cit ? cit : "");
         }
         size_t got = json_array_size(items);
         json_decref(out);
@@ -633,8 +645,22 @@ static void plan_stay(run *R, int cs, int ref, int64_t t_admit)
         static const char *const minor[] = {"FamilyReintegration", "FamilyReintegration",
                                             "FamilyReintegration", "FosterFamily", "Transfer"};
         s->reason = child ? PICK(&R->r, minor) : PICK(&R->r, adult);
+        s->child = child;
         if (chance(&R->r, 4))
             s->reason = "RulesBreach";
+    }
+    /* a foreigner often leaves the shelter to go home: a return, organised
+     * with an organisation of the country of return */
+    s->return_to = -1;
+    s->goes_home = s->t_discharge && d->cit[0] && strcmp(d->cit, "EC") != 0 &&
+                   s->t_discharge - 10 * DAY > s->t_admit && chance(&R->r, 60);
+    if (s->goes_home) {
+        for (int o = 0; o < N_ORGS && s->return_to < 0; o++)
+            if (strcmp(orgs[o].country, d->cit) == 0)
+                s->return_to = o;
+        s->reason = s->child ? "FamilyReintegration" : "VoluntaryReturn";
+        plan_act(R, s->t_discharge - rnd_range(&R->r, 4, 10) * DAY, A_RETURN, R->nstays - 1);
+        plan_act(R, s->t_discharge + HOUR, A_RETURN_DONE, R->nstays - 1);
     }
     plan_act(R, s->t_admit, A_ADMIT, R->nstays - 1);
     if (s->t_discharge)
@@ -1151,6 +1177,80 @@ static amp_code do_admit(run *R, stay_story *s, amp_err *err)
     return code == AMP_OK ? AMP_OK : fail(err, code, "admitting to a shelter");
 }
 
+static bool fits(const dcase *d, const char *kind)
+{
+    bool child = d->age >= 0 && d->age < 18;
+    if (strcmp(kind, "Children") == 0)
+        return child;
+    if (child)
+        return false;
+    if (strcmp(kind, "Men") == 0)
+        return d->man;
+    if (strcmp(kind, "Families") == 0)
+        return d->woman && d->children;
+    return !d->man;
+}
+
+/* A shelter the network relies on is rarely without a waiting list: when the
+ * period ends with none, the fullest kind of place takes the shelter's last
+ * requests of the day until one has to wait. */
+static amp_code fill_to_waiting(run *R, amp_err *err)
+{
+    for (size_t i = 0; i < R->nstays; i++)
+        if (R->stays[i].waiting)
+            return AMP_OK;
+    principal p = staff(ORG_MARTA, ROLE_SHELTER);
+    int best_sh = -1;
+    const char *best_kind = NULL;
+    json_int_t best_free = 0;
+    for (int sh = 0; sh < 2; sh++) {
+        json_t *out = NULL;
+        amp_code code = shelters_get(R->c, &p, R->shelter_id[sh], &out, err);
+        if (code != AMP_OK)
+            return fail(err, code, "reading a shelter");
+        const char *kind;
+        json_t *v;
+        json_object_foreach (json_object_get(out, "free"), kind, v) {
+            json_int_t free_places = json_integer_value(v);
+            size_t fitting = 0;
+            for (size_t i = 0; i < R->ncases; i++)
+                fitting += R->cases[i].org == ORG_MARTA && !R->cases[i].in_stay &&
+                           fits(&R->cases[i], kind);
+            if ((json_int_t)fitting > free_places && (!best_kind || free_places < best_free)) {
+                best_sh = sh;
+                best_kind = strcmp(kind, "Women") == 0      ? "Women"
+                            : strcmp(kind, "Men") == 0      ? "Men"
+                            : strcmp(kind, "Children") == 0 ? "Children"
+                                                            : "Families";
+                best_free = free_places;
+            }
+        }
+        json_decref(out);
+    }
+    if (!best_kind)
+        return AMP_OK;
+    int64_t t = R->now - 4 * HOUR;
+    for (size_t i = R->ncases; i-- > 0;) {
+        dcase *d = &R->cases[i];
+        if (d->org != ORG_MARTA || d->in_stay || !fits(d, best_kind))
+            continue;
+        d->in_stay = true;
+        stay_story *st = GROW(R->stays, R->nstays);
+        st->cs = (int)i;
+        st->ref = -1;
+        st->return_to = -1;
+        st->shelter = best_sh;
+        st->kind = best_kind;
+        st->t_admit = t;
+        t += 20 * 60;
+        clock_at(st->t_admit);
+        amp_code code = do_admit(R, st, err);
+        if (code != AMP_OK || st->waiting)
+            return code;
+    }
+    return AMP_OK;
+}
+
 static amp_code do_discharge(run *R, stay_story *s, amp_err *err)
 {
     if (!s->admitted || !s->t_discharge)
@@ -1191,6 +1291,63 @@ static amp_code do_discharge(run *R, stay_story *s, amp_err *err)
     next->waiting = false;
     next->admitted = true;
     return AMP_OK;
+}
+
+/* A return home after a shelter stay: planned some days before, completed on
+ * the day of the discharge.  The core checks the consent to the cross-border
+ * hand-over; without it the person is not returned through this network. */
+static amp_code do_return(run *R, stay_story *s, bool done, int64_t at, amp_err *err)
+{
+    if (done ? !s->return_id[0] : !s->admitted)
+        return AMP_OK;
+    const dcase *d = &R->cases[s->cs];
+    bool child = d->age >= 0 && d->age < 18;
+    principal p = staff(ORG_MARTA, ROLE_CASEWORKER);
+    char dep[11];
+    date_of(s->t_discharge, dep);
+    json_t *body, *out = NULL;
+    care_wait *w = care_wait_new();
+    amp_code code;
+    if (!done) {
+        body = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:b, s:s}", "type",
+            child ? "ReturnAndReunification" : "VoluntaryReturn", "status", "Planned",
+            "departure_country", "EC", "departure_city", "Guayaquil", "destination_country", d->cit,
+            "departure_date", dep, "escort", child ? "CaseWorker" : "None", "travel_documents",
+            child ? "TravelAuthorisationForMinor" : "Passport", "travel_documents_ready", true,
+            "risk_level", chance(&R->r, 70) ? "Low" : "Medium");
+        if (s->return_to >= 0)
+            json_object_set_new(body, "receiving_org", json_string(orgs[s->return_to].id));
+        if (child) {
+            char traced[11];
+            date_of(s->t_admit + (at - s->t_admit) / 2, traced);
+            json_object_set_new(body, "family_tracing", json_string("FamilyFound"));
+            json_object_set_new(body, "family_tracing_date", json_string(traced));
+        }
+        code = wait_result(w, returns_create(R->c, &p, d->id, body, care_wait_done, w, err), &out,
+                           err);
+        if (code == AMP_OK) {
+            copy_id(out, s->return_id);
+            s->return_version = json_integer_value(json_object_get(out, "version"));
+        } else if (is_consent_refusal(code, err)) {
+            amp_err_clear(err);
+            code = AMP_OK;
+        }
+    } else {
+        body = json_pack("{s:s, s:s}", "status", "Completed", "arrival_date", dep);
+        if (child) {
+            json_object_set_new(body, "reunification_date", json_string(dep));
+            json_object_set_new(body, "reunified_with", json_pack("[s]", "Parents"));
+        }
+        code = wait_result(w,
+                           returns_update(R->c, &p, d->id, s->return_id, body, s->return_version,
+                                          care_wait_done, w, err),
+                           &out, err);
+        R->n.returns += code == AMP_OK;
+    }
+    json_decref(body);
+    json_decref(out);
+    return code == AMP_OK ? AMP_OK : fail(err, code, "a return home");
 }
 
 static amp_code do_assist(run *R, assist_story *a, bool end, amp_err *err)
@@ -1583,6 +1740,8 @@ static amp_code replay(run *R, amp_err *err)
             break;
         case A_ADMIT: code = do_admit(R, &R->stays[a->i], err); break;
         case A_DISCHARGE: code = do_discharge(R, &R->stays[a->i], err); break;
+        case A_RETURN: code = do_return(R, &R->stays[a->i], false, a->at, err); break;
+        case A_RETURN_DONE: code = do_return(R, &R->stays[a->i], true, a->at, err); break;
         case A_ASSIST: code = do_assist(R, &R->assists[a->i], false, err); break;
         case A_ASSIST_END: code = do_assist(R, &R->assists[a->i], true, err); break;
         case A_DECIDE_INITIAL: code = do_decide(R, &R->decisions[a->i], false, err); break;
@@ -1673,6 +1832,8 @@ amp_code demo_activity_run(core *c, uint64_t seed, const char *today, demo_activ
     plan_trainings(&R, total);
     plan_contacts(&R, total);
     code = replay(&R, err);
+    if (code == AMP_OK)
+        code = fill_to_waiting(&R, err);
     for (size_t i = 0; i < R.nstays; i++) {
         R.n.admitted += R.stays[i].admitted || R.stays[i].discharged_on[0];
         R.n.waiting += R.stays[i].waiting;

@@ -23,6 +23,7 @@ typedef struct {
     long refused_consent; /* referrals the core refused for lack of consent */
     long accepted, declined, completed, cancelled, unanswered;
     long shelters, admitted, discharged, waiting;
+    long returns; /* completed returns home after a shelter stay */
     long assistance;
     long decisions;
     long plans, visits;
