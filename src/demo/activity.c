@@ -590,7 +590,7 @@ static int pick_receiver(run *R, int from, bool *cross)
 static unsigned pick_services(run *R, int to, const dcase *d)
 {
     unsigned offered = orgs[to].services, mask = 0;
-    if ((offered & B(S_SHELTER)) && chance(&R->r, 75))
+    if ((offered & B(S_SHELTER)) && (to == ORG_MARTA || chance(&R->r, 75)))
         mask |= B(S_SHELTER);
     int extra = mask ? (int)rnd(&R->r, 2) : 1 + (int)rnd(&R->r, 2);
     for (int k = 0; k < extra; k++) {
@@ -814,7 +814,7 @@ static void plan_own_stays(run *R)
     /* a small demo still shows a few stays: follow-up cases too, if need be */
     for (size_t i = R->ncases; i-- > 0 && R->nstays < 4;) {
         dcase *d = &R->cases[i];
-        if (d->org != ORG_MARTA || d->used || d->in_stay)
+        if (d->org != ORG_MARTA || d->in_stay)
             continue;
         d->used = true;
         plan_stay(R, (int)i, -1, office_time(R, R->today - rnd_range(&R->r, 5, 60)));
@@ -825,7 +825,7 @@ static void plan_own_stays(run *R)
         ongoing += R->stays[i].t_discharge == 0;
     for (size_t i = R->nstays; i-- > 0 && ongoing < 2;) {
         stay_story *st = &R->stays[i];
-        if (st->ref < 0 && st->t_discharge) {
+        if (st->t_discharge && !st->goes_home) {
             st->t_discharge = 0; /* its planned discharge action does nothing */
             st->reason = NULL;
             ongoing++;
@@ -974,7 +974,7 @@ static void plan_contacts(run *R, size_t total_cases)
         if (k->t > R->now - 60)
             k->t = R->now - 60 - rnd(&R->r, 7200);
         plan_act(R, k->t, A_CONTACT, i);
-        if (chance(&R->r, 18)) {
+        if (i < 2 || chance(&R->r, 18)) { /* even a small demo has a case opened */
             k->t_case = k->t + rnd_range(&R->r, 1, 6) * HOUR;
             if (k->t_case < R->now - 60)
                 plan_act(R, k->t_case, A_OPEN_CASE, i);
