@@ -230,10 +230,11 @@ static principal staff(int org, uint32_t role)
 
 typedef struct {
     char id[40];
-    int org;    /* index in orgs[], or -1 */
-    int reg;    /* registration date, days since the epoch */
-    int age;    /* at registration, -1 unknown */
-    bool woman; /* prs_Gender Feminine */
+    char ref[32]; /* the case reference: a stable order of the cases */
+    int org;      /* index in orgs[], or -1 */
+    int reg;      /* registration date, days since the epoch */
+    int age;      /* at registration, -1 unknown */
+    bool woman;   /* prs_Gender Feminine */
     bool man;
     bool children; /* prs_NumberOfChildren > 0 */
     bool followup; /* cas_Status FollowUp */
@@ -484,6 +485,8 @@ static amp_code load_cases(run *R, amp_err *err)
         json_array_foreach (items, i, it) {
             dcase *d = GROW(R->cases, R->ncases);
             copy_id(it, d->id);
+            const char *ref = json_string_value(json_object_get(it, "reference"));
+            snprintf(d->ref, sizeof d->ref, "%s", ref ? ref : "");
             d->org = org_index(json_string_value(json_object_get(it, "amp_OwnerOrganisation")));
             const char *reg = json_string_value(json_object_get(it, "amp_RegistrationDate"));
             d->reg = reg ? care_days(reg) : R->today - 400;
@@ -505,6 +508,16 @@ static amp_code load_cases(run *R, amp_err *err)
             break;
     }
     return AMP_OK;
+}
+
+/* Oldest registration first; the reference decides between cases of a day, so
+ * that the same demo data always gives the same order. */
+static int case_cmp(const void *a, const void *b)
+{
+    const dcase *x = a, *y = b;
+    if (x->reg != y->reg)
+        return x->reg < y->reg ? -1 : 1;
+    return strcmp(x->ref, y->ref);
 }
 
 /* The latest date written anywhere in a document (days), or INT32_MIN. */
@@ -1815,6 +1828,7 @@ amp_code demo_activity_run(core *c, uint64_t seed, const char *today, demo_activ
     if ((code = count_all_cases(c, &total, err)) != AMP_OK ||
         (code = load_cases(&R, err)) != AMP_OK)
         goto out;
+    qsort(R.cases, R.ncases, sizeof *R.cases, case_cmp);
     if (R.ncases == 0) {
         code = amp_err_set(err, AMP_ESTATE,
                            "demo activity: no open demo case; load cases first (amparo demo "
