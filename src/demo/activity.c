@@ -1828,13 +1828,13 @@ amp_code demo_activity_run(core *c, uint64_t seed, const char *today, demo_activ
     if ((code = count_all_cases(c, &total, err)) != AMP_OK ||
         (code = load_cases(&R, err)) != AMP_OK)
         goto out;
-    qsort(R.cases, R.ncases, sizeof *R.cases, case_cmp);
     if (R.ncases == 0) {
         code = amp_err_set(err, AMP_ESTATE,
                            "demo activity: no open demo case; load cases first (amparo demo "
                            "--cases N)");
         goto out;
     }
+    qsort(R.cases, R.ncases, sizeof *R.cases, case_cmp);
     clock_at(((int64_t)period_start(&R) - 2) * DAY + 15 * HOUR);
     if ((code = run_directory(&R, err)) != AMP_OK || (code = run_shelters(&R, err)) != AMP_OK)
         goto out;
