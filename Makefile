@@ -89,7 +89,8 @@ serve-demo: $(BIN)
 	  AMPARO_ADMIN_PASSWORD=$${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026} \
 	    $(BIN) init --data $(DATA) --country EC && \
 	  $(BIN) demo --data $(DATA) --cases $(DEMO_CASES) && \
-	  tools/demo-users.sh $(BIN) $(DATA); fi
+	  tools/demo-users.sh $(BIN) $(DATA) && \
+	  $(BIN) demo --data $(DATA) --activity; fi
 	@echo "sign in at http://$(LISTEN)/ (admin: $${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026})"
 	$(BIN) serve --data $(DATA) --listen $(LISTEN)
 

@@ -1402,6 +1402,32 @@ static const char *city_of(rng *r, int c)
 
 /* ---- public ---------------------------------------------------------------------- */
 
+/* Where each organisation works and what kind of service it is (amp_OrgRegion,
+ * amp_OrgCategory): the referral directory and the reports by region use them. */
+static const struct {
+    const char *id, *region, *category[2];
+} org_profiles[] = {
+    {"ec-fundacion-alas", "Pichincha", {"NGO", NULL}},
+    {"ec-acogida-santa-marta", "Guayas", {"Shelter", "NGO"}},
+    {"ec-unidad-trata-zona1", "Imbabura", {"Police", NULL}},
+    {"pe-warmi-kallpa", "Cusco", {"NGO", NULL}},
+    {"pe-refugio-amazonia", "Madre de Dios", {"Shelter", "NGO"}},
+    {"pe-oficina-victimas-tacna", "Tacna", {"LocalAuthority", "SocialService"}},
+    {"co-semillas-esperanza", "Norte de Santander", {"Shelter", "NGO"}},
+    {"co-ruta-segura", "Antioquia", {"NGO", NULL}},
+    {"co-salud-renacer", "Bogotá D.C.", {"HealthService", NULL}},
+    {"gt-nim-ja", "Quetzaltenango", {"NGO", NULL}},
+    {"gt-hogar-luz-camino", "Guatemala", {"Shelter", "NGO"}},
+    {"ua-svitanok", "Vinnytska", {"NGO", NULL}},
+    {"ua-nadiinyi-bereh", "Odeska", {"Shelter", "NGO"}},
+    {"ua-pravo-poruch", "Kharkivska", {"LegalAid", NULL}},
+    {"by-rastan", "Minsk", {"NGO", NULL}},
+    {"by-crisis-room-brest", "Brest", {"Shelter", "NGO"}},
+    {"md-pragul-sperantei", "Chișinău", {"NGO", NULL}},
+    {"md-casa-martisor", "Bălți", {"Shelter", "NGO"}},
+    {"md-sectia-antitrafic-cahul", "Cahul", {"Police", NULL}},
+};
+
 json_t *demo_gen_organisations(demo_gen *g)
 {
     /* A stream of its own, so that the organisations do not depend on how many
@@ -1428,6 +1454,16 @@ json_t *demo_gen_organisations(demo_gen *g)
         put_str(g, o, "org_ShippingCountry", countries[od->country].iso);
         put_str(g, o, "org_ShippingCity", od->city);
         put_strn(o, "org_Phone", phone, (size_t)(p - phone));
+        put_str(g, o, "amp_OrgCountry", countries[od->country].iso);
+        for (size_t k = 0; k < COUNT(org_profiles); k++) {
+            if (strcmp(org_profiles[k].id, od->id) != 0)
+                continue;
+            put_str(g, o, "amp_OrgRegion", org_profiles[k].region);
+            json_t *cat = json_array();
+            for (int j = 0; j < 2 && org_profiles[k].category[j]; j++)
+                json_array_append_new(cat, json_string(org_profiles[k].category[j]));
+            json_object_set_new(o, "amp_OrgCategory", cat);
+        }
         json_array_append_new(a, o);
     }
     return a;
