@@ -37,6 +37,7 @@ typedef struct {
     size_t max_errors; /* errors listed at most (0: 1000); all are counted */
     htcds_progress_fn progress;
     void *progress_arg;
+    int threads; /* CSV: threads preparing records (0: one per CPU; 1: none besides the caller) */
 } htcds_import_options;
 
 /** Imports the case records in data[len].  *report: {"format", "rows",

@@ -50,7 +50,8 @@ typedef struct conn {
         sqlite3_stmt *st;
     } extra[SQ_MAX_EXTRA];
     int nextra;
-    struct conn *next; /* free list of the reader pool */
+    bool secure_delete; /* PRAGMA secure_delete was turned on (it stays on) */
+    struct conn *next;  /* free list of the reader pool */
 } conn;
 
 typedef struct job {
@@ -164,5 +165,12 @@ int sq_tx_key_put(store_tx *tx, const char *case_uid, int gen, const unsigned ch
                   size_t len, const char *at);
 int sq_tx_key_delete(store_tx *tx, const char *case_uid);
 int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
+
+/* sqlite_bulk.c */
+int sq_tx_sequence_get(store_tx *tx, const char *name, int64_t *value);
+int sq_tx_sequence_set(store_tx *tx, const char *name, int64_t value);
+int sq_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version, const char *at,
+                           const char *actor, const char *action, const char *target,
+                           const char *fields_text);
 
 #endif

@@ -1475,6 +1475,9 @@ static const store_ops sqlite_ops = {
     .tx_key_put = sq_tx_key_put,
     .tx_key_delete = sq_tx_key_delete,
     .tx_keys_below = sq_tx_keys_below,
+    .tx_sequence_get = sq_tx_sequence_get,
+    .tx_sequence_set = sq_tx_sequence_set,
+    .tx_history_add_text = sq_tx_history_add_text,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)
