@@ -1282,7 +1282,6 @@ amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err)
                                        bc->names_text);
     if (rc == STORE_OK)
         rc = bulk_audit(b, tx, bc);
-    cases_bulk_case_free(bc);
     if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);
     return AMP_OK;

@@ -203,7 +203,8 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
  * replaced by per-load state.  Between store_bulk_begin and store_bulk_end:
  *   b = cases_bulk_open(c, p);
  *   on any threads: cases_bulk_prepare(b, body, &bc, &err);
- *   on one thread, in reference order: cases_bulk_add(b, bc, &err);
+ *   on one thread, in reference order: cases_bulk_add(b, bc, &err), then
+ *   cases_bulk_case_free(bc) (on any thread);
  *   cases_bulk_close(b, commit, &err);   then store_bulk_end(s, commit)
  * Do not mix with cases_bulk_insert or other writes in the same transaction
  * (the load numbers references in memory). */
@@ -219,12 +220,12 @@ cases_bulk *cases_bulk_open(core *c, const principal *p);
  *  error (fields named in err) and *out NULL. */
 amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case **out, amp_err *err);
 
-/** Numbers and inserts a prepared case (taken: always freed) into the bulk
- *  transaction.  One thread at a time; references follow the order of calls.
- *  AMP_OK or AMP_EINTERNAL. */
+/** Numbers and inserts a prepared case (borrowed: free it afterwards with
+ *  cases_bulk_case_free, on any thread) into the bulk transaction.  One thread
+ *  at a time; references follow the order of calls.  AMP_OK or AMP_EINTERNAL. */
 amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err);
 
-/** Frees a prepared case that will not be added (NULL is fine). */
+/** Frees a prepared case, added or not (NULL is fine). */
 void cases_bulk_case_free(cases_bulk_case *bc);
 
 /** Ends the load and frees b (NULL is fine): with write_back, first saves the

@@ -230,7 +230,7 @@ typedef void (*record_build_fn)(void *arg, record *r);
 
 struct record {
     json_t *doc;  /* owned; freed once the case is prepared */
-    char **cells; /* CSV: the row's cells (owned), turned into doc by build */
+    char **cells; /* CSV: the row's cells, one block with their text (owned) */
     size_t ncells;
     record_build_fn build;
     void *build_arg;
@@ -257,7 +257,8 @@ typedef struct import_ctx import_ctx;
  * reader prepares and inserts each record itself, at once. */
 typedef struct {
     import_ctx *x;
-    record *slots; /* PIPE_SLOTS, indexed by position % PIPE_SLOTS */
+    record *slots;             /* PIPE_SLOTS, indexed by position % PIPE_SLOTS */
+    cases_bulk_case **garbage; /* per slot: an inserted case, freed by the next worker there */
     size_t head, next, tail;
     int nworkers;
     pthread_t *workers;
@@ -303,8 +304,6 @@ static void prepare_record(import_ctx *x, record *r)
 {
     if (r->build) {
         r->build(r->build_arg, r);
-        for (size_t i = 0; i < r->ncells; i++)
-            free(r->cells[i]);
         free(r->cells);
         r->cells = NULL;
         r->ncells = 0;
@@ -357,9 +356,12 @@ static void finish_record(import_ctx *x, record *r)
             else
                 r->code = r->err.code ? r->err.code : AMP_EINTERNAL;
         } else {
-            cases_bulk_case_free(bc);
             x->imported++;
         }
+        if (x->pipe.nworkers)
+            r->bc = bc; /* freed by a worker (pipe_drain): memory goes back to its arena */
+        else
+            cases_bulk_case_free(bc);
     }
     if (!r->rejected && r->code != AMP_OK) {
         if (!json_array_size(r->err.fields)) {
@@ -377,9 +379,6 @@ static void finish_record(import_ctx *x, record *r)
     amp_err_clear(&r->err);
     json_decref(r->doc);
     json_decref(r->read);
-    cases_bulk_case_free(r->bc);
-    for (size_t k = 0; k < r->ncells; k++)
-        free(r->cells[k]);
     free(r->cells);
     const htcds_import_options *opt = x->opt;
     if (opt->progress && x->rows % 1000 == 0)
@@ -397,8 +396,12 @@ static void *pipe_worker(void *arg)
             pthread_cond_wait(&pl->work_cv, &pl->mu);
         if (pl->next == pl->tail)
             break;
-        record *r = &pl->slots[pl->next++ % PIPE_SLOTS];
+        size_t at = pl->next++ % PIPE_SLOTS;
+        record *r = &pl->slots[at];
+        cases_bulk_case *old = pl->garbage[at];
+        pl->garbage[at] = NULL;
         pthread_mutex_unlock(&pl->mu);
+        cases_bulk_case_free(old);
         prepare_record(x, r);
         pthread_mutex_lock(&pl->mu);
         r->ready = true;
@@ -423,11 +426,14 @@ static void pipe_start(import_ctx *x, int threads)
     if (threads <= 1)
         return;
     pl->slots = calloc(PIPE_SLOTS, sizeof *pl->slots);
+    pl->garbage = calloc(PIPE_SLOTS, sizeof *pl->garbage);
     pl->workers = calloc((size_t)threads, sizeof *pl->workers);
-    if (!pl->slots || !pl->workers) {
+    if (!pl->slots || !pl->garbage || !pl->workers) {
         free(pl->slots);
+        free(pl->garbage);
         free(pl->workers);
         pl->slots = NULL;
+        pl->garbage = NULL;
         pl->workers = NULL;
         return;
     }
@@ -455,8 +461,10 @@ static void pipe_drain(pipeline *pl, bool wait)
         }
         pthread_mutex_unlock(&pl->mu);
         finish_record(pl->x, r);
+        cases_bulk_case *bc = r->bc;
         memset(r, 0, sizeof *r);
         pthread_mutex_lock(&pl->mu);
+        pl->garbage[pl->head % PIPE_SLOTS] = bc;
         pl->head++;
         wait = false;
     }
@@ -516,6 +524,9 @@ static void pipe_stop(import_ctx *x)
     pthread_mutex_unlock(&pl->mu);
     for (int i = 0; i < pl->nworkers; i++)
         pthread_join(pl->workers[i], NULL);
+    for (size_t i = 0; i < PIPE_SLOTS; i++)
+        cases_bulk_case_free(pl->garbage[i]);
+    free(pl->garbage);
     pthread_mutex_destroy(&pl->mu);
     pthread_cond_destroy(&pl->work_cv);
     pthread_cond_destroy(&pl->ready_cv);
@@ -548,8 +559,10 @@ typedef struct {
     column *cols;
     size_t ncols, cap;
     bool header_done;
-    char **cells;
+    size_t *offs; /* the current row's cells: offsets into text */
     size_t ncells, cellcap;
+    char *text; /* the current row's cells, each NUL-terminated */
+    size_t tlen, tcap;
     long line;      /* physical line being fed */
     long row_start; /* line where the current record began */
     bool oom;
@@ -578,24 +591,30 @@ static void csv_field_cb(void *s, size_t len, void *arg)
             cx->oom = true;
             return;
         }
-        char **g = realloc(cx->cells, cap * sizeof *g);
+        size_t *g = realloc(cx->offs, cap * sizeof *g);
         if (!g) {
             cx->oom = true;
             return;
         }
-        cx->cells = g;
+        cx->offs = g;
         cx->cellcap = cap;
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        cx->oom = true;
-        return;
+    if (cx->tlen + len + 1 > cx->tcap) {
+        size_t cap = (cx->tlen + len + 1) * 2;
+        char *g = realloc(cx->text, cap);
+        if (!g) {
+            cx->oom = true;
+            return;
+        }
+        cx->text = g;
+        cx->tcap = cap;
     }
-    memcpy(copy, s ? s : "", len);
-    copy[len] = 0;
+    memcpy(cx->text + cx->tlen, s ? s : "", len);
+    cx->text[cx->tlen + len] = 0;
     if (len)
         cx->row_has_content = true;
-    cx->cells[cx->ncells++] = copy;
+    cx->offs[cx->ncells++] = cx->tlen;
+    cx->tlen += len + 1;
 }
 
 static void header_column(csv_ctx *cx, const char *raw)
@@ -716,7 +735,7 @@ static void csv_row_done(csv_ctx *cx)
     if (!cx->header_done) {
         cx->header_done = true;
         for (size_t i = 0; i < cx->ncells; i++)
-            header_column(cx, cx->cells[i]);
+            header_column(cx, cx->text + cx->offs[i]);
         for (size_t i = 0; i < cx->ncols; i++) {
             if (cx->cols[i].kind == COL_UNKNOWN) {
                 char msg[200];
@@ -748,12 +767,15 @@ static void csv_row_done(csv_ctx *cx)
         return;
     }
     /* the cells go with the record; a worker turns them into its document */
-    char **cells = malloc(cx->ncells * sizeof *cells);
+    char **cells = malloc(cx->ncells * sizeof *cells + cx->tlen);
     if (!cells) {
         cx->oom = true;
         return;
     }
-    memcpy(cells, cx->cells, cx->ncells * sizeof *cells);
+    char *text = (char *)(cells + cx->ncells);
+    memcpy(text, cx->text, cx->tlen);
+    for (size_t i = 0; i < cx->ncells; i++)
+        cells[i] = text + cx->offs[i];
     record r = {.cells = cells,
                 .ncells = cx->ncells,
                 .build = csv_record_doc,
@@ -762,7 +784,6 @@ static void csv_row_done(csv_ctx *cx)
                 .done = cx->done,
                 .column_of = csv_column_of,
                 .arg = cx};
-    cx->ncells = 0; /* taken */
     pipe_push(x, &r);
 }
 
@@ -772,9 +793,8 @@ static void csv_row_cb(int term, void *arg)
     csv_ctx *cx = arg;
     if (!cx->oom)
         csv_row_done(cx);
-    for (size_t i = 0; i < cx->ncells; i++)
-        free(cx->cells[i]);
     cx->ncells = 0;
+    cx->tlen = 0;
     cx->row_has_content = false;
     cx->row_start = cx->line + 1;
 }
@@ -840,9 +860,8 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
         code = AMP_EBADREQ;
     }
     csv_free(&parser);
-    for (size_t i = 0; i < cx.ncells; i++)
-        free(cx.cells[i]);
-    free(cx.cells);
+    free(cx.offs);
+    free(cx.text);
     for (size_t i = 0; i < cx.ncols; i++) {
         free(cx.cols[i].name);
         free(cx.cols[i].option);
