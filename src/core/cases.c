@@ -1170,18 +1170,36 @@ amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case *
     if (rc == STORE_OK && !(bc->names_text = json_dumps(bc->nc.names, JSON_COMPACT)))
         rc = STORE_ERROR;
     if (rc == STORE_OK) {
-        json_t *d = json_pack("{s:O}", "fields", bc->nc.names);
-        char *text = d ? audit_detail_text(d) : NULL;
-        json_decref(d);
-        size_t n = text ? strlen(text) : 0;
-        /* {"fields":[…]} less its closing brace; a detail too long for the
-         * trail (replaced by a note) is built whole at insert instead */
-        if (text && strncmp(text, "{\"fields\":", 10) == 0 && text[n - 1] == '}') {
-            text[n - 1] = 0;
-            bc->detail_head = text;
+        /* the audit detail {"fields":[…],"reference":…} less its reference: the
+         * names array as is when its text needs no escaping in ASCII (field
+         * names are catalogue identifiers), else through the audit's own
+         * serialisation; a detail too long for the trail (replaced by a note)
+         * is built whole at insert instead */
+        bool plain = true;
+        for (const char *t = bc->names_text; *t && plain; t++)
+            plain = (*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') ||
+                    (*t >= '0' && *t <= '9') || strchr("_\",[]", *t);
+        char *text = NULL;
+        if (plain) {
+            size_t n = strlen(bc->names_text);
+            text = malloc(n + 11);
+            if (text) {
+                memcpy(text, "{\"fields\":", 10);
+                memcpy(text + 10, bc->names_text, n + 1);
+            }
         } else {
-            free(text);
+            json_t *d = json_pack("{s:O}", "fields", bc->nc.names);
+            text = d ? audit_detail_text(d) : NULL;
+            json_decref(d);
+            size_t n = text ? strlen(text) : 0;
+            if (text && strncmp(text, "{\"fields\":", 10) == 0 && text[n - 1] == '}') {
+                text[n - 1] = 0;
+            } else {
+                free(text);
+                text = NULL;
+            }
         }
+        bc->detail_head = text;
     }
     if (rc != STORE_OK) {
         cases_bulk_case_free(bc);

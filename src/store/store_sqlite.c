@@ -963,8 +963,12 @@ static void term_cache_put(term_cache *tc, const char *key, int64_t id)
 static int term_id(store_tx *tx, const char *field, const char *value, int64_t *id)
 {
     char key[512];
-    if (snprintf(key, sizeof key, "%s\x1f%s", field, value) >= (int)sizeof key)
+    size_t fl = strlen(field), vl = strlen(value);
+    if (fl + 1 + vl >= sizeof key)
         return STORE_ERROR;
+    memcpy(key, field, fl);
+    key[fl] = '\x1f';
+    memcpy(key + fl + 1, value, vl + 1);
     if (term_cache_get(&tx->s->terms, key, id))
         return STORE_OK;
     sqlite3_stmt *st = conn_stmt(tx->c, S_TERM_ID_GET);
@@ -994,29 +998,62 @@ static int term_id(store_tx *tx, const char *field, const char *value, int64_t *
     return rc;
 }
 
+/* S_TERM_INSERT for 1..TERMS_PER_STMT rows at once: one statement step per
+ * case instead of one per term.  The texts are built once; sq_stmt caches a
+ * statement per text address. */
+#define TERMS_PER_STMT 16
+static char terms_sql[TERMS_PER_STMT][64 + TERMS_PER_STMT * 8];
+static pthread_once_t terms_sql_once = PTHREAD_ONCE_INIT;
+
+static void terms_sql_init(void)
+{
+    for (int n = 1; n <= TERMS_PER_STMT; n++) {
+        char *p = terms_sql[n - 1];
+        p += sprintf(p, "INSERT OR IGNORE INTO case_terms(term_id, case_id) VALUES ");
+        for (int i = 0; i < n; i++)
+            p += sprintf(p, "%s(?,?)", i ? "," : "");
+    }
+}
+
+static int insert_term_ids(store_tx *tx, int64_t case_id, const int64_t *ids, int n)
+{
+    if (n == 0)
+        return STORE_OK;
+    sqlite3_stmt *st = n == 1 ? conn_stmt(tx->c, S_TERM_INSERT) : sq_stmt(tx->c, terms_sql[n - 1]);
+    if (!st)
+        return STORE_ERROR;
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 2 * i + 1, ids[i]);
+        sqlite3_bind_int64(st, 2 * i + 2, case_id);
+    }
+    return step_done(st, tx->c->db);
+}
+
 /* Indexes a case's terms ({field: [values]}). */
 static int write_terms(store_tx *tx, int64_t case_id, const json_t *terms)
 {
+    pthread_once(&terms_sql_once, terms_sql_init);
+    int64_t ids[TERMS_PER_STMT];
+    int n = 0;
     const char *field;
     json_t *values;
     json_object_foreach ((json_t *)terms, field, values) {
         size_t i;
         json_t *v;
         json_array_foreach (values, i, v) {
-            int64_t id;
             if (!json_is_string(v))
                 continue;
-            int rc = term_id(tx, field, json_string_value(v), &id);
-            sqlite3_stmt *st = rc == STORE_OK ? conn_stmt(tx->c, S_TERM_INSERT) : NULL;
-            if (!st)
-                return STORE_ERROR;
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, case_id);
-            if ((rc = step_done(st, tx->c->db)) != STORE_OK)
+            int rc = term_id(tx, field, json_string_value(v), &ids[n]);
+            if (rc != STORE_OK)
                 return rc;
+            if (++n == TERMS_PER_STMT) {
+                if ((rc = insert_term_ids(tx, case_id, ids, n)) != STORE_OK)
+                    return rc;
+                n = 0;
+            }
         }
     }
-    return STORE_OK;
+    return insert_term_ids(tx, case_id, ids, n);
 }
 
 static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
