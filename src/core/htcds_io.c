@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_ERRORS 1000
+#define SMALL_FILE (64 * 1024) /* bytes: below, CSV rows are prepared without workers */
 
 bool htcds_format_parse(const char *name, htcds_format *out)
 {
@@ -1104,7 +1105,10 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     /* CSV records are prepared on worker threads; JSON and XML ones, whose
      * readers report some errors as they go, in this thread */
     bool csv = opt->format == HTCDS_CSV || opt->format == HTCDS_XFORM_CSV;
-    pipe_start(&x, csv ? opt->threads : 1);
+    int threads = opt->threads;
+    if (threads == 0 && len < SMALL_FILE)
+        threads = 1; /* starting threads would cost more than it saves */
+    pipe_start(&x, csv ? threads : 1);
     switch (opt->format) {
     case HTCDS_CSV:
     case HTCDS_XFORM_CSV: code = import_csv(&x, data, len, opt, err); break;

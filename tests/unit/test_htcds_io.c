@@ -533,7 +533,7 @@ static json_t *case_body(int i)
                                         "Ana",   "Nguyễn", "Ioana",      "Fatoumata"};
     static const char *const last[] = {"Pérez", "Коваль", "Díaz-Silva", "Smith", "Öztürk"};
     static const char *const countries[] = {"EC", "PE", "CO"};
-    char date[11], idnum[32];
+    char date[24], idnum[32];
     snprintf(date, sizeof date, "%d-%02d-%02d", 2023 + i % 3, 1 + i % 12, 1 + i % 28);
     snprintf(idnum, sizeof idnum, "ID-%05d.%d", i * 7, i % 10);
     json_t *b = json_pack(
