@@ -551,6 +551,53 @@ static json_t *field_names(const json_t *doc)
     return arr;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* field_names(doc) as compact JSON text (what json_dumps would give), built
+ * without the array; NULL when a name is not a plain identifier (letters,
+ * digits, '_': nothing to escape) or memory runs out. */
+static char *field_names_text(const json_t *doc)
+{
+    size_t n = 0, len = 2;
+    const char **names = malloc((json_object_size(doc) + 1) * sizeof *names);
+    if (!names)
+        return NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)doc, key, v) {
+        for (const char *t = key; *t; t++) {
+            if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') ||
+                  (*t >= '0' && *t <= '9') || *t == '_')) {
+                free(names);
+                return NULL;
+            }
+        }
+        names[n++] = key;
+        len += strlen(key) + 3;
+    }
+    qsort(names, n, sizeof *names, cmp_cstr);
+    char *out = malloc(len + 1), *o = out;
+    if (out) {
+        *o++ = '[';
+        for (size_t i = 0; i < n; i++) {
+            size_t k = strlen(names[i]);
+            if (i)
+                *o++ = ',';
+            *o++ = '"';
+            memcpy(o, names[i], k);
+            o += k;
+            *o++ = '"';
+        }
+        *o++ = ']';
+        *o = 0;
+    }
+    free(names);
+    return out;
+}
+
 /* ==== asynchronous write operations =============================================== */
 
 typedef enum {
@@ -749,7 +796,7 @@ static void fill_new_row(store_row *r, const principal *p, const char *now)
 /* Builds a new_case from validated fields (taken: the new_case owns them) and
  * child documents by entity (borrowed for the duration of the insert). */
 static int new_case_build(core *c, const principal *p, json_t *fields, json_t *children,
-                          bool want_record, new_case *nc)
+                          bool want_record, char **names_text, new_case *nc)
 {
     memset(nc, 0, sizeof *nc);
     nc->fields = fields;
@@ -817,7 +864,12 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
     }
     nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
     r->terms_text = nc->terms_text;
-    nc->names = field_names(fields);
+    /* the field names as JSON text straight away when the caller only needs the
+     * text (bulk loads); as an array otherwise, or when a name needs escaping */
+    if (names_text && (*names_text = field_names_text(fields)) != NULL)
+        nc->names = NULL;
+    else
+        nc->names = field_names(fields);
     if (want_record) { /* the 201 answer, built like reads build theirs */
         buf b;
         buf_init(&b);
@@ -1014,7 +1066,7 @@ amp_code cases_create(core *c, const principal *p, const json_t *body, core_done
         op_free(op);
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
-    if (new_case_build(c, p, fields, op->children, true, op->prepared) != STORE_OK) {
+    if (new_case_build(c, p, fields, op->children, true, NULL, op->prepared) != STORE_OK) {
         op_free(op);
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
@@ -1034,7 +1086,7 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
         return code;
     default_owner(p, fields);
     new_case nc;
-    int rc = new_case_build(c, p, fields, children, false, &nc);
+    int rc = new_case_build(c, p, fields, children, false, NULL, &nc);
     if (rc == STORE_OK)
         rc = new_case_insert(c, store_bulk_tx(c->store), p, &nc);
     new_case_release(&nc);
@@ -1082,6 +1134,15 @@ struct cases_bulk_case {
     char *detail_head; /* audit detail up to its reference: {"fields":[…] */
     char *names_text;  /* the history row's field names as JSON text */
 };
+
+/* The field names as an array (parsed back from their text when the case
+ * was prepared with the text only); borrowed from the case. */
+static json_t *bulk_names(cases_bulk_case *bc)
+{
+    if (!bc->nc.names && bc->names_text)
+        bc->nc.names = json_loads(bc->names_text, 0, NULL);
+    return bc->nc.names;
+}
 
 static bool bulk_lookup_exists(void *arg, const char *target, const char *id)
 {
@@ -1160,14 +1221,15 @@ amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case *
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
     bc->children = children;
-    int rc = new_case_build(c, p, fields, children, false, &bc->nc);
+    int rc = new_case_build(c, p, fields, children, false, &bc->names_text, &bc->nc);
     if (rc == STORE_OK && bc->nc.sealed) {
         amp_err kerr = {0};
         if (keyring_wrap(c->kr, bc->nc.row.uid, bc->nc.dek, bc->wrapped, &bc->gen, &kerr) != 0)
             rc = STORE_ERROR;
         amp_err_clear(&kerr);
     }
-    if (rc == STORE_OK && !(bc->names_text = json_dumps(bc->nc.names, JSON_COMPACT)))
+    if (rc == STORE_OK && !bc->names_text &&
+        !(bc->names_text = json_dumps(bc->nc.names, JSON_COMPACT)))
         rc = STORE_ERROR;
     if (rc == STORE_OK) {
         /* the audit detail {"fields":[…],"reference":…} less its reference: the
@@ -1188,7 +1250,7 @@ amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case *
                 memcpy(text + 10, bc->names_text, n + 1);
             }
         } else {
-            json_t *d = json_pack("{s:O}", "fields", bc->nc.names);
+            json_t *d = json_pack("{s:O}", "fields", bulk_names(bc));
             text = d ? audit_detail_text(d) : NULL;
             json_decref(d);
             size_t n = text ? strlen(text) : 0;
@@ -1267,7 +1329,7 @@ static int bulk_audit(cases_bulk *b, store_tx *tx, cases_bulk_case *bc)
         }
     }
     if (!text) {
-        json_t *d = json_pack("{s:s, s:O}", "reference", r->reference, "fields", bc->nc.names);
+        json_t *d = json_pack("{s:s, s:O}", "reference", r->reference, "fields", bulk_names(bc));
         text = d ? audit_detail_text(d) : NULL;
         json_decref(d);
         if (!text)

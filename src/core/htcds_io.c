@@ -246,6 +246,7 @@ struct record {
     amp_code code;
     amp_err err;
     cases_bulk_case *bc;
+    int worker; /* the worker that prepared it */
     bool ready;
 };
 
@@ -257,12 +258,19 @@ typedef struct import_ctx import_ctx;
  * inserter takes them in order from `head` once ready.  With no workers the
  * reader prepares and inserts each record itself, at once. */
 typedef struct {
+    cases_bulk_case **items;
+    size_t n, cap;
+} case_list;
+
+typedef struct {
     import_ctx *x;
-    record *slots;             /* PIPE_SLOTS, indexed by position % PIPE_SLOTS */
-    cases_bulk_case **garbage; /* per slot: an inserted case, freed by the next worker there */
+    record *slots; /* PIPE_SLOTS, indexed by position % PIPE_SLOTS */
     size_t head, next, tail;
     int nworkers;
     pthread_t *workers;
+    /* per worker: inserted cases it prepared, for it to free (memory goes back
+     * to the allocator arena of the thread that took it, without contention) */
+    case_list *garbage;
     pthread_mutex_t mu;
     pthread_cond_t work_cv, ready_cv;
     bool stopping;
@@ -386,28 +394,49 @@ static void finish_record(import_ctx *x, record *r)
         opt->progress(opt->progress_arg, x->rows, r->done ? r->done : x->total, x->total);
 }
 
+/* Frees a worker's garbage; called with pl->mu held, returns with it held. */
+static void free_garbage(pipeline *pl, int w)
+{
+    case_list g = pl->garbage[w];
+    if (!g.n)
+        return;
+    pl->garbage[w] = (case_list){0};
+    pthread_mutex_unlock(&pl->mu);
+    for (size_t i = 0; i < g.n; i++)
+        cases_bulk_case_free(g.items[i]);
+    free(g.items);
+    pthread_mutex_lock(&pl->mu);
+}
+
+typedef struct {
+    import_ctx *x;
+    int index;
+} worker_arg;
+
 static void *pipe_worker(void *arg)
 {
-    import_ctx *x = arg;
+    worker_arg *wa = arg;
+    import_ctx *x = wa->x;
+    int w = wa->index;
+    free(wa);
     pipeline *pl = &x->pipe;
     blind_thread_begin();
     pthread_mutex_lock(&pl->mu);
     for (;;) {
+        free_garbage(pl, w);
         while (pl->next == pl->tail && !pl->stopping)
             pthread_cond_wait(&pl->work_cv, &pl->mu);
         if (pl->next == pl->tail)
             break;
-        size_t at = pl->next++ % PIPE_SLOTS;
-        record *r = &pl->slots[at];
-        cases_bulk_case *old = pl->garbage[at];
-        pl->garbage[at] = NULL;
+        record *r = &pl->slots[pl->next++ % PIPE_SLOTS];
         pthread_mutex_unlock(&pl->mu);
-        cases_bulk_case_free(old);
+        r->worker = w;
         prepare_record(x, r);
         pthread_mutex_lock(&pl->mu);
         r->ready = true;
         pthread_cond_broadcast(&pl->ready_cv);
     }
+    free_garbage(pl, w);
     pthread_mutex_unlock(&pl->mu);
     blind_thread_end();
     return NULL;
@@ -427,7 +456,7 @@ static void pipe_start(import_ctx *x, int threads)
     if (threads <= 1)
         return;
     pl->slots = calloc(PIPE_SLOTS, sizeof *pl->slots);
-    pl->garbage = calloc(PIPE_SLOTS, sizeof *pl->garbage);
+    pl->garbage = calloc((size_t)threads, sizeof *pl->garbage);
     pl->workers = calloc((size_t)threads, sizeof *pl->workers);
     if (!pl->slots || !pl->garbage || !pl->workers) {
         free(pl->slots);
@@ -442,8 +471,14 @@ static void pipe_start(import_ctx *x, int threads)
     pthread_cond_init(&pl->work_cv, NULL);
     pthread_cond_init(&pl->ready_cv, NULL);
     for (int i = 0; i < threads; i++) {
-        if (pthread_create(&pl->workers[pl->nworkers], NULL, pipe_worker, x) == 0)
+        worker_arg *wa = malloc(sizeof *wa);
+        if (!wa)
+            break;
+        *wa = (worker_arg){x, pl->nworkers};
+        if (pthread_create(&pl->workers[pl->nworkers], NULL, pipe_worker, wa) == 0)
             pl->nworkers++;
+        else
+            free(wa);
     }
 }
 
@@ -463,9 +498,24 @@ static void pipe_drain(pipeline *pl, bool wait)
         pthread_mutex_unlock(&pl->mu);
         finish_record(pl->x, r);
         cases_bulk_case *bc = r->bc;
+        int w = r->worker;
         memset(r, 0, sizeof *r);
         pthread_mutex_lock(&pl->mu);
-        pl->garbage[pl->head % PIPE_SLOTS] = bc;
+        if (bc) {
+            case_list *g = &pl->garbage[w];
+            if (g->n == g->cap) {
+                size_t cap = g->cap ? g->cap * 2 : 64;
+                cases_bulk_case **items = realloc(g->items, cap * sizeof *items);
+                if (items) {
+                    g->items = items;
+                    g->cap = cap;
+                }
+            }
+            if (g->n < g->cap)
+                g->items[g->n++] = bc;
+            else
+                cases_bulk_case_free(bc); /* out of memory: here, then */
+        }
         pl->head++;
         wait = false;
     }
@@ -525,8 +575,11 @@ static void pipe_stop(import_ctx *x)
     pthread_mutex_unlock(&pl->mu);
     for (int i = 0; i < pl->nworkers; i++)
         pthread_join(pl->workers[i], NULL);
-    for (size_t i = 0; i < PIPE_SLOTS; i++)
-        cases_bulk_case_free(pl->garbage[i]);
+    for (int i = 0; i < pl->nworkers; i++) { /* left by workers that ended first */
+        for (size_t k = 0; k < pl->garbage[i].n; k++)
+            cases_bulk_case_free(pl->garbage[i].items[k]);
+        free(pl->garbage[i].items);
+    }
     free(pl->garbage);
     pthread_mutex_destroy(&pl->mu);
     pthread_cond_destroy(&pl->work_cv);

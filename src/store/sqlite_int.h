@@ -92,6 +92,13 @@ struct sqlite_store {
     pthread_mutex_t rmu;   /* guards the reader pool */
     conn *free_readers;
     term_cache terms; /* term ids seen in the database; used under wlock */
+    /* during a bulk load, case_terms rows are kept here and written sorted by
+     * key just before the commit (appends instead of scattered inserts) */
+    bool bulk;
+    struct term_pair {
+        int64_t term, case_id;
+    } * pending;
+    size_t npending, cappending;
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */

@@ -1029,10 +1029,76 @@ static int insert_term_ids(store_tx *tx, int64_t case_id, const int64_t *ids, in
     return step_done(st, tx->c->db);
 }
 
+/* Keeps a (term, case) row of a bulk load for flush_pending_terms. */
+static int pend_term(sqlite_store *s, int64_t term, int64_t case_id)
+{
+    if (s->npending == s->cappending) {
+        size_t cap = s->cappending ? s->cappending * 2 : 4096;
+        struct term_pair *g = realloc(s->pending, cap * sizeof *g);
+        if (!g)
+            return STORE_ERROR;
+        s->pending = g;
+        s->cappending = cap;
+    }
+    s->pending[s->npending++] = (struct term_pair){term, case_id};
+    return STORE_OK;
+}
+
+static int cmp_term_pair(const void *a, const void *b)
+{
+    const struct term_pair *x = a, *y = b;
+    if (x->term != y->term)
+        return x->term < y->term ? -1 : 1;
+    return x->case_id < y->case_id ? -1 : x->case_id > y->case_id;
+}
+
+/* Writes the bulk load's pending case_terms rows in key order. */
+static int flush_pending_terms(store_tx *tx)
+{
+    sqlite_store *s = tx->s;
+    pthread_once(&terms_sql_once, terms_sql_init);
+    qsort(s->pending, s->npending, sizeof *s->pending, cmp_term_pair);
+    int rc = STORE_OK;
+    for (size_t i = 0; i < s->npending && rc == STORE_OK;) {
+        int n = s->npending - i < TERMS_PER_STMT ? (int)(s->npending - i) : TERMS_PER_STMT;
+        sqlite3_stmt *st =
+            n == 1 ? conn_stmt(tx->c, S_TERM_INSERT) : sq_stmt(tx->c, terms_sql[n - 1]);
+        if (!st)
+            return STORE_ERROR;
+        for (int k = 0; k < n; k++) {
+            sqlite3_bind_int64(st, 2 * k + 1, s->pending[i + k].term);
+            sqlite3_bind_int64(st, 2 * k + 2, s->pending[i + k].case_id);
+        }
+        rc = step_done(st, tx->c->db);
+        i += (size_t)n;
+    }
+    s->npending = 0;
+    return rc;
+}
+
 /* Indexes a case's terms ({field: [values]}). */
 static int write_terms(store_tx *tx, int64_t case_id, const json_t *terms)
 {
     pthread_once(&terms_sql_once, terms_sql_init);
+    if (tx->s->bulk && tx == &tx->s->wtx) {
+        const char *f;
+        json_t *vals;
+        json_object_foreach ((json_t *)terms, f, vals) {
+            size_t i;
+            json_t *v;
+            json_array_foreach (vals, i, v) {
+                int64_t id;
+                if (!json_is_string(v))
+                    continue;
+                int rc = term_id(tx, f, json_string_value(v), &id);
+                if (rc == STORE_OK)
+                    rc = pend_term(tx->s, id, case_id);
+                if (rc != STORE_OK)
+                    return rc;
+            }
+        }
+        return STORE_OK;
+    }
     int64_t ids[TERMS_PER_STMT];
     int n = 0;
     const char *field;
@@ -1090,6 +1156,8 @@ static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const js
 {
     char *terms_text = NULL;
     int rc = STORE_OK;
+    if (tx->s->bulk && tx->s->npending && (rc = flush_pending_terms(tx)) != STORE_OK)
+        return rc; /* the old terms must be in the table to be deleted */
     if (terms) {
         /* drop the old terms first, found through the row's copy of them; a
          * version conflict below rolls this back with the job */
@@ -1397,13 +1465,26 @@ static int sq_bulk_begin(store *base)
         pthread_mutex_unlock(&s->wlock);
         return STORE_ERROR;
     }
+    s->bulk = true;
+    s->npending = 0;
     return STORE_OK;
 }
 
 static int sq_bulk_end(store *base, bool commit)
 {
     sqlite_store *s = (sqlite_store *)base;
-    int rc = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
+    int rc = STORE_OK;
+    if (commit && s->npending)
+        rc = flush_pending_terms(&s->wtx);
+    s->bulk = false;
+    s->npending = 0;
+    free(s->pending);
+    s->pending = NULL;
+    s->cappending = 0;
+    if (rc != STORE_OK)
+        commit = false;
+    int rc2 = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
+    rc = rc != STORE_OK ? rc : rc2;
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
     if (rc != STORE_OK || !commit)
