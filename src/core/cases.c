@@ -756,19 +756,27 @@ static void new_case_release(new_case *nc)
     sodium_memzero(nc, sizeof *nc);
 }
 
+/* json_dumps(v, JSON_COMPACT), written by buf_add_json. */
+static char *json_text(const json_t *v)
+{
+    buf b;
+    buf_init(&b);
+    buf_add_json(&b, v);
+    return buf_detach(&b, NULL);
+}
+
 /* The stored text of a new record's clear document: sealed when the core seals. */
 static char *stored_text(core *c, new_case *nc, const char *kind, const char *uid,
                          const json_t *doc)
 {
     if (!nc->sealed)
-        return json_dumps(doc, JSON_COMPACT);
+        return json_text(doc);
     amp_err err = {0};
-    json_t *s = seal_for_store(c, nc->dek, kind, uid, doc, &err);
-    if (!s)
+    seal_aad aad = {kind, uid};
+    char *text = seal_doc_text(nc->dek, &aad, doc, seal_catalogue_identity, (void *)c->cat, &err);
+    if (!text)
         log_error("cases: cannot seal a new %s: %s", kind, err.message);
     amp_err_clear(&err);
-    char *text = s ? json_dumps(s, JSON_COMPACT) : NULL;
-    json_decref(s);
     return text;
 }
 
@@ -862,7 +870,7 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
         json_decref(stored);
         return STORE_ERROR;
     }
-    nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
+    nc->terms_text = json_text(nc->terms);
     r->terms_text = nc->terms_text;
     /* the field names as JSON text straight away when the caller only needs the
      * text (bulk loads); as an array otherwise, or when a name needs escaping */
