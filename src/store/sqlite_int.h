@@ -99,6 +99,7 @@ struct sqlite_store {
         int64_t term, case_id;
     } * pending;
     size_t npending, cappending;
+    int64_t bulk_first_case; /* id of the first case a bulk load inserts */
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */

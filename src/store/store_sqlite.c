@@ -1461,13 +1461,48 @@ static int sq_bulk_begin(store *base)
     pthread_mutex_lock(&s->wlock);
     /* bulk loads touch many index pages: a larger cache for their duration */
     exec_sql(s->writer.db, "PRAGMA cache_size = -65536");
+    /* foreign keys are checked once for the whole load (bulk_references_ok)
+     * instead of by a parent lookup per inserted row; this pragma only takes
+     * effect outside a transaction */
+    exec_sql(s->writer.db, "PRAGMA foreign_keys = OFF");
     if (exec_sql(s->writer.db, "BEGIN IMMEDIATE") != STORE_OK) {
         pthread_mutex_unlock(&s->wlock);
         return STORE_ERROR;
     }
     s->bulk = true;
     s->npending = 0;
+    s->bulk_first_case = 1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->writer.db, "SELECT coalesce(max(id), 0) + 1 FROM cases", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        s->bulk_first_case = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     return STORE_OK;
+}
+
+/* The references a bulk load's rows hold, checked at once before its commit
+ * (foreign_keys is off during the load).  Of the references of the rows a load
+ * inserts — case_terms (term_id, case_id), case_children and case_history
+ * (case_id), cases (owner_org) — all but the owner organisation are the ids the
+ * same transaction just read or inserted; the owner comes from the input, so it
+ * is checked here for every new case.  STORE_OK or STORE_CONFLICT. */
+static int bulk_references_ok(sqlite_store *s)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM cases c WHERE c.id >= ?1 AND c.owner_org IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM organisations o WHERE o.id = c.owner_org)";
+    sqlite3_stmt *st = NULL;
+    int rc = STORE_ERROR;
+    if (sqlite3_prepare_v2(s->writer.db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, s->bulk_first_case);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rc = sqlite3_column_int64(st, 0) == 0 ? STORE_OK : STORE_CONFLICT;
+    }
+    sqlite3_finalize(st);
+    if (rc != STORE_OK)
+        log_error("store: a bulk load names an organisation that does not exist");
+    return rc;
 }
 
 static int sq_bulk_end(store *base, bool commit)
@@ -1476,6 +1511,8 @@ static int sq_bulk_end(store *base, bool commit)
     int rc = STORE_OK;
     if (commit && s->npending)
         rc = flush_pending_terms(&s->wtx);
+    if (commit && rc == STORE_OK)
+        rc = bulk_references_ok(s);
     s->bulk = false;
     s->npending = 0;
     free(s->pending);
@@ -1489,6 +1526,7 @@ static int sq_bulk_end(store *base, bool commit)
         exec_sql(s->writer.db, "ROLLBACK");
     if (rc != STORE_OK || !commit)
         term_cache_clear(&s->terms);
+    exec_sql(s->writer.db, "PRAGMA foreign_keys = ON");
     exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
     pthread_mutex_unlock(&s->wlock);
     return rc;
