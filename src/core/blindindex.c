@@ -231,11 +231,49 @@ out:
     return rc;
 }
 
+/* The same result for pure ASCII input without going through ICU: there the
+ * transform (Any-Latin, NFKD, marks removed, Latin-ASCII, NFC) changes nothing
+ * and case folding only lowers A-Z, so what remains is the loop of
+ * normalise_icu over bytes (ICU's white space in ASCII is TAB..CR and SPACE, its
+ * controls the other C0 codes and DEL).  -2 when in is not pure ASCII. */
+static int normalise_ascii(const char *in, size_t inlen, char *out, size_t outlen)
+{
+    for (size_t i = 0; i < inlen; i++) {
+        if ((unsigned char)in[i] >= 0x80)
+            return -2;
+    }
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < inlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            space = o > 0;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f || c == '\'' || c == '`')
+            continue;
+        if (space) {
+            if (o + 1 >= outlen)
+                return -1;
+            out[o++] = ' ';
+        }
+        space = false;
+        if (o + 1 >= outlen)
+            return -1;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
 int blind_normalise(const char *in, char *out, size_t outlen)
 {
     size_t inlen = strlen(in);
     if (inlen > BLIND_MAX_INPUT || outlen == 0)
         return -1;
+    int fast = normalise_ascii(in, inlen, out, outlen);
+    if (fast != -2)
+        return fast;
     blind_thread *b = tl;
     if (b) {
         const memo_entry *m = memo_get(b, in);
