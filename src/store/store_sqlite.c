@@ -1459,8 +1459,9 @@ static int sq_bulk_begin(store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
     pthread_mutex_lock(&s->wlock);
-    /* bulk loads touch many index pages: a larger cache for their duration */
-    exec_sql(s->writer.db, "PRAGMA cache_size = -65536");
+    /* bulk loads touch many index pages: a larger cache for their duration (256 MiB:
+     * fewer pages spilled to the WAL and written again before the commit) */
+    exec_sql(s->writer.db, "PRAGMA cache_size = -262144");
     /* foreign keys are checked once for the whole load (bulk_references_ok)
      * instead of by a parent lookup per inserted row; this pragma only takes
      * effect outside a transaction */
