@@ -480,6 +480,16 @@ static void pipe_start(import_ctx *x, int threads)
         else
             free(wa);
     }
+    if (!pl->nworkers) { /* no thread could start: everything in this one */
+        pthread_mutex_destroy(&pl->mu);
+        pthread_cond_destroy(&pl->work_cv);
+        pthread_cond_destroy(&pl->ready_cv);
+        free(pl->slots);
+        free(pl->garbage);
+        free(pl->workers);
+        memset(pl, 0, sizeof *pl);
+        pl->x = x;
+    }
 }
 
 /* Finishes every record already ready at the head; with wait, first waits
