@@ -47,7 +47,7 @@ LUA=$ROOT/bench/wrk.lua
 T_READS=20000 T_CREATES=5000 T_P99_MS=20 T_RSS_MB=50 T_START_MS=200
 T_PROTECTED_RATIO=0.70 # issue 3: protected reads keep >= 70 % of unprotected throughput
 BENCH_ORG=ec-fundacion-alas BENCH_USER=bench BENCH_PW=bench-password-2026
-AUTH=""
+AUTH="" ADMIN_AUTH=""
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -160,7 +160,9 @@ healthz() {
     exec 3<&-
     printf '%s\n' "$body"
 }
-case_count() { healthz "$1" | jq -r .cases; }
+# The number of cases, from GET /api/v1/status as the system admin (/healthz
+# shows no counts); ADMIN_AUTH is set once the server runs.
+case_count() { curl -sf --max-time 30 -H "$ADMIN_AUTH" "http://127.0.0.1:$1/api/v1/status" | jq -r .cases; }
 
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000)) | awk '{printf "%.1f", $1 / 1000}'; }
@@ -296,8 +298,12 @@ PORT=$(free_port)
 start_server "$PORT" "$WORK/serve.log"
 BASE=http://127.0.0.1:$PORT
 read -r RSS_IDLE _ <<<"$(mem_of "$SERVER_PID")"
+ADMIN_TOKEN=$(curl -sf --max-time 30 -X POST "$BASE/api/v1/login" -H 'Content-Type: application/json' \
+    -d '{"username":"admin","password":"bench-admin-2026"}' | jq -r .token) ||
+    die "cannot sign in as admin"
+ADMIN_AUTH="Authorization: Bearer $ADMIN_TOKEN"
 TOTAL=$(case_count "$PORT")
-[ "$TOTAL" -ge "$CASES" ] || die "/healthz counts $TOTAL cases, expected $CASES"
+[ "$TOTAL" -ge "$CASES" ] || die "/api/v1/status counts $TOTAL cases, expected $CASES"
 TOKEN=$(curl -sf --max-time 30 -X POST "$BASE/api/v1/login" -H 'Content-Type: application/json' \
     -d "{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PW\"}" | jq -r .token) ||
     die "cannot sign in as $BENCH_USER"
@@ -339,7 +345,7 @@ fi
 # BENCH_MAX_OTHER (default 15) % of the machine's CPU during the run, the run is
 # "disturbed" and done once more (the second result is kept either way).  Sets
 # M_JSON (wrk's summary plus the CPU accounting below) and, for creates, M_GREW
-# (how much /healthz's case count grew during the run).
+# (how much the case count of /api/v1/status grew during the run).
 measure() {
     local name=$1 cpufn=$2 mode=$4 attempt j c0 st0 w0 before after cpu writer busy
     shift 2

@@ -69,6 +69,13 @@ amp_code casekey_load(store *s, keyring *kr, const char *case_uid, unsigned char
     return unwrap_found(rc, kr, case_uid, gen, wrapped, len, dek, err);
 }
 
+amp_code casekey_unwrap(keyring *kr, const store_case_key *k, unsigned char dek[CASEKEY_BYTES],
+                        amp_err *err)
+{
+    return unwrap_found(k->len ? STORE_OK : STORE_NOTFOUND, kr, k->case_uid, k->gen, k->wrapped,
+                        k->len, dek, err);
+}
+
 amp_code case_key_shred(store_tx *tx, const char *case_uid, amp_err *err)
 {
     int rc = store_tx_key_delete(tx, case_uid);

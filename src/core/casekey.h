@@ -37,6 +37,11 @@ amp_code casekey_store(store_tx *tx, keyring *kr, const char *case_uid, const ch
 amp_code casekey_load_tx(store_tx *tx, keyring *kr, const char *case_uid,
                          unsigned char dek[CASEKEY_BYTES], amp_err *err);
 
+/** The DEK of a wrapped key already read (store_case_get_raw's key_out); the
+ *  same results as casekey_load (AMP_ENOTFOUND when k->len is 0). */
+amp_code casekey_unwrap(keyring *kr, const store_case_key *k, unsigned char dek[CASEKEY_BYTES],
+                        amp_err *err);
+
 /** For reads: the case's DEK from the store's last committed state.  Same
  *  results as casekey_load_tx. */
 amp_code casekey_load(store *s, keyring *kr, const char *case_uid, unsigned char dek[CASEKEY_BYTES],

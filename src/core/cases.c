@@ -205,6 +205,23 @@ static amp_code load_dek(core *c, store_tx *tx, const char *uid, unsigned char d
     return code;
 }
 
+/* load_dek for a wrapped key read along with its case. */
+static amp_code unwrap_read_key(core *c, store_case_key *k, unsigned char dek[32], bool *have,
+                                amp_err *err)
+{
+    *have = false;
+    if (!sealing(c) || !k->case_uid[0])
+        return AMP_OK;
+    amp_code code = casekey_unwrap(c->kr, k, dek, err);
+    sodium_memzero(k->wrapped, sizeof k->wrapped);
+    if (code == AMP_ENOTFOUND) {
+        amp_err_clear(err);
+        return AMP_OK;
+    }
+    *have = code == AMP_OK;
+    return code;
+}
+
 static void put_meta(json_t *o, const store_row *r)
 {
     json_object_set_new(o, "id", json_string(r->uid));
@@ -1985,6 +2002,11 @@ amp_code children_get(core *c, const principal *p, const char *case_key, const c
 static bool add_stored_members(buf *b, const unsigned char *dek, const char *kind, const char *uid,
                                const char *raw, amp_err *err)
 {
+#ifdef AMPARO_BENCH_UNPROTECTED
+    (void)dek, (void)kind, (void)uid, (void)err;
+    add_members_text(b, raw); /* bench/ only: no decryption (see server.c) */
+    return true;
+#endif
     if (!strstr(raw, "\"" SEAL_MEMBER "\"")) { /* nothing sealed: as stored */
         add_members_text(b, raw);
         return true;
@@ -2035,7 +2057,13 @@ static amp_code case_text(core *c, const principal *p, const char *key, char **o
     store_row r;
     store_row *children = NULL;
     int n = 0;
-    int rc = store_case_get_raw(c->store, key, &r, &children, &n);
+    store_case_key wrapped = {0};
+#ifdef AMPARO_BENCH_UNPROTECTED
+    store_case_key *want_key = NULL; /* bench/ only: no decryption (see server.c) */
+#else
+    store_case_key *want_key = sealing(c) ? &wrapped : NULL;
+#endif
+    int rc = store_case_get_raw(c->store, key, &r, &children, &n, want_key);
     if (rc != STORE_OK)
         return read_failure(rc, "case", key, err);
     if ((code = read_scope(c, p, key, &r, err)) != AMP_OK) {
@@ -2046,7 +2074,7 @@ static amp_code case_text(core *c, const principal *p, const char *key, char **o
     }
     unsigned char dek[32] = {0};
     bool have = false;
-    if (load_dek(c, NULL, r.uid, dek, &have, err) != AMP_OK) {
+    if (unwrap_read_key(c, &wrapped, dek, &have, err) != AMP_OK) {
         for (int i = 0; i < n; i++)
             store_row_release(&children[i]);
         free(children);

@@ -180,6 +180,10 @@ amp_code children_list(core *c, const principal *p, const char *case_key, const 
 amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err);
 amp_code orgs_list(core *c, const principal *p, json_t **out, amp_err *err);
 
+/** The system's state for the system administrator (status.c): engine, version,
+ *  number of cases and of audit entries.  *out is a new reference. */
+amp_code core_status(core *c, const principal *p, json_t **out, amp_err *err);
+
 /* ---- synchronous variants (CLI, tests) ------------------------------------------- */
 
 amp_code cases_create_sync(core *c, const principal *p, const json_t *body, json_t **out,

@@ -15,6 +15,7 @@ extern const char amparo_openapi_yaml[], amparo_openapi_yaml_end[];
 
 /* ==== handlers ============================================================== */
 
+/* Public: up or not, nothing about the data (counts are in GET /api/v1/status). */
 static void h_healthz(request *r)
 {
     int64_t n = 0;
@@ -24,9 +25,20 @@ static void h_healthz(request *r)
         return;
     }
     req_reply(r, MHD_HTTP_OK,
-              json_pack("{s:s, s:s, s:I, s:s}", "status", "ok", "engine",
-                        core_store(r->core)->ops->engine, "cases", (json_int_t)n, "version",
-                        AMPARO_VERSION));
+              json_pack("{s:s, s:s, s:s}", "status", "ok", "engine",
+                        core_store(r->core)->ops->engine, "version", AMPARO_VERSION));
+}
+
+static void h_status(request *r)
+{
+    json_t *out = NULL;
+    amp_err err = {0};
+    if (core_status(r->core, &r->who, &out, &err) != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, out);
 }
 
 /* The catalogue (about 220 KB) changes only with the binary: an ETag from its
@@ -263,6 +275,7 @@ static void h_org_put(request *r)
 
 static const route core_routes[] = {
     {"GET", "/healthz", h_healthz, ROUTE_PUBLIC},
+    {"GET", "/api/v1/status", h_status},
     {"GET", "/api/v1/schema", h_schema, ROUTE_PUBLIC},
     {"GET", "/api/v1/openapi.yaml", h_openapi, ROUTE_PUBLIC},
     {"GET", "/api/v1/cases", h_cases_list},

@@ -18,6 +18,36 @@ static const char sql_append[] =
     "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 
+/* The lookup table audit_keys (migration 6) holds (bucket, key, seq) for the
+ * keys 'a:' actor and 'o:' object id, bucket = (seq - 1) / AUDIT_KEYS_BUCKET.  The
+ * transaction that appends an entry whose seq is a multiple of the bucket size
+ * adds the entries not yet in it: a sorted block at the end of the table, a few
+ * dozen pages, instead of two index updates at random places for every entry
+ * (which an audited read would pay, and which rewrite index pages in the WAL at
+ * every commit).  A lookup seeks each bucket (a few hundred per million entries)
+ * and scans the tail not yet in the table. */
+#define AUDIT_KEYS_BUCKET 2048
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char sql_keys_catch_up[] =
+    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) SELECT (seq - 1) / " STR(
+        AUDIT_KEYS_BUCKET) ", k, seq FROM ("
+                           "  SELECT 'a:' || actor AS k, seq FROM audit"
+                           "    WHERE seq > (SELECT seq FROM audit_keys_upto)"
+                           "  UNION ALL SELECT 'o:' || object_id, seq FROM audit"
+                           "    WHERE seq > (SELECT seq FROM audit_keys_upto) AND object_id <> '')"
+                           " ORDER BY 1, 2, 3";
+static const char sql_keys_upto[] =
+    "UPDATE audit_keys_upto SET seq = (SELECT coalesce(max(seq), 0) FROM audit)";
+/* the entries whose key is ?: those in the table, bucket by bucket, and the tail */
+#define KEYED_SEQS                                                                                 \
+    "seq IN (WITH RECURSIVE b(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM b WHERE n < "            \
+    "(SELECT (seq - 1) / " STR(AUDIT_KEYS_BUCKET) " FROM audit_keys_upto)) "                       \
+                                                  "SELECT x.seq FROM b CROSS JOIN audit_keys x "   \
+                                                  "ON x.bucket = b.n AND x.k = ? "                 \
+                                                  "UNION ALL SELECT seq FROM audit WHERE seq > "   \
+                                                  "(SELECT seq FROM audit_keys_upto))"
+
 void store_audit_entry_release(store_audit_entry *e)
 {
     if (!e)
@@ -121,14 +151,31 @@ int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e)
     bind_str(st, 11, e->hash);
     int rc = step_done(st, tx->c->db);
     sqlite3_reset(st);
+    if (rc == STORE_OK && e->seq % AUDIT_KEYS_BUCKET == 0)
+        rc = sq_tx_audit_keys_catch_up(tx);
     return rc;
+}
+
+int sq_tx_audit_keys_catch_up(store_tx *tx)
+{
+    sqlite3_stmt *st = sq_stmt(tx->c, sql_keys_catch_up);
+    int rc = st ? step_done(st, tx->c->db) : STORE_ERROR;
+    if (st)
+        sqlite3_reset(st);
+    st = rc == STORE_OK ? sq_stmt(tx->c, sql_keys_upto) : NULL;
+    if (st) {
+        rc = step_done(st, tx->c->db);
+        sqlite3_reset(st);
+    }
+    return st ? rc : STORE_ERROR;
 }
 
 /* ---- lists: WHERE built from fixed fragments; every value bound ---- */
 
+#define AUDIT_KEY_TEXT 512
 typedef struct {
-    char where[512];
-    const char *binds[8];
+    char where[768];
+    const char *binds[9];
     int nbinds;
 } audit_where;
 
@@ -156,6 +203,13 @@ int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **r
     if (total)
         *total = 0;
     audit_where w = {0};
+    /* the most selective key first: its lookup bounds the rows read */
+    char key[AUDIT_KEY_TEXT];
+    if (q->object_id || q->actor) {
+        snprintf(key, sizeof key, "%s%s",
+                 q->object_id ? "o:" : "a:", q->object_id ? q->object_id : q->actor);
+        where_add(&w, KEYED_SEQS, key);
+    }
     where_add(&w, "actor = ?", q->actor);
     where_add(&w, "action = ?", q->action);
     where_add(&w, "object_type = ?", q->object_type);
@@ -163,7 +217,7 @@ int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **r
     where_add(&w, "org = ?", q->org);
     where_add(&w, "at >= ?", q->at_from);
     where_add(&w, "at <= ?", q->at_to);
-    char sql[900];
+    char sql[1200];
     snprintf(sql, sizeof sql, "SELECT " AUDIT_COLS " FROM audit%s ORDER BY seq %s", w.where,
              q->ascending ? "ASC" : "DESC");
     if (q->limit > 0) {

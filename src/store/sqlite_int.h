@@ -59,6 +59,7 @@ typedef struct job {
     store_done_fn done;
     void *arg;
     int rc;
+    unsigned gather_us; /* > 0: may wait for company (store_submit_gathering) */
     struct job *next;
 } job;
 
@@ -73,6 +74,29 @@ typedef struct {
 
 typedef struct sqlite_store sqlite_store;
 
+/* ---- the case cache (sqlite_rowcache.c) ---- */
+typedef struct sq_rowcache sq_rowcache;
+/** The cache of the database at db_path, with its shared generation file
+ *  (db_path-rowgen); NULL (logged) when the file cannot be mapped: reads then go
+ *  to SQLite every time. */
+sq_rowcache *sq_rowcache_open(const char *db_path);
+void sq_rowcache_close(sq_rowcache *rc);
+/** The generation to tag rows with: read it before reading them. */
+uint64_t sq_rowcache_generation(sq_rowcache *rc);
+/** Every entry, in every process, is stale from now on (after a commit that
+ *  changed case data). */
+void sq_rowcache_changed(sq_rowcache *rc);
+/** A copy of the case with this uid, its children and wrapped key, if cached
+ *  and current: true, with the caller owning the copies as from store_case_get_raw. */
+bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row **children,
+                     int *nchildren, store_case_key *key);
+/** Caches copies of rows read at generation gen (ignored if it has moved on). */
+void sq_rowcache_put(sq_rowcache *rc, uint64_t gen, const store_row *row, const store_row *children,
+                     int nchildren, const store_case_key *key);
+/** Sets *touched whenever the writer changes a table other than the audit
+ *  trail's, sessions or users. */
+void sq_rowcache_watch(sqlite3 *writer, bool *touched);
+
 struct store_tx {
     sqlite_store *s;
     conn *c;
@@ -85,13 +109,14 @@ struct sqlite_store {
     store_tx wtx;
     pthread_t thread;
     pthread_mutex_t mu; /* guards the queue */
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* on CLOCK_MONOTONIC */
     job *head, *tail;
+    int queued_plain;                /* queued jobs that may not wait (gather_us == 0) */
+    struct timespec last_commit_end; /* monotonic; written by the writer thread */
     bool stopping, started;
     pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
     pthread_mutex_t rmu;   /* guards the reader pool */
     conn *free_readers;
-    term_cache terms; /* term ids seen in the database; used under wlock */
     /* during a bulk load, case_terms rows are kept here and written sorted by
      * key just before the commit (appends instead of scattered inserts) */
     bool bulk;
@@ -100,6 +125,9 @@ struct sqlite_store {
     } * pending;
     size_t npending, cappending;
     int64_t bulk_first_case; /* id of the first case a bulk load inserts */
+    term_cache terms;        /* term ids seen in the database; used under wlock */
+    sq_rowcache *rows;       /* recently read cases (NULL: none) */
+    bool touched;            /* the writer's transaction changed case data (under wlock) */
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */
@@ -158,6 +186,12 @@ int sq_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users);
 /* sqlite_audit.c */
 int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
 int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+/** A case's wrapped data key on connection c: STORE_OK, STORE_NOTFOUND or
+ *  STORE_ERROR; *len is the room in wrapped on entry, the key's length after. */
+int sq_key_get_on(conn *c, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);
+/** Adds the entries after audit_keys_upto to the lookup table audit_keys
+ *  (sq_tx_audit_append does it every few thousand entries). */
+int sq_tx_audit_keys_catch_up(store_tx *tx);
 int sq_audit_head(store *base, store_audit_entry *out);
 int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
                   int64_t *total);

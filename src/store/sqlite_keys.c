@@ -24,7 +24,7 @@ static const char sql_below[] =
     "SELECT case_uid, gen, wrapped FROM case_keys WHERE gen < ?1 ORDER BY case_uid LIMIT ?2";
 static const char sql_counts[] = "SELECT gen, count(*) FROM case_keys GROUP BY gen ORDER BY gen";
 
-static int key_get_on(conn *c, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len)
+int sq_key_get_on(conn *c, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len)
 {
     sqlite3_stmt *st = sq_stmt(c, sql_get);
     if (!st)
@@ -57,7 +57,7 @@ int sq_key_get(store *base, const char *case_uid, int *gen, unsigned char *wrapp
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = key_get_on(c, case_uid, gen, wrapped, len);
+    int rc = sq_key_get_on(c, case_uid, gen, wrapped, len);
     reader_release(s, c);
     return rc;
 }
@@ -110,7 +110,7 @@ int sq_checkpoint(store *base)
 
 int sq_tx_key_get(store_tx *tx, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len)
 {
-    return key_get_on(tx->c, case_uid, gen, wrapped, len);
+    return sq_key_get_on(tx->c, case_uid, gen, wrapped, len);
 }
 
 /* Turns secure_delete on for this (writer) connection; it stays on. */

@@ -8,6 +8,7 @@
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -177,6 +178,21 @@ static const char *const migrations[] = {
     "  case_uid TEXT PRIMARY KEY, gen INTEGER NOT NULL CHECK (gen > 0),"
     "  wrapped BLOB NOT NULL, created_at TEXT NOT NULL);"
     "CREATE INDEX case_keys_gen ON case_keys(gen);",
+    /* 6: the audit trail's lookups by actor and by object move from two indexes
+     * of the audit table, which every audited read updated at random places, to
+     * one derived table written in sorted runs (sqlite_audit.c): `k` is 'a:' actor
+     * or 'o:' object id, `bucket` is (seq - 1) / 2048, so each run of 2,048
+     * entries is appended as one sorted block.  Entries after audit_keys_upto.seq
+     * are not in it yet; lists scan that short tail.  Derived from the chain. */
+    "DROP INDEX audit_actor;"
+    "DROP INDEX audit_object;"
+    "CREATE TABLE audit_keys(bucket INTEGER NOT NULL, k TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (bucket, k, seq)) WITHOUT ROWID;"
+    "INSERT INTO audit_keys SELECT (seq - 1) / 2048, 'a:' || actor, seq FROM audit"
+    "  UNION ALL SELECT (seq - 1) / 2048, 'o:' || object_id, seq FROM audit"
+    "  WHERE object_id <> '';"
+    "CREATE TABLE audit_keys_upto(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+    "INSERT INTO audit_keys_upto VALUES (1, (SELECT coalesce(max(seq), 0) FROM audit));",
 };
 
 /* ==== connections ========================================================= */
@@ -554,56 +570,104 @@ static int sq_case_get(store *base, const char *key, store_row *out, json_t **ch
     return rc;
 }
 
+/* The raw children of a case, in the store's order; STORE_OK or STORE_ERROR
+ * (nothing left allocated). */
+static int children_raw(conn *c, int64_t case_id, store_row **children, int *nchildren)
+{
+    sqlite3_stmt *st = conn_stmt(c, S_CHILDREN);
+    if (!st)
+        return STORE_ERROR;
+    int cap = 0, step;
+    sqlite3_bind_int64(st, 1, case_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*nchildren == cap) {
+            cap = cap ? cap * 2 : 8;
+            store_row *grown = realloc(*children, (size_t)cap * sizeof **children);
+            if (!grown) {
+                step = SQLITE_NOMEM;
+                break;
+            }
+            *children = grown;
+        }
+        read_child_row_mode(st, &(*children)[(*nchildren)++], true);
+    }
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return STORE_OK;
+    for (int i = 0; i < *nchildren; i++)
+        store_row_release(&(*children)[i]);
+    free(*children);
+    *children = NULL;
+    *nchildren = 0;
+    return STORE_ERROR;
+}
+
+/* Wipes a copy of a wrapped key (not secret without the master key, but there
+ * is no reason to leave copies around). */
+static void wipe_key(store_case_key *k)
+{
+    explicit_bzero(k->wrapped, sizeof k->wrapped);
+}
+
 static int sq_case_get_raw(store *base, const char *key, store_row *out, store_row **children,
-                           int *nchildren)
+                           int *nchildren, store_case_key *key_out)
 {
     sqlite_store *s = (sqlite_store *)base;
     *children = NULL;
     *nchildren = 0;
+    store_case_key wrapped = {0};
+    bool by_uid = looks_like_uid(key);
+    if (by_uid && sq_rowcache_get(s->rows, key, out, children, nchildren, &wrapped)) {
+        if (key_out)
+            *key_out = wrapped;
+        wipe_key(&wrapped);
+        return STORE_OK;
+    }
+    uint64_t gen = sq_rowcache_generation(s->rows); /* before the rows are read */
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    /* one read transaction for both statements: one snapshot, half the locking */
+    /* one read transaction for all statements: one snapshot, half the locking */
     sqlite3_stmt *tx = conn_stmt(c, S_BEGIN_READ);
     if (!tx || step_done(tx, c->db) != STORE_OK) {
         reader_release(s, c);
         return STORE_ERROR;
     }
     int rc = case_lookup_mode(c, key, out, true);
-    sqlite3_stmt *st = rc == STORE_OK ? conn_stmt(c, S_CHILDREN) : NULL;
-    if (rc == STORE_OK && !st)
-        rc = STORE_ERROR;
-    if (st) {
-        int cap = 0, step;
-        sqlite3_bind_int64(st, 1, out->id);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*nchildren == cap) {
-                cap = cap ? cap * 2 : 8;
-                store_row *grown = realloc(*children, (size_t)cap * sizeof **children);
-                if (!grown) {
-                    step = SQLITE_NOMEM;
-                    break;
-                }
-                *children = grown;
-            }
-            read_child_row_mode(st, &(*children)[(*nchildren)++], true);
-        }
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE) {
+    bool have_row = rc == STORE_OK;
+    if (rc == STORE_OK)
+        rc = children_raw(c, out->id, children, nchildren);
+    if (rc == STORE_OK) { /* the data key, from the same snapshot */
+        snprintf(wrapped.case_uid, sizeof wrapped.case_uid, "%s", out->uid);
+        wrapped.len = sizeof wrapped.wrapped;
+        int krc = sq_key_get_on(c, out->uid, &wrapped.gen, wrapped.wrapped, &wrapped.len);
+        if (krc == STORE_NOTFOUND)
+            wrapped.len = 0;
+        else if (krc != STORE_OK)
             rc = STORE_ERROR;
-            for (int i = 0; i < *nchildren; i++)
-                store_row_release(&(*children)[i]);
-            free(*children);
-            *children = NULL;
-            *nchildren = 0;
-            store_row_release(out);
-        }
     }
     tx = conn_stmt(c, S_END_READ);
     if (tx)
         step_done(tx, c->db);
     reader_release(s, c);
-    return rc;
+    if (rc != STORE_OK) {
+        if (*nchildren || *children) {
+            for (int i = 0; i < *nchildren; i++)
+                store_row_release(&(*children)[i]);
+            free(*children);
+            *children = NULL;
+            *nchildren = 0;
+        }
+        if (have_row)
+            store_row_release(out);
+        return rc;
+    }
+    if (by_uid)
+        sq_rowcache_put(s->rows, gen, out, *children, *nchildren, &wrapped);
+    if (key_out)
+        *key_out = wrapped;
+    wipe_key(&wrapped);
+    return STORE_OK;
 }
 
 static int sq_child_get(store *base, const char *case_key, const char *kind, const char *uid,
@@ -1359,11 +1423,43 @@ static void run_batch(sqlite_store *s, job *batch)
     }
     if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
         exec_sql(db, "ROLLBACK");
+        s->touched = false;
         term_cache_clear(&s->terms);
         for (job *j = batch; j; j = j->next) {
             if (j->rc == STORE_OK)
                 j->rc = STORE_ERROR;
         }
+    }
+    if (s->touched) /* after the commit: see sqlite_rowcache.c */
+        sq_rowcache_changed(s->rows);
+    s->touched = false;
+}
+
+/* Called with s->mu held and a job queued: when only gathering jobs are queued
+ * and the previous commit ended less than their window ago, waits (new jobs
+ * wake it) until the window has passed, a plain job arrives or the store stops. */
+static void gather(sqlite_store *s)
+{
+    unsigned window = UINT_MAX;
+    for (job *j = s->head; j; j = j->next) {
+        if (!j->gather_us)
+            return;
+        if (j->gather_us < window)
+            window = j->gather_us;
+    }
+    struct timespec deadline = s->last_commit_end;
+    deadline.tv_nsec += (long)window * 1000L;
+    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+    deadline.tv_nsec %= 1000000000L;
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > deadline.tv_sec ||
+            (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+            return;
+        if (s->stopping || s->queued_plain > 0)
+            return;
+        pthread_cond_timedwait(&s->cv, &s->mu, &deadline);
     }
 }
 
@@ -1378,11 +1474,18 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             break;
         }
+        gather(s); /* never takes jobs out: s->head stays set */
         job *batch = s->head, *last = s->head;
         int n = 1;
         while (last->next && n < MAX_BATCH) {
             last = last->next;
             n++;
+        }
+        for (job *j = batch;; j = j->next) {
+            if (!j->gather_us)
+                s->queued_plain--;
+            if (j == last)
+                break;
         }
         s->head = last->next;
         if (!s->head)
@@ -1393,6 +1496,7 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->wlock);
         run_batch(s, batch);
         pthread_mutex_unlock(&s->wlock);
+        clock_gettime(CLOCK_MONOTONIC, &s->last_commit_end);
 
         pthread_mutex_lock(&s->dmu);
         if (s->done_tail)
@@ -1430,15 +1534,16 @@ static void *completer_main(void *arg)
     return NULL;
 }
 
-static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
+static int submit_job(sqlite_store *s, store_job_fn fn, store_done_fn done, void *arg,
+                      unsigned gather_us)
 {
-    sqlite_store *s = (sqlite_store *)base;
     job *j = calloc(1, sizeof *j);
     if (!j)
         return STORE_ERROR;
     j->fn = fn;
     j->done = done;
     j->arg = arg;
+    j->gather_us = gather_us;
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
@@ -1450,9 +1555,24 @@ static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg
     else
         s->head = j;
     s->tail = j;
+    if (!gather_us)
+        s->queued_plain++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return STORE_OK;
+}
+
+static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
+{
+    return submit_job((sqlite_store *)base, fn, done, arg, 0);
+}
+
+static int sq_submit_gathering(store *base, store_job_fn fn, store_done_fn done, void *arg,
+                               unsigned window_us)
+{
+    if (window_us > 100000) /* a tenth of a second at most */
+        window_us = 100000;
+    return submit_job((sqlite_store *)base, fn, done, arg, window_us);
 }
 
 static int sq_bulk_begin(store *base)
@@ -1527,6 +1647,9 @@ static int sq_bulk_end(store *base, bool commit)
         exec_sql(s->writer.db, "ROLLBACK");
     if (rc != STORE_OK || !commit)
         term_cache_clear(&s->terms);
+    if (s->touched) /* after the commit: see sqlite_rowcache.c */
+        sq_rowcache_changed(s->rows);
+    s->touched = false;
     exec_sql(s->writer.db, "PRAGMA foreign_keys = ON");
     exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
     pthread_mutex_unlock(&s->wlock);
@@ -1566,6 +1689,7 @@ static void sq_close(store *base)
         conn_close(&s->writer);
     }
     term_cache_clear(&s->terms);
+    sq_rowcache_close(s->rows);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rmu);
@@ -1632,6 +1756,7 @@ static const store_ops sqlite_ops = {
     .tx_key_put = sq_tx_key_put,
     .tx_key_delete = sq_tx_key_delete,
     .tx_keys_below = sq_tx_keys_below,
+    .submit_gathering = sq_submit_gathering,
     .tx_sequence_get = sq_tx_sequence_get,
     .tx_sequence_set = sq_tx_sequence_set,
     .tx_history_add_text = sq_tx_history_add_text,
@@ -1651,12 +1776,18 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rmu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&s->dmu, NULL);
     pthread_cond_init(&s->dcv, NULL);
     if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
+    s->rows = sq_rowcache_open(path);
+    sq_rowcache_watch(s->writer.db, &s->touched);
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the completion thread");
         goto fail;

@@ -628,6 +628,38 @@ static void test_erase(void **state)
     resp_free(&r);
 }
 
+/* The server keeps recently read cases in memory (as stored): a change made by
+ * another process, here `amparo case erase` on the command line while the server
+ * runs, must be seen by the very next read, never answered from memory. */
+static void test_erase_from_cli_while_serving(void **state)
+{
+    (void)state;
+    e2e_as("cw-a");
+    char id[64];
+    create_case(NAMED_CASE, id, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/cases/%s", id);
+    resp r;
+    for (int i = 0; i < 3; i++) { /* the later reads may come from the server's memory */
+        GET(&r, path);
+        EXPECT_STATUS(&r, 200);
+        assert_non_null(strstr(r.body, "Valentina"));
+        resp_free(&r);
+    }
+    char *argv[] = {(char *)srv.bin, "case", "erase", "--data", srv.data, id, NULL};
+    int st = run_tool(argv);
+    assert_true(st >= 0 && WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    GET(&r, path);
+    EXPECT_STATUS(&r, 200);
+    assert_null(strstr(r.body, "Valentina"));
+    assert_null(strstr(r.body, "Ibarra"));
+    resp_free(&r);
+    SEND(&r, "PATCH", path, "{\"version\": 2, \"cas_Status\": \"Closed\"}", NULL);
+    expect_error(&r, 409, "invalid_state"); /* read-only after erasure, as the server knows */
+    resp_free(&r);
+}
+
 /* ==== encryption at rest ===================================================== */
 
 /* True when the file holds needle anywhere. */
@@ -829,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_login_throttling),
         cmocka_unit_test(test_disable_and_reset),
         cmocka_unit_test(test_erase),
+        cmocka_unit_test(test_erase_from_cli_while_serving),
         cmocka_unit_test(test_no_identity_in_clear_on_disk),
         cmocka_unit_test(test_native_tls),
         cmocka_unit_test(test_sigterm_exits_cleanly),

@@ -924,6 +924,82 @@ static void test_query_filters_and_paging(void **state)
     expect_intact(f, 12 + 7);
 }
 
+/* Many entries in one job: actor i % 5, object i % 37. */
+typedef struct {
+    int from, n;
+} many_arg;
+
+static int job_append_many(store_tx *tx, void *arg)
+{
+    many_arg *a = arg;
+    for (int i = a->from; i < a->from + a->n; i++) {
+        char actor[16], uid[40];
+        snprintf(actor, sizeof actor, "user-%d", i % 5);
+        snprintf(uid, sizeof uid, "case-%02d", i % 37);
+        principal p = user(actor, "org-a", ROLE_CASEWORKER);
+        int rc = audit_tx(tx, &p, "case.read", "case", uid, NULL);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+/* Checks a list by actor or object against the numbering of job_append_many
+ * (entry seq = i + 1), paging through all of it, newest first. */
+static void expect_lookup(fixture *f, const char *actor, const char *object, int mod, int want,
+                          int total_entries)
+{
+    int64_t expected = 0;
+    for (int i = 0; i < total_entries; i++)
+        expected += i % mod == want;
+    store_audit_query q = {.actor = actor, .object_id = object, .limit = 200};
+    int64_t seen = 0, last = INT64_MAX;
+    for (q.offset = 0;; q.offset += q.limit) {
+        store_audit_entry *rows = NULL;
+        int nrows = 0;
+        int64_t total = 0;
+        assert_int_equal(store_audit_list(f->env->store, &q, &rows, &nrows, &total), STORE_OK);
+        assert_int_equal(total, expected);
+        for (int k = 0; k < nrows; k++) {
+            assert_true(rows[k].seq < last); /* newest first, no repeats */
+            last = rows[k].seq;
+            assert_int_equal((rows[k].seq - 1) % mod, want);
+            store_audit_entry_release(&rows[k]);
+        }
+        free(rows);
+        seen += nrows;
+        if (nrows < q.limit)
+            break;
+    }
+    assert_int_equal(seen, expected);
+}
+
+/* Lookups by actor and object read the lookup table, filled 2,048 entries at a
+ * time, and the tail not in it yet: both parts, and the seam, are found. */
+static void test_lookups_across_batches(void **state)
+{
+    fixture *f = *state;
+    many_arg a = {0, 5000}; /* two batches in the table (to 4,096), 904 in the tail */
+    assert_int_equal(store_run(f->env->store, job_append_many, &a), STORE_OK);
+    expect_lookup(f, "user-3", NULL, 5, 3, 5000);
+    expect_lookup(f, NULL, "case-07", 37, 7, 5000);
+    expect_lookup(f, "user-0", NULL, 5, 0, 5000);
+    many_arg b = {5000, 1200}; /* the tail crosses 6,144 and is added */
+    assert_int_equal(store_run(f->env->store, job_append_many, &b), STORE_OK);
+    expect_lookup(f, NULL, "case-07", 37, 7, 6200);
+    expect_lookup(f, NULL, "case-36", 37, 36, 6200);
+    expect_lookup(f, "user-4", NULL, 5, 4, 6200);
+    store_audit_query none = {.object_id = "no-such-case", .limit = 10};
+    store_audit_entry *rows = NULL;
+    int nrows = -1;
+    int64_t total = -1;
+    assert_int_equal(store_audit_list(f->env->store, &none, &rows, &nrows, &total), STORE_OK);
+    assert_int_equal(nrows, 0);
+    assert_int_equal(total, 0);
+    free(rows);
+    expect_intact(f, 6200);
+}
+
 static void test_query_bad_parameters(void **state)
 {
     fixture *f = *state;
@@ -1060,6 +1136,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_filters_and_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookups_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_bad_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_refused_for_non_auditors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),

@@ -1037,6 +1037,193 @@ typedef struct {
     int64_t case_id;
 } hist_arg;
 
+/* ---- gathering jobs (store_submit_gathering) -------------------------------------------- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, rc;
+} gather_wait;
+
+static void gather_done(void *arg, int rc)
+{
+    gather_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    w->rc = rc;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int job_nothing(store_tx *tx, void *arg)
+{
+    (void)tx, (void)arg;
+    return STORE_OK;
+}
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* A gathering job right after a commit waits for its window (then commits and
+ * reports as any job); one queued while the store closes still runs. */
+static void test_gathering_jobs(void **state)
+{
+    fixture *f = *state;
+    gather_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    assert_int_equal(store_run(f->s, job_nothing, NULL), STORE_OK); /* a commit just now */
+    double t0 = mono_ms();
+    assert_int_equal(store_submit_gathering(f->s, job_nothing, gather_done, &w, 100000), STORE_OK);
+    pthread_mutex_lock(&w.mu);
+    while (w.done < 1)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(w.rc, STORE_OK);
+    assert_true(mono_ms() - t0 >= 90.0); /* held until 100 ms after the previous commit */
+
+    assert_int_equal(store_submit_gathering(f->s, job_nothing, gather_done, &w, 100000), STORE_OK);
+    store_close(f->s); /* stops the writer, which runs what is queued first */
+    f->s = NULL;
+    assert_int_equal(w.done, 2);
+    assert_int_equal(w.rc, STORE_OK);
+    reopen(f);
+}
+
+/* ---- the case cache (sqlite_rowcache.c) ------------------------------------------------ */
+
+typedef struct {
+    const char *uid;
+    unsigned char byte; /* 0: delete the key */
+} key_arg;
+
+static int job_key(store_tx *tx, void *arg)
+{
+    key_arg *a = arg;
+    unsigned char wrapped[48];
+    memset(wrapped, a->byte, sizeof wrapped);
+    return a->byte
+               ? store_tx_key_put(tx, a->uid, 1, wrapped, sizeof wrapped, "2026-06-15T00:00:00Z")
+               : store_tx_key_delete(tx, a->uid);
+}
+
+static int job_audit_only(store_tx *tx, void *arg)
+{
+    (void)arg;
+    store_audit_entry head, e = {.actor = "reader",
+                                 .org = "org-a",
+                                 .addr = "",
+                                 .action = "case.read",
+                                 .object_type = "case",
+                                 .object_id = "x",
+                                 .detail = "{}"};
+    int rc = store_tx_audit_head(tx, &head);
+    e.seq = rc == STORE_OK ? head.seq + 1 : 1;
+    if (rc == STORE_OK)
+        store_audit_entry_release(&head);
+    snprintf(e.at, sizeof e.at, "2026-06-15T00:00:00.000Z");
+    memset(e.prev, '0', 64);
+    memset(e.hash, 'a', 64);
+    return store_tx_audit_append(tx, &e);
+}
+
+/* Reads the case with uid through s: version, number of children, key length. */
+static void read_raw(store *s, const char *uid, int64_t *version, int *nchildren, size_t *keylen,
+                     char *raw, size_t rawlen)
+{
+    store_row r;
+    store_row *ch = NULL;
+    int n = 0;
+    store_case_key k;
+    assert_int_equal(store_case_get_raw(s, uid, &r, &ch, &n, &k), STORE_OK);
+    assert_string_equal(r.uid, uid);
+    *version = r.version;
+    *nchildren = n;
+    *keylen = k.len;
+    snprintf(raw, rawlen, "%s", r.raw);
+    for (int i = 0; i < n; i++)
+        store_row_release(&ch[i]);
+    free(ch);
+    store_row_release(&r);
+}
+
+static uint64_t rowgen(fixture *f)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s-rowgen", f->path);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    uint64_t g = 0;
+    assert_int_equal(fread(&g, sizeof g, 1, fp), 1);
+    fclose(fp);
+    return g;
+}
+
+/* Repeated reads may come from memory; every committed change to a case, its
+ * children or its key, by this store or by another process's, is seen at once. */
+static void test_case_cache_follows_writes(void **state)
+{
+    fixture *f = *state;
+    int64_t id, version;
+    int n;
+    size_t keylen;
+    char uid[40], raw[512];
+    fake_uid(uid, 1);
+    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
+                                 json_pack("{s:s}", "cas_Status", "Active"), NULL, &id),
+                     STORE_OK);
+    key_arg ka = {uid, 0xAA};
+    assert_int_equal(store_run(f->s, job_key, &ka), STORE_OK);
+    for (int i = 0; i < 3; i++) { /* the second and third reads are cached */
+        read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+        assert_int_equal(version, 1);
+        assert_int_equal(keylen, 48);
+        assert_non_null(strstr(raw, "Active"));
+    }
+    /* audit entries alone leave the cache valid */
+    uint64_t g = rowgen(f);
+    assert_int_equal(store_run(f->s, job_audit_only, NULL), STORE_OK);
+    assert_int_equal(rowgen(f), g);
+
+    /* a change made through this store */
+    json_t *doc = json_pack("{s:s}", "cas_Status", "Closed");
+    update_arg ua = {.key = uid, .expected = 1, .doc = doc};
+    assert_int_equal(store_run(f->s, job_update, &ua), STORE_OK);
+    assert_true(rowgen(f) > g);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_int_equal(version, 2);
+    assert_non_null(strstr(raw, "Closed"));
+    json_decref(doc);
+
+    /* changes made by another process (a second store on the same file) */
+    char err[512];
+    store *other = store_sqlite_open(f->path, err, sizeof err);
+    assert_non_null(other);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw); /* cached again */
+    doc = json_pack("{s:s}", "cas_Status", "Reopened");
+    update_arg ub = {.key = uid, .expected = 2, .doc = doc};
+    assert_int_equal(store_run(other, job_update, &ub), STORE_OK);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_int_equal(version, 3);
+    assert_non_null(strstr(raw, "Reopened"));
+    json_decref(doc);
+
+    json_t *cdoc = json_pack("{s:s}", "hte_Type", "Exploitation");
+    child_arg ca = {.case_id = id, .kind = "event", .n = 9, .doc = cdoc};
+    assert_int_equal(store_run(other, job_child_insert, &ca), STORE_OK);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_int_equal(n, 1);
+    json_decref(cdoc);
+
+    key_arg shred = {uid, 0}; /* crypto-shredding elsewhere: the key is gone here too */
+    assert_int_equal(store_run(other, job_key, &shred), STORE_OK);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_int_equal(keylen, 0);
+    store_close(other);
+}
+
 static int job_history(store_tx *tx, void *arg)
 {
     hist_arg *a = arg;
@@ -1345,6 +1532,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_case_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_cache_follows_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gathering_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_submitters, setup, teardown),
