@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ==== statements ========================================================== */
 
@@ -1579,9 +1580,16 @@ static int sq_bulk_begin(store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
     pthread_mutex_lock(&s->wlock);
-    /* bulk loads touch many index pages: a larger cache for their duration (256 MiB:
-     * fewer pages spilled to the WAL and written again before the commit) */
-    exec_sql(s->writer.db, "PRAGMA cache_size = -262144");
+    /* bulk loads touch many index pages: a larger cache for their duration, so
+     * fewer pages are spilled to the WAL and written again before the commit (an
+     * eighth of the physical memory, 64 MiB to 1 GiB; pages are allocated only
+     * as the load needs them) */
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    long long kib = pages > 0 && psize > 0 ? (long long)pages * psize / 8 / 1024 : 0;
+    kib = kib < 65536 ? 65536 : kib > 1048576 ? 1048576 : kib;
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%lld", kib);
+    exec_sql(s->writer.db, pragma);
     /* foreign keys are checked once for the whole load (bulk_references_ok)
      * instead of by a parent lookup per inserted row; this pragma only takes
      * effect outside a transaction */
