@@ -635,6 +635,7 @@ typedef struct {
     json_t *fields;   /* create: validated case fields / child doc; update: the patch */
     json_t *children; /* case create: child docs by entity */
     int64_t if_match, body_version;
+    bool any_version; /* cases_tx_patch: inside the caller's transaction, no version check */
     char today[11];
     amp_code code;
     amp_err err;
@@ -1436,6 +1437,8 @@ static amp_code take_version(write_op *op, const json_t *patch, amp_err *err)
 
 static int check_version(write_op *op, int64_t current, const char *what)
 {
+    if (op->any_version)
+        return STORE_OK;
     int64_t wanted = op->if_match > 0 ? op->if_match : op->body_version;
     if (wanted == current)
         return STORE_OK;
@@ -1601,6 +1604,32 @@ amp_code cases_update(core *c, const principal *p, const char *key, const json_t
     }
     op->fields = json_incref((json_t *)patch);
     return submit(op, job_case_update, err);
+}
+
+amp_code cases_tx_patch(store_tx *tx, core *c, const principal *p, const char *case_uid,
+                        const json_t *patch, amp_err *err)
+{
+    if (check_key(case_uid, err) != AMP_OK)
+        return err->code;
+    if (!json_is_object(patch))
+        return amp_err_set(err, AMP_EINTERNAL, "a case patch must be an object");
+    write_op *op = op_new(OP_CASE_UPDATE, c, p, NULL, NULL);
+    if (!op)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    snprintf(op->key, sizeof op->key, "%s", case_uid);
+    op->any_version = true;
+    op->fields = json_incref((json_t *)patch);
+    int rc = job_case_update(tx, op);
+    amp_code code = rc == STORE_OK ? AMP_OK : op->code != AMP_OK ? op->code : AMP_EINTERNAL;
+    if (code != AMP_OK) {
+        amp_err_clear(err);
+        *err = op->err; /* moved: op_free must not clear it */
+        memset(&op->err, 0, sizeof op->err);
+        if (!err->message[0])
+            amp_err_set(err, code, "the case could not be updated");
+    }
+    op_free(op);
+    return code;
 }
 
 /* ---- children ---- */

@@ -190,6 +190,14 @@ amp_code cases_create_sync(core *c, const principal *p, const json_t *body, json
                            amp_err *err);
 amp_code cases_update_sync(core *c, const principal *p, const char *key, const json_t *patch,
                            int64_t if_match, json_t **out, amp_err *err);
+
+/** Applies a merge patch to a case inside the caller's write job (validated,
+ *  sealed, with its history row and audit entry, as cases_update does, but with
+ *  no version check and no access check: the caller has made them).  For fields
+ *  that follow other records (a referral's HTCDS fields), so that both commit
+ *  together.  Nothing changes when the patch changes nothing. */
+amp_code cases_tx_patch(store_tx *tx, core *c, const principal *p, const char *case_uid,
+                        const json_t *patch, amp_err *err);
 amp_code children_create_sync(core *c, const principal *p, const char *case_key,
                               const child_kind *kind, const json_t *body, json_t **out,
                               amp_err *err);

@@ -156,7 +156,14 @@ static int job_decide(rc_job *j, store_tx *tx)
     store_record_release(&id);
     if (rc != STORE_OK)
         return rc_job_store_fail(j, rc, "decision");
-    return STORE_OK;
+    /* the case's status follows the decision, in the same transaction */
+    json_t *patch = json_pack("{s:s}", "vic_TraffickingStatus", status);
+    json_t *maker = json_object_get(x->body, "decision_maker");
+    if (maker)
+        json_object_set(patch, "vic_TraffickingStatusDecisionMakingOrg", maker);
+    rc = rc_job_case_patch(j, tx, x->row->uid, patch, true);
+    json_decref(patch);
+    return rc;
 }
 
 amp_code lifecycle_decide(core *c, const principal *p, const char *case_key, const json_t *body,
@@ -207,15 +214,6 @@ amp_code lifecycle_decide(core *c, const principal *p, const char *case_key, con
     rc_job_init(&j, c, p, job_decide, &x, err);
     code = rc_job_run(&j);
     if (code == AMP_OK) {
-        json_t *patch = json_pack(
-            "{s:O, s:O}", "vic_TraffickingStatus", json_object_get(x.body, "resulting_status"),
-            "vic_TraffickingStatusDecisionMakingOrg", json_object_get(x.body, "decision_maker"));
-        amp_err e = {0};
-        if (rc_case_patch(c, p, row.uid, patch, &e) != AMP_OK)
-            log_error("lifecycle: the case's trafficking status could not be updated: %s",
-                      e.message);
-        amp_err_clear(&e);
-        json_decref(patch);
         *out = rc_record_json(&x.decision);
         if (!authz_sees_identity(p))
             json_object_del(*out, "notes");
@@ -288,12 +286,16 @@ typedef struct {
     store_record event, task;
     bool with_task;
     const char *action;
+    const json_t *patch; /* the case's status and closure reason */
 } event_ctx;
 
 static int job_event(rc_job *j, store_tx *tx)
 {
     event_ctx *x = j->ctx;
-    int rc = store_tx_record_put(tx, &x->event, 0);
+    int rc = rc_job_case_patch(j, tx, x->event.case_uid, x->patch, false);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_tx_record_put(tx, &x->event, 0);
     if (rc == STORE_OK && x->with_task)
         rc = store_tx_record_put(tx, &x->task, 0);
     if (rc == STORE_OK) {
@@ -367,9 +369,7 @@ static amp_code case_event(core *c, const principal *p, const char *case_key, co
     /* the closure reason is free text of the case: only roles that write identity */
     if ((code = policy_identity_write(c, p, "case", patch, ACT_UPDATE, err)) != AMP_OK)
         goto out;
-    if ((code = rc_case_patch(c, p, row.uid, patch, err)) != AMP_OK)
-        goto out;
-    event_ctx x = {.action = close ? "case.close" : "case.reopen"};
+    event_ctx x = {.action = close ? "case.close" : "case.reopen", .patch = patch};
     rc_job j;
     rc_job_init(&j, c, p, job_event, &x, err);
     rc_record_init(&x.event, EVENT, NULL, p, j.now);

@@ -958,6 +958,30 @@ amp_code rc_job_run(rc_job *j)
     return rc_fail(j->err, j->p, AMP_EINTERNAL, "storage", NULL);
 }
 
+int rc_job_case_patch(rc_job *j, store_tx *tx, const char *case_uid, const json_t *patch,
+                      bool derived)
+{
+    principal sys = *j->p;
+    sys.internal = true;
+    amp_err e = {0};
+    amp_code code = cases_tx_patch(tx, j->c, &sys, case_uid, patch, &e);
+    if (derived && code == AMP_EINVALID)
+        log_error("case %.40s does not validate; its derived fields stay as they were: %s",
+                  case_uid, e.message);
+    if (code == AMP_OK || (derived && (code == AMP_ESTATE || code == AMP_EINVALID))) {
+        amp_err_clear(&e);
+        return STORE_OK;
+    }
+    if (code == AMP_EINTERNAL)
+        log_error("referrals: a case's fields could not be set: %s", e.message);
+    amp_err_clear(j->err);
+    *j->err = e; /* moved */
+    j->code = code;
+    json_decref(j->result);
+    j->result = NULL;
+    return RC_JOB_FAILED + (int)code;
+}
+
 int rc_job_fail(rc_job *j, amp_code code, const char *key, const char *arg)
 {
     j->code = rc_fail(j->err, j->p, code, key, arg);
@@ -1037,54 +1061,6 @@ json_t *rc_case_summary(const store_row *row, const char *today)
     if (ag)
         json_object_set_new(o, "age_group", json_string(ag));
     return o;
-}
-
-amp_code rc_case_patch(core *c, const principal *p, const char *case_uid, const json_t *patch,
-                       amp_err *err)
-{
-    principal sys = *p;
-    sys.internal = true;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        store_row row;
-        int rc = store_case_get(core_store(c), case_uid, &row, NULL);
-        if (rc != STORE_OK)
-            return amp_err_set(err, rc == STORE_NOTFOUND ? AMP_ENOTFOUND : AMP_EINTERNAL,
-                               "cannot read the case");
-        if (cases_open_row(c, &row, err) != AMP_OK) { /* compare with the clear fields */
-            store_row_release(&row);
-            return err->code;
-        }
-        json_t *delta = json_object();
-        const char *k;
-        json_t *v;
-        json_object_foreach ((json_t *)patch, k, v) {
-            json_t *cur = json_object_get(row.doc, k);
-            if (json_is_null(v) ? cur != NULL : !json_equal(cur, v))
-                json_object_set(delta, k, v);
-        }
-        int64_t version = row.version;
-        store_row_release(&row);
-        if (json_object_size(delta) == 0) {
-            json_decref(delta);
-            return AMP_OK;
-        }
-        json_t *out = NULL;
-        amp_err e = {0};
-        amp_code code = cases_update_sync(c, &sys, case_uid, delta, version, &out, &e);
-        json_decref(delta);
-        json_decref(out);
-        if (code == AMP_OK) {
-            amp_err_clear(&e);
-            return AMP_OK;
-        }
-        if (code != AMP_EPRECOND && code != AMP_ECONFLICT) {
-            amp_err_clear(err);
-            *err = e;
-            return code;
-        }
-        amp_err_clear(&e);
-    }
-    return amp_err_set(err, AMP_ECONFLICT, "the case keeps changing; try again");
 }
 
 bool rc_is_org(const principal *p, const char *org)

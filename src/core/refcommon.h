@@ -192,6 +192,15 @@ struct rc_job {
     json_t *result; /* set by apply: the answer (owned) */
 };
 
+/** Applies a merge patch to the case inside the job (cases_tx_patch, as the
+ *  system: the job has checked who may act), so that the case's HTCDS fields
+ *  commit with the record that decides them.  STORE_OK, or the job's failure
+ *  carrying the case's error.  When `derived` (fields that follow other records,
+ *  like a referral's), a case that cannot take them (erased, or failing
+ *  validation for reasons of its own: logged) is left as it is and the job goes on. */
+int rc_job_case_patch(rc_job *j, store_tx *tx, const char *case_uid, const json_t *patch,
+                      bool derived);
+
 /** Prepares a job (now and today from the clock). */
 void rc_job_init(rc_job *j, core *c, const principal *p, rc_apply_fn apply, void *ctx,
                  amp_err *err);
@@ -220,13 +229,6 @@ json_t *rc_case_summary(const store_row *row, const char *today);
 
 /** The CTDC-style age group ("0--8", "9--17", "18--20"…"48+") of a case, or NULL. */
 const char *rc_age_group(const json_t *case_doc, const char *today);
-
-/** Applies `patch` to the case `case_uid` with the public case API, as an
- *  internal principal acting for p (history records p's name), retrying on a
- *  concurrent change.  Fields whose value already equals the patch are left out;
- *  an empty patch changes nothing.  AMP_OK or the case API's error. */
-amp_code rc_case_patch(core *c, const principal *p, const char *case_uid, const json_t *patch,
-                       amp_err *err);
 
 /** True when p acts for organisation org (internal principals act for any). */
 bool rc_is_org(const principal *p, const char *org);

@@ -282,13 +282,10 @@ amp_code referrals_of_case(core *c, const principal *p, const char *case_key, js
 
 /* ==== the case's HTCDS referral fields ======================================== */
 
-amp_code referrals_sync_case(core *c, const principal *p, const char *case_uid, amp_err *err)
+/* The case's HTCDS referral fields from its referrals: the latest outgoing one
+ * still in force (Sent, Accepted or Completed) and the latest accepted one. */
+static json_t *referral_fields(const store_record *rows, int nrows)
 {
-    store_record_query q = {.kind = KIND, .case_uid = case_uid};
-    store_record *rows = NULL;
-    int nrows = 0;
-    if (store_record_list(core_store(c), &q, &rows, &nrows, NULL) != STORE_OK)
-        return rc_fail(err, p, AMP_EINTERNAL, "storage", NULL);
     const store_record *out = NULL, *in = NULL;
     for (int i = 0; i < nrows; i++) {
         const char *s = rows[i].status;
@@ -297,48 +294,50 @@ amp_code referrals_sync_case(core *c, const principal *p, const char *case_uid, 
         if (!strcmp(s, "Accepted") || !strcmp(s, "Completed"))
             in = &rows[i];
     }
-    amp_code code = AMP_OK;
-    if (nrows > 0) {
-        json_t *patch = json_object();
-        if (out) {
-            const char *sent = json_string_value(json_object_get(out->doc, "sent_at"));
-            json_object_set_new(patch, "cas_ReferredOrganisation", json_string(out->org2));
-            json_object_set(patch, "cas_ReasonForOutgoingReferral",
-                            json_object_get(out->doc, "reason"));
-            json_object_set_new(patch, "cas_OutgoingReferralDate",
-                                json_stringn(sent ? sent : out->created_at, 10));
-        } else {
-            json_object_set_new(patch, "cas_ReferredOrganisation", json_null());
-            json_object_set_new(patch, "cas_ReasonForOutgoingReferral", json_null());
-            json_object_set_new(patch, "cas_OutgoingReferralDate", json_null());
-        }
-        if (in) {
-            const char *acc = json_string_value(json_object_get(in->doc, "accepted_at"));
-            json_object_set_new(patch, "cas_ReferringOrganisation", json_string(in->org));
-            json_object_set(patch, "cas_ReasonForIncomingReferral",
-                            json_object_get(in->doc, "reason"));
-            json_object_set_new(patch, "cas_IncomingReferralDate",
-                                json_stringn(acc ? acc : in->updated_at, 10));
-        } else {
-            json_object_set_new(patch, "cas_ReferringOrganisation", json_null());
-            json_object_set_new(patch, "cas_ReasonForIncomingReferral", json_null());
-            json_object_set_new(patch, "cas_IncomingReferralDate", json_null());
-        }
-        code = rc_case_patch(c, p, case_uid, patch, err);
-        json_decref(patch);
+    json_t *patch = json_object();
+    if (out) {
+        const char *sent = json_string_value(json_object_get(out->doc, "sent_at"));
+        json_object_set_new(patch, "cas_ReferredOrganisation", json_string(out->org2));
+        json_object_set(patch, "cas_ReasonForOutgoingReferral",
+                        json_object_get(out->doc, "reason"));
+        json_object_set_new(patch, "cas_OutgoingReferralDate",
+                            json_stringn(sent ? sent : out->created_at, 10));
+    } else {
+        json_object_set_new(patch, "cas_ReferredOrganisation", json_null());
+        json_object_set_new(patch, "cas_ReasonForOutgoingReferral", json_null());
+        json_object_set_new(patch, "cas_OutgoingReferralDate", json_null());
     }
+    if (in) {
+        const char *acc = json_string_value(json_object_get(in->doc, "accepted_at"));
+        json_object_set_new(patch, "cas_ReferringOrganisation", json_string(in->org));
+        json_object_set(patch, "cas_ReasonForIncomingReferral", json_object_get(in->doc, "reason"));
+        json_object_set_new(patch, "cas_IncomingReferralDate",
+                            json_stringn(acc ? acc : in->updated_at, 10));
+    } else {
+        json_object_set_new(patch, "cas_ReferringOrganisation", json_null());
+        json_object_set_new(patch, "cas_ReasonForIncomingReferral", json_null());
+        json_object_set_new(patch, "cas_IncomingReferralDate", json_null());
+    }
+    return patch;
+}
+
+/* Sets the case's referral fields inside the job that changed a referral, so
+ * that both commit together (as the system: the job has checked who may act). */
+static int sync_case_tx(rc_job *j, store_tx *tx, const char *case_uid)
+{
+    store_record_query q = {.kind = KIND, .case_uid = case_uid};
+    store_record *rows = NULL;
+    int nrows = 0;
+    int rc = store_tx_record_list(tx, &q, &rows, &nrows, NULL);
+    if (rc != STORE_OK)
+        return rc_job_store_fail(j, rc, "referral");
+    json_t *patch = referral_fields(rows, nrows);
     for (int i = 0; i < nrows; i++)
         store_record_release(&rows[i]);
     free(rows);
-    return code;
-}
-
-static void sync_after(core *c, const principal *p, const char *case_uid)
-{
-    amp_err e = {0};
-    if (referrals_sync_case(c, p, case_uid, &e) != AMP_OK)
-        log_error("referrals: the case's referral fields could not be updated: %s", e.message);
-    amp_err_clear(&e);
+    rc = rc_job_case_patch(j, tx, case_uid, patch, true);
+    json_decref(patch);
+    return rc;
 }
 
 /* ==== sending ==================================================================== */
@@ -397,7 +396,7 @@ static int job_send(rc_job *j, store_tx *tx)
     }
     if (rc != STORE_OK)
         return rc_job_store_fail(j, rc, "referral");
-    return STORE_OK;
+    return sync_case_tx(j, tx, x->rec.case_uid);
 }
 
 amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t **out, amp_err *err)
@@ -507,7 +506,6 @@ amp_code referrals_send(core *c, const principal *p, const json_t *body, json_t 
     j.apply = job_send;
     code = rc_job_run(&j);
     if (code == AMP_OK) {
-        sync_after(c, p, row.uid);
         char now[32];
         clock_now(now);
         *out = referral_json(c, p, r, now, true);
@@ -633,7 +631,7 @@ static int job_transition(rc_job *j, store_tx *tx)
     }
     if (rc != STORE_OK)
         return rc_job_store_fail(j, rc, "referral");
-    return STORE_OK;
+    return sync_case_tx(j, tx, r->case_uid);
 }
 
 static amp_code transition_run(core *c, const principal *p, transition t, const char *id,
@@ -681,7 +679,6 @@ static amp_code transition_run(core *c, const principal *p, transition t, const 
     code = rc_job_run(&j);
     json_decref(empty);
     if (code == AMP_OK) {
-        sync_after(c, p, x.rec.case_uid);
         char now[32];
         clock_now(now);
         *out = referral_json(c, p, &x.rec, now, true);

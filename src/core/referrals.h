@@ -76,7 +76,4 @@ bool referrals_is_overdue(const store_record *r, const char *now);
 amp_code referrals_of_case(core *c, const principal *p, const char *case_key, json_t **out,
                            amp_err *err);
 
-/** Sets the case's HTCDS referral fields from its referrals (see above). */
-amp_code referrals_sync_case(core *c, const principal *p, const char *case_uid, amp_err *err);
-
 #endif

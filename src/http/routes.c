@@ -358,26 +358,25 @@ const route *routes_match(request *r, unsigned *status)
         trimmed[len - 1] = '\0';
         path = trimmed;
     }
-    const route *found = NULL;
-    r->allow[0] = '\0';
     /* the first match wins: within a table literal segments are listed before
-     * :params */
-    for (size_t t = 0; t < ROUTE_TABLES && !found; t++) {
+     * :params.  Routes of the request's method first (the path is compared only
+     * with those); the others only to say which methods the path has (405). */
+    r->allow[0] = '\0';
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
         const route *table = route_table(t);
-        for (size_t i = 0; table && table[i].method && !found; i++) {
-            if (!match(r, table[i].pattern, path))
-                continue;
-            if (strcmp(table[i].method, method) == 0) {
-                found = &table[i];
-            } else if (!strstr(r->allow, table[i].method)) {
-                size_t o = strlen(r->allow);
-                snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
-            }
+        for (size_t i = 0; table && table[i].method; i++) {
+            if (strcmp(table[i].method, method) == 0 && match(r, table[i].pattern, path))
+                return &table[i]; /* its parameters are in place */
         }
     }
-    if (found) {
-        match(r, found->pattern, path); /* leave the winning route's parameters in place */
-        return found;
+    for (size_t t = 0; t < ROUTE_TABLES; t++) {
+        const route *table = route_table(t);
+        for (size_t i = 0; table && table[i].method; i++) {
+            if (strstr(r->allow, table[i].method) || !match(r, table[i].pattern, path))
+                continue;
+            size_t o = strlen(r->allow);
+            snprintf(r->allow + o, sizeof r->allow - o, "%s%s", o ? ", " : "", table[i].method);
+        }
     }
     *status = r->allow[0] ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
     return NULL;

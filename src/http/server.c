@@ -61,8 +61,9 @@ void req_error(request *r, unsigned status, const char *code, const char *messag
 {
     json_t *e =
         json_pack("{s:i, s:s, s:s}", "status", (int)status, "code", code, "message", message);
-    if (fields && json_array_size(fields))
-        json_object_set(e, "fields", fields);
+    if (fields && json_array_size(fields)) /* a copy: the answer is written on another
+                                            * thread than the one that frees the error */
+        json_object_set_new(e, "fields", json_deep_copy(fields));
     req_reply(r, status, json_pack("{s:o}", "error", e));
 }
 

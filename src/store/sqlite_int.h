@@ -160,6 +160,8 @@ int case_lookup(conn *c, const char *key, store_row *out);
 
 /* sqlite_records.c */
 int sq_record_get(store *base, const char *kind, const char *uid, store_record *out);
+int sq_tx_record_list(store_tx *tx, const store_record_query *q, store_record **rows, int *nrows,
+                      int64_t *total);
 int sq_record_list(store *base, const store_record_query *q, store_record **rows, int *nrows,
                    int64_t *total);
 int sq_tx_record_get(store_tx *tx, const char *kind, const char *uid, store_record *out);

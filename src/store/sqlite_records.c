@@ -151,10 +151,10 @@ static void bind_where(sqlite3_stmt *st, const record_where *w)
         sqlite3_bind_text(st, i + 1, w->binds[i], -1, SQLITE_STATIC);
 }
 
-int sq_record_list(store *base, const store_record_query *q, store_record **rows, int *nrows,
-                   int64_t *total)
+/* The list on connection c (a reader, or the writer inside a job). */
+static int record_list_on(conn *c, const store_record_query *q, store_record **rows, int *nrows,
+                          int64_t *total)
 {
-    sqlite_store *s = (sqlite_store *)base;
     *rows = NULL;
     *nrows = 0;
     if (total)
@@ -172,9 +172,6 @@ int sq_record_list(store *base, const store_record_query *q, store_record **rows
         snprintf(sql + o, sizeof sql - o, " LIMIT %d OFFSET %d", q->limit,
                  q->offset > 0 ? q->offset : 0);
     }
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
     int rc = STORE_ERROR;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -215,7 +212,6 @@ int sq_record_list(store *base, const store_record_query *q, store_record **rows
     rc = STORE_OK;
 out:
     sqlite3_finalize(st);
-    reader_release(s, c);
     if (rc != STORE_OK) {
         for (int i = 0; i < *nrows; i++)
             store_record_release(&(*rows)[i]);
@@ -224,6 +220,26 @@ out:
         *nrows = 0;
     }
     return rc;
+}
+
+int sq_record_list(store *base, const store_record_query *q, store_record **rows, int *nrows,
+                   int64_t *total)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    *rows = NULL;
+    *nrows = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = record_list_on(c, q, rows, nrows, total);
+    reader_release(s, c);
+    return rc;
+}
+
+int sq_tx_record_list(store_tx *tx, const store_record_query *q, store_record **rows, int *nrows,
+                      int64_t *total)
+{
+    return record_list_on(tx->c, q, rows, nrows, total);
 }
 
 int sq_tx_record_put(store_tx *tx, store_record *r, int64_t expected_version)

@@ -272,6 +272,8 @@ typedef struct store_ops {
     /* a job that may wait for company before its commit (see store_submit_gathering) */
     int (*submit_gathering)(store *s, store_job_fn job, store_done_fn done, void *arg,
                             unsigned window_us);
+    int (*tx_record_list)(store_tx *tx, const store_record_query *q, store_record **rows,
+                          int *nrows, int64_t *total);
     /* bulk loads (sqlite_bulk.c) */
     int (*tx_sequence_get)(store_tx *tx, const char *name, int64_t *value);
     int (*tx_sequence_set)(store_tx *tx, const char *name, int64_t value);
@@ -480,6 +482,12 @@ static inline int store_tx_record_get(store_tx *tx, const char *kind, const char
 static inline int store_tx_record_put(store_tx *tx, store_record *r, int64_t expected_version)
 {
     return store_tx_ops(tx)->tx_record_put(tx, r, expected_version);
+}
+/** store_record_list inside a write job: sees the job's own writes. */
+static inline int store_tx_record_list(store_tx *tx, const store_record_query *q,
+                                       store_record **rows, int *nrows, int64_t *total)
+{
+    return store_tx_ops(tx)->tx_record_list(tx, q, rows, nrows, total);
 }
 static inline int store_tx_record_delete(store_tx *tx, const char *kind, const char *uid)
 {

@@ -1765,6 +1765,7 @@ static const store_ops sqlite_ops = {
     .tx_key_delete = sq_tx_key_delete,
     .tx_keys_below = sq_tx_keys_below,
     .submit_gathering = sq_submit_gathering,
+    .tx_record_list = sq_tx_record_list,
     .tx_sequence_get = sq_tx_sequence_get,
     .tx_sequence_set = sq_tx_sequence_set,
     .tx_history_add_text = sq_tx_history_add_text,
