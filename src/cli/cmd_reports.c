@@ -443,7 +443,7 @@ static int cmd_export(int argc, char **argv)
 
 static const char import_usage[] =
     "usage: amparo import htcds [--data DIR] [--dry-run] [--format csv|json|xform-csv|xform-xml]\n"
-    "                           [--errors FILE] FILE\n"
+    "                           [--errors FILE] [--threads N] FILE\n"
     "\n"
     "Imports case records.  Every row is validated first; a real import is all or\n"
     "nothing.  --dry-run lists every error (line, column, field, rule) and changes\n"
@@ -455,6 +455,8 @@ static const char import_usage[] =
     "run), 4 errors found (nothing imported), 1 failure, 2 usage.\n"
     "\n"
     "  --errors FILE  write the full report (JSON) to FILE\n"
+    "  --threads N    CSV: threads checking and preparing rows besides the one\n"
+    "                 inserting them (default: one per CPU; 1: none, all in one)\n"
     "  --data DIR     data directory (default: $AMPARO_DATA or ./data)\n";
 
 static void progress_bar(void *arg, size_t rows, size_t done, size_t total)
@@ -481,6 +483,7 @@ static int cmd_import(int argc, char **argv)
     }
     const char *data = NULL, *fmt = NULL, *path = NULL, *errors_path = NULL;
     bool dry = false;
+    int threads = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -493,6 +496,14 @@ static int cmd_import(int argc, char **argv)
             fmt = argv[++i];
         } else if (strcmp(a, "--errors") == 0 && has) {
             errors_path = argv[++i];
+        } else if (strcmp(a, "--threads") == 0 && has) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 64) {
+                fprintf(stderr, "amparo import htcds: --threads takes a number from 1 to 64\n");
+                return EXIT_USAGE;
+            }
+            threads = (int)n;
         } else if (strcmp(a, "--dry-run") == 0) {
             dry = true;
         } else if (a[0] != '-' && !path) {
@@ -539,7 +550,7 @@ static int cmd_import(int argc, char **argv)
         return EXIT_FAIL;
     }
     principal p = cli_principal();
-    htcds_import_options opt = {.format = format, .dry_run = dry};
+    htcds_import_options opt = {.format = format, .dry_run = dry, .threads = threads};
     if (isatty(STDERR_FILENO))
         opt.progress = progress_bar;
     amp_err err = {0};

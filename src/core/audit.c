@@ -733,3 +733,61 @@ amp_code audit_check(core *c, const principal *p, const list_param *params, size
     *out = audit_verify_json(&r);
     return *out ? AMP_OK : amp_err_set(err, AMP_EINTERNAL, "out of memory");
 }
+
+/* ==== bulk loads ===================================================================== */
+
+char *audit_detail_text(const json_t *detail)
+{
+    return detail_text(detail);
+}
+
+int audit_tx_chain(store_tx *tx, audit_chain *chain, const principal *p, const char *action,
+                   const char *object_type, const char *object_id, const char *detail_text)
+{
+    if (!chain->loaded) {
+        store_audit_entry head;
+        int rc = store_tx_audit_head(tx, &head);
+        if (rc != STORE_OK && rc != STORE_NOTFOUND)
+            return STORE_ERROR;
+        chain->seq = 0;
+        memcpy(chain->prev, zero_hash, sizeof chain->prev);
+        chain->last_at[0] = 0;
+        if (rc == STORE_OK) {
+            chain->seq = head.seq;
+            memcpy(chain->prev, head.hash, sizeof chain->prev);
+            memcpy(chain->last_at, head.at, sizeof chain->last_at);
+            store_audit_entry_release(&head);
+        }
+        chain->loaded = true;
+    }
+    prepared pe;
+    audit_safe_text(p ? p->actor : "system", pe.actor, sizeof pe.actor);
+    if (!pe.actor[0])
+        snprintf(pe.actor, sizeof pe.actor, "%s", "unknown");
+    audit_safe_text(p ? p->org : "", pe.org, sizeof pe.org);
+    audit_safe_text(p ? p->addr : "", pe.addr, sizeof pe.addr);
+    audit_safe_text(action && *action ? action : "unknown", pe.action, sizeof pe.action);
+    audit_safe_text(object_type, pe.object_type, sizeof pe.object_type);
+    audit_safe_text(object_id, pe.object_id, sizeof pe.object_id);
+    store_audit_entry e = {.actor = pe.actor,
+                           .org = pe.org,
+                           .addr = pe.addr,
+                           .action = pe.action,
+                           .object_type = pe.object_type,
+                           .object_id = pe.object_id,
+                           .detail = detail_text ? detail_text : "{}"};
+    clock_now(e.at);
+    if (strcmp(e.at, chain->last_at) < 0)
+        memcpy(e.at, chain->last_at, sizeof e.at);
+    e.seq = chain->seq + 1;
+    memcpy(e.prev, chain->prev, sizeof e.prev);
+    audit_entry_hash(process_key, &e, e.hash);
+    if (store_tx_audit_append(tx, &e) != STORE_OK) {
+        log_error("audit: cannot append entry %lld (%s)", (long long)e.seq, pe.action);
+        return STORE_ERROR;
+    }
+    chain->seq = e.seq;
+    memcpy(chain->prev, e.hash, sizeof chain->prev);
+    memcpy(chain->last_at, e.at, sizeof chain->last_at);
+    return STORE_OK;
+}

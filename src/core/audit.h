@@ -209,4 +209,29 @@ amp_code audit_query(core *c, const principal *p, const list_param *params, size
 amp_code audit_check(core *c, const principal *p, const list_param *params, size_t nparams,
                      json_t **out, amp_err *err);
 
+/* ---- bulk loads -------------------------------------------------------------------- */
+
+/** The chain head kept in memory by one bulk transaction (imports), so its
+ *  entries need not read the head back for every row.  Zero-initialise; valid
+ *  only inside the one transaction it was used in. */
+typedef struct {
+    bool loaded;
+    int64_t seq;
+    char prev[65];
+    char last_at[32];
+} audit_chain;
+
+/** The detail text an entry stores for `detail` (compact, sorted keys, ASCII;
+ *  "{}" for NULL; oversized detail replaced by a note).  New malloc'd text, NULL
+ *  when out of memory.  Thread-safe: bulk loads serialise details on their
+ *  worker threads. */
+char *audit_detail_text(const json_t *detail);
+
+/** audit_tx for a bulk transaction: the head comes from *chain (read from the
+ *  store on first use) and *chain moves on with the entry.  detail_text is
+ *  text made by audit_detail_text (or the same form).  The same entry, hash
+ *  and chain as audit_tx; STORE_OK or STORE_ERROR. */
+int audit_tx_chain(store_tx *tx, audit_chain *chain, const principal *p, const char *action,
+                   const char *object_type, const char *object_id, const char *detail_text);
+
 #endif

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
@@ -37,14 +38,144 @@ static bool is_apostrophe(UChar c)
            c == 0x2019;
 }
 
-int blind_normalise(const char *in, char *out, size_t outlen)
+/* ---- per-thread state of bulk workers ----
+ * A worker of a bulk load (blind_thread_begin) has a transliterator of its own
+ * (UTransliterator objects are not thread-safe, and sharing one under the mutex
+ * would serialise the workers) and a memo of normalised values: names repeat a
+ * lot in a large import, and normalisation is a pure function of its input, so
+ * a remembered result is byte-for-byte what ICU would give again.  The memo is
+ * wiped at blind_thread_end. */
+
+#define MEMO_MAX 65536 /* entries; past it, values are normalised but not kept */
+
+typedef struct {
+    char *in;  /* input, NUL-terminated */
+    char *out; /* its normal form */
+    int len;
+} memo_entry;
+
+typedef struct {
+    UTransliterator *trans;
+    memo_entry *slots;
+    size_t cap, n;
+} blind_thread;
+
+static _Thread_local blind_thread *tl;
+
+static uint64_t memo_hash(const char *s)
 {
-    size_t inlen = strlen(in);
-    if (inlen > BLIND_MAX_INPUT || outlen == 0)
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static UTransliterator *open_transliterator(void)
+{
+    UChar id[sizeof TRANSFORM];
+    UErrorCode st = U_ZERO_ERROR;
+    u_uastrcpy(id, TRANSFORM);
+    UParseError pe;
+    UTransliterator *t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, &pe, &st);
+    if (U_FAILURE(st)) {
+        if (t)
+            utrans_close(t);
+        return NULL;
+    }
+    return t;
+}
+
+int blind_thread_begin(void)
+{
+    if (tl)
+        return 0;
+    blind_thread *b = calloc(1, sizeof *b);
+    if (!b)
         return -1;
-    pthread_once(&once, trans_init);
-    if (!trans)
+    b->trans = open_transliterator();
+    b->cap = 1024;
+    b->slots = calloc(b->cap, sizeof *b->slots);
+    if (!b->trans || !b->slots) {
+        if (b->trans)
+            utrans_close(b->trans);
+        free(b->slots);
+        free(b);
         return -1;
+    }
+    tl = b;
+    return 0;
+}
+
+static void wipe_free(char *p)
+{
+    if (p) {
+        sodium_memzero(p, strlen(p));
+        free(p);
+    }
+}
+
+void blind_thread_end(void)
+{
+    blind_thread *b = tl;
+    if (!b)
+        return;
+    tl = NULL;
+    for (size_t i = 0; i < b->cap; i++) {
+        wipe_free(b->slots[i].in);
+        wipe_free(b->slots[i].out);
+    }
+    free(b->slots);
+    utrans_close(b->trans);
+    free(b);
+}
+
+static const memo_entry *memo_get(const blind_thread *b, const char *in)
+{
+    for (size_t i = memo_hash(in) & (b->cap - 1);; i = (i + 1) & (b->cap - 1)) {
+        if (!b->slots[i].in)
+            return NULL;
+        if (strcmp(b->slots[i].in, in) == 0)
+            return &b->slots[i];
+    }
+}
+
+static void memo_put(blind_thread *b, const char *in, const char *out, int len)
+{
+    if (b->n >= MEMO_MAX)
+        return;
+    if ((b->n + 1) * 2 > b->cap) { /* at most half full: lookups always end */
+        size_t cap = b->cap * 2;
+        memo_entry *g = calloc(cap, sizeof *g);
+        if (!g)
+            return;
+        for (size_t i = 0; i < b->cap; i++) {
+            if (!b->slots[i].in)
+                continue;
+            size_t k = memo_hash(b->slots[i].in) & (cap - 1);
+            while (g[k].in)
+                k = (k + 1) & (cap - 1);
+            g[k] = b->slots[i];
+        }
+        free(b->slots);
+        b->slots = g;
+        b->cap = cap;
+    }
+    char *ci = strdup(in), *co = strdup(out);
+    if (!ci || !co) {
+        free(ci);
+        free(co);
+        return;
+    }
+    size_t k = memo_hash(in) & (b->cap - 1);
+    while (b->slots[k].in)
+        k = (k + 1) & (b->cap - 1);
+    b->slots[k] = (memo_entry){ci, co, len};
+    b->n++;
+}
+
+static int normalise_icu(UTransliterator *own, const char *in, size_t inlen, char *out,
+                         size_t outlen)
+{
     /* UTF-16 working buffer: transliteration may lengthen the text */
     int32_t cap = (int32_t)inlen * 4 + 64;
     UChar *u = malloc(sizeof *u * (size_t)cap), *f = malloc(sizeof *f * (size_t)cap);
@@ -57,9 +188,13 @@ int blind_normalise(const char *in, char *out, size_t outlen)
     if (U_FAILURE(st))
         goto out; /* invalid UTF-8 */
     int32_t limit = ulen;
-    pthread_mutex_lock(&trans_mu);
-    utrans_transUChars(trans, u, &ulen, cap, 0, &limit, &st);
-    pthread_mutex_unlock(&trans_mu);
+    if (own) {
+        utrans_transUChars(own, u, &ulen, cap, 0, &limit, &st);
+    } else {
+        pthread_mutex_lock(&trans_mu);
+        utrans_transUChars(trans, u, &ulen, cap, 0, &limit, &st);
+        pthread_mutex_unlock(&trans_mu);
+    }
     if (U_FAILURE(st))
         goto out;
     int32_t flen = u_strFoldCase(f, cap, u, ulen, U_FOLD_CASE_DEFAULT, &st);
@@ -94,6 +229,69 @@ out:
     free(u);
     free(f);
     return rc;
+}
+
+/* The same result for pure ASCII input without going through ICU: there the
+ * transform (Any-Latin, NFKD, marks removed, Latin-ASCII, NFC) changes nothing
+ * and case folding only lowers A-Z, so what remains is the loop of
+ * normalise_icu over bytes (ICU's white space in ASCII is TAB..CR and SPACE, its
+ * controls the other C0 codes and DEL).  -2 when in is not pure ASCII. */
+static int normalise_ascii(const char *in, size_t inlen, char *out, size_t outlen)
+{
+    for (size_t i = 0; i < inlen; i++) {
+        if ((unsigned char)in[i] >= 0x80)
+            return -2;
+    }
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < inlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            space = o > 0;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f || c == '\'' || c == '`')
+            continue;
+        if (space) {
+            if (o + 1 >= outlen)
+                return -1;
+            out[o++] = ' ';
+        }
+        space = false;
+        if (o + 1 >= outlen)
+            return -1;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
+int blind_normalise(const char *in, char *out, size_t outlen)
+{
+    size_t inlen = strlen(in);
+    if (inlen > BLIND_MAX_INPUT || outlen == 0)
+        return -1;
+    int fast = normalise_ascii(in, inlen, out, outlen);
+    if (fast != -2)
+        return fast;
+    blind_thread *b = tl;
+    if (b) {
+        const memo_entry *m = memo_get(b, in);
+        if (m) {
+            if ((size_t)m->len >= outlen)
+                return -1;
+            memcpy(out, m->out, (size_t)m->len + 1);
+            return m->len;
+        }
+        int n = normalise_icu(b->trans, in, inlen, out, outlen);
+        if (n >= 0)
+            memo_put(b, in, out, n);
+        return n;
+    }
+    pthread_once(&once, trans_init);
+    if (!trans)
+        return -1;
+    return normalise_icu(NULL, in, inlen, out, outlen);
 }
 
 static void hash_value(const unsigned char *key, const char *group, const char *norm, size_t n,

@@ -23,7 +23,8 @@
  * whitespace and hyphens); "idnumber" — prs_IdentityNumber with spaces, hyphens,
  * dots and slashes removed.
  *
- * Thread-safe (the ICU transliterator is shared under a mutex). */
+ * Thread-safe (the ICU transliterator is shared under a mutex; a thread that
+ * called blind_thread_begin uses its own, and a memo of normalised values). */
 #ifndef AMPARO_BLINDINDEX_H
 #define AMPARO_BLINDINDEX_H
 
@@ -70,5 +71,17 @@ int blind_terms_for_case(const unsigned char key[BLIND_KEY_BYTES], const json_t 
  *  max tokens. */
 int blind_query_values(const unsigned char key[BLIND_KEY_BYTES], const char *group,
                        const char *input, char (*values)[BLIND_HEX_LEN + 1], int max);
+
+/** Gives the calling thread a transliterator of its own and a memo of
+ *  normalised values (bounded), for the workers of a bulk load: the results are
+ *  the same as without, the workers just do not queue for the shared one.  0, or
+ *  -1 when ICU or memory fails (the thread then uses the shared one).  Pair with
+ *  blind_thread_end on the same thread. */
+int blind_thread_begin(void);
+
+/** Closes the calling thread's transliterator and wipes and frees its memo
+ *  (it holds normalised names).  Does nothing when blind_thread_begin was not
+ *  called. */
+void blind_thread_end(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "core/blindindex.h"
 #include "core/casekey.h"
 #include "core/consent.h"
+#include "core/keyring.h"
 #include "core/core.h"
 #include "core/seal.h"
 #include "core/validate.h"
@@ -116,15 +117,19 @@ static bool lookup_exists(void *arg, const char *target, const char *id)
     return rc == STORE_OK;
 }
 
+typedef struct cases_bulk cases_bulk;
+static bool bulk_lookup_exists(void *arg, const char *target, const char *id);
+
+/* bulk: the bulk load whose cache answers lookups, or NULL */
 static validate_ctx make_ctx(core *c, const principal *p, const char *today, const char *birth,
-                             const char *prefix)
+                             const char *prefix, cases_bulk *bulk)
 {
     validate_ctx v = {.today = today,
                       .birthdate = birth,
                       .lang = p->lang,
                       .prefix = prefix,
-                      .lookup_exists = lookup_exists,
-                      .lookup_arg = c};
+                      .lookup_exists = bulk ? bulk_lookup_exists : lookup_exists,
+                      .lookup_arg = bulk ? (void *)bulk : (void *)c};
     return v;
 }
 
@@ -459,7 +464,8 @@ static const char *birthdate_of(const json_t *fields)
 /* Validates a child document at position `index` of its collection (index < 0:
  * a child on its own). */
 static void validate_child(core *c, const principal *p, const child_kind *kind, const json_t *doc,
-                           int index, const char *today, const char *birth, amp_err *err)
+                           int index, const char *today, const char *birth, cases_bulk *bulk,
+                           amp_err *err)
 {
     char prefix[64] = "";
     if (index >= 0)
@@ -471,22 +477,22 @@ static void validate_child(core *c, const principal *p, const child_kind *kind, 
                       "each record must be a JSON object");
         return;
     }
-    validate_ctx v = make_ctx(c, p, today, birth, prefix);
+    validate_ctx v = make_ctx(c, p, today, birth, prefix, bulk);
     validate_record(c->cat, kind->entity, doc, &v, NULL, err);
 }
 
 /* Validates case fields and every child document. */
 static void validate_case(core *c, const principal *p, const json_t *fields, const json_t *children,
-                          const char *today, amp_err *err)
+                          const char *today, cases_bulk *bulk, amp_err *err)
 {
-    validate_ctx v = make_ctx(c, p, today, NULL, NULL);
+    validate_ctx v = make_ctx(c, p, today, NULL, NULL, bulk);
     validate_record(c->cat, "case", fields, &v, NULL, err);
     const char *birth = birthdate_of(fields);
     for (size_t k = 0; k < NKINDS; k++) {
         size_t i;
         json_t *doc;
         json_array_foreach (json_object_get(children, child_kinds[k].entity), i, doc)
-            validate_child(c, p, &child_kinds[k], doc, (int)i, today, birth, err);
+            validate_child(c, p, &child_kinds[k], doc, (int)i, today, birth, bulk, err);
     }
 }
 
@@ -560,6 +566,53 @@ static json_t *field_names(const json_t *doc)
     json_t *arr = sorted_names(names, n);
     free(names);
     return arr;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* field_names(doc) as compact JSON text (what json_dumps would give), built
+ * without the array; NULL when a name is not a plain identifier (letters,
+ * digits, '_': nothing to escape) or memory runs out. */
+static char *field_names_text(const json_t *doc)
+{
+    size_t n = 0, len = 2;
+    const char **names = malloc((json_object_size(doc) + 1) * sizeof *names);
+    if (!names)
+        return NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)doc, key, v) {
+        for (const char *t = key; *t; t++) {
+            if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') ||
+                  (*t >= '0' && *t <= '9') || *t == '_')) {
+                free(names);
+                return NULL;
+            }
+        }
+        names[n++] = key;
+        len += strlen(key) + 3;
+    }
+    qsort(names, n, sizeof *names, cmp_cstr);
+    char *out = malloc(len + 1), *o = out;
+    if (out) {
+        *o++ = '[';
+        for (size_t i = 0; i < n; i++) {
+            size_t k = strlen(names[i]);
+            if (i)
+                *o++ = ',';
+            *o++ = '"';
+            memcpy(o, names[i], k);
+            o += k;
+            *o++ = '"';
+        }
+        *o++ = ']';
+        *o = 0;
+    }
+    free(names);
+    return out;
 }
 
 /* ==== asynchronous write operations =============================================== */
@@ -721,19 +774,27 @@ static void new_case_release(new_case *nc)
     sodium_memzero(nc, sizeof *nc);
 }
 
+/* json_dumps(v, JSON_COMPACT), written by buf_add_json. */
+static char *json_text(const json_t *v)
+{
+    buf b;
+    buf_init(&b);
+    buf_add_json(&b, v);
+    return buf_detach(&b, NULL);
+}
+
 /* The stored text of a new record's clear document: sealed when the core seals. */
 static char *stored_text(core *c, new_case *nc, const char *kind, const char *uid,
                          const json_t *doc)
 {
     if (!nc->sealed)
-        return json_dumps(doc, JSON_COMPACT);
+        return json_text(doc);
     amp_err err = {0};
-    json_t *s = seal_for_store(c, nc->dek, kind, uid, doc, &err);
-    if (!s)
+    seal_aad aad = {kind, uid};
+    char *text = seal_doc_text(nc->dek, &aad, doc, seal_catalogue_identity, (void *)c->cat, &err);
+    if (!text)
         log_error("cases: cannot seal a new %s: %s", kind, err.message);
     amp_err_clear(&err);
-    char *text = s ? json_dumps(s, JSON_COMPACT) : NULL;
-    json_decref(s);
     return text;
 }
 
@@ -761,7 +822,7 @@ static void fill_new_row(store_row *r, const principal *p, const char *now)
 /* Builds a new_case from validated fields (taken: the new_case owns them) and
  * child documents by entity (borrowed for the duration of the insert). */
 static int new_case_build(core *c, const principal *p, json_t *fields, json_t *children,
-                          bool want_record, new_case *nc)
+                          bool want_record, char **names_text, new_case *nc)
 {
     memset(nc, 0, sizeof *nc);
     nc->fields = fields;
@@ -827,9 +888,14 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
         json_decref(stored);
         return STORE_ERROR;
     }
-    nc->terms_text = json_dumps(nc->terms, JSON_COMPACT);
+    nc->terms_text = json_text(nc->terms);
     r->terms_text = nc->terms_text;
-    nc->names = field_names(fields);
+    /* the field names as JSON text straight away when the caller only needs the
+     * text (bulk loads); as an array otherwise, or when a name needs escaping */
+    if (names_text && (*names_text = field_names_text(fields)) != NULL)
+        nc->names = NULL;
+    else
+        nc->names = field_names(fields);
     if (want_record) { /* the 201 answer, built like reads build theirs */
         buf b;
         buf_init(&b);
@@ -926,7 +992,7 @@ static int job_case_create(store_tx *tx, void *arg)
 /* Checks and prepares new case fields; on success the fields and the children
  * are new references. */
 static amp_code prepare_case(core *c, const principal *p, const json_t *body, const char *today,
-                             json_t **fields, json_t **children, amp_err *err)
+                             cases_bulk *bulk, json_t **fields, json_t **children, amp_err *err)
 {
     *fields = *children = NULL;
     if (!json_is_object(body)) {
@@ -936,7 +1002,7 @@ static amp_code prepare_case(core *c, const principal *p, const json_t *body, co
     split_case_body(body, fields, children, err);
     drop_nulls(*fields);
     apply_case_defaults(c, *fields, today);
-    validate_case(c, p, *fields, *children, today, err);
+    validate_case(c, p, *fields, *children, today, bulk, err);
     if (json_array_size(err->fields)) {
         json_decref(*fields);
         json_decref(*children);
@@ -1013,7 +1079,7 @@ amp_code cases_create(core *c, const principal *p, const json_t *body, core_done
     if (!op)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     json_t *fields;
-    amp_code code = prepare_case(c, p, body, op->today, &fields, &op->children, err);
+    amp_code code = prepare_case(c, p, body, op->today, NULL, &fields, &op->children, err);
     if (code != AMP_OK) {
         op_free(op);
         return code;
@@ -1026,7 +1092,7 @@ amp_code cases_create(core *c, const principal *p, const json_t *body, core_done
         op_free(op);
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
-    if (new_case_build(c, p, fields, op->children, true, op->prepared) != STORE_OK) {
+    if (new_case_build(c, p, fields, op->children, true, NULL, op->prepared) != STORE_OK) {
         op_free(op);
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     }
@@ -1041,18 +1107,308 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
     amp_code code = create_policy(c, p, body, err);
     if (code != AMP_OK)
         return code;
-    code = prepare_case(c, p, body, today, &fields, &children, err);
+    code = prepare_case(c, p, body, today, NULL, &fields, &children, err);
     if (code != AMP_OK)
         return code;
     default_owner(p, fields);
     new_case nc;
-    int rc = new_case_build(c, p, fields, children, false, &nc);
+    int rc = new_case_build(c, p, fields, children, false, NULL, &nc);
     if (rc == STORE_OK)
         rc = new_case_insert(c, store_bulk_tx(c->store), p, &nc);
     new_case_release(&nc);
     json_decref(children);
     if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);
+    return AMP_OK;
+}
+
+/* ---- bulk loads with worker threads ----
+ * cases_bulk_prepare does everything that needs no database write (checks,
+ * defaults, sealing, terms, blind indexes, texts, the wrapped data key) and may
+ * run on many threads; cases_bulk_add numbers and inserts, in order, on one.
+ * Per-load state replaces per-row database round trips: owner organisations
+ * looked up once, reference sequences counted in memory (written back once by
+ * cases_bulk_close), and the audit chain head kept in memory. */
+
+#define BULK_MAX_ORGS 256 /* organisations remembered; past it, lookups go to the store */
+
+typedef struct {
+    char name[16];
+    int64_t last; /* last value handed out */
+} bulk_seq;
+
+struct cases_bulk {
+    core *c;
+    principal p;
+    char today[11];
+    pthread_mutex_t mu; /* guards orgs */
+    struct {
+        char *id;
+        bool exists;
+    } orgs[BULK_MAX_ORGS];
+    size_t norgs;
+    bulk_seq *seqs; /* used by the inserting thread only */
+    size_t nseqs, seqcap;
+    audit_chain chain;
+};
+
+struct cases_bulk_case {
+    new_case nc;
+    json_t *children;
+    int gen; /* master key generation wrapping the data key */
+    unsigned char wrapped[KEYRING_WRAPPED_BYTES];
+    char *detail_head; /* audit detail up to its reference: {"fields":[…] */
+    char *names_text;  /* the history row's field names as JSON text */
+};
+
+/* The field names as an array (parsed back from their text when the case
+ * was prepared with the text only); borrowed from the case. */
+static json_t *bulk_names(cases_bulk_case *bc)
+{
+    if (!bc->nc.names && bc->names_text)
+        bc->nc.names = json_loads(bc->names_text, 0, NULL);
+    return bc->nc.names;
+}
+
+static bool bulk_lookup_exists(void *arg, const char *target, const char *id)
+{
+    cases_bulk *b = arg;
+    if (strcmp(target, "organisation") != 0)
+        return true;
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < b->norgs; i++) {
+        if (strcmp(b->orgs[i].id, id) == 0) {
+            bool e = b->orgs[i].exists;
+            pthread_mutex_unlock(&b->mu);
+            return e;
+        }
+    }
+    pthread_mutex_unlock(&b->mu);
+    /* read outside the lock; the bulk load creates no organisation, so the
+     * answer holds for its whole duration */
+    bool e = lookup_exists(b->c, target, id);
+    pthread_mutex_lock(&b->mu);
+    bool known = false;
+    for (size_t i = 0; i < b->norgs && !known; i++)
+        known = strcmp(b->orgs[i].id, id) == 0;
+    if (!known && b->norgs < BULK_MAX_ORGS) {
+        char *copy = strdup(id);
+        if (copy) {
+            b->orgs[b->norgs].id = copy;
+            b->orgs[b->norgs].exists = e;
+            b->norgs++;
+        }
+    }
+    pthread_mutex_unlock(&b->mu);
+    return e;
+}
+
+cases_bulk *cases_bulk_open(core *c, const principal *p)
+{
+    cases_bulk *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->c = c;
+    b->p = *p;
+    clock_today(b->today);
+    pthread_mutex_init(&b->mu, NULL);
+    return b;
+}
+
+void cases_bulk_case_free(cases_bulk_case *bc)
+{
+    if (!bc)
+        return;
+    new_case_release(&bc->nc);
+    json_decref(bc->children);
+    free(bc->detail_head);
+    free(bc->names_text);
+    sodium_memzero(bc, sizeof *bc);
+    free(bc);
+}
+
+amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case **out, amp_err *err)
+{
+    *out = NULL;
+    core *c = b->c;
+    const principal *p = &b->p;
+    amp_code code = create_policy(c, p, body, err);
+    if (code != AMP_OK)
+        return code;
+    json_t *fields, *children;
+    code = prepare_case(c, p, body, b->today, b, &fields, &children, err);
+    if (code != AMP_OK)
+        return code;
+    default_owner(p, fields);
+    cases_bulk_case *bc = calloc(1, sizeof *bc);
+    if (!bc) {
+        json_decref(fields);
+        json_decref(children);
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    }
+    bc->children = children;
+    int rc = new_case_build(c, p, fields, children, false, &bc->names_text, &bc->nc);
+    if (rc == STORE_OK && bc->nc.sealed) {
+        amp_err kerr = {0};
+        if (keyring_wrap(c->kr, bc->nc.row.uid, bc->nc.dek, bc->wrapped, &bc->gen, &kerr) != 0)
+            rc = STORE_ERROR;
+        amp_err_clear(&kerr);
+    }
+    if (rc == STORE_OK && !bc->names_text &&
+        !(bc->names_text = json_dumps(bc->nc.names, JSON_COMPACT)))
+        rc = STORE_ERROR;
+    if (rc == STORE_OK) {
+        /* the audit detail {"fields":[…],"reference":…} less its reference: the
+         * names array as is when its text needs no escaping in ASCII (field
+         * names are catalogue identifiers), else through the audit's own
+         * serialisation; a detail too long for the trail (replaced by a note)
+         * is built whole at insert instead */
+        bool plain = true;
+        for (const char *t = bc->names_text; *t && plain; t++)
+            plain = (*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') ||
+                    (*t >= '0' && *t <= '9') || strchr("_\",[]", *t);
+        char *text = NULL;
+        if (plain) {
+            size_t n = strlen(bc->names_text);
+            text = malloc(n + 11);
+            if (text) {
+                memcpy(text, "{\"fields\":", 10);
+                memcpy(text + 10, bc->names_text, n + 1);
+            }
+        } else {
+            json_t *d = json_pack("{s:O}", "fields", bulk_names(bc));
+            text = d ? audit_detail_text(d) : NULL;
+            json_decref(d);
+            size_t n = text ? strlen(text) : 0;
+            if (text && strncmp(text, "{\"fields\":", 10) == 0 && text[n - 1] == '}') {
+                text[n - 1] = 0;
+            } else {
+                free(text);
+                text = NULL;
+            }
+        }
+        bc->detail_head = text;
+    }
+    if (rc != STORE_OK) {
+        cases_bulk_case_free(bc);
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);
+    }
+    *out = bc;
+    return AMP_OK;
+}
+
+/* The next reference number of sequence name, counted in memory. */
+static int bulk_next_sequence(cases_bulk *b, store_tx *tx, const char *name, int64_t *value)
+{
+    for (size_t i = 0; i < b->nseqs; i++) {
+        if (strcmp(b->seqs[i].name, name) == 0) {
+            *value = ++b->seqs[i].last;
+            return STORE_OK;
+        }
+    }
+    if (b->nseqs == b->seqcap) {
+        size_t cap = b->seqcap ? b->seqcap * 2 : 16;
+        bulk_seq *g = realloc(b->seqs, cap * sizeof *g);
+        if (!g)
+            return STORE_ERROR;
+        b->seqs = g;
+        b->seqcap = cap;
+    }
+    bulk_seq *sq = &b->seqs[b->nseqs];
+    snprintf(sq->name, sizeof sq->name, "%s", name);
+    int rc = store_tx_sequence_get(tx, name, &sq->last);
+    if (rc != STORE_OK)
+        return rc;
+    b->nseqs++;
+    *value = ++sq->last;
+    return STORE_OK;
+}
+
+static bool reference_is_plain(const char *s)
+{
+    for (; *s; s++) {
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* The case.create entry, as new_case_insert writes it. */
+static int bulk_audit(cases_bulk *b, store_tx *tx, cases_bulk_case *bc)
+{
+    const store_row *r = &bc->nc.row;
+    char *text = NULL;
+    if (bc->detail_head && reference_is_plain(r->reference)) {
+        /* sorted keys: "fields" then "reference" */
+        buf d;
+        buf_init(&d);
+        buf_adds(&d, bc->detail_head);
+        buf_adds(&d, ",\"reference\":\"");
+        buf_adds(&d, r->reference);
+        buf_adds(&d, "\"}");
+        size_t n = 0;
+        text = buf_detach(&d, &n);
+        if (text && n > AUDIT_MAX_DETAIL) {
+            free(text);
+            text = NULL;
+        }
+    }
+    if (!text) {
+        json_t *d = json_pack("{s:s, s:O}", "reference", r->reference, "fields", bulk_names(bc));
+        text = d ? audit_detail_text(d) : NULL;
+        json_decref(d);
+        if (!text)
+            return STORE_ERROR;
+    }
+    int rc = audit_tx_chain(tx, &b->chain, &b->p, "case.create", "case", r->uid, text);
+    free(text);
+    return rc;
+}
+
+amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err)
+{
+    store_tx *tx = store_bulk_tx(b->c->store);
+    new_case *nc = &bc->nc;
+    store_row *r = &nc->row;
+    int64_t seq;
+    int rc = bulk_next_sequence(b, tx, nc->seqname, &seq);
+    if (rc == STORE_OK && nc->sealed)
+        rc = store_tx_key_put(tx, r->uid, bc->gen, bc->wrapped, sizeof bc->wrapped, r->created_at);
+    if (rc == STORE_OK) {
+        snprintf(r->reference, sizeof r->reference, "%s-%06lld", nc->seqname, (long long)seq);
+        rc = store_tx_case_insert(tx, r, nc->terms);
+    }
+    for (size_t i = 0; i < nc->nchildren && rc == STORE_OK; i++) {
+        nc->children[i].case_id = r->id;
+        rc = store_tx_child_insert(tx, &nc->children[i]);
+    }
+    if (rc == STORE_OK)
+        rc = store_tx_history_add_text(tx, r->id, 1, r->created_at, b->p.actor, "create", NULL,
+                                       bc->names_text);
+    if (rc == STORE_OK)
+        rc = bulk_audit(b, tx, bc);
+    if (rc != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "storage failure (code %d)", rc);
+    return AMP_OK;
+}
+
+amp_code cases_bulk_close(cases_bulk *b, bool write_back, amp_err *err)
+{
+    if (!b)
+        return AMP_OK;
+    int rc = STORE_OK;
+    store_tx *tx = store_bulk_tx(b->c->store);
+    for (size_t i = 0; write_back && i < b->nseqs && rc == STORE_OK; i++)
+        rc = store_tx_sequence_set(tx, b->seqs[i].name, b->seqs[i].last);
+    for (size_t i = 0; i < b->norgs; i++)
+        free(b->orgs[i].id);
+    free(b->seqs);
+    pthread_mutex_destroy(&b->mu);
+    sodium_memzero(&b->chain, sizeof b->chain);
+    free(b);
+    if (rc != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "the reference sequences could not be saved");
     return AMP_OK;
 }
 
@@ -1161,7 +1517,7 @@ static int job_case_update(store_tx *tx, void *arg)
     }
     merged = merge_patch(clear, op->fields, &op->err, true);
     docs = stored_docs(stored);
-    validate_case(c, &op->p, merged, docs, op->today, &op->err);
+    validate_case(c, &op->p, merged, docs, op->today, NULL, &op->err);
     if (json_array_size(op->err.fields)) {
         invalid(&op->err, &op->p);
         out = op_fail(op, AMP_EINVALID);
@@ -1344,7 +1700,7 @@ static int job_child_write(store_tx *tx, void *arg)
         merged = op->type == OP_CHILD_CREATE ? json_deep_copy(op->fields)
                                              : merge_patch(ch.doc, op->fields, &op->err, false);
         drop_nulls(merged);
-        validate_child(op->c, &op->p, op->kind, merged, -1, op->today, birthdate_of(cr_clear),
+        validate_child(op->c, &op->p, op->kind, merged, -1, op->today, birthdate_of(cr_clear), NULL,
                        &op->err);
         if (json_array_size(op->err.fields)) {
             invalid(&op->err, &op->p);
@@ -2143,7 +2499,7 @@ amp_code orgs_put(core *c, const principal *p, const json_t *body, json_t **out,
                       "id must be 1 to 64 letters, digits, '.', '_' or '-'");
     char today[11];
     clock_today(today);
-    validate_ctx v = make_ctx(c, p, today, NULL, NULL);
+    validate_ctx v = make_ctx(c, p, today, NULL, NULL, NULL);
     static const char *const ignore[] = {"id", NULL};
     validate_record(c->cat, "organisation", body, &v, ignore, err);
     if (json_array_size(err->fields))

@@ -209,4 +209,40 @@ amp_code children_create_sync(core *c, const principal *p, const char *case_key,
  *  store_bulk_end.  Returns AMP_OK or the first case's error. */
 amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_err *err);
 
+/* A bulk load prepared on worker threads and inserted in order by one thread
+ * (imports): the same checks, defaults, sealing, terms, blind indexes, history
+ * and audit entries as cases_create, with the per-row database round trips
+ * replaced by per-load state.  Between store_bulk_begin and store_bulk_end:
+ *   b = cases_bulk_open(c, p);
+ *   on any threads: cases_bulk_prepare(b, body, &bc, &err);
+ *   on one thread, in reference order: cases_bulk_add(b, bc, &err), then
+ *   cases_bulk_case_free(bc) (on any thread);
+ *   cases_bulk_close(b, commit, &err);   then store_bulk_end(s, commit)
+ * Do not mix with cases_bulk_insert or other writes in the same transaction
+ * (the load numbers references in memory). */
+typedef struct cases_bulk cases_bulk;
+typedef struct cases_bulk_case cases_bulk_case;
+
+/** A new bulk load for principal p (copied).  NULL when out of memory. */
+cases_bulk *cases_bulk_open(core *c, const principal *p);
+
+/** Checks and prepares one case body (borrowed) as cases_create would.
+ *  Thread-safe: any number of threads may prepare at once.  AMP_OK with *out a
+ *  new prepared case (for cases_bulk_add or cases_bulk_case_free), or the
+ *  error (fields named in err) and *out NULL. */
+amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case **out, amp_err *err);
+
+/** Numbers and inserts a prepared case (borrowed: free it afterwards with
+ *  cases_bulk_case_free, on any thread) into the bulk transaction.  One thread
+ *  at a time; references follow the order of calls.  AMP_OK or AMP_EINTERNAL. */
+amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err);
+
+/** Frees a prepared case, added or not (NULL is fine). */
+void cases_bulk_case_free(cases_bulk_case *bc);
+
+/** Ends the load and frees b (NULL is fine): with write_back, first saves the
+ *  reference sequences it counted in memory (call it before a commit).  AMP_OK
+ *  or AMP_EINTERNAL. */
+amp_code cases_bulk_close(cases_bulk *b, bool write_back, amp_err *err);
+
 #endif

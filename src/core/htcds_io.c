@@ -5,16 +5,20 @@
  * (libxml2, no network, no entity expansion); the import driver; export. */
 #include "core/htcds_io.h"
 #include "core/audit.h"
+#include "core/blindindex.h"
 #include "store/store_reports.h"
 
 #include <csv.h>
 #include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_ERRORS 1000
+#define SMALL_FILE (64 * 1024) /* bytes: below, CSV rows are prepared without workers */
 
 bool htcds_format_parse(const char *name, htcds_format *out)
 {
@@ -214,50 +218,401 @@ typedef struct {
     char *option; /* COL_OPTION: the picklist value */
 } column;
 
+/* Column name of a field for error messages: the header's name of that field. */
+typedef const char *(*column_of_fn)(void *arg, const char *field);
+
+/* A record on its way through the core.  The reader fills doc, line and the
+ * errors found while reading; a worker prepares the case (bc or err); the
+ * inserter then reports and inserts records strictly in file order. */
+typedef struct record record;
+/* Turns a record's cells into its document (on a worker): sets r->doc, or
+ * r->rejected, and notes errors in r->read. */
+typedef void (*record_build_fn)(void *arg, record *r);
+
+struct record {
+    json_t *doc;  /* owned; freed once the case is prepared */
+    char **cells; /* CSV: the row's cells, one block with their text (owned) */
+    size_t ncells;
+    record_build_fn build;
+    void *build_arg;
+    bool rejected; /* reading rejected the row: no case */
+    json_t *read;  /* errors found reading the row [{line,column,field,rule,message}], or NULL */
+    long line;
+    size_t done; /* bytes read when the record ended (for the progress bar) */
+    column_of_fn column_of;
+    void *arg;
+    /* results */
+    bool owner_refused;
+    amp_code code;
+    amp_err err;
+    cases_bulk_case *bc;
+    int worker; /* the worker that prepared it */
+    bool ready;
+};
+
+#define PIPE_SLOTS 1024 /* records in flight between the reader and the inserter */
+
+typedef struct import_ctx import_ctx;
+
+/* Reader → workers → inserter.  Workers take records in order from `next`; the
+ * inserter takes them in order from `head` once ready.  With no workers the
+ * reader prepares and inserts each record itself, at once. */
 typedef struct {
+    cases_bulk_case **items;
+    size_t n, cap;
+} case_list;
+
+typedef struct {
+    import_ctx *x;
+    record *slots; /* PIPE_SLOTS, indexed by position % PIPE_SLOTS */
+    size_t head, next, tail;
+    int nworkers;
+    pthread_t *workers;
+    /* per worker: inserted cases it prepared, for it to free (memory goes back
+     * to the allocator arena of the thread that took it, without contention) */
+    case_list *garbage;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, ready_cv;
+    bool stopping;
+} pipeline;
+
+struct import_ctx {
     core *c;
     const principal *p;
     htcds_format format;
     error_list errors;
     size_t rows, imported;
     const char *const *meta_keys;
-} import_ctx;
+    cases_bulk *bulk;
+    pipeline pipe;
+    const htcds_import_options *opt;
+    size_t total; /* bytes of input */
+};
 
-/* Column name of a field for error messages: the header's name of that field. */
-typedef const char *(*column_of_fn)(void *arg, const char *field);
-
-static void insert_record(import_ctx *x, json_t *doc, long line, column_of_fn column_of, void *arg)
+/* Notes an error found while reading a record, reported with it in order. */
+static void read_error(json_t **list, long line, const char *col, const char *field,
+                       const char *rule, const char *message)
 {
-    x->rows++;
+    if (!*list)
+        *list = json_array();
+    json_t *o = json_object();
+    json_object_set_new(o, "line", json_integer(line));
+    if (col)
+        json_object_set_new(o, "column", json_stringn_nocheck(col, strlen(col)));
+    json_object_set_new(o, "field", json_stringn_nocheck(field, strlen(field)));
+    json_object_set_new(o, "rule", json_string(rule));
+    json_object_set_new(o, "message", json_stringn_nocheck(message, strlen(message)));
+    json_array_append_new(*list, o);
+}
+
+static void prepare_doc(import_ctx *x, record *r);
+
+/* The core's part of a record: may run on a worker thread (touches only the
+ * record and the thread-safe bulk load). */
+static void prepare_record(import_ctx *x, record *r)
+{
+    if (r->build) {
+        r->build(r->build_arg, r);
+        free(r->cells);
+        r->cells = NULL;
+        r->ncells = 0;
+    }
+    if (r->rejected || !r->doc)
+        return;
+    prepare_doc(x, r);
+    json_decref(r->doc); /* freed here, on the worker, not by the inserter */
+    r->doc = NULL;
+}
+static void prepare_doc(import_ctx *x, record *r)
+{
     if (!x->p->internal) {
-        const char *owner = json_string_value(json_object_get(doc, "amp_OwnerOrganisation"));
-        if (!owner)
-            json_object_set_new(doc, "amp_OwnerOrganisation", json_string(x->p->org));
-        else if (strcmp(owner, x->p->org) != 0) {
-            error_add(&x->errors, line, column_of ? column_of(arg, "amp_OwnerOrganisation") : NULL,
-                      "amp_OwnerOrganisation", "owner_org",
-                      "cases can be imported only into your own organisation");
+        const char *owner = json_string_value(json_object_get(r->doc, "amp_OwnerOrganisation"));
+        if (!owner) {
+            json_object_set_new(r->doc, "amp_OwnerOrganisation", json_string(x->p->org));
+        } else if (strcmp(owner, x->p->org) != 0) {
+            r->owner_refused = true;
             return;
         }
     }
-    amp_err err = {0};
-    if (cases_bulk_insert(x->c, x->p, doc, &err) == AMP_OK) {
-        x->imported++;
-        return;
+    r->code = cases_bulk_prepare(x->bulk, r->doc, &r->bc, &r->err);
+}
+
+/* The inserter's part of a record, in file order: its errors, or its insert. */
+static void finish_record(import_ctx *x, record *r)
+{
+    x->rows++;
+    size_t i;
+    const json_t *fe;
+    json_array_foreach (r->read, i, fe) {
+        error_add(&x->errors, (long)json_integer_value(json_object_get(fe, "line")),
+                  json_string_value(json_object_get(fe, "column")),
+                  json_string_value(json_object_get(fe, "field")),
+                  json_string_value(json_object_get(fe, "rule")),
+                  json_string_value(json_object_get(fe, "message")));
     }
-    if (!json_array_size(err.fields)) {
-        error_add(&x->errors, line, NULL, "", amp_code_name(err.code), err.message);
-    } else {
-        size_t i;
-        const json_t *fe;
-        json_array_foreach (err.fields, i, fe) {
-            const char *field = json_string_value(json_object_get(fe, "field"));
-            error_add(&x->errors, line, column_of && field ? column_of(arg, field) : field, field,
-                      json_string_value(json_object_get(fe, "rule")),
-                      json_string_value(json_object_get(fe, "message")));
+    if (r->owner_refused) {
+        error_add(&x->errors, r->line,
+                  r->column_of ? r->column_of(r->arg, "amp_OwnerOrganisation") : NULL,
+                  "amp_OwnerOrganisation", "owner_org",
+                  "cases can be imported only into your own organisation");
+    } else if (!r->rejected && r->code == AMP_OK && r->bc) {
+        cases_bulk_case *bc = r->bc;
+        r->bc = NULL;
+        /* after an error nothing will be committed: the rest is only checked */
+        if (x->errors.count == 0 || x->opt->dry_run) {
+            if (cases_bulk_add(x->bulk, bc, &r->err) == AMP_OK)
+                x->imported++;
+            else
+                r->code = r->err.code ? r->err.code : AMP_EINTERNAL;
+        } else {
+            x->imported++;
+        }
+        if (x->pipe.nworkers)
+            r->bc = bc; /* freed by a worker (pipe_drain): memory goes back to its arena */
+        else
+            cases_bulk_case_free(bc);
+    }
+    if (!r->rejected && r->code != AMP_OK) {
+        if (!json_array_size(r->err.fields)) {
+            error_add(&x->errors, r->line, NULL, "", amp_code_name(r->err.code), r->err.message);
+        } else {
+            json_array_foreach (r->err.fields, i, fe) {
+                const char *field = json_string_value(json_object_get(fe, "field"));
+                error_add(&x->errors, r->line,
+                          r->column_of && field ? r->column_of(r->arg, field) : field, field,
+                          json_string_value(json_object_get(fe, "rule")),
+                          json_string_value(json_object_get(fe, "message")));
+            }
         }
     }
-    amp_err_clear(&err);
+    amp_err_clear(&r->err);
+    json_decref(r->doc);
+    json_decref(r->read);
+    free(r->cells);
+    const htcds_import_options *opt = x->opt;
+    if (opt->progress && x->rows % 1000 == 0)
+        opt->progress(opt->progress_arg, x->rows, r->done ? r->done : x->total, x->total);
+}
+
+/* Frees a worker's garbage; called with pl->mu held, returns with it held. */
+static void free_garbage(pipeline *pl, int w)
+{
+    case_list g = pl->garbage[w];
+    if (!g.n)
+        return;
+    pl->garbage[w] = (case_list){0};
+    pthread_mutex_unlock(&pl->mu);
+    for (size_t i = 0; i < g.n; i++)
+        cases_bulk_case_free(g.items[i]);
+    free(g.items);
+    pthread_mutex_lock(&pl->mu);
+}
+
+typedef struct {
+    import_ctx *x;
+    int index;
+} worker_arg;
+
+static void *pipe_worker(void *arg)
+{
+    worker_arg *wa = arg;
+    import_ctx *x = wa->x;
+    int w = wa->index;
+    free(wa);
+    pipeline *pl = &x->pipe;
+    blind_thread_begin();
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        free_garbage(pl, w);
+        while (pl->next == pl->tail && !pl->stopping)
+            pthread_cond_wait(&pl->work_cv, &pl->mu);
+        if (pl->next == pl->tail)
+            break;
+        record *r = &pl->slots[pl->next++ % PIPE_SLOTS];
+        pthread_mutex_unlock(&pl->mu);
+        r->worker = w;
+        prepare_record(x, r);
+        pthread_mutex_lock(&pl->mu);
+        r->ready = true;
+        pthread_cond_broadcast(&pl->ready_cv);
+    }
+    free_garbage(pl, w);
+    pthread_mutex_unlock(&pl->mu);
+    blind_thread_end();
+    return NULL;
+}
+
+/* Threads for the preparation: one per CPU (threads: 0), or as asked; 1 means
+ * none (the calling thread does everything). */
+static void pipe_start(import_ctx *x, int threads)
+{
+    pipeline *pl = &x->pipe;
+    memset(pl, 0, sizeof *pl);
+    pl->x = x;
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+    }
+    if (threads <= 1)
+        return;
+    pl->slots = calloc(PIPE_SLOTS, sizeof *pl->slots);
+    pl->garbage = calloc((size_t)threads, sizeof *pl->garbage);
+    pl->workers = calloc((size_t)threads, sizeof *pl->workers);
+    if (!pl->slots || !pl->garbage || !pl->workers) {
+        free(pl->slots);
+        free(pl->garbage);
+        free(pl->workers);
+        pl->slots = NULL;
+        pl->garbage = NULL;
+        pl->workers = NULL;
+        return;
+    }
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->work_cv, NULL);
+    pthread_cond_init(&pl->ready_cv, NULL);
+    for (int i = 0; i < threads; i++) {
+        worker_arg *wa = malloc(sizeof *wa);
+        if (!wa)
+            break;
+        *wa = (worker_arg){x, pl->nworkers};
+        if (pthread_create(&pl->workers[pl->nworkers], NULL, pipe_worker, wa) == 0)
+            pl->nworkers++;
+        else
+            free(wa);
+    }
+    if (!pl->nworkers) { /* no thread could start: everything in this one */
+        pthread_mutex_destroy(&pl->mu);
+        pthread_cond_destroy(&pl->work_cv);
+        pthread_cond_destroy(&pl->ready_cv);
+        free(pl->slots);
+        free(pl->garbage);
+        free(pl->workers);
+        memset(pl, 0, sizeof *pl);
+        pl->x = x;
+    }
+}
+
+/* Finishes every record already ready at the head; with wait, first waits
+ * for the head record. */
+static void pipe_drain(pipeline *pl, bool wait)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (pl->head < pl->tail) {
+        record *r = &pl->slots[pl->head % PIPE_SLOTS];
+        if (!r->ready) {
+            if (!wait)
+                break;
+            pthread_cond_wait(&pl->ready_cv, &pl->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&pl->mu);
+        finish_record(pl->x, r);
+        cases_bulk_case *bc = r->bc;
+        int w = r->worker;
+        memset(r, 0, sizeof *r);
+        pthread_mutex_lock(&pl->mu);
+        if (bc) {
+            case_list *g = &pl->garbage[w];
+            if (g->n == g->cap) {
+                size_t cap = g->cap ? g->cap * 2 : 64;
+                cases_bulk_case **items = realloc(g->items, cap * sizeof *items);
+                if (items) {
+                    g->items = items;
+                    g->cap = cap;
+                }
+            }
+            if (g->n < g->cap)
+                g->items[g->n++] = bc;
+            else
+                cases_bulk_case_free(bc); /* out of memory: here, then */
+        }
+        pl->head++;
+        wait = false;
+    }
+    pthread_mutex_unlock(&pl->mu);
+}
+
+/* Hands a record (taken) to the pipeline. */
+static void pipe_push(import_ctx *x, const record *in)
+{
+    pipeline *pl = &x->pipe;
+    if (!pl->nworkers) {
+        record r = *in;
+        prepare_record(x, &r);
+        finish_record(x, &r);
+        return;
+    }
+    pthread_mutex_lock(&pl->mu);
+    bool full = pl->tail - pl->head == PIPE_SLOTS;
+    pthread_mutex_unlock(&pl->mu);
+    while (full) {
+        pipe_drain(pl, true);
+        pthread_mutex_lock(&pl->mu);
+        full = pl->tail - pl->head == PIPE_SLOTS;
+        pthread_mutex_unlock(&pl->mu);
+    }
+    pthread_mutex_lock(&pl->mu);
+    pl->slots[pl->tail % PIPE_SLOTS] = *in;
+    pl->tail++;
+    pthread_cond_signal(&pl->work_cv);
+    pthread_mutex_unlock(&pl->mu);
+    pipe_drain(pl, false);
+}
+
+/* Finishes every record in flight (before an error that must follow them). */
+static void pipe_flush(import_ctx *x)
+{
+    pipeline *pl = &x->pipe;
+    while (pl->nworkers) {
+        pthread_mutex_lock(&pl->mu);
+        bool empty = pl->head == pl->tail;
+        pthread_mutex_unlock(&pl->mu);
+        if (empty)
+            break;
+        pipe_drain(pl, true);
+    }
+}
+
+static void pipe_stop(import_ctx *x)
+{
+    pipeline *pl = &x->pipe;
+    pipe_flush(x);
+    if (!pl->nworkers)
+        return;
+    pthread_mutex_lock(&pl->mu);
+    pl->stopping = true;
+    pthread_cond_broadcast(&pl->work_cv);
+    pthread_mutex_unlock(&pl->mu);
+    for (int i = 0; i < pl->nworkers; i++)
+        pthread_join(pl->workers[i], NULL);
+    for (int i = 0; i < pl->nworkers; i++) { /* left by workers that ended first */
+        for (size_t k = 0; k < pl->garbage[i].n; k++)
+            cases_bulk_case_free(pl->garbage[i].items[k]);
+        free(pl->garbage[i].items);
+    }
+    free(pl->garbage);
+    pthread_mutex_destroy(&pl->mu);
+    pthread_cond_destroy(&pl->work_cv);
+    pthread_cond_destroy(&pl->ready_cv);
+    free(pl->workers);
+    free(pl->slots);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* A record (doc taken) through the core, with the errors found reading it. */
+static void insert_record(import_ctx *x, json_t *doc, json_t *read, long line, size_t done,
+                          column_of_fn column_of, void *arg)
+{
+    record r = {
+        .doc = doc, .read = read, .line = line, .done = done, .column_of = column_of, .arg = arg};
+    pipe_push(x, &r);
+}
+
+/* A record rejected while reading: it counts as a row, with its errors. */
+static void rejected_record(import_ctx *x, json_t *read, long line, size_t done)
+{
+    record r = {.rejected = true, .read = read, .line = line, .done = done};
+    pipe_push(x, &r);
 }
 
 /* ==== CSV ========================================================================= */
@@ -268,8 +623,10 @@ typedef struct {
     column *cols;
     size_t ncols, cap;
     bool header_done;
-    char **cells;
+    size_t *offs; /* the current row's cells: offsets into text */
     size_t ncells, cellcap;
+    char *text; /* the current row's cells, each NUL-terminated */
+    size_t tlen, tcap;
     long line;      /* physical line being fed */
     long row_start; /* line where the current record began */
     bool oom;
@@ -298,24 +655,30 @@ static void csv_field_cb(void *s, size_t len, void *arg)
             cx->oom = true;
             return;
         }
-        char **g = realloc(cx->cells, cap * sizeof *g);
+        size_t *g = realloc(cx->offs, cap * sizeof *g);
         if (!g) {
             cx->oom = true;
             return;
         }
-        cx->cells = g;
+        cx->offs = g;
         cx->cellcap = cap;
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        cx->oom = true;
-        return;
+    if (cx->tlen + len + 1 > cx->tcap) {
+        size_t cap = (cx->tlen + len + 1) * 2;
+        char *g = realloc(cx->text, cap);
+        if (!g) {
+            cx->oom = true;
+            return;
+        }
+        cx->text = g;
+        cx->tcap = cap;
     }
-    memcpy(copy, s ? s : "", len);
-    copy[len] = 0;
+    memcpy(cx->text + cx->tlen, s ? s : "", len);
+    cx->text[cx->tlen + len] = 0;
     if (len)
         cx->row_has_content = true;
-    cx->cells[cx->ncells++] = copy;
+    cx->offs[cx->ncells++] = cx->tlen;
+    cx->tlen += len + 1;
 }
 
 static void header_column(csv_ctx *cx, const char *raw)
@@ -378,13 +741,65 @@ static void header_column(csv_ctx *cx, const char *raw)
     cx->cols[cx->ncols++] = col;
 }
 
+/* A CSV record's document from its cells (record_build_fn; on a worker: reads
+ * only the header's columns, fixed once the header is read). */
+static void csv_record_doc(void *arg, record *r)
+{
+    const csv_ctx *cx = arg;
+    json_t *doc = json_object(), *read = NULL;
+    bool bad_cell = false;
+    for (size_t i = 0; i < r->ncells; i++) {
+        const column *col = &cx->cols[i];
+        if (col->kind == COL_FIELD) {
+            if (!utf8_ok(r->cells[i])) {
+                read_error(&read, r->line, col->name, col->f->name, "utf8",
+                           "the cell is not valid UTF-8 text");
+                bad_cell = true;
+                continue;
+            }
+            json_t *v = cell_value(col->f, r->cells[i], cx->sep);
+            if (v)
+                json_object_set_new(doc, col->f->name, v);
+        } else if (col->kind == COL_OPTION) {
+            bool on;
+            char *t = trim(r->cells[i]);
+            if (!*t)
+                continue;
+            if (!parse_bool(t, &on)) {
+                read_error(&read, r->line, col->name, col->f->name, "boolean",
+                           "an option column holds 1/0 or true/false");
+                continue;
+            }
+            json_t *arr = json_object_get(doc, col->f->name);
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(doc, col->f->name, arr);
+            }
+            bool present = false;
+            size_t k;
+            json_t *e;
+            json_array_foreach (arr, k, e)
+                present = present || strcmp(json_string_value(e), col->option) == 0;
+            if (on && !present)
+                json_array_append_new(arr, json_string(col->option));
+        }
+    }
+    r->read = read;
+    if (bad_cell) {
+        json_decref(doc);
+        r->rejected = true;
+    } else {
+        r->doc = doc;
+    }
+}
+
 static void csv_row_done(csv_ctx *cx)
 {
     import_ctx *x = cx->x;
     if (!cx->header_done) {
         cx->header_done = true;
         for (size_t i = 0; i < cx->ncells; i++)
-            header_column(cx, cx->cells[i]);
+            header_column(cx, cx->text + cx->offs[i]);
         for (size_t i = 0; i < cx->ncols; i++) {
             if (cx->cols[i].kind == COL_UNKNOWN) {
                 char msg[200];
@@ -410,55 +825,30 @@ static void csv_row_done(csv_ctx *cx)
         char msg[160];
         snprintf(msg, sizeof msg, "the row has %zu cells, the header %zu columns", cx->ncells,
                  cx->ncols);
-        x->rows++;
-        error_add(&x->errors, cx->row_start, NULL, "", "column_count", msg);
+        json_t *read = NULL;
+        read_error(&read, cx->row_start, NULL, "", "column_count", msg);
+        rejected_record(x, read, cx->row_start, cx->done);
         return;
     }
-    json_t *doc = json_object();
-    bool bad_cell = false;
-    for (size_t i = 0; i < cx->ncells; i++) {
-        column *col = &cx->cols[i];
-        if (col->kind == COL_FIELD) {
-            if (!utf8_ok(cx->cells[i])) {
-                error_add(&x->errors, cx->row_start, col->name, col->f->name, "utf8",
-                          "the cell is not valid UTF-8 text");
-                bad_cell = true;
-                continue;
-            }
-            json_t *v = cell_value(col->f, cx->cells[i], cx->sep);
-            if (v)
-                json_object_set_new(doc, col->f->name, v);
-        } else if (col->kind == COL_OPTION) {
-            bool on;
-            char *t = trim(cx->cells[i]);
-            if (!*t)
-                continue;
-            if (!parse_bool(t, &on)) {
-                error_add(&x->errors, cx->row_start, col->name, col->f->name, "boolean",
-                          "an option column holds 1/0 or true/false");
-                continue;
-            }
-            json_t *arr = json_object_get(doc, col->f->name);
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(doc, col->f->name, arr);
-            }
-            bool present = false;
-            size_t k;
-            json_t *e;
-            json_array_foreach (arr, k, e)
-                present = present || strcmp(json_string_value(e), col->option) == 0;
-            if (on && !present)
-                json_array_append_new(arr, json_string(col->option));
-        }
+    /* the cells go with the record; a worker turns them into its document */
+    char **cells = malloc(cx->ncells * sizeof *cells + cx->tlen);
+    if (!cells) {
+        cx->oom = true;
+        return;
     }
-    if (bad_cell)
-        x->rows++;
-    else
-        insert_record(x, doc, cx->row_start, csv_column_of, cx);
-    json_decref(doc);
-    if (cx->opt->progress && x->rows % 1000 == 0)
-        cx->opt->progress(cx->opt->progress_arg, x->rows, cx->done, cx->total);
+    char *text = (char *)(cells + cx->ncells);
+    memcpy(text, cx->text, cx->tlen);
+    for (size_t i = 0; i < cx->ncells; i++)
+        cells[i] = text + cx->offs[i];
+    record r = {.cells = cells,
+                .ncells = cx->ncells,
+                .build = csv_record_doc,
+                .build_arg = cx,
+                .line = cx->row_start,
+                .done = cx->done,
+                .column_of = csv_column_of,
+                .arg = cx};
+    pipe_push(x, &r);
 }
 
 static void csv_row_cb(int term, void *arg)
@@ -467,9 +857,8 @@ static void csv_row_cb(int term, void *arg)
     csv_ctx *cx = arg;
     if (!cx->oom)
         csv_row_done(cx);
-    for (size_t i = 0; i < cx->ncells; i++)
-        free(cx->cells[i]);
     cx->ncells = 0;
+    cx->tlen = 0;
     cx->row_has_content = false;
     cx->row_start = cx->line + 1;
 }
@@ -508,6 +897,7 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
         const char *nl = memchr(data + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
         if (csv_parse(&parser, data + off, n, csv_field_cb, csv_row_cb, &cx) != n) {
+            pipe_flush(x);
             error_add(&x->errors, cx.line, NULL, "", "csv_syntax",
                       csv_strerror(csv_error(&parser)));
             code = AMP_EBADREQ;
@@ -520,11 +910,13 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
     if (code == AMP_OK && !cx.oom) {
         cx.line--; /* the last row ends on the last line */
         if (csv_fini(&parser, csv_field_cb, csv_row_cb, &cx) != 0) {
+            pipe_flush(x);
             error_add(&x->errors, cx.row_start, NULL, "", "csv_syntax",
                       "the file ends inside a quoted cell");
             code = AMP_EBADREQ;
         }
     }
+    pipe_flush(x); /* the records still in flight use the columns freed below */
     if (cx.oom)
         code = amp_err_set(err, AMP_ETOOBIG, "the file has too many columns or is too large");
     if (!cx.header_done && code == AMP_OK) {
@@ -532,9 +924,8 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
         code = AMP_EBADREQ;
     }
     csv_free(&parser);
-    for (size_t i = 0; i < cx.ncells; i++)
-        free(cx.cells[i]);
-    free(cx.cells);
+    free(cx.offs);
+    free(cx.text);
     for (size_t i = 0; i < cx.ncols; i++) {
         free(cx.cols[i].name);
         free(cx.cols[i].option);
@@ -647,8 +1038,7 @@ static amp_code import_json(import_ctx *x, const char *data, size_t len,
         }
         json_t *doc = json_deep_copy(rec);
         strip_meta(doc);
-        insert_record(x, doc, line, NULL, NULL);
-        json_decref(doc);
+        insert_record(x, doc, NULL, line, 0, NULL, NULL);
         if (opt->progress && x->rows % 1000 == 0)
             opt->progress(opt->progress_arg, x->rows, len * (i + 1) / json_array_size(items), len);
     }
@@ -738,11 +1128,12 @@ static amp_code import_xml(import_ctx *x, const char *data, size_t len,
         xml_rec r = {.x = x, .doc = json_object(), .line = xmlGetLineNo(n)};
         size_t before = x->errors.count;
         xml_fields(&r, n, 0);
-        if (x->errors.count == before)
-            insert_record(x, r.doc, r.line, NULL, NULL);
-        else
+        if (x->errors.count == before) {
+            insert_record(x, r.doc, NULL, r.line, 0, NULL, NULL);
+        } else {
             x->rows++;
-        json_decref(r.doc);
+            json_decref(r.doc);
+        }
         count++;
         if (opt->progress && count % 1000 == 0)
             opt->progress(opt->progress_arg, x->rows, len, len);
@@ -760,7 +1151,7 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     amp_code code = authz_require(p, ACT_CREATE, RES_CASE, err);
     if (code != AMP_OK)
         return code;
-    import_ctx x = {.c = c, .p = p, .format = opt->format};
+    import_ctx x = {.c = c, .p = p, .format = opt->format, .opt = opt, .total = len};
     x.errors.errors = json_array();
     x.errors.max = opt->max_errors ? opt->max_errors : DEFAULT_MAX_ERRORS;
     store *s = core_store(c);
@@ -768,13 +1159,33 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
         json_decref(x.errors.errors);
         return amp_err_set(err, AMP_EINTERNAL, "cannot start a transaction");
     }
+    x.bulk = cases_bulk_open(c, p);
+    if (!x.bulk) {
+        store_bulk_end(s, false);
+        json_decref(x.errors.errors);
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    }
+    /* CSV records are prepared on worker threads; JSON and XML ones, whose
+     * readers report some errors as they go, in this thread */
+    bool csv = opt->format == HTCDS_CSV || opt->format == HTCDS_XFORM_CSV;
+    int threads = opt->threads;
+    if (threads == 0 && len < SMALL_FILE)
+        threads = 1; /* starting threads would cost more than it saves */
+    pipe_start(&x, csv ? threads : 1);
     switch (opt->format) {
     case HTCDS_CSV:
     case HTCDS_XFORM_CSV: code = import_csv(&x, data, len, opt, err); break;
     case HTCDS_JSON: code = import_json(&x, data, len, opt, err); break;
     case HTCDS_XFORM_XML: code = import_xml(&x, data, len, opt, err); break;
     }
+    pipe_stop(&x);
     bool commit = code == AMP_OK && x.errors.count == 0 && !opt->dry_run;
+    amp_err berr = {0};
+    if (cases_bulk_close(x.bulk, commit, &berr) != AMP_OK && commit) {
+        commit = false;
+        code = amp_err_set(err, AMP_EINTERNAL, "%s", berr.message);
+    }
+    amp_err_clear(&berr);
     int rc = store_bulk_end(s, commit);
     if (commit && rc != STORE_OK)
         code = amp_err_set(err, AMP_EINTERNAL, "the import could not be committed");

@@ -3,11 +3,15 @@
  * KoboToolbox or ODK export them (CSV and XML).
  *
  * An import is all or nothing: every row is checked by the core's own create
- * path (cases_bulk_insert, inside one transaction), every error is collected
- * with its line, column, field and rule, and the transaction commits only when
- * no row failed and this is not a dry run.  Imported cases are created through
- * the core, so everything the core does on a create (validation, defaults,
- * references, history, encryption of identity fields) applies to them.
+ * path (cases_bulk_prepare, then cases_bulk_add in file order, inside one
+ * transaction), every error is collected with its line, column, field and
+ * rule, and the transaction commits only when no row failed and this is not a
+ * dry run.  Imported cases are created through the core, so everything the core
+ * does on a create (validation, defaults, references, history, audit,
+ * encryption of identity fields, blind indexes) applies to them.  CSV rows are
+ * prepared on worker threads (options.threads) and inserted, and their errors
+ * reported, strictly in file order by the calling thread, so the outcome does
+ * not depend on the number of threads.
  *
  * Formats of the cells (CSV): multi-select and multi-country values are joined
  * with ';' (HTCDS CSV) or ' ' (XForm CSV, as KoboToolbox and ODK write them;
@@ -37,6 +41,8 @@ typedef struct {
     size_t max_errors; /* errors listed at most (0: 1000); all are counted */
     htcds_progress_fn progress;
     void *progress_arg;
+    int threads; /* CSV: threads preparing records (0: one per CPU, or none for a file
+                  * under 64 KiB; 1: none besides the caller) */
 } htcds_import_options;
 
 /** Imports the case records in data[len].  *report: {"format", "rows",

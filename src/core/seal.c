@@ -263,6 +263,62 @@ json_t *seal_doc(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, c
     return out;
 }
 
+char *seal_doc_text(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, const json_t *doc,
+                    seal_identity_fn is_identity, void *arg, amp_err *err)
+{
+    if (!aad_ok(aad, err))
+        return NULL;
+    if (!json_is_object(doc)) {
+        amp_err_set(err, AMP_EINTERNAL, "only an object can be sealed");
+        return NULL;
+    }
+    if (json_object_get(doc, SEAL_MEMBER)) {
+        amp_err_set(err, AMP_EINTERNAL, "the document already holds \"%s\"", SEAL_MEMBER);
+        return NULL;
+    }
+    buf out, plain;
+    buf_init(&out);
+    buf_init(&plain);
+    buf_addc(&out, '{');
+    buf_addc(&plain, '{');
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)doc, key, v) {
+        buf *t = is_identity(arg, aad->kind, key) ? &plain : &out;
+        if (t->len > 1)
+            buf_addc(t, ',');
+        buf_add_json_str(t, key, strlen(key));
+        buf_addc(t, ':');
+        buf_add_json(t, v);
+    }
+    if (plain.len > 1) {
+        buf_addc(&plain, '}');
+        char *b64 = plain.oom ? NULL : encrypt_text(dek, aad, plain.data, plain.len, err);
+        if (plain.oom)
+            amp_err_set(err, AMP_EINTERNAL, "cannot serialise the identity members");
+        sodium_memzero(plain.data, plain.cap);
+        if (!b64) {
+            buf_release(&plain);
+            buf_release(&out);
+            return NULL;
+        }
+        if (out.len > 1)
+            buf_addc(&out, ',');
+        buf_adds(&out, "\"" SEAL_MEMBER "\":\"");
+        buf_adds(&out, b64); /* base64url: nothing to escape */
+        buf_addc(&out, '"');
+        free(b64);
+    }
+    if (plain.data)
+        sodium_memzero(plain.data, plain.cap);
+    buf_release(&plain);
+    buf_addc(&out, '}');
+    char *text = buf_detach(&out, NULL);
+    if (!text)
+        amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    return text;
+}
+
 bool seal_is_sealed(const json_t *stored)
 {
     return json_is_string(json_object_get(stored, SEAL_MEMBER));

@@ -54,6 +54,12 @@ bool seal_catalogue_identity(void *arg, const char *kind, const char *name);
 json_t *seal_doc(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, const json_t *doc,
                  seal_identity_fn is_identity, void *arg, amp_err *err);
 
+/** seal_doc's result as compact JSON text (what json_dumps(seal_doc(…),
+ *  JSON_COMPACT) gives), written directly: no intermediate documents.  New
+ *  malloc'd text, or NULL with err set. */
+char *seal_doc_text(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, const json_t *doc,
+                    seal_identity_fn is_identity, void *arg, amp_err *err);
+
 /** A new opened copy of a stored document: "_sealed" replaced by the members it
  *  holds.  A document without "_sealed" is copied.  NULL with err set (code
  *  AMP_EINTERNAL) when the member does not authenticate — wrong key, another

@@ -50,7 +50,8 @@ typedef struct conn {
         sqlite3_stmt *st;
     } extra[SQ_MAX_EXTRA];
     int nextra;
-    struct conn *next; /* free list of the reader pool */
+    bool secure_delete; /* PRAGMA secure_delete was turned on (it stays on) */
+    struct conn *next;  /* free list of the reader pool */
 } conn;
 
 typedef struct job {
@@ -116,9 +117,17 @@ struct sqlite_store {
     pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
     pthread_mutex_t rmu;   /* guards the reader pool */
     conn *free_readers;
-    term_cache terms;  /* term ids seen in the database; used under wlock */
-    sq_rowcache *rows; /* recently read cases (NULL: none) */
-    bool touched;      /* the writer's transaction changed case data (under wlock) */
+    /* during a bulk load, case_terms rows are kept here and written sorted by
+     * key just before the commit (appends instead of scattered inserts) */
+    bool bulk;
+    struct term_pair {
+        int64_t term, case_id;
+    } * pending;
+    size_t npending, cappending;
+    int64_t bulk_first_case; /* id of the first case a bulk load inserts */
+    term_cache terms;        /* term ids seen in the database; used under wlock */
+    sq_rowcache *rows;       /* recently read cases (NULL: none) */
+    bool touched;            /* the writer's transaction changed case data (under wlock) */
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */
@@ -200,5 +209,12 @@ int sq_tx_key_put(store_tx *tx, const char *case_uid, int gen, const unsigned ch
                   size_t len, const char *at);
 int sq_tx_key_delete(store_tx *tx, const char *case_uid);
 int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
+
+/* sqlite_bulk.c */
+int sq_tx_sequence_get(store_tx *tx, const char *name, int64_t *value);
+int sq_tx_sequence_set(store_tx *tx, const char *name, int64_t value);
+int sq_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version, const char *at,
+                           const char *actor, const char *action, const char *target,
+                           const char *fields_text);
 
 #endif

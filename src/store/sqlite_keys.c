@@ -116,6 +116,8 @@ int sq_tx_key_get(store_tx *tx, const char *case_uid, int *gen, unsigned char *w
 /* Turns secure_delete on for this (writer) connection; it stays on. */
 static int secure_on(conn *c)
 {
+    if (c->secure_delete) /* a pragma statement is re-prepared at every run: once is enough */
+        return STORE_OK;
     sqlite3_stmt *st = sq_stmt(c, sql_secure);
     if (!st)
         return STORE_ERROR;
@@ -125,6 +127,7 @@ static int secure_on(conn *c)
         log_error("store: cannot turn secure_delete on: %s", sqlite3_errmsg(c->db));
         return STORE_ERROR;
     }
+    c->secure_delete = true;
     return STORE_OK;
 }
 

@@ -274,6 +274,12 @@ typedef struct store_ops {
                             unsigned window_us);
     int (*tx_record_list)(store_tx *tx, const store_record_query *q, store_record **rows,
                           int *nrows, int64_t *total);
+    /* bulk loads (sqlite_bulk.c) */
+    int (*tx_sequence_get)(store_tx *tx, const char *name, int64_t *value);
+    int (*tx_sequence_set)(store_tx *tx, const char *name, int64_t value);
+    int (*tx_history_add_text)(store_tx *tx, int64_t case_id, int64_t version, const char *at,
+                               const char *actor, const char *action, const char *target,
+                               const char *fields_text);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -643,6 +649,31 @@ static inline int store_tx_keys_below(store_tx *tx, int gen_below, int limit, st
                                       int *n)
 {
     return store_tx_ops(tx)->tx_keys_below(tx, gen_below, limit, out, n);
+}
+
+/* ---- bulk loads ------------------------------------------------------------------ */
+/* A bulk load numbers its cases in memory and writes each sequence once. */
+
+/** The last value handed out by sequence `name` (0 when it was never used).
+ *  STORE_OK or STORE_ERROR. */
+static inline int store_tx_sequence_get(store_tx *tx, const char *name, int64_t *value)
+{
+    return store_tx_ops(tx)->tx_sequence_get(tx, name, value);
+}
+/** Sets the last value handed out by sequence `name` (creating it), so the next
+ *  store_tx_next_sequence gives value + 1.  STORE_OK or STORE_ERROR. */
+static inline int store_tx_sequence_set(store_tx *tx, const char *name, int64_t value)
+{
+    return store_tx_ops(tx)->tx_sequence_set(tx, name, value);
+}
+/** store_tx_history_add with the field names already as compact JSON text
+ *  (serialised on a bulk load's worker thread). */
+static inline int store_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version,
+                                            const char *at, const char *actor, const char *action,
+                                            const char *target, const char *fields_text)
+{
+    return store_tx_ops(tx)->tx_history_add_text(tx, case_id, version, at, actor, action, target,
+                                                 fields_text);
 }
 
 #endif

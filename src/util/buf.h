@@ -25,6 +25,18 @@ void buf_addc(buf *b, char c);
 void buf_add_json_string(buf *b, const char *s);
 /** Adds a decimal integer. */
 void buf_add_int(buf *b, long long v);
+
+/** Adds s[n] as a JSON string the way jansson escapes it ('"', '\\', \b \f \n
+ *  \r \t, other control characters as \u00XX; s is valid UTF-8). */
+void buf_add_json_str(buf *b, const char *s, size_t n);
+
+struct json_t;
+/** Adds v as compact JSON text: byte for byte what jansson's
+ *  json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes (members in their
+ *  order; strings escaped as jansson does), without building it through
+ *  jansson's callbacks.  Sets oom (so buf_detach gives NULL) when v cannot be
+ *  serialised. */
+void buf_add_json(buf *b, const struct json_t *v);
 /** Hands the contents to the caller (who frees them with free()); b is reset.
  *  NULL if an allocation failed. */
 char *buf_detach(buf *b, size_t *len);

@@ -4,6 +4,8 @@
 
 #include "core/blindindex.h"
 
+#include <pthread.h>
+
 static unsigned char key[BLIND_KEY_BYTES], key2[BLIND_KEY_BYTES];
 
 static int setup(void **state)
@@ -268,6 +270,91 @@ static void test_search_through_store(void **state)
     tu_env_free(e);
 }
 
+/* ---- worker threads: own transliterator and memo, the same results ---- */
+
+static const char *const memo_inputs[] = {"Lucía",   "Олена Коваль", "  María\tJosé  ",
+                                          "O'Brien", "Nguyễn Thị",   "Ⅻ ｆｕｌｌ",
+                                          "Lucía",   "Олена Коваль", "",
+                                          "   ",     "\xff bad",     "Straße",
+                                          "Lucía"};
+#define N_MEMO (sizeof memo_inputs / sizeof *memo_inputs)
+
+typedef struct {
+    char out[N_MEMO][2][256];
+    int rc[N_MEMO][2];
+    int began;
+} memo_run;
+
+static void *memo_thread(void *arg)
+{
+    memo_run *m = arg;
+    m->began = blind_thread_begin();
+    for (int pass = 0; pass < 2; pass++) { /* the second pass is answered by the memo */
+        for (size_t i = 0; i < N_MEMO; i++)
+            m->rc[i][pass] = blind_normalise(memo_inputs[i], m->out[i][pass], 256);
+    }
+    /* too small a buffer fails from the memo as it does without */
+    assert_int_equal(blind_normalise("Lucía", m->out[0][1], 3), -1);
+    blind_thread_end();
+    blind_thread_end(); /* harmless */
+    return NULL;
+}
+
+static void test_thread_memo_same_results(void **state)
+{
+    (void)state;
+    memo_run runs[3];
+    memset(runs, 0, sizeof runs);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, memo_thread, &runs[i]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    for (size_t i = 0; i < N_MEMO; i++) {
+        char want[256];
+        int rc = blind_normalise(memo_inputs[i], want, sizeof want); /* shared transliterator */
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(runs[r].began, 0);
+            for (int pass = 0; pass < 2; pass++) {
+                if (!(i == 0 && pass == 1)) { /* overwritten by the small-buffer check */
+                    assert_int_equal(runs[r].rc[i][pass], rc);
+                    if (rc >= 0)
+                        assert_string_equal(runs[r].out[i][pass], want);
+                }
+            }
+        }
+    }
+}
+
+/* Pure ASCII input is normalised without ICU: the same as ICU gives, which a
+ * leading "é" (not ASCII, normalised to "e") forces. */
+static void test_ascii_fast_path_same_as_icu(void **state)
+{
+    (void)state;
+    unsigned rnd = 12345;
+    for (int n = 0; n < 3000; n++) {
+        char in[64], icu_in[80], fast[256], icu[256], want[300];
+        int len = 1 + (int)(rnd % 40);
+        for (int i = 0; i < len; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            in[i] = (char)(1 + (rnd >> 16) % 127); /* every ASCII byte but NUL */
+        }
+        in[0] = (char)('A' + n % 26); /* a letter first: no space to trim after "é" */
+        in[len] = 0;
+        snprintf(icu_in, sizeof icu_in, "\xc3\xa9%s", in);
+        int a = blind_normalise(in, fast, sizeof fast);
+        int b = blind_normalise(icu_in, icu, sizeof icu);
+        assert_true(a >= 0 && b >= 0);
+        snprintf(want, sizeof want, "e%s", fast);
+        if (strcmp(icu, want) != 0)
+            fail_msg("'%s': fast '%s', ICU '%s'", in, fast, icu);
+    }
+    char small[4];
+    assert_int_equal(blind_normalise("abc", small, sizeof small), 3);
+    assert_int_equal(blind_normalise("abcd", small, sizeof small), -1);
+    assert_int_equal(blind_normalise("  ", small, sizeof small), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +362,8 @@ int main(void)
         cmocka_unit_test(test_index_values),
         cmocka_unit_test(test_terms_for_case),
         cmocka_unit_test(test_search_through_store),
+        cmocka_unit_test(test_thread_memo_same_results),
+        cmocka_unit_test(test_ascii_fast_path_same_as_icu),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

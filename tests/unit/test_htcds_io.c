@@ -1,8 +1,11 @@
 /* test_htcds_io.c — HTCDS exchange: CSV and JSON round trips, XForm CSV/XML
  * submissions as KoboToolbox and ODK export them, every class of import error
  * (with line, column, field and rule), dry runs and all-or-nothing imports. */
+#include "core/audit.h"
 #include "core/htcds_io.h"
 #include "testutil.h"
+
+#include <sqlite3.h>
 
 static principal admin;
 
@@ -430,6 +433,220 @@ static void test_import_needs_create_rights(void **state)
     tu_env_free(e);
 }
 
+/* ---- worker threads: the same cases, references, audit entries and errors ---- */
+
+static json_t *import_threads(tu_env *e, bool dry, const char *text, int threads, amp_code want)
+{
+    htcds_import_options o = {.format = HTCDS_CSV, .dry_run = dry, .threads = threads};
+    json_t *rep = NULL;
+    amp_err err = {0};
+    amp_code code = htcds_import(e->core, &admin, text, strlen(text), &o, &rep, &err);
+    if (code != want)
+        fail_msg("import (%d threads): %d (%s) wanted %d", threads, code, err.message, want);
+    amp_err_clear(&err);
+    assert_non_null(rep);
+    return rep;
+}
+
+/* The rows of a query on e's database as text ("a|b\n" per row). */
+static char *sql_dump(tu_env *e, const char *sql)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/amparo.db", e->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            fprintf(f, "%s%s", i ? "|" : "", t ? (const char *)t : "NULL");
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Everything about the cases that does not depend on the data directory's keys,
+ * the clock or random identifiers. */
+static const char *const content_queries[] = {
+    "SELECT reference, version, registered_on, owner_org, created_by FROM cases ORDER BY id",
+    /* filter terms in clear; blind index values are keyed per data directory, so
+     * only their number per case can agree */
+    "SELECT c.reference, t.field, t.value FROM case_terms ct JOIN term_ids t ON t.id = ct.term_id "
+    "JOIN cases c ON c.id = ct.case_id WHERE t.field NOT LIKE 'bi\\_%' ESCAPE '\\' ORDER BY 1, 2, "
+    "3",
+    "SELECT c.reference, t.field, count(*) FROM case_terms ct JOIN term_ids t ON t.id = ct.term_id "
+    "JOIN cases c ON c.id = ct.case_id WHERE t.field LIKE 'bi\\_%' ESCAPE '\\' GROUP BY 1, 2 "
+    "ORDER BY 1, 2",
+    "SELECT c.reference, j.key FROM cases c, json_each(c.doc) j ORDER BY c.id, j.key",
+    "SELECT c.reference, h.version, h.actor, h.action, h.fields FROM case_history h "
+    "JOIN cases c ON c.id = h.case_id ORDER BY h.id",
+    "SELECT a.action, a.actor, a.object_type, a.object_id = c.uid, a.detail FROM audit a "
+    "JOIN cases c ON c.uid = a.object_id WHERE a.action = 'case.create' ORDER BY a.seq",
+    "SELECT count(*) FROM case_keys k JOIN cases c ON c.uid = k.case_uid",
+    "SELECT name, value FROM sequences ORDER BY name",
+};
+
+static void assert_same_content(tu_env *a, tu_env *b)
+{
+    for (size_t i = 0; i < sizeof content_queries / sizeof *content_queries; i++) {
+        char *x = sql_dump(a, content_queries[i]), *y = sql_dump(b, content_queries[i]);
+        if (strcmp(x, y) != 0) {
+            size_t k = 0, line = 0;
+            while (x[k] == y[k])
+                k++;
+            while (k && x[k - 1] != '\n')
+                k--;
+            for (size_t j = 0; j < k; j++)
+                line += x[j] == '\n';
+            fail_msg("%s: row %zu differs\n--- a:\n%.600s\n--- b:\n%.600s", content_queries[i],
+                     line + 1, x + k, y + k);
+        }
+        free(x);
+        free(y);
+    }
+    char *x = export_text(a, HTCDS_CSV, true), *y = export_text(b, HTCDS_CSV, true);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    audit_verify_result r;
+    assert_int_equal(audit_verify(a->store, NULL, NULL, &r), 0);
+    assert_int_equal(r.problem, AUDIT_INTACT);
+    assert_int_equal(audit_verify(b->store, NULL, NULL, &r), 0);
+    assert_int_equal(r.problem, AUDIT_INTACT);
+}
+
+/* n case bodies: names that repeat (the normalisation memo), Cyrillic and
+ * accented ones (ICU), several registration years and countries (several
+ * reference sequences), two owners. */
+static json_t *case_body(int i)
+{
+    static const char *const first[] = {"Lucía", "Олена",  "María José", "O'Brien",
+                                        "Ana",   "Nguyễn", "Ioana",      "Fatoumata"};
+    static const char *const last[] = {"Pérez", "Коваль", "Díaz-Silva", "Smith", "Öztürk"};
+    static const char *const countries[] = {"EC", "PE", "CO"};
+    char date[24], idnum[32];
+    snprintf(date, sizeof date, "%d-%02d-%02d", 2023 + i % 3, 1 + i % 12, 1 + i % 28);
+    snprintf(idnum, sizeof idnum, "ID-%05d.%d", i * 7, i % 10);
+    json_t *b = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "prs_FirstName", first[i % 8], "prs_SecondName",
+        last[(i / 3) % 5], "prs_Gender", i % 2 ? "Feminine" : "Masculine", "vic_TraffickingStatus",
+        i % 3 ? "ActualVictimOfTrafficking" : "PossibleVictimOfTrafficking", "amp_RegistrationDate",
+        date, "amp_RegistrationCountry", countries[i % 3], "amp_OwnerOrganisation",
+        i % 4 ? "org-a" : "org-b", "prs_IdentityNumber", idnum);
+    if (i % 5 == 0)
+        json_object_set_new(b, "prs_Birthdate", json_string("1999-04-05"));
+    return b;
+}
+
+static void test_threads_give_the_api_s_cases(void **state)
+{
+    (void)state;
+    enum { N = 2600 }; /* more records than the pipeline holds at once */
+    tu_env *api = fresh(), *one = fresh(), *many = fresh();
+    for (int i = 0; i < N; i++) {
+        json_t *b = case_body(i), *out = NULL;
+        amp_err err = {0};
+        if (cases_create_sync(api->core, &admin, b, &out, &err) != AMP_OK)
+            fail_msg("case %d: %s", i, err.message);
+        json_decref(out);
+        json_decref(b);
+    }
+    char *csv = export_text(api, HTCDS_CSV, true);
+    json_t *r1 = import_threads(one, false, csv, 1, AMP_OK);
+    json_t *r4 = import_threads(many, false, csv, 4, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(r1, "imported")), N);
+    assert_int_equal(json_integer_value(json_object_get(r4, "imported")), N);
+    assert_true(json_equal(r1, r4));
+    assert_same_content(api, one);
+    assert_same_content(one, many);
+    /* the sequences were written back: the next case continues them */
+    json_t *b = case_body(0), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_create_sync(many->core, &admin, b, &out, &err), AMP_OK);
+    char want[32];
+    snprintf(want, sizeof want, "EC-2023-%06d", N / 3 + (N % 3 > 0) + 1);
+    assert_string_equal(json_string_value(json_object_get(out, "reference")), want);
+    json_decref(out);
+    json_decref(b);
+    /* a dry run numbers nothing */
+    json_t *rd = import_threads(one, true, csv, 4, AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(rd, "valid")), N);
+    char *seq = sql_dump(one, "SELECT value FROM sequences WHERE name = 'EC-2023'");
+    snprintf(want, sizeof want, "%d\n", N / 3 + (N % 3 > 0));
+    assert_string_equal(seq, want);
+    free(seq);
+    json_decref(rd);
+    json_decref(r1);
+    json_decref(r4);
+    free(csv);
+    tu_env_free(api);
+    tu_env_free(one);
+    tu_env_free(many);
+}
+
+static void test_threads_report_errors_in_line_order(void **state)
+{
+    (void)state;
+    tu_env *one = fresh(), *many = fresh();
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    fputs("prs_FirstName,prs_Gender,vic_TraffickingStatus,amp_RegistrationDate,"
+          "amp_OwnerOrganisation,vic_AgeWhenTrafficked\n",
+          f);
+    for (int i = 0; i < 3000; i++) {
+        if (i % 101 == 7)
+            fputs("Ana,Feminine\n", f); /* column count */
+        else if (i % 97 == 3)
+            fputs("An\xff,Feminine,ActualVictimOfTrafficking,2024-01-01,org-a,20\n", f);
+        else if (i % 89 == 5)
+            fputs("Ana,Purple,ActualVictimOfTrafficking,2024-13-01,nowhere,abc\n", f);
+        else if (i % 500 == 0)
+            fputs("\n", f); /* blank lines are skipped, and counted as lines */
+        else
+            fprintf(f, "Олена %d,Feminine,ActualVictimOfTrafficking,2024-01-%02d,org-a,%d\n", i,
+                    1 + i % 28, 18 + i % 30);
+    }
+    fclose(f);
+    for (int dry = 0; dry < 2; dry++) {
+        json_t *r1 = import_threads(one, dry, csv, 1, AMP_EINVALID);
+        json_t *r4 = import_threads(many, dry, csv, 4, AMP_EINVALID);
+        if (!json_equal(r1, r4)) {
+            char *a = json_dumps(r1, 0), *b = json_dumps(r4, 0);
+            fail_msg("single:\n%.3000s\nthreads:\n%.3000s", a, b);
+        }
+        json_int_t last = 0;
+        size_t i;
+        const json_t *e;
+        json_array_foreach (json_object_get(r4, "errors"), i, e) {
+            json_int_t line = json_integer_value(json_object_get(e, "line"));
+            assert_true(line >= last);
+            last = line;
+        }
+        assert_true(json_integer_value(json_object_get(r4, "error_count")) > 100);
+        assert_true(has_error(r4, 9, NULL, "", "column_count"));
+        assert_true(has_error(r4, 5, "prs_FirstName", "prs_FirstName", "utf8"));
+        assert_true(has_error(r4, 7, "prs_Gender", "prs_Gender", "picklist"));
+        assert_true(has_error(r4, 7, "amp_OwnerOrganisation", "amp_OwnerOrganisation", "lookup"));
+        json_decref(r1);
+        json_decref(r4);
+    }
+    assert_int_equal(ncases(one), 0);
+    assert_int_equal(ncases(many), 0);
+    free(csv);
+    tu_env_free(one);
+    tu_env_free(many);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +659,8 @@ int main(void)
         cmocka_unit_test(test_xform_csv_kobo_export),
         cmocka_unit_test(test_xform_xml_odk_instances),
         cmocka_unit_test(test_import_needs_create_rights),
+        cmocka_unit_test(test_threads_give_the_api_s_cases),
+        cmocka_unit_test(test_threads_report_errors_in_line_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

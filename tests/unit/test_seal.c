@@ -478,6 +478,119 @@ static void test_leak_scan(void **state)
     tu_env_free(e);
 }
 
+/* ---- the direct text path: byte for byte what jansson writes ---- */
+
+/* buf_add_json against json_dumps(JSON_COMPACT | JSON_ENCODE_ANY). */
+static void same_as_jansson(const json_t *v)
+{
+    buf b;
+    buf_init(&b);
+    buf_add_json(&b, v);
+    char *mine = buf_detach(&b, NULL);
+    char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(mine);
+    assert_non_null(theirs);
+    assert_string_equal(mine, theirs);
+    free(mine);
+    free(theirs);
+}
+
+static void test_json_text_like_jansson(void **state)
+{
+    (void)state;
+    const char *const docs[] = {CASE_DOC,
+                                EVENT_DOC,
+                                COMMENT_DOC,
+                                PLAN_DOC,
+                                PERP_DOC,
+                                NO_IDENTITY_DOC,
+                                ONLY_IDENTITY_DOC,
+                                "{}",
+                                "[]",
+                                "{\"a\":[],\"b\":{},\"c\":[{\"d\":[1,2,{\"e\":null}]}]}",
+                                "[true,false,null,0,-1,9223372036854775807,-9223372036854775808]",
+                                "[0.5,-0.1807,1e300,3.0,1.0e-7,123456789.123456789,-0.0]",
+                                "{\"sl/ash\":\"a/b\",\"q\\\"k\":\"\\u00e9\\u4e2d\\ud83d\\ude00\"}"};
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_t *v = tu_json(docs[i]);
+        same_as_jansson(v);
+        json_decref(v);
+    }
+    /* every control character, and one embedded NUL */
+    char all[40];
+    for (int c = 1; c < 32; c++)
+        all[c - 1] = (char)c;
+    memcpy(all + 31, "\"\\x\x7f", 5);
+    json_t *v = json_stringn(all, 36);
+    same_as_jansson(v);
+    json_decref(v);
+    v = json_stringn("a\0b", 3);
+    same_as_jansson(v);
+    json_decref(v);
+    v = json_pack("{s:s}", "k\nk", "\x1f");
+    same_as_jansson(v);
+    json_decref(v);
+}
+
+/* The stored text up to the sealed member, and the member's plaintext. */
+static void split_sealed(const char *kind, const char *text, char **clear, json_t **opened)
+{
+    const char *m = strstr(text, ",\"" SEAL_MEMBER "\":\"");
+    if (!m)
+        m = strstr(text, "\"" SEAL_MEMBER "\":\"");
+    *clear = strndup(text, m ? (size_t)(m - text) : strlen(text));
+    json_t *stored = tu_json(text);
+    seal_aad aad = {kind, CASE_UID};
+    amp_err err = {0};
+    *opened = open_doc(dek, &aad, stored, &err);
+    assert_non_null(*opened);
+    json_decref(stored);
+}
+
+static void test_seal_doc_text_like_seal_doc(void **state)
+{
+    (void)state;
+    const char *const kinds[] = {"case",        "event", "comment", "support_plan",
+                                 "perpetrator", "case",  "case",    "case"};
+    const char *const docs[] = {CASE_DOC, EVENT_DOC,       COMMENT_DOC,       PLAN_DOC,
+                                PERP_DOC, NO_IDENTITY_DOC, ONLY_IDENTITY_DOC, "{}"};
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_t *doc = tu_json(docs[i]);
+        seal_aad aad = {kinds[i], CASE_UID};
+        amp_err err = {0};
+        char *direct = seal_doc_text(dek, &aad, doc, seal_catalogue_identity, tu_cat, &err);
+        assert_non_null(direct);
+        json_t *sealed = seal_ok(kinds[i], CASE_UID, doc);
+        char *via = json_dumps(sealed, JSON_COMPACT);
+        char *c1, *c2;
+        json_t *o1, *o2;
+        split_sealed(kinds[i], direct, &c1, &o1);
+        split_sealed(kinds[i], via, &c2, &o2);
+        assert_string_equal(c1, c2); /* the clear members, byte for byte */
+        char *t1 = json_dumps(o1, JSON_COMPACT), *t2 = json_dumps(o2, JSON_COMPACT);
+        assert_string_equal(t1, t2); /* the same identity members once opened */
+        assert_true(json_equal(o1, doc));
+        assert_int_equal(strlen(direct), strlen(via)); /* same nonce and tag sizes */
+        free(t1);
+        free(t2);
+        free(c1);
+        free(c2);
+        json_decref(o1);
+        json_decref(o2);
+        free(via);
+        free(direct);
+        json_decref(sealed);
+        json_decref(doc);
+    }
+    /* the same refusals as seal_doc */
+    json_t *bad = tu_json("{\"_sealed\":\"x\"}");
+    seal_aad aad = {"case", CASE_UID};
+    amp_err err = {0};
+    assert_null(seal_doc_text(dek, &aad, bad, seal_catalogue_identity, tu_cat, &err));
+    amp_err_clear(&err);
+    json_decref(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +599,8 @@ int main(void)
         cmocka_unit_test(test_text_path_byte_for_byte),
         cmocka_unit_test(test_text_path_unsealed),
         cmocka_unit_test(test_leak_scan),
+        cmocka_unit_test(test_json_text_like_jansson),
+        cmocka_unit_test(test_seal_doc_text_like_seal_doc),
     };
     return cmocka_run_group_tests(tests, setup, tu_catalogue_teardown);
 }

@@ -1366,6 +1366,44 @@ static void test_bulk(void **state)
     assert_int_equal(insert_case(f->s, 10, "AFTER-1", "2026-06-15", NULL, NULL, NULL, NULL),
                      STORE_OK);
     assert_int_equal(count_cases(f->s), 2);
+
+    /* foreign keys are checked for the whole load at its commit: a case naming
+     * an organisation that does not exist stops the commit */
+    assert_int_equal(store_bulk_begin(f->s), STORE_OK);
+    make_case(&a.row, 11, "BULK-11", "2026-06-15", NULL);
+    snprintf(a.row.owner_org, sizeof a.row.owner_org, "no-such-org");
+    assert_int_equal(store_tx_case_insert(store_bulk_tx(f->s), &a.row, NULL), STORE_OK);
+    store_row_release(&a.row);
+    assert_int_not_equal(store_bulk_end(f->s, true), STORE_OK);
+    assert_int_equal(count_cases(f->s), 2);
+    /* … and are enforced again row by row afterwards */
+    assert_int_not_equal(
+        insert_case(f->s, 12, "AFTER-2", "2026-06-15", "no-such-org", NULL, NULL, NULL), STORE_OK);
+    /* terms of a bulk load are written at its commit, and searchable */
+    assert_int_equal(store_bulk_begin(f->s), STORE_OK);
+    for (unsigned i = 0; i < 40; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "BULKT-%u", i);
+        make_case(&a.row, 20 + i, ref, "2026-06-15", NULL);
+        json_t *terms = json_pack("{s:[s,s]}", "gender", i % 2 ? "Feminine" : "Masculine", "x");
+        assert_int_equal(store_tx_case_insert(store_bulk_tx(f->s), &a.row, terms), STORE_OK);
+        json_decref(terms);
+        store_row_release(&a.row);
+    }
+    assert_int_equal(store_bulk_end(f->s, true), STORE_OK);
+    assert_int_equal(count_cases(f->s), 42);
+    store_query q = {.limit = 100, .nterms = 1};
+    q.terms[0].field = "gender";
+    q.terms[0].values[0] = "Feminine";
+    q.terms[0].nvalues = 1;
+    store_row *rows = NULL;
+    int nrows = 0;
+    int64_t total = 0;
+    assert_int_equal(store_case_list(f->s, &q, &rows, &nrows, &total), STORE_OK);
+    assert_int_equal(total, 20);
+    for (int i = 0; i < nrows; i++)
+        store_row_release(&rows[i]);
+    free(rows);
 }
 
 /* ---- many concurrent submitters
