@@ -1553,10 +1553,12 @@ static int job_case_update(store_tx *tx, void *arg)
             goto done;
         }
     }
-    json_decref(r.doc);
-    r.doc = json_incref(merged ? merged : clear);
-    op->result = case_record(&r, stored);
-    policy_redact_case(c, &op->p, op->result);
+    if (op->done) { /* the answer; cases_tx_patch has no one to answer */
+        json_decref(r.doc);
+        r.doc = json_incref(merged ? merged : clear);
+        op->result = case_record(&r, stored);
+        policy_redact_case(c, &op->p, op->result);
+    }
 done:
     sodium_memzero(dek, sizeof dek);
     json_decref(clear);
