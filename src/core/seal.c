@@ -394,12 +394,6 @@ json_t *open_doc(const unsigned char dek[SEAL_KEY_BYTES], const seal_aad *aad, c
 
 /* ==== text ======================================================================= */
 
-static bool is_b64url(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-}
-
 /* The members of a stored object text: [*body, *body + *blen) without braces;
  * the sealed value [*b64, +*b64len) when the last member is "_sealed", else
  * *b64 NULL.  -1 with err set when the text is not an object or "_sealed"
@@ -407,8 +401,10 @@ static bool is_b64url(char c)
  *
  * Why a search from the end is exact on jansson's compact output: inside a JSON
  * string every '"' is escaped, so `:"` and `,"`/`{"` followed by `_sealed":`
- * can only be the key and the opening quote of a real member; base64url has no
- * quote or backslash. */
+ * can only be the key and the opening quote of a real member.  base64url has no
+ * quote or backslash, so the value's opening quote is the last '"' before the
+ * closing one (memrchr: no per-byte test); its characters are checked when it is
+ * decoded. */
 static int split_text(const char *raw, const char **body, size_t *blen, const char **b64,
                       size_t *b64len, amp_err *err)
 {
@@ -423,9 +419,9 @@ static int split_text(const char *raw, const char **body, size_t *blen, const ch
     *blen = n - 2;
     size_t i = n - 1; /* at '}' */
     if (i >= 1 && raw[i - 1] == '"') {
-        size_t end = i - 1, j = end;
-        while (j > 0 && is_b64url(raw[j - 1]))
-            j--;
+        size_t end = i - 1;
+        const char *q = memrchr(raw, '"', end);
+        size_t j = q ? (size_t)(q - raw) + 1 : 0;
         /* raw[j-1] must be the opening quote, preceded by "_sealed": and , or { */
         if (j >= 1 + KEY_PATTERN_LEN + 1 && raw[j - 1] == '"' &&
             memcmp(raw + j - 1 - KEY_PATTERN_LEN, KEY_PATTERN, KEY_PATTERN_LEN) == 0) {

@@ -178,6 +178,20 @@ static void test_refusals(void **state)
     json_object_set_new(bad, SEAL_MEMBER, json_integer(3));
     assert_null(open_doc(dek, &right, bad, &err));
     json_decref(bad);
+    /* the same on the text path, and a value with an escaped quote: the opening
+     * quote is found from the end, the characters are checked when decoded */
+    const char *const bad_texts[] = {
+        "{\"a\":1,\"_sealed\":\"not base64!\"}", "{\"_sealed\":\"AAAA\"}",
+        "{\"a\":1,\"_sealed\":\"AA\\\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+        "{\"a\":1,\"_sealed\":\"\"}", "{\"a\":1,\"_sealed\":3}",
+        "{\"_sealed\":\"\\\"\"}"};
+    for (size_t i = 0; i < sizeof bad_texts / sizeof *bad_texts; i++) {
+        buf tb;
+        buf_init(&tb);
+        assert_int_equal(seal_open_text(dek, &right, bad_texts[i], &tb, &err), -1);
+        assert_int_equal(tb.len, 0);
+        buf_release(&tb);
+    }
     /* "_sealed" not last */
     bad = json_object();
     json_object_set(bad, SEAL_MEMBER, json_object_get(sealed, SEAL_MEMBER));
