@@ -181,9 +181,11 @@ static void test_refusals(void **state)
     /* the same on the text path, and a value with an escaped quote: the opening
      * quote is found from the end, the characters are checked when decoded */
     const char *const bad_texts[] = {
-        "{\"a\":1,\"_sealed\":\"not base64!\"}", "{\"_sealed\":\"AAAA\"}",
+        "{\"a\":1,\"_sealed\":\"not base64!\"}",
+        "{\"_sealed\":\"AAAA\"}",
         "{\"a\":1,\"_sealed\":\"AA\\\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
-        "{\"a\":1,\"_sealed\":\"\"}", "{\"a\":1,\"_sealed\":3}",
+        "{\"a\":1,\"_sealed\":\"\"}",
+        "{\"a\":1,\"_sealed\":3}",
         "{\"_sealed\":\"\\\"\"}"};
     for (size_t i = 0; i < sizeof bad_texts / sizeof *bad_texts; i++) {
         buf tb;
