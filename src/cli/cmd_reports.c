@@ -19,9 +19,9 @@
 static const char report_usage[] =
     "usage: amparo report dimensions [--data DIR]\n"
     "       amparo report crosstab [--data DIR] [--format json|csv|xlsx] [--out FILE]\n"
-    "                              NAME=VALUE...\n"
+    "                              [--lang L] [--labels codes|labels|both] NAME=VALUE...\n"
     "       amparo report standard [--data DIR] [NAME [year=YYYY]] [--format json|csv|xlsx]\n"
-    "                              [--out FILE]\n"
+    "                              [--out FILE] [--lang L] [--labels codes|labels|both]\n"
     "       amparo report ledger [--data DIR] DATASET\n"
     "\n"
     "dimensions  lists the entities, their dimensions and measures (JSON).\n"
@@ -37,11 +37,18 @@ static const char report_usage[] =
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
     "  --format F   json (default), csv or xlsx (xlsx needs --out)\n"
-    "  --out FILE   write to FILE instead of standard output\n";
+    "  --out FILE   write to FILE instead of standard output\n"
+    "  --lang L     en (default), es, fr or uk: the packs' titles, and the labels\n"
+    "               and headings of files\n"
+    "  --labels N   how files name dimensions and categories: codes (as parameters\n"
+    "               spell them; the default for csv), labels in --lang (the default\n"
+    "               for xlsx) or both (a code and a label column per dimension)\n";
 
-static principal cli_principal(void)
+static principal cli_principal(const char *lang)
 {
     principal p = {.actor = "cli", .lang = "en", .internal = true};
+    if (lang)
+        snprintf(p.lang, sizeof p.lang, "%s", lang);
     return p;
 }
 
@@ -76,12 +83,40 @@ static int print_json_out(const char *out, const json_t *o)
 
 /* Common options: --data, --format, --out; the rest are NAME=VALUE parameters. */
 typedef struct {
-    const char *data, *format, *out;
+    const char *data, *format, *out, *lang, *labels;
     list_param params[64];
     size_t nparams;
     const char *positional[4];
     int npositional;
 } cli_opts;
+
+/* --NAME VALUE or --NAME=VALUE for the options of cli_opts; advances *i past them. */
+static bool option_value(int argc, char **argv, int *i, cli_opts *o)
+{
+    const struct {
+        const char *name;
+        const char **slot;
+    } opts[] = {{"--data", &o->data},
+                {"--format", &o->format},
+                {"--out", &o->out},
+                {"--lang", &o->lang},
+                {"--labels", &o->labels}};
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
+        size_t n = strlen(opts[k].name);
+        if (strncmp(a, opts[k].name, n) != 0)
+            continue;
+        if (a[n] == '=') {
+            *opts[k].slot = a + n + 1;
+            return true;
+        }
+        if (a[n] == '\0' && *i + 1 < argc) {
+            *opts[k].slot = argv[++*i];
+            return true;
+        }
+    }
+    return false;
+}
 
 static int parse_opts(int argc, char **argv, int first, cli_opts *o, const char *usage,
                       const char *cmd)
@@ -93,17 +128,8 @@ static int parse_opts(int argc, char **argv, int first, cli_opts *o, const char 
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return -1;
-        } else if ((strcmp(a, "--data") == 0 || strcmp(a, "--format") == 0 ||
-                    strcmp(a, "--out") == 0) &&
-                   i + 1 < argc) {
-            const char **slot = a[2] == 'd' ? &o->data : a[2] == 'f' ? &o->format : &o->out;
-            *slot = argv[++i];
-        } else if (strncmp(a, "--data=", 7) == 0) {
-            o->data = a + 7;
-        } else if (strncmp(a, "--format=", 9) == 0) {
-            o->format = a + 9;
-        } else if (strncmp(a, "--out=", 6) == 0) {
-            o->out = a + 6;
+        } else if (option_value(argc, argv, &i, o)) {
+            continue;
         } else if (a[0] != '-' && strchr(a, '=') && o->nparams < 64) {
             size_t n = (size_t)(strchr(a, '=') - a);
             if (n == 0 || n >= sizeof names[0]) {
@@ -124,9 +150,18 @@ static int parse_opts(int argc, char **argv, int first, cli_opts *o, const char 
     return 0;
 }
 
+/* What files show: codes by default in CSV, labels in XLSX (see --labels). */
+static report_render_opts render_opts(const cli_opts *o, bool xlsx)
+{
+    report_render_opts ro = {.naming = xlsx ? REPORT_LABELS : REPORT_CODES, .lang = o->lang};
+    if (o->labels)
+        report_naming_parse(o->labels, &ro.naming); /* checked in cmd_report */
+    return ro;
+}
+
 static int report_crosstab_cmd(cli_env *env, cli_opts *o)
 {
-    principal p = cli_principal();
+    principal p = cli_principal(o->lang);
     amp_err err = {0};
     json_t *out = NULL;
     amp_code code = report_crosstab(env->core, &p, o->params, o->nparams, &out, &err);
@@ -139,13 +174,15 @@ static int report_crosstab_cmd(cli_env *env, cli_opts *o)
     const char *fmt = o->format ? o->format : "json";
     if (strcmp(fmt, "csv") == 0) {
         size_t n = 0;
-        char *csv = report_render_csv(out, &n);
+        report_render_opts ro = render_opts(o, false);
+        char *csv = report_render_csv(out, &ro, &n);
         rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
         free(csv);
     } else if (strcmp(fmt, "xlsx") == 0) {
         json_t *arr = json_pack("[O]", out);
         size_t n = 0;
-        unsigned char *x = report_render_xlsx(arr, &n);
+        report_render_opts ro = render_opts(o, true);
+        unsigned char *x = report_render_xlsx(arr, &ro, &n);
         json_decref(arr);
         rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
         free(x);
@@ -173,7 +210,7 @@ static int report_standard_cmd(cli_env *env, cli_opts *o)
         }
         year = o->params[i].value;
     }
-    principal p = cli_principal();
+    principal p = cli_principal(o->lang);
     amp_err err = {0};
     json_t *out = NULL;
     if (standard_report_run(env->core, &p, o->positional[0], year, &out, &err) != AMP_OK) {
@@ -192,11 +229,13 @@ static int report_standard_cmd(cli_env *env, cli_opts *o)
     const char *fmt = o->format ? o->format : "json";
     size_t n = 0;
     if (strcmp(fmt, "csv") == 0) {
-        char *csv = report_render_csv_pack(tables, &n);
+        report_render_opts ro = render_opts(o, false);
+        char *csv = report_render_csv_pack(tables, &ro, &n);
         rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
         free(csv);
     } else if (strcmp(fmt, "xlsx") == 0) {
-        unsigned char *x = report_render_xlsx(tables, &n);
+        report_render_opts ro = render_opts(o, true);
+        unsigned char *x = report_render_xlsx(tables, &ro, &n);
         rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
         free(x);
     } else {
@@ -221,6 +260,16 @@ static int cmd_report(int argc, char **argv)
     if (o.format && strcmp(o.format, "json") != 0 && strcmp(o.format, "csv") != 0 &&
         strcmp(o.format, "xlsx") != 0) {
         fprintf(stderr, "amparo report: --format must be json, csv or xlsx\n");
+        return EXIT_USAGE;
+    }
+    report_naming naming;
+    if (o.labels && !report_naming_parse(o.labels, &naming)) {
+        fprintf(stderr, "amparo report: --labels must be codes, labels or both\n");
+        return EXIT_USAGE;
+    }
+    if (o.lang && strcmp(o.lang, "en") != 0 && strcmp(o.lang, "es") != 0 &&
+        strcmp(o.lang, "fr") != 0 && strcmp(o.lang, "uk") != 0) {
+        fprintf(stderr, "amparo report: --lang must be en, es, fr or uk\n");
         return EXIT_USAGE;
     }
     if (o.format && strcmp(o.format, "xlsx") == 0 && !o.out) {
@@ -248,7 +297,7 @@ static int cmd_report(int argc, char **argv)
     } else if (strcmp(sub, "standard") == 0) {
         rc = report_standard_cmd(&env, &o);
     } else {
-        principal p = cli_principal();
+        principal p = cli_principal(NULL);
         amp_err err = {0};
         json_t *l = NULL;
         if (disclosure_ledger_get(env.core, &p, o.positional[0], &l, &err) != AMP_OK) {
@@ -342,7 +391,7 @@ static int export_ctdc(int argc, char **argv)
     } else {
         static char iobuf[1 << 16];
         setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
-        principal p = cli_principal();
+        principal p = cli_principal(NULL);
         amp_err err = {0};
         json_t *summary = NULL;
         if (ctdc_export(env.core, &p, &opt, f, &summary, &err) != AMP_OK) {
@@ -406,7 +455,7 @@ static int export_htcds(int argc, char **argv)
         fprintf(stderr, "amparo export htcds: cannot open '%s'\n", out);
         rc = EXIT_FAIL;
     } else {
-        principal p = cli_principal();
+        principal p = cli_principal(NULL);
         amp_err err = {0};
         json_t *summary = NULL;
         if (htcds_export(env.core, &p, format, identity, f, &summary, &err) != AMP_OK) {
@@ -549,7 +598,7 @@ static int cmd_import(int argc, char **argv)
             munmap(text, len);
         return EXIT_FAIL;
     }
-    principal p = cli_principal();
+    principal p = cli_principal(NULL);
     htcds_import_options opt = {.format = format, .dry_run = dry, .threads = threads};
     if (isatty(STDERR_FILENO))
         opt.progress = progress_bar;

@@ -5,7 +5,9 @@
  * answers. */
 #include "core/report.h"
 #include "core/audit.h"
+#include "core/care_common.h"
 #include "core/disclosure.h"
+#include "core/refcommon.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -413,6 +415,22 @@ void reports_forget(core *c)
     pthread_mutex_unlock(&registry_mu);
 }
 
+/* A dimension of a query: its categories (codes) and what labels them. */
+typedef struct {
+    const char *name;
+    bool multi;
+    const char *field; /* for labels */
+    size_t ncat;
+    char **codes; /* ncat codes (borrowed or owned, see owned) */
+    bool owned;
+    uint64_t *allow;  /* filter bitmap over categories, or NULL */
+    bool closed;      /* the categories are every valid code (picklists): others are errors */
+    bool country;     /* codes are ISO 3166-1 alpha-2 countries */
+    const char *list; /* record entities: the picklist of the codes (labels), or NULL */
+    bool org;         /* codes are organisation ids (labels: their names) */
+    const char *const *label; /* the dimension's label in the four languages */
+} qdim;
+
 /* ==== labels ========================================================================== */
 
 /* The label object of a picklist value or country code (borrowed), or NULL. */
@@ -443,32 +461,111 @@ static const json_t *value_label(const catalogue *cat, const char *field, const 
     return NULL;
 }
 
-static json_t *category_label(const catalogue *cat, const char *field, const char *code)
+/* The picklist of a record entity's dimension (schema/referrals.json or
+ * schema/care-picklists.json), for the labels of its codes; NULL when its codes
+ * are dates, organisations, countries or record ids. */
+static const char *rec_dim_list(const char *entity, const char *dim)
+{
+    static const struct {
+        const char *entity, *dim, *list;
+    } lists[] = {
+        {"assistance", "type", "services"},
+        {"assistance", "outcome", "assistance_outcomes"},
+        {"assistance", "status", "assistance_statuses"},
+        {"referrals", "status", "referral_statuses"},
+        {"referrals", "urgency", "urgency"},
+        {"referrals", "service", "services"},
+        {"stays", "status", "stay_statuses"},
+        {"stays", "discharge_reason", "discharge_reasons"},
+        {"visits", "type", "visit_types"},
+        {"visits", "framework", "frameworks"},
+        {"hotline_contacts", "status", "hotline_outcomes"}, /* a contact's status is its outcome */
+        {"hotline_contacts", "channel", "hotline_channels"},
+        {"hotline_contacts", "caller_type", "caller_types"},
+        {"hotline_contacts", "outcome", "hotline_outcomes"},
+        {"trainings", "audience", "audiences"},
+        {"trainings", "topic", "topics"},
+        {"trainings", "type", "event_types"},
+        {"returns", "type", "return_types"},
+        {"returns", "status", "return_statuses"},
+        {"proceedings", "stage", "proceeding_stages"},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        if (strcmp(lists[i].entity, entity) == 0 && strcmp(lists[i].dim, dim) == 0)
+            return lists[i].list;
+    return NULL;
+}
+
+/* The label object of a code of a referral or care picklist (borrowed), or NULL. */
+static const json_t *list_label(const char *list, const char *code)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach (rc_picklist(list), i, v) {
+        if (strcmp(json_string_value(json_object_get(v, "name")), code) == 0)
+            return json_object_get(v, "label");
+    }
+    v = care_picklist_value(list, code);
+    return v ? json_object_get(v, "label") : NULL;
+}
+
+static json_t *same_in_every_language(const char *text)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < 4; i++)
+        json_object_set_new(o, langs[i], json_string(text));
+    return o;
+}
+
+/* The labels {en, es, fr, uk} of category `code` of dimension d (a new object):
+ * fixed categories, the picklist's labels, an organisation's name, a country's
+ * name, else the code itself. */
+static json_t *category_label(core *c, const qdim *d, const char *code)
 {
     static const char *const none[4] = {"Not recorded", "No registrado", "Non renseigné",
                                         "Не зазначено"};
-    static const char *const border[2][4] = {
-        {"Internal", "Interna", "Interne", "Внутрішня"},
-        {"Cross-border", "Transfronteriza", "Transfrontalière", "Транскордонна"}};
-    static const char *const majority[2][4] = {{"Minor", "Menor", "Mineur", "Неповнолітній"},
-                                               {"Adult", "Adulto", "Majeur", "Дорослий"}};
+    static const struct {
+        const char *code, *label[4];
+    } fixed[] = {
+        {"Internal", {"Internal", "Interna", "Interne", "Внутрішня"}},
+        {"CrossBorder", {"Cross-border", "Transfronteriza", "Transfrontalière", "Транскордонна"}},
+        {"Minor", {"Minor", "Menor", "Mineur", "Неповнолітній"}},
+        {"Adult", {"Adult", "Adulto", "Majeur", "Дорослий"}},
+    };
+    /* visits: "outcome" is the visit's "sustainable" flag; proceedings: open or closed */
+    static const struct {
+        const char *dim, *code, *label[4];
+    } by_dim[] = {
+        {"outcome", "true", {"Sustainable", "Sostenible", "Durable", "Стале"}},
+        {"outcome",
+         "false",
+         {"Not sustainable yet", "Aún no sostenible", "Pas encore durable", "Ще не стале"}},
+        {"status", "Open", {"Open", "Abierto", "Ouvert", "Відкрито"}},
+        {"status", "Closed", {"Closed", "Cerrado", "Clos", "Закрито"}},
+    };
     if (strcmp(code, NONE_CODE) == 0)
         return label_json(none);
-    if (strcmp(code, "Internal") == 0)
-        return label_json(border[0]);
-    if (strcmp(code, "CrossBorder") == 0)
-        return label_json(border[1]);
-    if (strcmp(code, "Minor") == 0)
-        return label_json(majority[0]);
-    if (strcmp(code, "Adult") == 0)
-        return label_json(majority[1]);
-    const json_t *l = value_label(cat, field, code);
+    if (!d->list) {
+        for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+            if (strcmp(code, fixed[i].code) == 0)
+                return label_json(fixed[i].label);
+        for (size_t i = 0; i < sizeof by_dim / sizeof *by_dim; i++)
+            if (strcmp(d->name, by_dim[i].dim) == 0 && strcmp(code, by_dim[i].code) == 0)
+                return label_json(by_dim[i].label);
+    }
+    const json_t *l =
+        d->list ? list_label(d->list, code) : value_label(core_catalogue(c), d->field, code);
     if (l)
         return json_deep_copy(l);
-    json_t *o = json_object();
-    for (int i = 0; i < 4; i++)
-        json_object_set_new(o, langs[i], json_string(code));
-    return o;
+    if (d->org) {
+        char *name = rc_org_name(c, code);
+        if (name) {
+            json_t *o = same_in_every_language(name);
+            free(name);
+            return o;
+        }
+    }
+    return same_in_every_language(code);
 }
 
 json_t *reports_dimensions(core *c)
@@ -788,18 +885,6 @@ static void cube_add(cube *cb, const row_cats *rc, bool mentions, bool has_value
 
 /* ==== answers =============================================================================== */
 
-typedef struct {
-    const char *name;
-    bool multi;
-    const char *field; /* for labels */
-    size_t ncat;
-    char **codes; /* ncat codes (borrowed or owned, see owned) */
-    bool owned;
-    uint64_t *allow; /* filter bitmap over categories, or NULL */
-    bool closed;     /* the categories are every valid code (picklists): others are errors */
-    bool country;    /* codes are ISO 3166-1 alpha-2 countries */
-} qdim;
-
 static void qdim_release(qdim *d)
 {
     if (d->owned) {
@@ -918,11 +1003,12 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
             continue;
         json_array_append_new(margin ? totals : cells, cell_json(cb, qd, i, idx, q->measure_kind));
     }
-    json_t *cats = json_object(), *dims = json_array();
-    const catalogue *cat = core_catalogue(c);
+    json_t *cats = json_object(), *dims = json_array(), *dim_labels = json_array();
     bool any_multi = false;
     for (int d = 0; d < nd; d++) {
         json_array_append_new(dims, json_string(qd[d].name));
+        json_array_append_new(dim_labels, qd[d].label ? label_json(qd[d].label)
+                                                      : same_in_every_language(qd[d].name));
         any_multi = any_multi || qd[d].multi;
         json_t *list = json_array();
         for (size_t k = 0; k < qd[d].ncat; k++) {
@@ -932,15 +1018,14 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
             id2[d] = k;
             if (cb->truth && cb->truth[dc_index(&cb->t, id2)] == 0)
                 continue;
-            json_array_append_new(list,
-                                  json_pack("{s:s, s:o}", "code", qd[d].codes[k], "label",
-                                            category_label(cat, qd[d].field, qd[d].codes[k])));
+            json_array_append_new(list, json_pack("{s:s, s:o}", "code", qd[d].codes[k], "label",
+                                                  category_label(c, &qd[d], qd[d].codes[k])));
         }
         json_object_set_new(cats, qd[d].name, list);
     }
     const char *what = q->mentions ? "mentions" : "cases";
-    json_t *out = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "entity", q->entity, "dims",
-                            dims, "counts_what", what, "measure",
+    json_t *out = json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "entity", q->entity, "dims",
+                            dims, "dimension_labels", dim_labels, "counts_what", what, "measure",
                             q->measure_kind == MS_COUNT ? "count" : q->measure_buf, "categories",
                             cats, "cells", cells, "totals", totals);
     if (any_multi)
@@ -1021,6 +1106,8 @@ static amp_code case_qdim_init(case_qdim *x, const case_dim *def, colcache *cc, 
     x->q.name = def->name;
     x->q.multi = case_dim_multi(def);
     x->q.field = colcache_field(def->col);
+    x->q.org = def->kind == DK_COL && def->col == CC_ORG;
+    x->q.label = def->label;
     const char *fixed[16];
     size_t nfixed = 0;
     if (def->kind == DK_QUARTER) {
@@ -1518,6 +1605,10 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         qd[d].name = defs[d]->name;
         qd[d].owned = true;
         qd[d].field = "";
+        qd[d].list = rec_dim_list(e->name, defs[d]->name);
+        qd[d].label = defs[d]->label;
+        qd[d].org = defs[d]->src == RS_ORG || defs[d]->src == RS_ORG2 ||
+                    (defs[d]->src == RS_DOC && strcmp(defs[d]->field, "provider_org") == 0);
     }
     for (int f = 0; f < q->nfilters; f++)
         fdefs[f] = rec_dim_find(e, q->filters[f].name);

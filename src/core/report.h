@@ -57,18 +57,33 @@ amp_code report_crosstab(core *c, const principal *p, const list_param *params, 
 /** True when a principal's aggregates go through disclosure control. */
 bool report_is_controlled(const principal *p, bool publish);
 
-/** Renders a crosstab answer as CSV (RFC 4180, UTF-8, a header line, dimension
- *  codes, "Total" in margins; suppressed counts empty with flag "suppressed").
- *  Returns malloc'd text (*len bytes). */
-char *report_render_csv(const json_t *table, size_t *len);
+/** How a file names dimensions and categories: by their codes (as the API's
+ *  parameters spell them), by their labels in a language, or both (a code
+ *  column and a label column per dimension). */
+typedef enum { REPORT_CODES, REPORT_LABELS, REPORT_BOTH } report_naming;
+
+typedef struct {
+    report_naming naming;
+    const char *lang; /* "en", "es", "fr" or "uk"; labels and headings (NULL: "en") */
+} report_render_opts;
+
+/** Parses "codes", "labels" or "both"; false for anything else. */
+bool report_naming_parse(const char *s, report_naming *out);
+
+/** Renders a crosstab answer as CSV (RFC 4180, UTF-8, a header line, one line
+ *  per cell and per margin, "Total" in margins; suppressed counts empty with
+ *  flag "suppressed").  With REPORT_CODES the file is exactly what it was before
+ *  labels existed (dimension names, codes, English words).  Returns malloc'd
+ *  text (*len bytes). */
+char *report_render_csv(const json_t *table, const report_render_opts *o, size_t *len);
 
 /** Writes one or more tables as an XLSX workbook: one sheet per table (named by
  *  "title" or the dimensions), a "Notes" sheet with the disclosure summary.
  *  tables: a JSON array.  Returns malloc'd bytes (*len) or NULL. */
-unsigned char *report_render_xlsx(const json_t *tables, size_t *len);
+unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts *o, size_t *len);
 
 /** Renders several tables as one CSV document (sections separated by a blank
  *  line, each introduced by its title).  malloc'd. */
-char *report_render_csv_pack(const json_t *tables, size_t *len);
+char *report_render_csv_pack(const json_t *tables, const report_render_opts *o, size_t *len);
 
 #endif

@@ -42,7 +42,152 @@ static void number_text(const json_t *v, char *out, size_t n)
         out[0] = 0;
 }
 
-static void csv_rows(buf *b, const json_t *t, const json_t *cells)
+bool report_naming_parse(const char *s, report_naming *out)
+{
+    static const char *const names[] = {"codes", "labels", "both"};
+    for (int i = 0; i < 3; i++) {
+        if (s && strcmp(s, names[i]) == 0) {
+            *out = (report_naming)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the words of a file, and the labels of one table ------------------------- */
+
+enum { W_COUNT, W_SUM, W_MEAN, W_FLAG, W_SUPPRESSED, W_TOTAL, W_NOTES, W_DC_TITLE, W_DC_TEXT };
+/* the codes spelling first (the file as it was before labels), then en, es, fr, uk */
+static const char *const words[][5] = {
+    [W_COUNT] = {"count", "Number", "Número", "Nombre", "Кількість"},
+    [W_SUM] = {"sum", "Sum", "Suma", "Somme", "Сума"},
+    [W_MEAN] = {"mean", "Mean", "Media", "Moyenne", "Середнє"},
+    [W_FLAG] = {"flag", "Note", "Nota", "Note", "Примітка"},
+    [W_SUPPRESSED] = {"suppressed", "suppressed", "suprimido", "masqué", "приховано"},
+    [W_TOTAL] = {"Total", "Total", "Total", "Total", "Усього"},
+    [W_NOTES] = {"Notes", "Notes", "Notas", "Notes", "Примітки"},
+    [W_DC_TITLE] = {"Disclosure control", "Disclosure control", "Control de divulgación",
+                    "Contrôle de la divulgation", "Контроль розкриття"},
+    [W_DC_TEXT] = {"Cells marked 'suppressed' are withheld (fewer cases than the threshold, or "
+                   "withheld so that they cannot be derived from totals). They are not zero.",
+                   "Cells marked 'suppressed' are withheld (fewer cases than the threshold, or "
+                   "withheld so that they cannot be derived from totals). They are not zero.",
+                   "Las celdas marcadas «suprimido» se ocultan (hay menos casos que el umbral, o "
+                   "se ocultan para que no puedan deducirse de los totales). No son cero.",
+                   "Les cellules marquées « masqué » sont retenues (moins de cas que le seuil, "
+                   "ou retenues pour qu'on ne puisse pas les déduire des totaux). Elles ne valent "
+                   "pas zéro.",
+                   "Клітинки з позначкою «приховано» не показано (випадків менше за поріг або їх "
+                   "приховано, щоб їх не можна було вивести з підсумків). Це не нуль."},
+};
+
+typedef struct {
+    const report_render_opts *o;
+    int li; /* 1..4: en, es, fr, uk; 0: the codes spelling */
+    const char *lang;
+    size_t nd;
+    json_t *names[4]; /* per dimension: {code: label in lang} */
+    const char *dim_label[4];
+} naming;
+
+static const char *word(const naming *n, int w)
+{
+    return words[w][n->li];
+}
+
+/* 1..4 (en, es, fr, uk) for a file that shows labels, 0 for codes only */
+static int lang_index(const report_render_opts *o, const char **lang)
+{
+    static const char *const langs[] = {"en", "es", "fr", "uk"};
+    *lang = "en";
+    if (!o || o->naming == REPORT_CODES)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (o->lang && strcmp(o->lang, langs[i]) == 0) {
+            *lang = langs[i];
+            return i + 1;
+        }
+    return 1;
+}
+
+static void naming_init(naming *n, const json_t *t, const report_render_opts *o)
+{
+    memset(n, 0, sizeof *n);
+    n->o = o;
+    n->li = lang_index(o, &n->lang);
+    bool labelled = n->li > 0;
+    const json_t *dims = json_object_get(t, "dims");
+    n->nd = json_array_size(dims);
+    if (n->nd > 4)
+        n->nd = 4;
+    for (size_t d = 0; labelled && d < n->nd; d++) {
+        const char *dim = json_string_value(json_array_get(dims, d));
+        const json_t *dl = json_array_get(json_object_get(t, "dimension_labels"), d);
+        n->dim_label[d] = json_string_value(json_object_get(dl, n->lang));
+        n->names[d] = json_object();
+        size_t i;
+        const json_t *c;
+        json_array_foreach (json_object_get(json_object_get(t, "categories"), dim ? dim : ""), i,
+                            c) {
+            const char *code = json_string_value(json_object_get(c, "code"));
+            const json_t *l = json_object_get(json_object_get(c, "label"), n->lang);
+            if (code && json_is_string(l))
+                json_object_set(n->names[d], code, (json_t *)l);
+        }
+    }
+}
+
+static void naming_release(naming *n)
+{
+    for (size_t d = 0; d < 4; d++)
+        json_decref(n->names[d]);
+}
+
+static bool shows_codes(const naming *n)
+{
+    return !n->o || n->o->naming != REPORT_LABELS;
+}
+
+static bool shows_labels(const naming *n)
+{
+    return n->o && n->o->naming != REPORT_CODES;
+}
+
+/* The heading(s) of dimension d: its name, its label, or both. */
+static int dim_headings(const naming *n, const json_t *t, size_t d, const char *out[2])
+{
+    int k = 0;
+    const char *name = json_string_value(json_array_get(json_object_get(t, "dims"), d));
+    if (shows_codes(n))
+        out[k++] = name ? name : "";
+    if (shows_labels(n))
+        out[k++] = n->dim_label[d] ? n->dim_label[d] : (name ? name : "");
+    return k;
+}
+
+/* The text(s) of a cell's key for dimension d (a code, or null in margins). */
+static int key_texts(const naming *n, size_t d, const json_t *key, const char *out[2])
+{
+    int k = 0;
+    const char *code = json_string_value(key);
+    if (shows_codes(n))
+        out[k++] = code ? code : word(n, W_TOTAL);
+    if (shows_labels(n)) {
+        const char *l =
+            code && d < n->nd ? json_string_value(json_object_get(n->names[d], code)) : NULL;
+        out[k++] = code ? (l ? l : code) : word(n, W_TOTAL);
+    }
+    return k;
+}
+
+static int measure_word(const char *mk)
+{
+    return strcmp(mk, "sum") == 0 ? W_SUM : W_MEAN;
+}
+
+/* ---- CSV ---------------------------------------------------------------------- */
+
+static void csv_rows(buf *b, const naming *n, const json_t *t, const json_t *cells)
 {
     const char *mk = measure_key(t);
     size_t i;
@@ -50,10 +195,16 @@ static void csv_rows(buf *b, const json_t *t, const json_t *cells)
     json_array_foreach (cells, i, cell) {
         size_t k;
         const json_t *key;
+        bool first = true;
         json_array_foreach (json_object_get(cell, "keys"), k, key) {
-            if (k)
-                buf_addc(b, ',');
-            csv_field(b, json_is_string(key) ? json_string_value(key) : "Total");
+            const char *texts[2];
+            int nt = key_texts(n, k, key, texts);
+            for (int x = 0; x < nt; x++) {
+                if (!first)
+                    buf_addc(b, ',');
+                first = false;
+                csv_field(b, texts[x]);
+            }
         }
         char num[64];
         number_text(json_object_get(cell, "count"), num, sizeof num);
@@ -65,40 +216,52 @@ static void csv_rows(buf *b, const json_t *t, const json_t *cells)
             buf_adds(b, num);
         }
         buf_addc(b, ',');
-        buf_adds(b, json_is_true(json_object_get(cell, "suppressed")) ? "suppressed" : "");
+        if (json_is_true(json_object_get(cell, "suppressed")))
+            csv_field(b, word(n, W_SUPPRESSED));
         buf_adds(b, "\r\n");
     }
 }
 
-static void csv_table(buf *b, const json_t *t)
+static void csv_table(buf *b, const json_t *t, const report_render_opts *o)
 {
-    size_t i;
-    const json_t *d;
-    json_array_foreach (json_object_get(t, "dims"), i, d) {
-        if (i)
-            buf_addc(b, ',');
-        csv_field(b, json_string_value(d));
+    naming n;
+    naming_init(&n, t, o);
+    size_t nd = json_array_size(json_object_get(t, "dims"));
+    bool first = true;
+    for (size_t d = 0; d < nd; d++) {
+        const char *h[2];
+        int nh = dim_headings(&n, t, d, h);
+        for (int x = 0; x < nh; x++) {
+            if (!first)
+                buf_addc(b, ',');
+            first = false;
+            csv_field(b, h[x]);
+        }
     }
-    buf_adds(b, ",count");
+    buf_addc(b, ',');
+    csv_field(b, word(&n, W_COUNT));
     const char *mk = measure_key(t);
     if (mk) {
         buf_addc(b, ',');
-        buf_adds(b, mk);
+        csv_field(b, word(&n, measure_word(mk)));
     }
-    buf_adds(b, ",flag\r\n");
-    csv_rows(b, t, json_object_get(t, "cells"));
-    csv_rows(b, t, json_object_get(t, "totals"));
+    buf_addc(b, ',');
+    csv_field(b, word(&n, W_FLAG));
+    buf_adds(b, "\r\n");
+    csv_rows(b, &n, t, json_object_get(t, "cells"));
+    csv_rows(b, &n, t, json_object_get(t, "totals"));
+    naming_release(&n);
 }
 
-char *report_render_csv(const json_t *table, size_t *len)
+char *report_render_csv(const json_t *table, const report_render_opts *o, size_t *len)
 {
     buf b;
     buf_init(&b);
-    csv_table(&b, table);
+    csv_table(&b, table, o);
     return buf_detach(&b, len);
 }
 
-char *report_render_csv_pack(const json_t *tables, size_t *len)
+char *report_render_csv_pack(const json_t *tables, const report_render_opts *o, size_t *len)
 {
     buf b;
     buf_init(&b);
@@ -113,7 +276,7 @@ char *report_render_csv_pack(const json_t *tables, size_t *len)
             buf_adds(&b, title);
             buf_adds(&b, "\r\n");
         }
-        csv_table(&b, t);
+        csv_table(&b, t, o);
     }
     return buf_detach(&b, len);
 }
@@ -142,8 +305,8 @@ static void sheet_name(const json_t *t, size_t index, char out[32])
     snprintf(out, 32, "%u %.26s", (unsigned)(index % 1000 + 1), clean);
 }
 
-static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const json_t *t, const json_t *cells,
-                      lxw_format *sup)
+static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const naming *n, const json_t *t,
+                      const json_t *cells, lxw_format *sup)
 {
     const char *mk = measure_key(t);
     size_t i;
@@ -152,13 +315,16 @@ static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const json_t *t, const 
         size_t k;
         const json_t *key;
         lxw_col_t col = 0;
-        json_array_foreach (json_object_get(cell, "keys"), k, key)
-            worksheet_write_string(ws, *row, col++,
-                                   json_is_string(key) ? json_string_value(key) : "Total", NULL);
+        json_array_foreach (json_object_get(cell, "keys"), k, key) {
+            const char *texts[2];
+            int nt = key_texts(n, k, key, texts);
+            for (int x = 0; x < nt; x++)
+                worksheet_write_string(ws, *row, col++, texts[x], NULL);
+        }
         const json_t *cnt = json_object_get(cell, "count");
         bool suppressed = json_is_true(json_object_get(cell, "suppressed"));
         if (suppressed)
-            worksheet_write_string(ws, *row, col++, "suppressed", sup);
+            worksheet_write_string(ws, *row, col++, word(n, W_SUPPRESSED), sup);
         else
             worksheet_write_number(ws, *row, col++, (double)json_integer_value(cnt), NULL);
         if (mk) {
@@ -171,7 +337,7 @@ static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const json_t *t, const 
     }
 }
 
-unsigned char *report_render_xlsx(const json_t *tables, size_t *len)
+unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts *o, size_t *len)
 {
     char path[] = "/tmp/amparo-xlsx-XXXXXX";
     int fd = mkstemp(path);
@@ -203,29 +369,33 @@ unsigned char *report_render_xlsx(const json_t *tables, size_t *len)
         const char *title = json_string_value(json_object_get(t, "title"));
         if (title)
             worksheet_write_string(ws, row++, 0, title, bold);
-        size_t k;
-        const json_t *d;
+        naming n;
+        naming_init(&n, t, o);
         lxw_col_t col = 0;
-        json_array_foreach (json_object_get(t, "dims"), k, d)
-            worksheet_write_string(ws, row, col++, json_string_value(d), bold);
-        worksheet_write_string(ws, row, col++, "count", bold);
+        size_t nd = json_array_size(json_object_get(t, "dims"));
+        for (size_t d = 0; d < nd; d++) {
+            const char *h[2];
+            int nh = dim_headings(&n, t, d, h);
+            for (int x = 0; x < nh; x++)
+                worksheet_write_string(ws, row, col++, h[x], bold);
+        }
+        worksheet_write_string(ws, row, col++, word(&n, W_COUNT), bold);
         const char *mk = measure_key(t);
         if (mk)
-            worksheet_write_string(ws, row, col++, mk, bold);
+            worksheet_write_string(ws, row, col++, word(&n, measure_word(mk)), bold);
         row++;
-        xlsx_rows(ws, &row, t, json_object_get(t, "cells"), sup);
-        xlsx_rows(ws, &row, t, json_object_get(t, "totals"), sup);
+        xlsx_rows(ws, &row, &n, t, json_object_get(t, "cells"), sup);
+        xlsx_rows(ws, &row, &n, t, json_object_get(t, "totals"), sup);
         worksheet_set_column(ws, 0, (lxw_col_t)(col ? col - 1 : 0), 18, NULL);
+        naming_release(&n);
     }
-    notes_ws = workbook_add_worksheet(wb, "Notes");
+    naming words_of = {.o = o}; /* the file's language, for the notes */
+    words_of.li = lang_index(o, &words_of.lang);
+    notes_ws = workbook_add_worksheet(wb, word(&words_of, W_NOTES));
     if (notes_ws) {
         lxw_row_t row = 0;
-        worksheet_write_string(notes_ws, row++, 0, "Disclosure control", bold);
-        worksheet_write_string(notes_ws, row++, 0,
-                               "Cells marked 'suppressed' are withheld (fewer cases than the "
-                               "threshold, or withheld so that they cannot be derived from "
-                               "totals). They are not zero.",
-                               NULL);
+        worksheet_write_string(notes_ws, row++, 0, word(&words_of, W_DC_TITLE), bold);
+        worksheet_write_string(notes_ws, row++, 0, word(&words_of, W_DC_TEXT), NULL);
         json_array_foreach (tables, i, t) {
             char *desc = json_dumps(json_object_get(t, "disclosure"), JSON_COMPACT);
             char name[32];

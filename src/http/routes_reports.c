@@ -38,6 +38,13 @@ static const char *param(const query_params *q, const char *name)
     return NULL;
 }
 
+static void bad_param(request *r, const char *field, const char *rule, const char *msg)
+{
+    json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", field, "rule", rule, "message", msg);
+    req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+    json_decref(fields);
+}
+
 /* The format parameter: 0 json, 1 csv, 2 xlsx; -1 after answering 400. */
 static int format_of(request *r, const query_params *q)
 {
@@ -48,11 +55,41 @@ static int format_of(request *r, const query_params *q)
         return 1;
     if (strcmp(f, "xlsx") == 0)
         return 2;
-    json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", "format", "rule", "enum", "message",
-                               "format must be json, csv or xlsx");
-    req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be json, csv or xlsx", fields);
-    json_decref(fields);
+    bad_param(r, "format", "enum", "format must be json, csv or xlsx");
     return -1;
+}
+
+/* format, lang and labels: the format as format_of, -1 after answering 400.
+ * lang (en, es, fr, uk) overrides Accept-Language for the request (titles, and
+ * the labels of files); labels (codes, labels, both) says how a file names
+ * dimensions and categories: codes in CSV and labels in XLSX unless asked. */
+static int file_options(request *r, const query_params *q, report_render_opts *ro)
+{
+    int fmt = format_of(r, q);
+    if (fmt < 0)
+        return -1;
+    const char *lang = param(q, "lang"), *labels = param(q, "labels");
+    if (lang) {
+        if (strcmp(lang, "en") != 0 && strcmp(lang, "es") != 0 && strcmp(lang, "fr") != 0 &&
+            strcmp(lang, "uk") != 0) {
+            bad_param(r, "lang", "enum", "lang must be en, es, fr or uk");
+            return -1;
+        }
+        snprintf(r->who.lang, sizeof r->who.lang, "%s", lang);
+    }
+    ro->lang = r->who.lang;
+    ro->naming = fmt == 2 ? REPORT_LABELS : REPORT_CODES;
+    if (labels && !report_naming_parse(labels, &ro->naming)) {
+        bad_param(r, "labels", "enum", "labels must be codes, labels or both");
+        return -1;
+    }
+    if (labels && fmt == 0) {
+        bad_param(r, "labels", "requires_file_format",
+                  "labels applies to files: add format=csv or format=xlsx (JSON answers carry "
+                  "codes and, under categories, their labels)");
+        return -1;
+    }
+    return fmt;
 }
 
 static void reply_raw(request *r, void *data, size_t len, const char *type)
@@ -72,7 +109,8 @@ static void reply_raw(request *r, void *data, size_t len, const char *type)
 
 /* Sends a table or a pack (tables: array) in the asked format; takes `body`.
  * Files are exports: audited. */
-static void send_tables(request *r, json_t *body, json_t *tables, int fmt, const char *what)
+static void send_tables(request *r, json_t *body, json_t *tables, int fmt,
+                        const report_render_opts *ro, const char *what)
 {
     if (fmt == 0) {
         req_reply(r, MHD_HTTP_OK, body);
@@ -98,11 +136,12 @@ static void send_tables(request *r, json_t *body, json_t *tables, int fmt, const
     snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"amparo-%s.%s\"",
              o ? name : "report", fmt == 1 ? "csv" : "xlsx");
     if (fmt == 1) {
-        char *csv = tables ? report_render_csv_pack(tables, &len) : report_render_csv(body, &len);
+        char *csv =
+            tables ? report_render_csv_pack(tables, ro, &len) : report_render_csv(body, ro, &len);
         reply_raw(r, csv, len, csv_type);
     } else {
         json_t *arr = tables ? json_incref(tables) : json_pack("[O]", body);
-        unsigned char *x = report_render_xlsx(arr, &len);
+        unsigned char *x = report_render_xlsx(arr, ro, &len);
         json_decref(arr);
         reply_raw(r, x, len, xlsx_type);
     }
@@ -125,7 +164,8 @@ static void h_crosstab(request *r)
     query_params q;
     if (!query_of(r, &q))
         return;
-    int fmt = format_of(r, &q);
+    report_render_opts ro;
+    int fmt = file_options(r, &q, &ro);
     if (fmt < 0) {
         query_params_release(&q);
         return;
@@ -133,7 +173,8 @@ static void h_crosstab(request *r)
     list_param ps[MAX_PARAMS];
     size_t n = 0;
     for (size_t i = 0; i < q.n && n + 1 < MAX_PARAMS; i++)
-        ps[n++] = q.items[i];
+        if (strcmp(q.items[i].name, "labels") != 0) /* the file's, not the query's */
+            ps[n++] = q.items[i];
     if (fmt != 0) { /* a file is a publication */
         ps[n].name = "publish";
         ps[n++].value = "true";
@@ -147,7 +188,7 @@ static void h_crosstab(request *r)
         amp_err_clear(&err);
         return;
     }
-    send_tables(r, out, NULL, fmt, "crosstab");
+    send_tables(r, out, NULL, fmt, &ro, "crosstab");
 }
 
 static void h_standard_list(request *r)
@@ -166,15 +207,18 @@ static void h_standard_run(request *r)
     query_params q;
     if (!query_of(r, &q))
         return;
-    int fmt = format_of(r, &q);
+    report_render_opts ro;
+    int fmt = file_options(r, &q, &ro);
+    static const char *const known[] = {"year", "format", "lang", "labels"};
     for (size_t i = 0; fmt >= 0 && i < q.n; i++) {
-        if (strcmp(q.items[i].name, "year") != 0 && strcmp(q.items[i].name, "format") != 0) {
+        bool ok = false;
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+            ok = ok || strcmp(q.items[i].name, known[k]) == 0;
+        if (!ok) {
             char msg[160];
-            snprintf(msg, sizeof msg, "unknown parameter '%.60s' (year, format)", q.items[i].name);
-            json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", q.items[i].name, "rule",
-                                       "unknown_parameter", "message", msg);
-            req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
-            json_decref(fields);
+            snprintf(msg, sizeof msg, "unknown parameter '%.60s' (year, format, lang, labels)",
+                     q.items[i].name);
+            bad_param(r, q.items[i].name, "unknown_parameter", msg);
             fmt = -1;
         }
     }
@@ -202,7 +246,7 @@ static void h_standard_run(request *r)
             json_array_append(files, t);
     }
     json_decref(tables);
-    send_tables(r, out, files, fmt, r->params[0]);
+    send_tables(r, out, files, fmt, &ro, r->params[0]);
     json_decref(files);
 }
 

@@ -725,6 +725,21 @@ async function main() {
     await page.waitForFunction(() => document.documentElement.lang === 'en');
   });
 
+  await test('downloads in the language of the screen: labels, not codes', async () => {
+    if (missing(await api('GET', '/api/v1/reports/standard'))) skip('endpoint missing (GET /api/v1/reports/standard)');
+    if (auth) { await logout(); await loginAs('coord-a'); }
+    await go('#/reports/standard');
+    await page.selectOption('#lang-select', 'es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
+    const link = await page.waitForSelector('a.btn[href*="format=csv"]');
+    const url = await link.getAttribute('href');
+    assert(url.includes('lang=es') && url.includes('labels=labels'), `download link: ${url}`);
+    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), url);
+    assert(csv.includes('Año de registro') && !csv.includes('year,gender,count'), `csv: ${csv.slice(0, 200)}`);
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+  });
+
   await test('no request left for a third-party host', async () => {
     assert(!foreign.length, `foreign requests: ${foreign.slice(0, 5).join(', ')}`);
   });

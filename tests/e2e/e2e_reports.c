@@ -113,6 +113,47 @@ static void test_crosstab_files_are_controlled(void **state)
     resp_free(&r);
 }
 
+/* Files in a language: lang= and labels=, checked like every parameter */
+static void test_files_in_a_language(void **state)
+{
+    (void)state;
+    e2e_as("coord-a");
+    resp r;
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=csv&lang=fr&labels=labels");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.body, "Genre,Nombre,Note\r\n"));
+    assert_non_null(strstr(r.body, "Féminin,"));
+    assert_null(strstr(r.body, "Feminine"));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=csv&lang=es&labels=both");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.body, "gender,Género,Número,Nota\r\n"));
+    assert_non_null(strstr(r.body, "Feminine,Femenino,"));
+    resp_free(&r);
+    /* a pack in Ukrainian: titles and labels */
+    GET(&r, "/api/v1/reports/standard/action-plan?year=2025&format=csv&lang=uk&labels=labels");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.body, "# "));
+    assert_non_null(strstr(r.body, "Стать"));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=xlsx&lang=uk");
+    EXPECT_STATUS(&r, 200);
+    assert_true(r.len > 1000 && r.body[0] == 'P');
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=csv&lang=de");
+    expect_field_error(&r, "lang", "enum");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&format=csv&labels=names");
+    expect_field_error(&r, "labels", "enum");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&labels=labels");
+    expect_field_error(&r, "labels", "requires_file_format");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/action-plan?year=2025&format=csv&lang=xx");
+    expect_field_error(&r, "lang", "enum");
+    resp_free(&r);
+}
+
 static void test_crosstab_errors(void **state)
 {
     (void)state;
@@ -341,6 +382,16 @@ static void test_cli_exchange(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, "Feminine,1,"));
     free(text);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--format", "csv",
+                          "--lang", "es", "--labels=both", "--out", xt),
+                     0);
+    text = read_text(xt);
+    assert_non_null(text);
+    assert_true(starts_with(text, "gender,Género,Número,Nota\r\n"));
+    assert_non_null(strstr(text, "Feminine,Femenino,1,"));
+    free(text);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--lang", "de"), 2);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--labels", "x"), 2);
     assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=nothing"), 4);
     assert_int_equal(tool("report"), 2);
     assert_int_equal(tool("report", "--help"), 0);
@@ -355,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_dimensions),
         cmocka_unit_test(test_crosstab_json),
         cmocka_unit_test(test_crosstab_files_are_controlled),
+        cmocka_unit_test(test_files_in_a_language),
         cmocka_unit_test(test_crosstab_errors),
         cmocka_unit_test(test_standard_reports),
         cmocka_unit_test(test_dashboard_and_ledger),

@@ -464,18 +464,120 @@ static void test_renderers(void **state)
     const char *kv[] = {"dims", "year,gender", "publish", "true", NULL};
     json_t *t = crosstab(&admin, kv, AMP_OK);
     size_t n = 0;
-    char *csv = report_render_csv(t, &n);
+    char *csv = report_render_csv(t, NULL, &n);
     assert_non_null(csv);
     assert_true(strncmp(csv, "year,gender,count,flag\r\n", 24) == 0);
     assert_non_null(strstr(csv, "2024,Masculine,,suppressed"));
     assert_non_null(strstr(csv, "Total,Total,"));
     free(csv);
     json_t *arr = json_pack("[O]", t);
-    unsigned char *x = report_render_xlsx(arr, &n);
+    unsigned char *x = report_render_xlsx(arr, NULL, &n);
     assert_non_null(x);
     assert_true(n > 1000 && x[0] == 'P' && x[1] == 'K'); /* a zip */
     free(x);
+    report_render_opts es = {REPORT_LABELS, "es"};
+    x = report_render_xlsx(arr, &es, &n);
+    assert_non_null(x);
+    assert_true(n > 1000 && x[0] == 'P' && x[1] == 'K');
+    free(x);
     json_decref(arr);
+    /* codes asked explicitly: the same bytes as without options */
+    report_render_opts codes = {REPORT_CODES, "fr"};
+    char *a = report_render_csv(t, NULL, &n), *b = report_render_csv(t, &codes, &n);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(t);
+}
+
+/* Files in a language: dimension labels as headings, category labels, the
+ * words of the file translated; "both" puts a code and a label column side by
+ * side. */
+static void test_labelled_files(void **state)
+{
+    (void)state;
+    const char *kv[] = {"dims", "year,gender", "publish", "true", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    size_t n = 0;
+    report_render_opts es = {REPORT_LABELS, "es"};
+    char *csv = report_render_csv(t, &es, &n);
+    assert_non_null(csv);
+    assert_true(strncmp(csv, "Año de registro,Género,Número,Nota\r\n",
+                        strlen("Año de registro,Género,Número,Nota\r\n")) == 0);
+    assert_non_null(strstr(csv, "2024,Masculino,,suprimido"));
+    assert_null(strstr(csv, "Masculine"));
+    assert_non_null(strstr(csv, "Total,Total,"));
+    free(csv);
+    report_render_opts uk_both = {REPORT_BOTH, "uk"};
+    csv = report_render_csv(t, &uk_both, &n);
+    assert_true(strncmp(csv, "year,Рік реєстрації,gender,Стать,Кількість,Примітка\r\n",
+                        strlen("year,Рік реєстрації,gender,Стать,Кількість,Примітка\r\n")) == 0);
+    assert_non_null(strstr(csv, "2024,2024,Masculine,Чоловічий,,приховано"));
+    assert_non_null(strstr(csv, "Усього,Усього,Усього,Усього,"));
+    free(csv);
+    /* an unknown language falls back to English labels */
+    report_render_opts xx = {REPORT_LABELS, "xx"};
+    csv = report_render_csv(t, &xx, &n);
+    assert_true(strncmp(csv, "Year of registration,Gender,Number,Note\r\n", 40) == 0);
+    free(csv);
+    /* a pack: each table with its title, in the language */
+    json_t *arr = json_pack("[O]", t);
+    json_object_set_new(json_array_get(arr, 0), "title", json_string("Víctimas por año"));
+    csv = report_render_csv_pack(arr, &es, &n);
+    assert_true(strncmp(csv, "# Víctimas por año\r\nAño de registro,",
+                        strlen("# Víctimas por año\r\nAño de registro,")) == 0);
+    free(csv);
+    json_decref(arr);
+    json_decref(t);
+    report_naming nm;
+    assert_true(report_naming_parse("both", &nm) && nm == REPORT_BOTH);
+    assert_false(report_naming_parse("Labels", &nm));
+    assert_false(report_naming_parse(NULL, &nm));
+}
+
+/* Record entities label their categories from the referral and care picklists,
+ * organisations by their names, fixed categories in four languages. */
+static void test_record_categories_labelled(void **state)
+{
+    (void)state;
+    const char *docs[] = {
+        "{\"type\":\"Medical\",\"start_date\":\"2025-02-01\",\"outcome\":\"Achieved\"}",
+        "{\"type\":\"Shelter\",\"start_date\":\"2025-02-03\",\"outcome\":\"NotAchieved\"}"};
+    for (int i = 0; i < 2; i++) {
+        char uid[40];
+        snprintf(uid, sizeof uid, "assist-%d", i);
+        rec_job j = {"assistance", uid, "org-a", docs[i]};
+        assert_int_equal(store_run(env->store, job_put, &j), STORE_OK);
+    }
+    const char *kv[] = {"entity", "assistance", "dims", "type,outcome", NULL};
+    json_t *t = crosstab(&admin, kv, AMP_OK);
+    const json_t *cats = json_object_get(t, "categories");
+    size_t i;
+    const json_t *c;
+    int seen = 0;
+    json_array_foreach (json_object_get(cats, "type"), i, c) {
+        const char *code = json_string_value(json_object_get(c, "code"));
+        const char *es = json_string_value(json_object_get(json_object_get(c, "label"), "es"));
+        if (strcmp(code, "Medical") == 0)
+            seen += strcmp(es, "Atención médica") == 0;
+        if (strcmp(code, "Shelter") == 0)
+            seen += strcmp(es, "Alojamiento") == 0;
+    }
+    json_array_foreach (json_object_get(cats, "outcome"), i, c) {
+        const char *fr = json_string_value(json_object_get(json_object_get(c, "label"), "fr"));
+        seen += fr && strcmp(fr, json_string_value(json_object_get(c, "code"))) != 0;
+    }
+    assert_int_equal(seen, 4);
+    const json_t *dl = json_array_get(json_object_get(t, "dimension_labels"), 0);
+    assert_string_equal(json_string_value(json_object_get(dl, "es")), "Tipo de asistencia");
+    json_decref(t);
+    /* organisations by name */
+    const char *kv2[] = {"entity", "assistance", "dims", "organisation", NULL};
+    t = crosstab(&admin, kv2, AMP_OK);
+    c = json_array_get(json_object_get(json_object_get(t, "categories"), "organisation"), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "code")), "org-a");
+    assert_string_not_equal(json_string_value(json_object_get(json_object_get(c, "label"), "en")),
+                            "org-a");
     json_decref(t);
 }
 
@@ -492,6 +594,8 @@ int main(void)
         cmocka_unit_test(test_parameter_errors),
         cmocka_unit_test(test_dp_release_spends_budget),
         cmocka_unit_test(test_renderers),
+        cmocka_unit_test(test_labelled_files),
+        cmocka_unit_test(test_record_categories_labelled),
         cmocka_unit_test(test_scanner_reads_past_escaped_text),
         cmocka_unit_test(test_withdrawn_consent_leaves_statistics),
         cmocka_unit_test(test_in_step_with_writes),

@@ -4,13 +4,16 @@
 // dimensions, and the standard reports, each downloadable as CSV or XLSX.
 // Disclosure control is the server's: suppressed cells stay suppressed here.
 import { html, useState } from '../lib.js';
-import { t, tl, fmtNumber, fmtDuration } from '../i18n.js';
+import { t, tl, fmtNumber, fmtDuration, currentLang } from '../i18n.js';
 import { get, qs } from '../api.js';
 import { valueLabel, countryName } from '../schema.js';
 import { can } from '../session.js';
 import { navigate, href } from '../router.js';
 import { useApi, Async, Empty, PageHead, ErrorBox } from '../ui.js';
 import { BarChart, ColumnChart, LineChart, Sankey, toSeries } from '../charts.js';
+
+// Downloads name categories by their labels, in the language of the screen.
+const fileLabels = () => ({ lang: currentLang(), labels: 'labels' });
 
 // The label of a crosstab category code (from the answer's categories).
 export function catLabel(ct, dim, code) {
@@ -101,8 +104,8 @@ function TableBuilder({ query }) {
       <${Async} state=${s} what=${t('module.reports')}>${(d) => { currentCt = d; return html`<div>
         <${DisclosureNote} d=${d} />
         <p class="actions">
-          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'csv' })}`} download>${t('report.download_csv')}</a>
-          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'xlsx' })}`} download>${t('report.download_xlsx')}</a>
+          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'csv', ...fileLabels() })}`} download>${t('report.download_csv')}</a>
+          <a class="btn" href=${`/api/v1/reports/crosstab${qs({ ...params, format: 'xlsx', ...fileLabels() })}`} download>${t('report.download_xlsx')}</a>
         </p>
         ${!(d.cells || []).length ? html`<${Empty}>${t('chart.no_data')}<//>` : chosen.length === 1
           ? html`<${BarChart} title=${dimLabel(D, entity, chosen[0])} data=${d.cells.map((c) => ({ key: c.keys[0], count: c.count, suppressed: c.suppressed }))} label=${(k) => keyLabel(chosen[0], k)} max=${40} />`
@@ -137,7 +140,7 @@ function Standard() {
         <input id="std-year" type="number" min="2000" max=${year} value=${y} onInput=${(e) => setY(e.target.value)} /></div>
       ${!items.length ? html`<${Empty} />` : html`<ul class="record-list">${items.map((r) => html`<li class="card">
         <h2 class="h3">${tl(r.title || r.label, r.name)}</h2>${r.description ? html`<p>${tl(r.description)}</p>` : null}
-        <p class="actions">${['csv', 'xlsx'].map((f) => html`<a class="btn" href=${`/api/v1/reports/standard/${encodeURIComponent(r.name)}${qs({ year: y, format: f })}`} download>${t(`report.download_${f}`)}</a>`)}</p>
+        <p class="actions">${['csv', 'xlsx'].map((f) => html`<a class="btn" href=${`/api/v1/reports/standard/${encodeURIComponent(r.name)}${qs({ year: y, format: f, ...fileLabels() })}`} download>${t(`report.download_${f}`)}</a>`)}</p>
       </li>`)}</ul>`}
     </div>`;
   }}<//>`;
