@@ -28,7 +28,9 @@ static const char usage[] =
     "reason, completed, cancelled or still unanswered (some overdue), refused by the\n"
     "core when the consent does not allow them; two shelters of Centro de Acogida\n"
     "Santa Marta with stays (ongoing, ended) and the waiting list when full;\n"
-    "assistance with providers and costs; identification decisions; reintegration\n"
+    "assistance with providers and costs; identification decisions; criminal\n"
+    "proceedings after some of them (complaint, investigation, prosecution, trial,\n"
+    "verdict); follow-up reminders, done or due; reintegration\n"
     "plans with monitoring visits; trainings and campaigns with participants by sex\n"
     "and organisation type; hotline contacts of Fundación Alas de Colibrí, some\n"
     "turned into cases.  It runs once: a data directory that already holds referrals\n"
@@ -103,11 +105,13 @@ int cmd_demo(int argc, char **argv)
                    "consent); %ld shelters, %ld stays (%ld ended), %ld on the waiting list, %ld "
                    "returns home; %ld "
                    "assistance records; %ld decisions; %ld reintegration plans, %ld visits; %ld "
-                   "trainings; %ld hotline contacts (%ld turned into cases)\n",
+                   "trainings; %ld hotline contacts (%ld turned into cases); %ld criminal "
+                   "proceedings (%ld verdicts); %ld reminders (%ld done)\n",
                    (double)(clock_mono_us() - a0) / 1e6, n.directory, n.referrals, n.accepted,
                    n.completed, n.declined, n.cancelled, n.unanswered, n.refused_consent,
                    n.shelters, n.admitted, n.discharged, n.waiting, n.returns, n.assistance,
-                   n.decisions, n.plans, n.visits, n.trainings, n.contacts, n.contacts_to_cases);
+                   n.decisions, n.plans, n.visits, n.trainings, n.contacts, n.contacts_to_cases,
+                   n.proceedings, n.verdicts, n.reminders, n.reminders_done);
         }
         amp_err_clear(&err);
         cli_env_close(&env);

@@ -20,6 +20,7 @@
 #include "core/directory.h"
 #include "core/hotline.h"
 #include "core/lifecycle.h"
+#include "core/proceedings.h"
 #include "core/referrals.h"
 #include "core/reintegration.h"
 #include "core/returns.h"
@@ -243,6 +244,7 @@ typedef struct {
     bool decided;  /* has identification decisions */
     char cit[3];   /* first citizenship */
     bool in_stay;
+    bool in_proceeding;
 } dcase;
 
 /* ==== stories and their actions ============================================== */
@@ -308,6 +310,28 @@ typedef struct {
     char id[40];
 } contact_story;
 
+/* A criminal proceeding opened after a positive identification: the complaint,
+ * then later stages as far as the period reaches, sometimes to a verdict. */
+#define MAX_STAGES 5
+typedef struct {
+    int cs, org;
+    int64_t t_stage[MAX_STAGES]; /* Complaint, Investigation, Prosecution, Trial, Verdict */
+    int nstages;                 /* planned */
+    int done;                    /* recorded so far */
+    bool conviction;
+    char id[40], perpetrator[40];
+    int64_t version;
+} proceeding_story;
+
+/* A follow-up reminder a caseworker sets on a case, done or still due. */
+typedef struct {
+    int cs, org;
+    int64_t t_set, t_done; /* t_done 0: still open */
+    int due_day;
+    int note;
+    char id[40];
+} reminder_story;
+
 enum kind {
     A_SEND,
     A_ANSWER,
@@ -326,7 +350,10 @@ enum kind {
     A_REPEAT,
     A_OPEN_CASE,
     A_RETURN,
-    A_RETURN_DONE
+    A_RETURN_DONE,
+    A_PROCEEDING_STAGE,
+    A_REMIND,
+    A_REMIND_DONE
 };
 
 typedef struct {
@@ -357,6 +384,10 @@ typedef struct {
     size_t ntrainings;
     contact_story *contacts;
     size_t ncontacts;
+    proceeding_story *proceedings;
+    size_t nproceedings;
+    reminder_story *reminders;
+    size_t nreminders;
     act *acts;
     size_t nacts, capacts;
     char shelter_id[2][40];
@@ -912,6 +943,93 @@ static void plan_decisions(run *R, size_t total_cases)
                 }
             }
         }
+}
+
+/* About a third of the positive identifications lead to a complaint; each later
+ * stage follows weeks or months after the one before, until the period ends. */
+/* The stages of a proceeding on case cs whose complaint comes a few days after
+ * `day`, each later one weeks or months (times `slow`) after the one before, as
+ * far as the period reaches. */
+static void plan_stages(run *R, int cs, int day, int slow)
+{
+    static const int gap_days[MAX_STAGES][2] = {{3, 20}, {10, 40}, {30, 70}, {30, 80}, {1, 30}};
+    proceeding_story *pr = GROW(R->proceedings, R->nproceedings);
+    pr->cs = cs;
+    pr->org = R->cases[cs].org;
+    pr->conviction = chance(&R->r, 70);
+    for (int k = 0; k < MAX_STAGES; k++) {
+        day += rnd_range(&R->r, gap_days[k][0], gap_days[k][1]) * (k ? slow : 1);
+        int64_t t = office_time(R, day);
+        if (day > R->today || t >= R->now - HOUR || (k > 0 && t <= pr->t_stage[k - 1]))
+            break;
+        pr->t_stage[k] = t;
+        pr->nstages = k + 1;
+        plan_act(R, t, A_PROCEEDING_STAGE, R->nproceedings - 1);
+    }
+    if (!pr->nstages)
+        R->nproceedings--;
+}
+
+/* Proceedings after about a third of the positive identifications of the
+ * period, and older ones (cases registered one to three years ago, the
+ * complaint soon after) that have had time to reach a trial or a verdict. */
+static void plan_proceedings(run *R)
+{
+    size_t recent = 0;
+    for (size_t i = 0; i < R->ndecisions; i++) {
+        const decision_story *s = &R->decisions[i];
+        if (!s->initial_positive || !chance(&R->r, 35))
+            continue;
+        R->cases[s->cs].in_proceeding = true;
+        plan_stages(R, s->cs, (int)(s->t_initial / DAY), 1);
+        recent++;
+    }
+    size_t want = recent + 6;
+    for (size_t i = 0; i < R->ncases && R->nproceedings < want; i++) {
+        dcase *d = &R->cases[i];
+        if (d->org < 0 || d->in_proceeding || strcmp(orgs[d->org].country, "EC") != 0 ||
+            d->reg < R->today - 3 * 365 || d->reg > R->today - 365 || !chance(&R->r, 10))
+            continue;
+        d->in_proceeding = true;
+        plan_stages(R, (int)i, d->reg + rnd_range(&R->r, 5, 40), 3);
+    }
+}
+
+static const char *const reminder_notes[] = {
+    "Call to confirm the medical appointment", "Check school enrolment of the children",
+    "Follow up on the identity documents",     "Ask the shelter how the first week went",
+    "Prepare the statement with the lawyer",   "Confirm the date of the family visit",
+};
+
+/* Reminders on some of the cases the office worked on: most set a week or two
+ * ahead and done, the latest still due (some overdue). */
+static void plan_reminders(run *R, size_t total_cases)
+{
+    size_t want = total_cases / 150 + 8;
+    int start = period_start(R);
+    for (size_t i = R->ncases; i-- > 0 && R->nreminders < want;) {
+        const dcase *d = &R->cases[i];
+        if (d->org < 0 || !(d->used || d->decided) || !chance(&R->r, 60))
+            continue;
+        int floor = case_floor(R, (int)i);
+        int from = floor > start ? floor : start;
+        if (from > R->today - 1)
+            continue;
+        reminder_story *m = GROW(R->reminders, R->nreminders);
+        m->cs = (int)i;
+        m->org = d->org;
+        m->note = (int)rnd((&R->r), COUNT(reminder_notes));
+        int set = rnd_range(&R->r, from, R->today - 1);
+        m->t_set = office_time(R, set);
+        m->due_day = set + rnd_range(&R->r, 3, 20);
+        plan_act(R, m->t_set, A_REMIND, R->nreminders - 1);
+        int done_day = m->due_day + rnd_range(&R->r, -2, 3);
+        int64_t t_done = office_time(R, done_day > set ? done_day : set + 1);
+        if (done_day <= R->today && t_done < R->now - HOUR && chance(&R->r, 85)) {
+            m->t_done = t_done;
+            plan_act(R, t_done, A_REMIND_DONE, R->nreminders - 1);
+        }
+    }
 }
 
 static void plan_visits(run *R, size_t pi)
@@ -1736,6 +1854,120 @@ static amp_code do_contact(run *R, contact_story *k, enum kind kind, amp_err *er
     return code == AMP_OK ? AMP_OK : fail(err, code, "a hotline contact");
 }
 
+/* The first perpetrator recorded on the case, for the proceeding ("" if none). */
+static void first_perpetrator(run *R, const principal *p, int cs, char out[40])
+{
+    out[0] = '\0';
+    json_t *c = NULL;
+    amp_err e = {0};
+    if (cases_get(R->c, p, R->cases[cs].id, &c, &e) == AMP_OK)
+        copy_id(json_array_get(json_object_get(c, "perpetrators"), 0), out);
+    amp_err_clear(&e);
+    json_decref(c);
+}
+
+/* Records stage pr->done of a proceeding: opens it at the complaint, then
+ * patches the list of stages (and, at the verdict, the outcome). */
+static amp_code do_proceeding_stage(run *R, proceeding_story *pr, amp_err *err)
+{
+    static const char *const stages[MAX_STAGES] = {"Complaint", "Investigation", "Prosecution",
+                                                   "Trial", "Verdict"};
+    if (pr->done > 0 && !pr->id[0])
+        return AMP_OK; /* never opened */
+    principal p = staff(pr->org, ROLE_CASEWORKER);
+    json_t *list = json_array();
+    for (int k = 0; k <= pr->done; k++) {
+        char on[11];
+        date_of(pr->t_stage[k], on);
+        json_t *st = json_pack("{s:s, s:s}", "stage", stages[k], "date", on);
+        if (k == 0)
+            json_object_set_new(st, "authority", json_string("Fiscalía Especializada en Trata"));
+        json_array_append_new(list, st);
+    }
+    json_t *body, *out = NULL;
+    care_wait *w = care_wait_new();
+    amp_code code;
+    bool verdict = strcmp(stages[pr->done], "Verdict") == 0;
+    if (pr->done == 0) {
+        first_perpetrator(R, &p, pr->cs, pr->perpetrator);
+        body = json_pack("{s:s, s:o, s:s, s:s, s:[s, s], s:[s], s:[s, s], s:b}", "case",
+                         R->cases[pr->cs].id, "stages", list, "jurisdiction_country",
+                         orgs[pr->org].country, "authority", "Fiscalía", "offences",
+                         "TraffickingInPersons",
+                         chance(&R->r, 50) ? "SexualExploitation" : "ForcedLabour", "victim_roles",
+                         "Witness", "protection_measures", "IdentityProtection", "SingleInterview",
+                         "legal_representation", chance(&R->r, 75));
+        if (pr->perpetrator[0])
+            json_object_set_new(
+                body, "perpetrators",
+                json_pack("[{s:s, s:s}]", "perpetrator", pr->perpetrator, "standing", "Suspect"));
+        code =
+            wait_result(w, proceedings_create(R->c, &p, body, care_wait_done, w, err), &out, err);
+    } else {
+        body = json_pack("{s:o}", "stages", list);
+        if (pr->perpetrator[0] && pr->done >= 2)
+            json_object_set_new(
+                body, "perpetrators",
+                json_pack("[{s:s, s:s}]", "perpetrator", pr->perpetrator, "standing",
+                          verdict ? (pr->conviction ? "Convicted" : "Acquitted") : "Accused"));
+        if (verdict) {
+            char on[11];
+            date_of(pr->t_stage[pr->done], on);
+            json_object_set_new(body, "verdict",
+                                json_string(pr->conviction ? "Conviction" : "Acquittal"));
+            json_object_set_new(body, "verdict_date", json_string(on));
+            if (pr->conviction) {
+                json_object_set_new(body, "sentence_months",
+                                    json_integer(rnd_range(&R->r, 48, 192)));
+                json_t *lk = json_array_get(json_object_get(body, "perpetrators"), 0);
+                if (lk)
+                    json_object_set_new(lk, "verdict", json_string("Conviction"));
+            }
+        }
+        code = wait_result(
+            w, proceedings_update(R->c, &p, pr->id, body, pr->version, care_wait_done, w, err),
+            &out, err);
+    }
+    json_decref(body);
+    if (code == AMP_OK) {
+        if (pr->done == 0) {
+            copy_id(out, pr->id);
+            R->n.proceedings++;
+        }
+        pr->version = json_integer_value(json_object_get(out, "version"));
+        R->n.verdicts += verdict;
+        pr->done++;
+    }
+    json_decref(out);
+    return code == AMP_OK ? AMP_OK : fail(err, code, "a criminal proceeding");
+}
+
+static amp_code do_reminder(run *R, reminder_story *m, bool done, amp_err *err)
+{
+    principal p = staff(m->org, ROLE_CASEWORKER);
+    json_t *out = NULL;
+    amp_code code;
+    if (!done) {
+        char due[11];
+        date_of((int64_t)m->due_day * DAY, due);
+        json_t *body = json_pack("{s:s, s:s, s:s}", "case", R->cases[m->cs].id, "due", due, "note",
+                                 reminder_notes[m->note]);
+        code = tasks_create(R->c, &p, body, &out, err);
+        json_decref(body);
+        if (code == AMP_OK) {
+            copy_id(out, m->id);
+            R->n.reminders++;
+        }
+    } else {
+        if (!m->id[0])
+            return AMP_OK;
+        code = tasks_done(R->c, &p, m->id, &out, err);
+        R->n.reminders_done += code == AMP_OK;
+    }
+    json_decref(out);
+    return code == AMP_OK ? AMP_OK : fail(err, code, "a follow-up reminder");
+}
+
 static amp_code replay(run *R, amp_err *err)
 {
     qsort(R->acts, R->nacts, sizeof *R->acts, act_cmp);
@@ -1765,6 +1997,9 @@ static amp_code replay(run *R, amp_err *err)
         case A_CONTACT:
         case A_REPEAT:
         case A_OPEN_CASE: code = do_contact(R, &R->contacts[a->i], (enum kind)a->kind, err); break;
+        case A_PROCEEDING_STAGE: code = do_proceeding_stage(R, &R->proceedings[a->i], err); break;
+        case A_REMIND: code = do_reminder(R, &R->reminders[a->i], false, err); break;
+        case A_REMIND_DONE: code = do_reminder(R, &R->reminders[a->i], true, err); break;
         }
         if (code != AMP_OK)
             return code;
@@ -1842,6 +2077,8 @@ amp_code demo_activity_run(core *c, uint64_t seed, const char *today, demo_activ
     plan_own_stays(&R);
     plan_own_assistance(&R, total);
     plan_decisions(&R, total);
+    plan_proceedings(&R);
+    plan_reminders(&R, total);
     plan_reintegration(&R, total);
     plan_trainings(&R, total);
     plan_contacts(&R, total);
@@ -1867,6 +2104,8 @@ out:
     free(R.plans);
     free(R.trainings);
     free(R.contacts);
+    free(R.proceedings);
+    free(R.reminders);
     free(R.acts);
     return code;
 }

@@ -5,7 +5,9 @@
  * (sent, accepted, declined, completed, cancelled, some left unanswered past
  * their deadline), the shelters of the Guayaquil shelter organisation with
  * stays and a waiting list, assistance records, identification decisions,
- * reintegration plans with monitoring visits, trainings and hotline contacts.
+ * reintegration plans with monitoring visits, criminal proceedings after some
+ * positive identifications (complaint to verdict), follow-up reminders,
+ * trainings and hotline contacts.
  * Every record goes through the core's own functions, as a principal of the
  * organisation concerned, with the clock set to the moment of the action: it
  * is validated, consent-checked, sealed and audited like real work (the audit
@@ -29,6 +31,8 @@ typedef struct {
     long plans, visits;
     long trainings;
     long contacts, contacts_to_cases;
+    long proceedings, verdicts;     /* criminal proceedings opened, verdicts reached */
+    long reminders, reminders_done; /* follow-up reminders set, and done */
 } demo_activity_counts;
 
 /** Records the activity into the core's data directory, which must hold the

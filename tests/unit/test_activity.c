@@ -1,11 +1,15 @@
 /* test_activity.c — the demo activity (src/demo/activity.c) on 300 demo cases:
  * the same seed gives the same activity; every referral sent is one the
  * case's consent allows, while the core refused others; accepted referrals
- * shared their case with the receiver; a second run is refused and adds
+ * shared their case with the receiver; criminal proceedings have stages in
+ * order, dated after the case's registration, and a verdict only at the verdict
+ * stage; reminders are set and some done; a second run is refused and adds
  * nothing; a data directory without demo cases is refused. */
 #include "testutil.h"
 
 #include "core/consent.h"
+#include "core/lifecycle.h"
+#include "core/proceedings.h"
 #include "core/referrals.h"
 #include "core/shelters.h"
 #include "core/trainings.h"
@@ -141,6 +145,58 @@ static void test_consent_and_sharing(void **state)
     tu_env_free(e);
 }
 
+static void test_proceedings_and_reminders(void **state)
+{
+    (void)state;
+    tu_env *e = tu_env_new();
+    load_demo(e, 600);
+    demo_activity_counts n;
+    amp_err err = {0};
+    if (run_activity(e, &n, &err) != AMP_OK)
+        fail_msg("activity: %s", err.message);
+    assert_true(n.proceedings > 0);
+    assert_true(n.reminders > 0 && n.reminders_done > 0 && n.reminders_done <= n.reminders);
+    list_param params[] = {{"limit", "500"}};
+    json_t *out = NULL;
+    assert_int_equal(proceedings_list(e->core, &e->who, params, 1, &out, &err), AMP_OK);
+    assert_int_equal(json_integer_value(json_object_get(out, "total")), n.proceedings);
+    size_t i;
+    json_t *pr;
+    long verdicts = 0;
+    json_array_foreach (json_object_get(out, "items"), i, pr) {
+        const json_t *stages = json_object_get(pr, "stages");
+        assert_true(json_array_size(stages) >= 1);
+        const char *prev = "";
+        size_t k;
+        json_t *st;
+        json_array_foreach (stages, k, st) {
+            const char *d = json_string_value(json_object_get(st, "date"));
+            assert_true(strcmp(prev, d) < 0 && strcmp(d, TEST_TODAY) <= 0);
+            prev = d;
+        }
+        const char *stage = json_string_value(json_object_get(pr, "stage"));
+        bool has_verdict = json_object_get(pr, "verdict") != NULL;
+        assert_int_equal(has_verdict, strcmp(stage, "Verdict") == 0);
+        verdicts += has_verdict;
+        store_row row;
+        const char *case_id = json_string_value(json_object_get(pr, "case"));
+        assert_int_equal(cases_access(e->core, &e->who, case_id, ACT_READ, &row, &err), AMP_OK);
+        const char *reg = json_string_value(json_object_get(row.doc, "amp_RegistrationDate"));
+        const char *first = json_string_value(json_object_get(json_array_get(stages, 0), "date"));
+        assert_true(strcmp(reg, first) < 0);
+        store_row_release(&row);
+    }
+    assert_int_equal(verdicts, n.verdicts);
+    json_decref(out);
+    /* the reminders still open are the organisations' FollowUp tasks */
+    list_param follow[] = {{"limit", "500"}, {"kind", "FollowUp"}};
+    assert_int_equal(tasks_list(e->core, &e->who, follow, 2, &out, &err), AMP_OK);
+    assert_int_equal((long)json_array_size(json_object_get(out, "items")),
+                     n.reminders - n.reminders_done);
+    json_decref(out);
+    tu_env_free(e);
+}
+
 static void test_second_run_refused(void **state)
 {
     (void)state;
@@ -185,6 +241,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_activity),
         cmocka_unit_test(test_consent_and_sharing),
+        cmocka_unit_test(test_proceedings_and_reminders),
         cmocka_unit_test(test_second_run_refused),
         cmocka_unit_test(test_no_demo_cases_refused),
     };
