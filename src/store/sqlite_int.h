@@ -74,6 +74,9 @@ typedef struct {
 
 typedef struct sqlite_store sqlite_store;
 
+/* How long a connection waits for another's lock (sqlite3_busy_timeout). */
+#define SQ_BUSY_TIMEOUT_MS 10000
+
 /* ---- the case cache (sqlite_rowcache.c) ---- */
 typedef struct sq_rowcache sq_rowcache;
 /** The cache of the database at db_path, with its shared generation file
@@ -81,11 +84,15 @@ typedef struct sq_rowcache sq_rowcache;
  *  to SQLite every time. */
 sq_rowcache *sq_rowcache_open(const char *db_path);
 void sq_rowcache_close(sq_rowcache *rc);
+/** Moves the shared generation on, and makes it even again if a process
+ *  stopped mid-write left it odd (when the write lock can be had at once):
+ *  called once at open, on the writer connection, before any write. */
+void sq_rowcache_settle(sq_rowcache *rc, sqlite3 *writer);
 /** The generation to tag rows with: read it before reading them. */
 uint64_t sq_rowcache_generation(sq_rowcache *rc);
-/** Every entry, in every process, is stale from now on (after a commit that
- *  changed case data). */
-void sq_rowcache_changed(sq_rowcache *rc);
+/** After the writer's transaction committed or rolled back: if it changed case
+ *  data, every entry, in every process, is stale from now on.  Clears *touched. */
+void sq_rowcache_write_ended(sq_rowcache *rc);
 /** A copy of the case with this uid, its children and wrapped key, if cached
  *  and current: true, with the caller owning the copies as from store_case_get_raw. */
 bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row **children,
@@ -93,9 +100,10 @@ bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row
 /** Caches copies of rows read at generation gen (ignored if it has moved on). */
 void sq_rowcache_put(sq_rowcache *rc, uint64_t gen, const store_row *row, const store_row *children,
                      int nchildren, const store_case_key *key);
-/** Sets *touched whenever the writer changes a table other than the audit
- *  trail's, sessions or users. */
-void sq_rowcache_watch(sqlite3 *writer, bool *touched);
+/** Watches the writer: its first change in a transaction to a table other than
+ *  the audit trail's, sessions or users sets *touched and makes the generation
+ *  odd until sq_rowcache_write_ended. */
+void sq_rowcache_watch(sq_rowcache *rc, sqlite3 *writer, bool *touched);
 
 struct store_tx {
     sqlite_store *s;

@@ -10,13 +10,17 @@
  * Staying in step with writes, in this process and in others (the CLI writing
  * while `amparo serve` runs): a shared generation number in a small file next to
  * the database (DB-rowgen, mapped by every process that opens the store).  The
- * writer connection's pre-update hook notes any change to a table other than the
- * audit trail's and the sessions'; after such a transaction commits, the
- * generation is incremented.  An entry is used only while the generation is the
- * one read before its rows were fetched, so any committed change to any case
- * data makes every entry stale at once.  A process stopped between a commit and
- * its increment could leave entries of other processes stale; each process
- * increments the generation when it opens the store. */
+ * writer connection's pre-update hook notes the first change, in a transaction,
+ * to a table other than the audit trail's, sessions and users, and increments
+ * the generation then (making it odd: a write is under way); once the
+ * transaction has committed or rolled back it is incremented again.  An entry
+ * is used only while the generation is the one read before its rows were
+ * fetched, and nothing is cached or answered from the cache while the
+ * generation is odd, so any committed change to any case data makes every entry
+ * stale at once.  A process stopped in the middle (after its change, before
+ * the second increment) leaves the generation odd: every cache stays off until
+ * a store is opened, takes the write lock (so no transaction is under way) and
+ * makes the generation even again. */
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "store/sqlite_int.h"
 #include "util/log.h"
@@ -48,7 +52,8 @@ typedef struct {
 } rc_entry;
 
 struct sq_rowcache {
-    _Atomic uint64_t *gen; /* in the shared mapping */
+    _Atomic uint64_t *gen; /* in the shared mapping; odd while a write is under way */
+    bool *touched;         /* the store's flag: this transaction changed case data */
     pthread_mutex_t locks[RC_LOCKS];
     atomic_uint tick;
     atomic_size_t bytes; /* sum of the entries' bytes */
@@ -143,8 +148,25 @@ sq_rowcache *sq_rowcache_open(const char *db_path)
     rc->gen = map;
     for (int i = 0; i < RC_LOCKS; i++)
         pthread_mutex_init(&rc->locks[i], NULL);
-    atomic_fetch_add(rc->gen, 1); /* see the top of the file */
     return rc;
+}
+
+void sq_rowcache_settle(sq_rowcache *rc, sqlite3 *writer)
+{
+    if (!rc)
+        return;
+    /* Under the write lock no transaction is under way, so an odd generation was
+     * left by a process stopped mid-write: make it even.  If another process
+     * holds the lock (a long import), keep the parity: that process makes it
+     * even, or a later open does.  Either way the number moves on, so entries
+     * other processes cached before this open are not trusted. */
+    sqlite3_busy_timeout(writer, 100);
+    bool locked = sqlite3_exec(writer, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    uint64_t g = atomic_load(rc->gen);
+    atomic_fetch_add(rc->gen, locked && (g & 1) ? 1 : 2);
+    if (locked)
+        sqlite3_exec(writer, "COMMIT", NULL, NULL, NULL);
+    sqlite3_busy_timeout(writer, SQ_BUSY_TIMEOUT_MS);
 }
 
 void sq_rowcache_close(sq_rowcache *rc)
@@ -165,10 +187,12 @@ uint64_t sq_rowcache_generation(sq_rowcache *rc)
     return rc ? atomic_load(rc->gen) : 0;
 }
 
-void sq_rowcache_changed(sq_rowcache *rc)
+void sq_rowcache_write_ended(sq_rowcache *rc)
 {
+    if (rc && *rc->touched)
+        atomic_fetch_add(rc->gen, 1); /* even again: the change is in, or was undone */
     if (rc)
-        atomic_fetch_add(rc->gen, 1);
+        *rc->touched = false;
 }
 
 bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row **children,
@@ -177,6 +201,8 @@ bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row
     if (!rc)
         return false;
     uint64_t gen = atomic_load(rc->gen);
+    if (gen & 1)
+        return false; /* a write is under way */
     size_t s = set_of(uid);
     pthread_mutex_t *mu = &rc->locks[s % RC_LOCKS];
     bool hit = false;
@@ -203,8 +229,8 @@ bool sq_rowcache_get(sq_rowcache *rc, const char *uid, store_row *row, store_row
 void sq_rowcache_put(sq_rowcache *rc, uint64_t gen, const store_row *row, const store_row *children,
                      int nchildren, const store_case_key *key)
 {
-    if (!rc || !key || gen != atomic_load(rc->gen))
-        return; /* a change committed meanwhile: the rows may predate it */
+    if (!rc || !key || (gen & 1) || gen != atomic_load(rc->gen))
+        return; /* a write under way, or committed meanwhile: the rows may predate it */
     rc_entry fresh = {.used = true, .gen = gen, .key = *key};
     if (!rows_copy(&fresh.row, &fresh.children, &fresh.nchildren, row, children, nchildren))
         return;
@@ -237,19 +263,25 @@ void sq_rowcache_put(sq_rowcache *rc, uint64_t gen, const store_row *row, const 
     pthread_mutex_unlock(mu);
 }
 
-/* The writer connection's pre-update hook: any change outside the audit trail,
- * sessions and users marks the transaction as one that changes case data. */
+/* The writer connection's pre-update hook: the first change, in a transaction,
+ * outside the audit trail, sessions and users marks it as one that changes case
+ * data and makes the generation odd. */
 static void preupdate(void *arg, sqlite3 *db, int op, const char *zdb, const char *table,
                       sqlite3_int64 k1, sqlite3_int64 k2)
 {
     (void)db, (void)op, (void)zdb, (void)k1, (void)k2;
-    bool *touched = arg;
-    if (strncmp(table, "audit", 5) != 0 && strcmp(table, "sessions") != 0 &&
-        strcmp(table, "users") != 0)
-        *touched = true;
+    sq_rowcache *rc = arg;
+    if (*rc->touched || strncmp(table, "audit", 5) == 0 || strcmp(table, "sessions") == 0 ||
+        strcmp(table, "users") == 0)
+        return;
+    *rc->touched = true;
+    atomic_fetch_add(rc->gen, 1);
 }
 
-void sq_rowcache_watch(sqlite3 *writer, bool *touched)
+void sq_rowcache_watch(sq_rowcache *rc, sqlite3 *writer, bool *touched)
 {
-    sqlite3_preupdate_hook(writer, preupdate, touched);
+    if (!rc)
+        return;
+    rc->touched = touched;
+    sqlite3_preupdate_hook(writer, preupdate, rc);
 }

@@ -212,7 +212,7 @@ static int conn_open(conn *c, const char *path, bool writer, char *err, size_t e
         c->db = NULL;
         return -1;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
     const char *pragmas = writer ? "PRAGMA journal_mode = WAL;"
                                    "PRAGMA synchronous = FULL;"
@@ -1424,16 +1424,13 @@ static void run_batch(sqlite_store *s, job *batch)
     }
     if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
         exec_sql(db, "ROLLBACK");
-        s->touched = false;
         term_cache_clear(&s->terms);
         for (job *j = batch; j; j = j->next) {
             if (j->rc == STORE_OK)
                 j->rc = STORE_ERROR;
         }
     }
-    if (s->touched) /* after the commit: see sqlite_rowcache.c */
-        sq_rowcache_changed(s->rows);
-    s->touched = false;
+    sq_rowcache_write_ended(s->rows); /* after the commit: see sqlite_rowcache.c */
 }
 
 /* Called with s->mu held and a job queued: when only gathering jobs are queued
@@ -1655,9 +1652,7 @@ static int sq_bulk_end(store *base, bool commit)
         exec_sql(s->writer.db, "ROLLBACK");
     if (rc != STORE_OK || !commit)
         term_cache_clear(&s->terms);
-    if (s->touched) /* after the commit: see sqlite_rowcache.c */
-        sq_rowcache_changed(s->rows);
-    s->touched = false;
+    sq_rowcache_write_ended(s->rows); /* after the commit: see sqlite_rowcache.c */
     exec_sql(s->writer.db, "PRAGMA foreign_keys = ON");
     exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
     pthread_mutex_unlock(&s->wlock);
@@ -1796,7 +1791,8 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
     s->rows = sq_rowcache_open(path);
-    sq_rowcache_watch(s->writer.db, &s->touched);
+    sq_rowcache_settle(s->rows, s->writer.db);
+    sq_rowcache_watch(s->rows, s->writer.db, &s->touched);
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the completion thread");
         goto fail;

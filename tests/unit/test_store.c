@@ -1224,6 +1224,98 @@ static void test_case_cache_follows_writes(void **state)
     store_close(other);
 }
 
+static void set_rowgen(fixture *f, uint64_t g)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s-rowgen", f->path);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(&g, sizeof g, 1, fp), 1);
+    fclose(fp);
+}
+
+/* Changes a case's document behind the store's back (no hook, no generation). */
+static void edit_behind(fixture *f, const char *uid, const char *doc)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "UPDATE cases SET doc = ?1 WHERE uid = ?2", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, uid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+typedef struct {
+    fixture *f;
+    update_arg u;
+    uint64_t gen_inside;
+} odd_arg;
+
+static int job_update_and_look(store_tx *tx, void *arg)
+{
+    odd_arg *a = arg;
+    int rc = job_update(tx, &a->u);
+    a->gen_inside = rowgen(a->f);
+    return rc;
+}
+
+/* While a transaction that changes case data is under way the generation is
+ * odd and the cache is neither used nor filled; a writer stopped in the middle
+ * leaves it odd, so every cache stays off (reads stay correct) until a store
+ * opens, takes the write lock and makes it even again. */
+static void test_case_cache_after_a_stopped_writer(void **state)
+{
+    fixture *f = *state;
+    int64_t id, version;
+    int n;
+    size_t keylen;
+    char uid[40], raw[512];
+    fake_uid(uid, 1);
+    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
+                                 json_pack("{s:s}", "cas_Status", "Active"), NULL, &id),
+                     STORE_OK);
+    key_arg ka = {uid, 0xAA};
+    assert_int_equal(store_run(f->s, job_key, &ka), STORE_OK);
+    uint64_t g = rowgen(f);
+    assert_int_equal(g % 2, 0);
+    json_t *doc = json_pack("{s:s}", "cas_Status", "FollowUp");
+    odd_arg oa = {.f = f, .u = {.key = uid, .expected = 1, .doc = doc}};
+    assert_int_equal(store_run(f->s, job_update_and_look, &oa), STORE_OK);
+    assert_int_equal(oa.gen_inside % 2, 1);
+    assert_int_equal(rowgen(f), oa.gen_inside + 1);
+    json_decref(doc);
+    for (int i = 0; i < 2; i++) /* cached */
+        read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    /* a writer stopped after its change, before the second increment */
+    set_rowgen(f, rowgen(f) + 1);
+    edit_behind(f, uid, "{\"cas_Status\":\"Closed\"}");
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_non_null(strstr(raw, "Closed")); /* not the cached "FollowUp" */
+    edit_behind(f, uid, "{\"cas_Status\":\"Active\"}");
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_non_null(strstr(raw, "Active")); /* nor was the last read cached */
+    uint64_t odd = rowgen(f);
+    assert_int_equal(odd % 2, 1);
+    /* the next store to open settles it; caching resumes */
+    char err[512];
+    store *other = store_sqlite_open(f->path, err, sizeof err);
+    assert_non_null(other);
+    assert_int_equal(rowgen(f) % 2, 0);
+    assert_true(rowgen(f) > odd);
+    store_close(other);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    edit_behind(f, uid, "{\"cas_Status\":\"Closed\"}"); /* behind the cache's back */
+    read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
+    assert_non_null(strstr(raw, "Active")); /* from memory again */
+}
+
 static int job_history(store_tx *tx, void *arg)
 {
     hist_arg *a = arg;
@@ -1533,6 +1625,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_cache_follows_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_cache_after_a_stopped_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gathering_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
