@@ -282,7 +282,7 @@ static int audit_list_cmd(int argc, char **argv)
     return rc;
 }
 
-static int cmd_audit(int argc, char **argv)
+int cmd_audit(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
         fputs(usage, argc < 2 ? stderr : stdout);

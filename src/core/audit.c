@@ -585,8 +585,8 @@ static void lookup_problem(audit_verify_result *out, const store_audit_keys_chec
     default:
         out->problem = AUDIT_INDEX_EXTRA;
         snprintf(out->message, sizeof out->message,
-                 "the lookup table audit_keys has a row '%s' for entry %lld that %s",
-                 out->key, (long long)k->seq, k->what);
+                 "the lookup table audit_keys has a row '%s' for entry %lld that %s", out->key,
+                 (long long)k->seq, k->what);
         break;
     }
 }

@@ -130,10 +130,10 @@ typedef struct {
 
 typedef struct {
     audit_problem problem;
-    int64_t entries;    /* entries read (all of them when intact) */
-    int64_t head_seq;   /* the last entry that checked out (0: none) */
-    char head_hash[65]; /* its hash ("" when none) */
-    int64_t bad_seq;    /* the first bad entry (0 when intact) */
+    int64_t entries;                /* entries read (all of them when intact) */
+    int64_t head_seq;               /* the last entry that checked out (0: none) */
+    char head_hash[65];             /* its hash ("" when none) */
+    int64_t bad_seq;                /* the first bad entry (0 when intact) */
     char key[STORE_AUDIT_KEY_TEXT]; /* AUDIT_INDEX_*: the key concerned ("a:" actor or
                                        "o:" object id, made safe), or "" */
     int64_t index_rows;             /* rows of audit_keys compared */

@@ -29,14 +29,16 @@ static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 #define AUDIT_KEYS_BUCKET 2048
 #define STR_(x) #x
 #define STR(x) STR_(x)
-static const char sql_keys_catch_up[] =
-    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) SELECT (seq - 1) / " STR(
-        AUDIT_KEYS_BUCKET) ", k, seq FROM ("
-                           "  SELECT 'a:' || actor AS k, seq FROM audit"
-                           "    WHERE seq > (SELECT seq FROM audit_keys_upto)"
-                           "  UNION ALL SELECT 'o:' || object_id, seq FROM audit"
-                           "    WHERE seq > (SELECT seq FROM audit_keys_upto) AND object_id <> '')"
-                           " ORDER BY 1, 2, 3";
+/* the keys of the entries where cond holds, in the table's order */
+#define KEYS_OF(cond)                                                                              \
+    "SELECT (seq - 1) / " STR(AUDIT_KEYS_BUCKET) ", k, seq FROM ("                                 \
+                                                 "  SELECT 'a:' || actor AS k, seq FROM audit"     \
+                                                 "    WHERE " cond                                 \
+                                                 "  UNION ALL SELECT 'o:' || object_id, seq FROM " \
+                                                 "audit WHERE " cond " AND object_id <> '')"       \
+                                                 " ORDER BY 1, 2, 3"
+static const char sql_keys_catch_up[] = "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) " KEYS_OF(
+    "seq > (SELECT seq FROM audit_keys_upto)");
 static const char sql_keys_upto[] =
     "UPDATE audit_keys_upto SET seq = (SELECT coalesce(max(seq), 0) FROM audit)";
 /* the entries whose key is ?: those in the table, bucket by bucket, and the tail */
@@ -362,7 +364,8 @@ static void keys_next_row(keys_walk *w)
 static bool row_well_formed(sqlite3_stmt *st)
 {
     return sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-           sqlite3_column_type(st, 1) == SQLITE_TEXT && sqlite3_column_type(st, 2) == SQLITE_INTEGER;
+           sqlite3_column_type(st, 1) == SQLITE_TEXT &&
+           sqlite3_column_type(st, 2) == SQLITE_INTEGER;
 }
 
 /* Orders keys as the table does: bytes (BINARY), shorter first on a tie, then seq. */
@@ -471,7 +474,8 @@ static void note_extra(keys_walk *w, store_audit_keys_check *cand)
         snprintf(cand->what, sizeof cand->what, "is in bucket %lld, not %lld", (long long)bucket,
                  (long long)((seq - 1) / AUDIT_KEYS_BUCKET));
     else
-        snprintf(cand->what, sizeof cand->what, "the entry does not give (its actor or object differs)");
+        snprintf(cand->what, sizeof cand->what,
+                 "the entry does not give (its actor or object differs)");
 }
 
 /* Merges the gathered keys of w->bucket with the table's rows up to the end of
@@ -626,10 +630,10 @@ static void check_entry_form(keys_walk *w, sqlite3_stmt *st)
         return;
     for (int i = 1; i <= 10; i++) {
         int type = sqlite3_column_type(st, i);
-        const char *type_name = type == SQLITE_BLOB    ? "a blob"
-                                : type == SQLITE_NULL  ? "NULL"
-                                : type == SQLITE_TEXT  ? NULL
-                                                       : "a number";
+        const char *type_name = type == SQLITE_BLOB   ? "a blob"
+                                : type == SQLITE_NULL ? "NULL"
+                                : type == SQLITE_TEXT ? NULL
+                                                      : "a number";
         if (type_name) {
             snprintf(w->form_what, sizeof w->form_what, "stores its %s as %s, not text",
                      names[i - 1], type_name);
@@ -710,40 +714,34 @@ int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
 
 /* ==== repair: audit_keys rebuilt from the entries ============================== */
 
-static const char sql_keys_upto_zero[] =
+/* upto where the catch-ups would have left it: the last multiple of the bucket size */
+static const char sql_keys_upto_reset[] =
     "DELETE FROM audit_keys_upto WHERE id IS NOT 1;"
-    "INSERT OR REPLACE INTO audit_keys_upto(id, seq) VALUES (1, 0)";
+    "INSERT OR REPLACE INTO audit_keys_upto(id, seq) VALUES (1, (SELECT coalesce(max(seq), 0) "
+    "FROM audit) / " STR(AUDIT_KEYS_BUCKET) " * " STR(AUDIT_KEYS_BUCKET) ")";
 static const char sql_keys_remove_wrong[] =
     "DELETE FROM audit_keys WHERE typeof(bucket) <> 'integer' OR typeof(k) <> 'text'"
     " OR typeof(seq) <> 'integer' OR NOT EXISTS (SELECT 1 FROM audit a"
-    "  WHERE a.seq = audit_keys.seq AND audit_keys.bucket = (a.seq - 1) / " STR(
+    "  WHERE a.seq = audit_keys.seq AND a.seq <= (SELECT seq FROM audit_keys_upto)"
+    "  AND audit_keys.bucket = (a.seq - 1) / " STR(
         AUDIT_KEYS_BUCKET) " AND (audit_keys.k = 'a:' || a.actor"
                            "   OR (a.object_id <> '' AND audit_keys.k = 'o:' || a.object_id)))";
-static const char sql_keys_count[] = "SELECT count(*) FROM audit_keys";
+static const char sql_keys_add_missing[] =
+    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) " KEYS_OF(
+        "seq <= (SELECT seq FROM audit_keys_upto)");
 
-static int keys_count(store_tx *tx, int64_t *n)
-{
-    sqlite3_stmt *st = sq_stmt(tx->c, sql_keys_count);
-    int rc = st && sqlite3_step(st) == SQLITE_ROW ? STORE_OK : STORE_ERROR;
-    *n = rc == STORE_OK ? sqlite3_column_int64(st, 0) : 0;
-    if (st)
-        sqlite3_reset(st);
-    return rc;
-}
-
-/* Every row no entry gives goes; then the catch-up from upto 0 adds what is
- * missing (INSERT OR IGNORE keeps the rows that are right) and sets upto to
- * the last entry. */
+/* Every row no entry up to upto gives goes, then the missing ones are added
+ * (INSERT OR IGNORE keeps the rows that are right). */
 int sq_tx_audit_keys_rebuild(store_tx *tx, int64_t *removed, int64_t *added)
 {
     *removed = *added = 0;
-    int64_t before = 0, after = 0;
-    if (keys_count(tx, &before) != STORE_OK || exec_sql(tx->c->db, sql_keys_upto_zero) != STORE_OK ||
-        exec_sql(tx->c->db, sql_keys_remove_wrong) != STORE_OK)
+    sqlite3 *db = tx->c->db;
+    if (exec_sql(db, sql_keys_upto_reset) != STORE_OK ||
+        exec_sql(db, sql_keys_remove_wrong) != STORE_OK)
         return STORE_ERROR;
-    *removed = sqlite3_changes64(tx->c->db);
-    if (sq_tx_audit_keys_catch_up(tx) != STORE_OK || keys_count(tx, &after) != STORE_OK)
+    *removed = sqlite3_changes64(db);
+    if (exec_sql(db, sql_keys_add_missing) != STORE_OK)
         return STORE_ERROR;
-    *added = after - (before - *removed);
+    *added = sqlite3_changes64(db);
     return STORE_OK;
 }

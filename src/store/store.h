@@ -192,14 +192,14 @@ typedef enum {
 
 #define STORE_AUDIT_KEY_TEXT 192
 typedef struct {
-    store_audit_keys_problem problem;   /* the first one found */
-    bool complete;                      /* every entry was compared (the scan was not stopped) */
-    int64_t seq;                        /* the entry, the row's seq, or upto (see problem) */
-    char key[STORE_AUDIT_KEY_TEXT];     /* the key as stored ('a:' actor or 'o:' object id),
-                                           cut, NUL bytes as '?'; any other bytes as found */
-    char what[160];                     /* what is wrong, in English, without the key */
-    int64_t upto;                       /* audit_keys_upto as read (-1: none) */
-    int64_t rows;                       /* rows of audit_keys read */
+    store_audit_keys_problem problem; /* the first one found */
+    bool complete;                    /* every entry was compared (the scan was not stopped) */
+    int64_t seq;                      /* the entry, the row's seq, or upto (see problem) */
+    char key[STORE_AUDIT_KEY_TEXT];   /* the key as stored ('a:' actor or 'o:' object id),
+                                         cut, NUL bytes as '?'; any other bytes as found */
+    char what[160];                   /* what is wrong, in English, without the key */
+    int64_t upto;                     /* audit_keys_upto as read (-1: none) */
+    int64_t rows;                     /* rows of audit_keys read */
 } store_audit_keys_check;
 /** A case's wrapped data key (see core/casekey.h). */
 #define STORE_WRAPPED_MAX 128
