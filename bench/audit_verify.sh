@@ -31,5 +31,5 @@ trap 'rm -rf "$DIR"' EXIT
 echo "verify bench: $(nproc) CPUs, $ENTRIES entries in $DIR, $RUNS runs per build"
 for b in "$@"; do
   echo "== $b"
-  "$b/bench/audit_verify_bench" "$DIR" "$ENTRIES" "$RUNS" 2> >(grep -v 'applied migration' >&2)
+  "$b/bench/audit_verify_bench" "$DIR" "$ENTRIES" "$RUNS" 2> >(grep -v "applied migration\|created a new audit key" >&2) || echo "(verify failed with $b)"
 done

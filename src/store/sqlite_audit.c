@@ -336,9 +336,19 @@ typedef struct {
     size_t off, len; /* the key's bytes in keys_walk.text */
 } want_key;
 
+/* The current row of audit_keys, read once (k points into the statement until
+ * its next step). */
+typedef struct {
+    bool well_formed; /* bucket and seq integers, k text */
+    int64_t bucket, seq;
+    const char *k;
+    size_t klen;
+} key_row;
+
 typedef struct {
     sqlite3_stmt *rows; /* sql_keys_rows */
     int row_rc;         /* the last step of rows */
+    key_row row;        /* when row_rc is SQLITE_ROW */
     int64_t upto;       /* audit_keys_upto (-1: unusable, nothing compared) */
     int64_t bucket;     /* the bucket whose keys are gathered (-1: none) */
     int64_t last_seq;   /* the last entry seen */
@@ -356,16 +366,21 @@ typedef struct {
 
 static void keys_next_row(keys_walk *w)
 {
-    w->row_rc = sqlite3_step(w->rows);
-    if (w->row_rc == SQLITE_ROW)
-        w->out->rows++;
-}
-
-static bool row_well_formed(sqlite3_stmt *st)
-{
-    return sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-           sqlite3_column_type(st, 1) == SQLITE_TEXT &&
-           sqlite3_column_type(st, 2) == SQLITE_INTEGER;
+    sqlite3_stmt *st = w->rows;
+    w->row_rc = sqlite3_step(st);
+    if (w->row_rc != SQLITE_ROW)
+        return;
+    w->out->rows++;
+    key_row *r = &w->row;
+    r->well_formed = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+                     sqlite3_column_type(st, 1) == SQLITE_TEXT &&
+                     sqlite3_column_type(st, 2) == SQLITE_INTEGER;
+    r->bucket = sqlite3_column_int64(st, 0);
+    r->seq = sqlite3_column_int64(st, 2);
+    r->k = (const char *)sqlite3_column_blob(st, 1);
+    r->klen = (size_t)sqlite3_column_bytes(st, 1);
+    if (!r->k)
+        r->k = "";
 }
 
 /* Orders keys as the table does: bytes (BINARY), shorter first on a tie, then seq. */
@@ -450,15 +465,14 @@ static void note_missing(keys_walk *w, store_audit_keys_check *cand, const want_
 /* The current row of audit_keys, which no entry gives: why not. */
 static void note_extra(keys_walk *w, store_audit_keys_check *cand)
 {
-    sqlite3_stmt *st = w->rows;
-    int64_t bucket = sqlite3_column_int64(st, 0), seq = sqlite3_column_int64(st, 2);
+    const key_row *r = &w->row;
+    int64_t bucket = r->bucket, seq = r->seq;
     if (!cand_better(cand, STORE_AUDIT_KEYS_EXTRA, seq))
         return;
     cand->problem = STORE_AUDIT_KEYS_EXTRA;
     cand->seq = seq;
-    const char *k = (const char *)sqlite3_column_blob(st, 1);
-    key_copy(cand->key, sizeof cand->key, k ? k : "", (size_t)sqlite3_column_bytes(st, 1));
-    if (!row_well_formed(st))
+    key_copy(cand->key, sizeof cand->key, r->k, r->klen);
+    if (!r->well_formed)
         snprintf(cand->what, sizeof cand->what,
                  "is malformed (bucket and seq must be integers, k text)");
     else if (w->ended && seq > w->last_seq)
@@ -491,12 +505,12 @@ static void keys_flush(keys_walk *w)
     size_t i = 0;
     for (;;) {
         bool have = w->row_rc == SQLITE_ROW;
-        if (have && !row_well_formed(w->rows)) {
+        if (have && !w->row.well_formed) {
             note_extra(w, &cand);
             keys_next_row(w);
             continue;
         }
-        int64_t rb = have ? sqlite3_column_int64(w->rows, 0) : 0;
+        int64_t rb = have ? w->row.bucket : 0;
         if (have && rb < w->bucket) {
             note_extra(w, &cand);
             keys_next_row(w);
@@ -511,9 +525,8 @@ static void keys_flush(keys_walk *w)
         else if (i == w->nwant)
             c = -1;
         else
-            c = key_cmp((const char *)sqlite3_column_blob(w->rows, 1),
-                        (size_t)sqlite3_column_bytes(w->rows, 1), sqlite3_column_int64(w->rows, 2),
-                        w->text + w->want[i].off, w->want[i].len, w->want[i].seq);
+            c = key_cmp(w->row.k, w->row.klen, w->row.seq, w->text + w->want[i].off, w->want[i].len,
+                        w->want[i].seq);
         if (c == 0) {
             i++;
             keys_next_row(w);
@@ -619,34 +632,43 @@ static int keys_walk_begin(keys_walk *w, conn *c)
     return STORE_OK;
 }
 
-/* The text columns of an entry, which filters compare with text: a blob (or a
- * NULL, or a NUL byte inside) compares unequal while the chain, hashing the
- * bytes up to the first NUL, still verifies. */
-static void check_entry_form(keys_walk *w, sqlite3_stmt *st)
+/* The columns lists filter on, which SQL compares as text: a blob (or a NULL,
+ * or a NUL byte inside) compares unequal while the chain, hashing the bytes up
+ * to the first NUL, still verifies. */
+static const struct {
+    int col;
+    const char *name;
+} form_cols[] = {{1, "at"},     {2, "actor"},       {3, "org"},
+                 {5, "action"}, {6, "object_type"}, {7, "object_id"}};
+#define FORM_COLS (sizeof form_cols / sizeof *form_cols)
+
+/* The types of the current row's form_cols, read before any conversion (a
+ * blob read as text reports text afterwards). */
+static void entry_types(sqlite3_stmt *st, int types[FORM_COLS])
 {
-    static const char *const names[] = {"at",          "actor",     "org",    "addr", "action",
-                                        "object_type", "object_id", "detail", "prev", "hash"};
-    if (w->form_what[0])
-        return;
-    for (int i = 1; i <= 10; i++) {
-        int type = sqlite3_column_type(st, i);
-        const char *type_name = type == SQLITE_BLOB   ? "a blob"
-                                : type == SQLITE_NULL ? "NULL"
-                                : type == SQLITE_TEXT ? NULL
-                                                      : "a number";
-        if (type_name) {
+    for (size_t i = 0; i < FORM_COLS; i++)
+        types[i] = sqlite3_column_type(st, form_cols[i].col);
+}
+
+/* Notes the first entry (e, just read from st) whose form_cols are not plain
+ * text; types from entry_types. */
+static void check_entry_form(keys_walk *w, sqlite3_stmt *st, const store_audit_entry *e,
+                             const int types[FORM_COLS])
+{
+    const char *values[FORM_COLS] = {e->at,     e->actor,       e->org,
+                                     e->action, e->object_type, e->object_id};
+    for (size_t i = 0; i < FORM_COLS && !w->form_what[0]; i++) {
+        if (types[i] != SQLITE_TEXT)
             snprintf(w->form_what, sizeof w->form_what, "stores its %s as %s, not text",
-                     names[i - 1], type_name);
-        } else {
-            const char *t = (const char *)sqlite3_column_text(st, i);
-            if (t && strlen(t) != (size_t)sqlite3_column_bytes(st, i))
-                snprintf(w->form_what, sizeof w->form_what, "has a NUL byte inside its %s",
-                         names[i - 1]);
-        }
-        if (w->form_what[0]) {
-            w->form_seq = sqlite3_column_int64(st, 0);
-            return;
-        }
+                     form_cols[i].name,
+                     types[i] == SQLITE_BLOB   ? "a blob"
+                     : types[i] == SQLITE_NULL ? "NULL"
+                                               : "a number");
+        else if (strlen(values[i]) != (size_t)sqlite3_column_bytes(st, form_cols[i].col))
+            snprintf(w->form_what, sizeof w->form_what, "has a NUL byte inside its %s",
+                     form_cols[i].name);
+        if (w->form_what[0])
+            w->form_seq = e->seq;
     }
 }
 
@@ -670,11 +692,14 @@ int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
         int src = SQLITE_DONE;
         while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
             store_audit_entry e;
-            check_entry_form(&w, st);
+            int types[FORM_COLS];
+            entry_types(st, types);
             if (read_entry(st, &e) != STORE_OK) {
                 rc = STORE_ERROR;
                 break;
             }
+            if (!w.form_what[0])
+                check_entry_form(&w, st, &e, types);
             rc = fn(arg, &e);
             if (rc == STORE_OK)
                 keys_walk_entry(&w, &e);
