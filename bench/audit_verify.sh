@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/audit_verify.sh — how long `audit verify` takes on a trail of
-# VERIFY_ENTRIES entries (bench/audit_verify_bench.c; figures in bench/README.md,
-# "Verifying the trail and its lookup table").
+# VERIFY_ENTRIES entries (bench/audit_verify_bench.c; figures in docs/AUDIT.md,
+# "Verification").
 #
 #   bench/audit_verify.sh [BUILD_DIR...]
 #

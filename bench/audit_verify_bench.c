@@ -1,5 +1,6 @@
 /* audit_verify_bench.c — how long `amparo audit verify` takes on a large trail
- * (bench/audit_verify.sh builds and runs it; figures in bench/README.md).
+ * (bench/audit_verify.sh builds and runs it; figures in docs/AUDIT.md,
+ * "Verification").
  *
  *   audit_verify_bench DIR ENTRIES RUNS
  *
