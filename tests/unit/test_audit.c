@@ -1158,6 +1158,12 @@ static void test_index_row_changed(void **state)
     tamper(f, "UPDATE audit_keys SET k = 'a:user-2' || char(0) WHERE k = 'a:user-2' AND seq = 8");
     expect_index_bad(f, AUDIT_INDEX_MISSING, 8, "a:user-2", NULL);
     tamper(f, "UPDATE audit_keys SET k = 'a:user-2' WHERE seq = 8 AND k LIKE 'a:%'");
+    /* k made longer: 'a:user-2x' sorts right after entry 2,048's 'a:user-2', the
+     * last of bucket 0 (a comparison of the common bytes alone would pass it) */
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2x' WHERE k = 'a:user-2' AND seq = 2048");
+    assert_int_equal(listed(f, "user-2", NULL), 999);
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 2048, "a:user-2", NULL);
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2' WHERE k = 'a:user-2x'");
     /* bucket: the lookup no longer finds the row */
     tamper(f, "UPDATE audit_keys SET bucket = 1 WHERE k = 'a:user-4' AND seq = 5");
     assert_int_equal(listed(f, "user-4", NULL), 1000); /* still found, in the wrong bucket */
