@@ -286,41 +286,6 @@ out:
     return rc;
 }
 
-int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg)
-{
-    sqlite_store *s = (sqlite_store *)base;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    if (exec_sql(c->db, "BEGIN") != STORE_OK) {
-        reader_release(s, c);
-        return STORE_ERROR;
-    }
-    int rc = STORE_ERROR;
-    sqlite3_stmt *st = sq_stmt(c, sql_scan);
-    if (st) {
-        int src = SQLITE_DONE;
-        rc = STORE_OK;
-        while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-            store_audit_entry e;
-            if (read_entry(st, &e) != STORE_OK) {
-                rc = STORE_ERROR;
-                break;
-            }
-            rc = fn(arg, &e);
-            store_audit_entry_release(&e);
-        }
-        if (rc == STORE_OK && src != SQLITE_DONE) {
-            log_error("store: audit scan: %s", sqlite3_errmsg(c->db));
-            rc = STORE_ERROR;
-        }
-        sqlite3_reset(st);
-    }
-    exec_sql(c->db, "COMMIT");
-    reader_release(s, c);
-    return rc;
-}
-
 /* ==== verification: the lookup table against the entries ==================== *
  * One ordered pass over both: the entries in seq order (the chain's scan) and
  * audit_keys in its primary-key order (bucket, k, seq), which needs no sort.
@@ -672,12 +637,70 @@ static void check_entry_form(keys_walk *w, sqlite3_stmt *st, const store_audit_e
     }
 }
 
-int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
-                          store_audit_keys_check *check)
+/* The entries in seq order on c, each given to fn and, when w is not NULL, to
+ * the checks.  STORE_OK, STORE_ERROR or fn's non-zero value. */
+static int scan_entries(conn *c, store_audit_scan_fn fn, void *arg, keys_walk *w)
+{
+    sqlite3_stmt *st = sq_stmt(c, sql_scan);
+    if (!st)
+        return STORE_ERROR;
+    int rc = STORE_OK, src = SQLITE_DONE;
+    while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        store_audit_entry e;
+        int types[FORM_COLS];
+        if (w)
+            entry_types(st, types);
+        if (read_entry(st, &e) != STORE_OK) {
+            rc = STORE_ERROR;
+            break;
+        }
+        if (w && !w->form_what[0])
+            check_entry_form(w, st, &e, types);
+        rc = fn(arg, &e);
+        if (w && rc == STORE_OK)
+            keys_walk_entry(w, &e);
+        store_audit_entry_release(&e);
+    }
+    if (rc == STORE_OK && src != SQLITE_DONE) {
+        log_error("store: audit scan: %s", sqlite3_errmsg(c->db));
+        rc = STORE_ERROR;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* After the scan: the last bucket and the rows left, then the problem to
+ * report: the entries' own form first, then upto (which shifts every row),
+ * then the rows.  Frees w's memory. */
+static int keys_walk_finish(keys_walk *w, conn *c, int rc)
+{
+    if (rc == STORE_OK) {
+        keys_walk_end(w);
+        w->out->complete = true;
+        if (w->oom || (w->row_rc != SQLITE_ROW && w->row_rc != SQLITE_DONE)) {
+            log_error("store: audit keys check: %s",
+                      w->oom ? "out of memory" : sqlite3_errmsg(c->db));
+            rc = STORE_ERROR;
+        }
+    }
+    if (w->form_what[0] || w->upto_what[0]) {
+        bool form = w->form_what[0] != '\0';
+        w->out->problem = form ? STORE_AUDIT_FIELD_TYPE : STORE_AUDIT_KEYS_UPTO;
+        w->out->seq = form ? w->form_seq : w->upto_seq;
+        w->out->key[0] = '\0';
+        snprintf(w->out->what, sizeof w->out->what, "%s", form ? w->form_what : w->upto_what);
+    }
+    sqlite3_finalize(w->rows);
+    free(w->want);
+    free(w->text);
+    return rc;
+}
+
+/* scan_entries inside one read transaction (one snapshot for the entries and,
+ * when w is not NULL, the lookup table). */
+static int scan_snapshot(store *base, store_audit_scan_fn fn, void *arg, keys_walk *w)
 {
     sqlite_store *s = (sqlite_store *)base;
-    memset(check, 0, sizeof *check);
-    check->upto = -1;
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
@@ -685,56 +708,28 @@ int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
         reader_release(s, c);
         return STORE_ERROR;
     }
-    keys_walk w = {.out = check, .bucket = -1};
-    int rc = keys_walk_begin(&w, c);
-    sqlite3_stmt *st = rc == STORE_OK ? sq_stmt(c, sql_scan) : NULL;
-    if (st) {
-        int src = SQLITE_DONE;
-        while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-            store_audit_entry e;
-            int types[FORM_COLS];
-            entry_types(st, types);
-            if (read_entry(st, &e) != STORE_OK) {
-                rc = STORE_ERROR;
-                break;
-            }
-            if (!w.form_what[0])
-                check_entry_form(&w, st, &e, types);
-            rc = fn(arg, &e);
-            if (rc == STORE_OK)
-                keys_walk_entry(&w, &e);
-            store_audit_entry_release(&e);
-        }
-        if (rc == STORE_OK && src != SQLITE_DONE) {
-            log_error("store: audit scan: %s", sqlite3_errmsg(c->db));
-            rc = STORE_ERROR;
-        }
-        if (rc == STORE_OK) {
-            keys_walk_end(&w);
-            check->complete = true;
-        }
-        sqlite3_reset(st);
-    } else {
-        rc = STORE_ERROR;
-    }
-    if (rc == STORE_OK && (w.oom || (w.row_rc != SQLITE_ROW && w.row_rc != SQLITE_DONE))) {
-        log_error("store: audit keys check: %s", w.oom ? "out of memory" : sqlite3_errmsg(c->db));
-        rc = STORE_ERROR;
-    }
-    /* the entries' own form first, then upto (which moves every row), then the rows */
-    if (w.form_what[0] || w.upto_what[0]) {
-        bool form = w.form_what[0] != '\0';
-        check->problem = form ? STORE_AUDIT_FIELD_TYPE : STORE_AUDIT_KEYS_UPTO;
-        check->seq = form ? w.form_seq : w.upto_seq;
-        check->key[0] = '\0';
-        snprintf(check->what, sizeof check->what, "%s", form ? w.form_what : w.upto_what);
-    }
-    sqlite3_finalize(w.rows);
-    free(w.want);
-    free(w.text);
+    int rc = w ? keys_walk_begin(w, c) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = scan_entries(c, fn, arg, w);
+    if (w)
+        rc = keys_walk_finish(w, c, rc);
     exec_sql(c->db, "COMMIT");
     reader_release(s, c);
     return rc;
+}
+
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg)
+{
+    return scan_snapshot(base, fn, arg, NULL);
+}
+
+int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
+                          store_audit_keys_check *check)
+{
+    memset(check, 0, sizeof *check);
+    check->upto = -1;
+    keys_walk w = {.out = check, .bucket = -1};
+    return scan_snapshot(base, fn, arg, &w);
 }
 
 /* ==== repair: audit_keys rebuilt from the entries ============================== */
