@@ -324,7 +324,7 @@ typedef struct {
     size_t used, captext;
     bool found, oom;
     store_audit_keys_check *out;
-    /* problems reported before the rows' (see sq_audit_scan_checked) */
+    /* problems reported before the rows' (see keys_walk_finish) */
     int64_t form_seq, upto_seq;
     char form_what[160], upto_what[160];
 } keys_walk;

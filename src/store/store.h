@@ -632,11 +632,13 @@ static inline int store_audit_scan(store *s, store_audit_scan_fn fn, void *arg)
  *  pass, what filtered lists rely on: every entry up to audit_keys_upto has
  *  exactly its rows in audit_keys ('a:' actor, and 'o:' object id when it has
  *  one, in bucket (seq - 1) / 2048), there is no other row, audit_keys_upto is
- *  a number between the last catch-up and the last entry, and every text
- *  column of an entry is text without NUL bytes.  *check gets the first problem
- *  (by seq; upto first), or STORE_AUDIT_KEYS_OK; it is complete only when fn
- *  never stopped the scan.  Memory: one bucket of keys.  Returns as
- *  store_audit_scan. */
+ *  a number between the last catch-up and the last entry, and the columns
+ *  lists filter on (at, actor, org, action, object_type, object_id) are text
+ *  without NUL bytes.  *check gets one problem:
+ *  the first entry whose columns are not text, else audit_keys_upto, else the
+ *  row difference with the lowest seq; or STORE_AUDIT_KEYS_OK.  It is complete
+ *  only when fn never stopped the scan.  Memory: one bucket of keys.  Returns
+ *  as store_audit_scan. */
 static inline int store_audit_scan_checked(store *s, store_audit_scan_fn fn, void *arg,
                                            store_audit_keys_check *check)
 {
