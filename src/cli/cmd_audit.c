@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: amparo audit verify [--data DIR] [--expect-head SEQ:HASH] [--repair-index] [--json]\n"
+    "usage: amparo audit verify [--data DIR] [--expect-head SEQ:HASH] [--repair-index]\n"
+    "                           [--json]\n"
     "       amparo audit head [--data DIR] [--json]\n"
     "       amparo audit list [--data DIR] [--json] [--FILTER VALUE]...\n"
     "\n"
