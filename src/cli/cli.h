@@ -57,5 +57,8 @@ extern const cli_command cli_commands_keys[] __attribute__((weak));
 /** `amparo key status|rotate|retire` (cmd_keys.c, the table cli_commands_keys);
  *  declared so tests can call it (a weak reference alone links nothing in). */
 int cmd_key(int argc, char **argv);
+/** `amparo audit verify|head|list` (cmd_audit.c, the table cli_commands_audit);
+ *  declared for tests, like cmd_key. */
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -9,15 +9,25 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: amparo audit verify [--data DIR] [--expect-head SEQ:HASH] [--json]\n"
+    "usage: amparo audit verify [--data DIR] [--expect-head SEQ:HASH] [--repair-index]\n"
+    "                           [--json]\n"
     "       amparo audit head [--data DIR] [--json]\n"
     "       amparo audit list [--data DIR] [--json] [--FILTER VALUE]...\n"
     "\n"
     "verify  walks the whole hash chain with the audit key (DIR/audit.key) and\n"
-    "        names the first changed, removed, inserted or reordered entry.\n"
+    "        names the first changed, removed, inserted or reordered entry.  In\n"
+    "        the same pass it checks the lookup table that lists filtered by\n"
+    "        actor or object read (audit_keys, audit_keys_upto): a missing row\n"
+    "        hides an entry from those lists (index_missing), and a row no entry\n"
+    "        gives (index_extra), a wrong audit_keys_upto (index_upto) or a\n"
+    "        column that is not text (field_type) are named with their entry.\n"
     "        Exit 0 when intact, 1 when tampered or unreadable.  Removing the\n"
     "        newest entries leaves a shorter chain that is still consistent: it\n"
     "        is caught only against a head recorded earlier (--expect-head).\n"
+    "        --repair-index: when the chain verifies and only the lookup table\n"
+    "        is wrong, rebuild it from the entries in one transaction, recorded\n"
+    "        as audit.index_repair, then verify again (exit 0 when intact after\n"
+    "        the repair).  A chain that does not verify is never repaired.\n"
     "head    prints the newest entry as SEQ:HASH; write it down or ship it\n"
     "        elsewhere (a log host, a ticket) to check truncation later.\n"
     "list    prints entries, newest first.  Filters:\n"
@@ -51,10 +61,29 @@ static bool data_opt(int argc, char **argv, int *i, const char **data)
     return false;
 }
 
+/* The outcome of a verification, as text; hint_repair: name --repair-index when
+ * it would mend the problem. */
+static void print_verify(const audit_verify_result *r, int rc, bool hint_repair)
+{
+    if (rc == 0) {
+        printf("%s\n", r->message);
+        return;
+    }
+    printf("audit trail NOT intact: %s: %s\n", audit_problem_name(r->problem), r->message);
+    if (audit_problem_is_index(r->problem) || r->problem == AUDIT_FIELD_TYPE)
+        printf("the hash chain checks out: entries 1 to %lld (head %s)\n", (long long)r->head_seq,
+               r->head_seq ? r->head_hash : "(empty)");
+    else if (r->head_seq)
+        printf("entries 1 to %lld check out (head %s)\n", (long long)r->head_seq, r->head_hash);
+    if (hint_repair && audit_problem_is_index(r->problem))
+        printf("the lookup table can be rebuilt from the chain: amparo audit verify "
+               "--repair-index\n");
+}
+
 static int audit_verify_cmd(int argc, char **argv)
 {
     const char *data = NULL, *expect_text = NULL;
-    bool as_json = false;
+    bool as_json = false, repair = false;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);
@@ -66,6 +95,8 @@ static int audit_verify_cmd(int argc, char **argv)
             expect_text = argv[i] + 14;
         } else if (strcmp(argv[i], "--json") == 0) {
             as_json = true;
+        } else if (strcmp(argv[i], "--repair-index") == 0) {
+            repair = true;
         } else {
             fprintf(stderr, "amparo audit verify: unexpected argument '%s'\n%s", argv[i], usage);
             return EXIT_USAGE;
@@ -92,17 +123,42 @@ static int audit_verify_cmd(int argc, char **argv)
     }
     audit_verify_result r;
     int rc = audit_verify(env.store, key, expect_text ? &expect : NULL, &r);
+    audit_repair_result repaired = {0};
+    bool did_repair = false;
+    if (repair && rc == 1 && audit_problem_is_index(r.problem)) {
+        if (!as_json)
+            print_verify(&r, rc, false);
+        principal p = {.actor = "cli", .lang = "en", .internal = true};
+        amp_err aerr = {0};
+        if (audit_repair_index(env.core, &p, &r, &repaired, &aerr) != AMP_OK) {
+            rc = cli_report(&aerr);
+            amp_err_clear(&aerr);
+            sodium_memzero(key, sizeof key);
+            cli_env_close(&env);
+            return rc;
+        }
+        did_repair = true;
+        if (!as_json)
+            printf("repaired the lookup table audit_keys: %lld rows removed, %lld added "
+                   "(recorded as audit.index_repair); verifying again\n",
+                   (long long)repaired.removed, (long long)repaired.added);
+        rc = audit_verify(env.store, key, expect_text ? &expect : NULL, &r);
+    }
     sodium_memzero(key, sizeof key);
     if (as_json) {
         json_t *o = audit_verify_json(&r);
+        if (o && did_repair)
+            json_object_set_new(o, "repaired",
+                                json_pack("{s:I, s:I}", "removed", (json_int_t)repaired.removed,
+                                          "added", (json_int_t)repaired.added));
         print_json(o);
         json_decref(o);
-    } else if (rc == 0) {
-        printf("%s\n", r.message);
     } else {
-        printf("audit trail NOT intact: %s: %s\n", audit_problem_name(r.problem), r.message);
-        if (r.head_seq)
-            printf("entries 1 to %lld check out (head %s)\n", (long long)r.head_seq, r.head_hash);
+        print_verify(&r, rc, !repair);
+        if (repair && rc == 1 && !did_repair)
+            printf("not repairing: the lookup table is rebuilt only from a chain that verifies\n");
+        else if (repair && rc == 0 && !did_repair)
+            printf("nothing to repair\n");
     }
     cli_env_close(&env);
     return rc == 0 ? EXIT_OK : EXIT_FAIL;
@@ -227,7 +283,7 @@ static int audit_list_cmd(int argc, char **argv)
     return rc;
 }
 
-static int cmd_audit(int argc, char **argv)
+int cmd_audit(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
         fputs(usage, argc < 2 ? stderr : stdout);

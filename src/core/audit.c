@@ -482,8 +482,17 @@ const char *audit_problem_name(audit_problem p)
     case AUDIT_HEAD_MISMATCH: return "head_mismatch";
     case AUDIT_TRUNCATED: return "truncated";
     case AUDIT_READ_ERROR: return "read_error";
+    case AUDIT_FIELD_TYPE: return "field_type";
+    case AUDIT_INDEX_MISSING: return "index_missing";
+    case AUDIT_INDEX_EXTRA: return "index_extra";
+    case AUDIT_INDEX_UPTO: return "index_upto";
     }
     return "?";
+}
+
+bool audit_problem_is_index(audit_problem p)
+{
+    return p == AUDIT_INDEX_MISSING || p == AUDIT_INDEX_EXTRA || p == AUDIT_INDEX_UPTO;
 }
 
 typedef struct {
@@ -547,12 +556,48 @@ static int verify_entry(void *arg, const store_audit_entry *e)
     return 0;
 }
 
+/* The chain verified, but what filtered lists read does not match it. */
+static void lookup_problem(audit_verify_result *out, const store_audit_keys_check *k)
+{
+    out->bad_seq = k->seq;
+    audit_safe_text(k->key, out->key, sizeof out->key);
+    switch (k->problem) {
+    case STORE_AUDIT_FIELD_TYPE:
+        out->problem = AUDIT_FIELD_TYPE;
+        snprintf(out->message, sizeof out->message,
+                 "entry %lld %s: lists filtered on that field do not show it", (long long)k->seq,
+                 k->what);
+        break;
+    case STORE_AUDIT_KEYS_UPTO:
+        out->problem = AUDIT_INDEX_UPTO;
+        snprintf(out->message, sizeof out->message,
+                 "audit_keys_upto (how far the lookup table audit_keys reaches) %s: lists "
+                 "filtered by actor or object may miss entries",
+                 k->what);
+        break;
+    case STORE_AUDIT_KEYS_MISSING:
+        out->problem = AUDIT_INDEX_MISSING;
+        snprintf(out->message, sizeof out->message,
+                 "entry %lld has no row '%s' in the lookup table audit_keys: lists filtered by "
+                 "that key do not show it",
+                 (long long)k->seq, out->key);
+        break;
+    default:
+        out->problem = AUDIT_INDEX_EXTRA;
+        snprintf(out->message, sizeof out->message,
+                 "the lookup table audit_keys has a row '%s' for entry %lld that %s", out->key,
+                 (long long)k->seq, k->what);
+        break;
+    }
+}
+
 int audit_verify(store *s, const uint8_t *key, const audit_checkpoint *expect,
                  audit_verify_result *out)
 {
     memset(out, 0, sizeof *out);
     verify_state v = {.key = key ? key : process_key, .expect = expect, .r = out};
-    int rc = store_audit_scan(s, verify_entry, &v);
+    store_audit_keys_check keys;
+    int rc = store_audit_scan_checked(s, verify_entry, &v, &keys);
     if (rc == STORE_ERROR) {
         out->problem = AUDIT_READ_ERROR;
         snprintf(out->message, sizeof out->message, "the audit trail could not be read");
@@ -569,8 +614,21 @@ int audit_verify(store *s, const uint8_t *key, const audit_checkpoint *expect,
                  (long long)out->head_seq, (long long)expect->seq, (long long)out->head_seq + 1);
         return 1;
     }
-    snprintf(out->message, sizeof out->message, "audit trail intact: %lld entries, head %s",
-             (long long)out->entries, out->head_seq ? out->head_hash : "(empty)");
+    out->index_rows = keys.rows;
+    if (!keys.complete) { /* cannot happen once the chain verified: fail safe */
+        out->problem = AUDIT_READ_ERROR;
+        snprintf(out->message, sizeof out->message, "the lookup table audit_keys was not checked");
+        return -1;
+    }
+    if (keys.problem != STORE_AUDIT_KEYS_OK) {
+        lookup_problem(out, &keys);
+        return 1;
+    }
+    snprintf(out->message, sizeof out->message,
+             "audit trail intact: %lld entries, head %s; lookup table audit_keys matches "
+             "(%lld rows)",
+             (long long)out->entries, out->head_seq ? out->head_hash : "(empty)",
+             (long long)keys.rows);
     return 0;
 }
 
@@ -587,6 +645,8 @@ json_t *audit_verify_json(const audit_verify_result *r)
     if (r->problem != AUDIT_INTACT) {
         json_object_set_new(o, "problem", json_string(audit_problem_name(r->problem)));
         json_object_set_new(o, "seq", json_integer(r->bad_seq));
+        if (r->key[0])
+            json_object_set_new(o, "key", json_string(r->key));
     }
     json_object_set_new(o, "message", json_string(r->message));
     return o;
@@ -732,6 +792,41 @@ amp_code audit_check(core *c, const principal *p, const list_param *params, size
         return code;
     *out = audit_verify_json(&r);
     return *out ? AMP_OK : amp_err_set(err, AMP_EINTERNAL, "out of memory");
+}
+
+typedef struct {
+    const principal *p;
+    const audit_verify_result *found;
+    audit_repair_result *out;
+} repair_job_arg;
+
+static int repair_job(store_tx *tx, void *arg)
+{
+    repair_job_arg *a = arg;
+    int rc = store_tx_audit_keys_rebuild(tx, &a->out->removed, &a->out->added);
+    if (rc != STORE_OK)
+        return rc;
+    json_t *detail = json_pack("{s:I, s:I}", "removed", (json_int_t)a->out->removed, "added",
+                               (json_int_t)a->out->added);
+    if (detail && a->found && a->found->problem != AUDIT_INTACT) {
+        json_object_set_new(detail, "problem", json_string(audit_problem_name(a->found->problem)));
+        json_object_set_new(detail, "seq", json_integer(a->found->bad_seq));
+    }
+    rc = detail ? audit_tx(tx, a->p, "audit.index_repair", "audit", NULL, detail) : STORE_ERROR;
+    json_decref(detail);
+    return rc;
+}
+
+amp_code audit_repair_index(core *c, const principal *p, const audit_verify_result *found,
+                            audit_repair_result *out, amp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (authz_require(p, ACT_ADMIN, RES_AUDIT, err) != AMP_OK)
+        return refuse(c, p, "repair_index", err);
+    repair_job_arg a = {.p = p, .found = found, .out = out};
+    if (store_run(core_store(c), repair_job, &a) != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "the lookup table audit_keys could not be rebuilt");
+    return AMP_OK;
 }
 
 /* ==== bulk loads ===================================================================== */

@@ -114,7 +114,12 @@ typedef enum {
     AUDIT_TIME_ORDER,    /* the timestamp is earlier than the previous entry's */
     AUDIT_HEAD_MISMATCH, /* the entry at the expected head has another hash */
     AUDIT_TRUNCATED,     /* the trail ends before the expected head */
-    AUDIT_READ_ERROR     /* the database could not be read */
+    AUDIT_READ_ERROR,    /* the database could not be read */
+    /* the chain verifies, but what filtered lists read does not match it: */
+    AUDIT_FIELD_TYPE,    /* an entry's column is not plain text (a blob, NULL, a NUL byte) */
+    AUDIT_INDEX_MISSING, /* an entry has no row in the lookup table audit_keys for its key */
+    AUDIT_INDEX_EXTRA,   /* audit_keys has a row that no entry gives */
+    AUDIT_INDEX_UPTO     /* audit_keys_upto is missing, not a number, or out of its range */
 } audit_problem;
 
 /** A recorded head, "SEQ:HASH", to check truncation against. */
@@ -125,24 +130,37 @@ typedef struct {
 
 typedef struct {
     audit_problem problem;
-    int64_t entries;    /* entries read (all of them when intact) */
-    int64_t head_seq;   /* the last entry that checked out (0: none) */
-    char head_hash[65]; /* its hash ("" when none) */
-    int64_t bad_seq;    /* the first bad entry (0 when intact) */
-    char message[256];  /* what is wrong, in English, naming bad_seq */
+    int64_t entries;                /* entries read (all of them when intact) */
+    int64_t head_seq;               /* the last entry that checked out (0: none) */
+    char head_hash[65];             /* its hash ("" when none) */
+    int64_t bad_seq;                /* the first bad entry (0 when intact) */
+    char key[STORE_AUDIT_KEY_TEXT]; /* AUDIT_INDEX_*: the key concerned ("a:" actor or
+                                       "o:" object id, made safe), or "" */
+    int64_t index_rows;             /* rows of audit_keys compared */
+    char message[480];              /* what is wrong, in English, naming bad_seq */
 } audit_verify_result;
 
 /** Walks the whole trail in seq order and checks every link (seq dense from 1,
  *  prev, hash under key, timestamps not decreasing) and, when expect is not
  *  NULL, that the entry expect->seq exists with expect->hash.  Stops at the first
- *  problem.  key NULL: the process key.  Returns 0 intact, 1 tampered, -1 when
- *  the store could not be read (out->problem AUDIT_READ_ERROR). */
+ *  problem.  When the chain verifies, it checks in the same pass and snapshot
+ *  what lists filtered by actor or object rely on (store_audit_scan_checked):
+ *  each entry's columns are text, and the lookup table audit_keys holds exactly
+ *  the entries' keys (AUDIT_FIELD_TYPE, then AUDIT_INDEX_UPTO, then
+ *  AUDIT_INDEX_MISSING or AUDIT_INDEX_EXTRA at the lowest seq).  key NULL: the
+ *  process key.  Returns 0 intact, 1 tampered, -1 when the store could not be
+ *  read (out->problem AUDIT_READ_ERROR). */
 int audit_verify(store *s, const uint8_t *key, const audit_checkpoint *expect,
                  audit_verify_result *out);
 
 /** "intact", "hash_mismatch", "sequence_gap", "prev_mismatch", "time_order",
- *  "head_mismatch", "truncated", "read_error". */
+ *  "head_mismatch", "truncated", "read_error", "field_type", "index_missing",
+ *  "index_extra", "index_upto". */
 const char *audit_problem_name(audit_problem p);
+
+/** True for the problems audit_repair_index mends (AUDIT_INDEX_*): the chain
+ *  verifies and only the derived lookup table is wrong. */
+bool audit_problem_is_index(audit_problem p);
 
 /** The result as JSON: {"intact", "entries", "head": {"seq","hash"} | null,
  *  and when tampered "problem", "seq", "message"}.  A new object. */
@@ -208,6 +226,22 @@ amp_code audit_query(core *c, const principal *p, const list_param *params, size
  *  result of audit_verify_json (a tampered trail is AMP_OK with intact false). */
 amp_code audit_check(core *c, const principal *p, const list_param *params, size_t nparams,
                      json_t **out, amp_err *err);
+
+typedef struct {
+    int64_t removed, added; /* rows of audit_keys */
+} audit_repair_result;
+
+/** Rebuilds the lookup table audit_keys from the entries (rows no entry gives
+ *  removed, missing rows added, audit_keys_upto set to the last entry) in one
+ *  write job, recorded in the same transaction as "audit.index_repair" with
+ *  what found says was wrong (problem, seq; may be NULL) and the counts.
+ *  Requires ACT_ADMIN on RES_AUDIT, which no role has: the local operator
+ *  (internal principal, `amparo audit verify --repair-index`) only; a refusal
+ *  is recorded as "audit.denied".  Run it after audit_verify found only an
+ *  AUDIT_INDEX_* problem: a table rebuilt from entries that do not verify
+ *  proves nothing.  AMP_OK, AMP_EFORBIDDEN or AMP_EINTERNAL. */
+amp_code audit_repair_index(core *c, const principal *p, const audit_verify_result *found,
+                            audit_repair_result *out, amp_err *err);
 
 /* ---- bulk loads -------------------------------------------------------------------- */
 

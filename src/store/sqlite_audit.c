@@ -29,14 +29,16 @@ static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 #define AUDIT_KEYS_BUCKET 2048
 #define STR_(x) #x
 #define STR(x) STR_(x)
-static const char sql_keys_catch_up[] =
-    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) SELECT (seq - 1) / " STR(
-        AUDIT_KEYS_BUCKET) ", k, seq FROM ("
-                           "  SELECT 'a:' || actor AS k, seq FROM audit"
-                           "    WHERE seq > (SELECT seq FROM audit_keys_upto)"
-                           "  UNION ALL SELECT 'o:' || object_id, seq FROM audit"
-                           "    WHERE seq > (SELECT seq FROM audit_keys_upto) AND object_id <> '')"
-                           " ORDER BY 1, 2, 3";
+/* the keys of the entries where cond holds, in the table's order */
+#define KEYS_OF(cond)                                                                              \
+    "SELECT (seq - 1) / " STR(AUDIT_KEYS_BUCKET) ", k, seq FROM ("                                 \
+                                                 "  SELECT 'a:' || actor AS k, seq FROM audit"     \
+                                                 "    WHERE " cond                                 \
+                                                 "  UNION ALL SELECT 'o:' || object_id, seq FROM " \
+                                                 "audit WHERE " cond " AND object_id <> '')"       \
+                                                 " ORDER BY 1, 2, 3"
+static const char sql_keys_catch_up[] = "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) " KEYS_OF(
+    "seq > (SELECT seq FROM audit_keys_upto)");
 static const char sql_keys_upto[] =
     "UPDATE audit_keys_upto SET seq = (SELECT coalesce(max(seq), 0) FROM audit)";
 /* the entries whose key is ?: those in the table, bucket by bucket, and the tail */
@@ -284,7 +286,419 @@ out:
     return rc;
 }
 
-int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg)
+/* ==== verification: the lookup table against the entries ==================== *
+ * One ordered pass over both: the entries in seq order (the chain's scan) and
+ * audit_keys in its primary-key order (bucket, k, seq), which needs no sort.
+ * The keys the entries of one bucket give are gathered (at most two per
+ * entry), sorted like the table (bytes, then seq) and merged with the table's
+ * rows of that bucket; the first difference by seq is kept. */
+
+static const char sql_keys_rows[] = "SELECT bucket, k, seq FROM audit_keys ORDER BY bucket, k, seq";
+static const char sql_keys_upto_row[] = "SELECT id, seq FROM audit_keys_upto";
+
+typedef struct {
+    int64_t seq;
+    size_t off, len; /* the key's bytes in keys_walk.text */
+} want_key;
+
+/* The current row of audit_keys, read once (k points into the statement until
+ * its next step). */
+typedef struct {
+    bool well_formed; /* bucket and seq integers, k text */
+    int64_t bucket, seq;
+    const char *k;
+    size_t klen;
+} key_row;
+
+typedef struct {
+    sqlite3_stmt *rows; /* sql_keys_rows */
+    int row_rc;         /* the last step of rows */
+    key_row row;        /* when row_rc is SQLITE_ROW */
+    int64_t upto;       /* audit_keys_upto (-1: unusable, nothing compared) */
+    int64_t bucket;     /* the bucket whose keys are gathered (-1: none) */
+    int64_t last_seq;   /* the last entry seen */
+    bool ended;         /* every entry was seen */
+    want_key *want;
+    size_t nwant, capwant;
+    char *text;
+    size_t used, captext;
+    bool found, oom;
+    store_audit_keys_check *out;
+    /* problems reported before the rows' (see keys_walk_finish) */
+    int64_t form_seq, upto_seq;
+    char form_what[160], upto_what[160];
+} keys_walk;
+
+static void keys_next_row(keys_walk *w)
+{
+    sqlite3_stmt *st = w->rows;
+    w->row_rc = sqlite3_step(st);
+    if (w->row_rc != SQLITE_ROW)
+        return;
+    w->out->rows++;
+    key_row *r = &w->row;
+    r->well_formed = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+                     sqlite3_column_type(st, 1) == SQLITE_TEXT &&
+                     sqlite3_column_type(st, 2) == SQLITE_INTEGER;
+    r->bucket = sqlite3_column_int64(st, 0);
+    r->seq = sqlite3_column_int64(st, 2);
+    r->k = (const char *)sqlite3_column_blob(st, 1);
+    r->klen = (size_t)sqlite3_column_bytes(st, 1);
+    if (!r->k)
+        r->k = "";
+}
+
+/* Orders keys as the table does: bytes (BINARY), shorter first on a tie, then seq. */
+static int key_cmp(const char *a, size_t alen, int64_t aseq, const char *b, size_t blen,
+                   int64_t bseq)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    if (alen != blen)
+        return alen < blen ? -1 : 1;
+    return aseq < bseq ? -1 : aseq > bseq;
+}
+
+static int want_cmp(const void *x, const void *y, void *arg)
+{
+    const want_key *a = x, *b = y;
+    const char *text = arg;
+    return key_cmp(text + a->off, a->len, a->seq, text + b->off, b->len, b->seq);
+}
+
+static void want_add(keys_walk *w, const char *prefix, const char *value, int64_t seq)
+{
+    size_t plen = strlen(prefix), vlen = strlen(value);
+    if (w->nwant == w->capwant) {
+        size_t cap = w->capwant ? w->capwant * 2 : 2 * AUDIT_KEYS_BUCKET;
+        want_key *grown = realloc(w->want, cap * sizeof *grown);
+        if (!grown) {
+            w->oom = true;
+            return;
+        }
+        w->want = grown;
+        w->capwant = cap;
+    }
+    if (w->used + plen + vlen > w->captext) {
+        size_t cap = w->captext ? w->captext : 64 * AUDIT_KEYS_BUCKET;
+        while (cap < w->used + plen + vlen)
+            cap *= 2;
+        char *grown = realloc(w->text, cap);
+        if (!grown) {
+            w->oom = true;
+            return;
+        }
+        w->text = grown;
+        w->captext = cap;
+    }
+    memcpy(w->text + w->used, prefix, plen);
+    memcpy(w->text + w->used + plen, value, vlen);
+    w->want[w->nwant++] = (want_key){.seq = seq, .off = w->used, .len = plen + vlen};
+    w->used += plen + vlen;
+}
+
+/* Copies a key for a message: cut, NUL bytes as '?'. */
+static void key_copy(char *out, size_t n, const char *k, size_t len)
+{
+    if (len > n - 1)
+        len = n - 1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = k[i] ? k[i] : '?';
+    out[len] = '\0';
+}
+
+/* Keeps (problem, seq, key) in *cand when it comes before what is there: a
+ * lower seq, or the same seq and a missing row (the one that hides an entry). */
+static bool cand_better(const store_audit_keys_check *cand, store_audit_keys_problem p, int64_t seq)
+{
+    return cand->problem == STORE_AUDIT_KEYS_OK || seq < cand->seq ||
+           (seq == cand->seq && p == STORE_AUDIT_KEYS_MISSING &&
+            cand->problem != STORE_AUDIT_KEYS_MISSING);
+}
+
+static void note_missing(keys_walk *w, store_audit_keys_check *cand, const want_key *k)
+{
+    if (!cand_better(cand, STORE_AUDIT_KEYS_MISSING, k->seq))
+        return;
+    cand->problem = STORE_AUDIT_KEYS_MISSING;
+    cand->seq = k->seq;
+    key_copy(cand->key, sizeof cand->key, w->text + k->off, k->len);
+    cand->what[0] = '\0';
+}
+
+/* The current row of audit_keys, which no entry gives: why not. */
+static void note_extra(keys_walk *w, store_audit_keys_check *cand)
+{
+    const key_row *r = &w->row;
+    int64_t bucket = r->bucket, seq = r->seq;
+    if (!cand_better(cand, STORE_AUDIT_KEYS_EXTRA, seq))
+        return;
+    cand->problem = STORE_AUDIT_KEYS_EXTRA;
+    cand->seq = seq;
+    key_copy(cand->key, sizeof cand->key, r->k, r->klen);
+    if (!r->well_formed)
+        snprintf(cand->what, sizeof cand->what,
+                 "is malformed (bucket and seq must be integers, k text)");
+    else if (w->ended && seq > w->last_seq)
+        snprintf(cand->what, sizeof cand->what,
+                 "lies beyond the last entry (%lld): entries may have been removed from the end",
+                 (long long)w->last_seq);
+    else if (seq > w->upto)
+        snprintf(cand->what, sizeof cand->what, "lies beyond audit_keys_upto (%lld)",
+                 (long long)w->upto);
+    else if (seq < 1)
+        snprintf(cand->what, sizeof cand->what, "names no entry");
+    else if (bucket != (seq - 1) / AUDIT_KEYS_BUCKET)
+        snprintf(cand->what, sizeof cand->what, "is in bucket %lld, not %lld", (long long)bucket,
+                 (long long)((seq - 1) / AUDIT_KEYS_BUCKET));
+    else
+        snprintf(cand->what, sizeof cand->what,
+                 "the entry does not give (its actor or object differs)");
+}
+
+/* Merges the gathered keys of w->bucket with the table's rows up to the end of
+ * that bucket (and the rows of earlier buckets no entry has). */
+static void keys_flush(keys_walk *w)
+{
+    if (w->bucket < 0 || w->found || w->oom) {
+        w->nwant = w->used = 0;
+        return;
+    }
+    qsort_r(w->want, w->nwant, sizeof *w->want, want_cmp, w->text);
+    store_audit_keys_check cand = {0};
+    size_t i = 0;
+    for (;;) {
+        bool have = w->row_rc == SQLITE_ROW;
+        if (have && !w->row.well_formed) {
+            note_extra(w, &cand);
+            keys_next_row(w);
+            continue;
+        }
+        int64_t rb = have ? w->row.bucket : 0;
+        if (have && rb < w->bucket) {
+            note_extra(w, &cand);
+            keys_next_row(w);
+            continue;
+        }
+        bool here = have && rb == w->bucket;
+        if (!here && i == w->nwant)
+            break;
+        int c;
+        if (!here)
+            c = 1;
+        else if (i == w->nwant)
+            c = -1;
+        else
+            c = key_cmp(w->row.k, w->row.klen, w->row.seq, w->text + w->want[i].off, w->want[i].len,
+                        w->want[i].seq);
+        if (c == 0) {
+            i++;
+            keys_next_row(w);
+        } else if (c < 0) {
+            note_extra(w, &cand);
+            keys_next_row(w);
+        } else {
+            note_missing(w, &cand, &w->want[i++]);
+        }
+    }
+    if (cand.problem != STORE_AUDIT_KEYS_OK) {
+        w->out->problem = cand.problem;
+        w->out->seq = cand.seq;
+        memcpy(w->out->key, cand.key, sizeof cand.key);
+        memcpy(w->out->what, cand.what, sizeof cand.what);
+        w->found = true;
+    }
+    w->nwant = w->used = 0;
+}
+
+static void keys_walk_entry(keys_walk *w, const store_audit_entry *e)
+{
+    w->last_seq = e->seq;
+    if (w->found || e->seq > w->upto)
+        return;
+    int64_t b = (e->seq - 1) / AUDIT_KEYS_BUCKET;
+    if (b != w->bucket) {
+        keys_flush(w);
+        w->bucket = b;
+    }
+    want_add(w, "a:", e->actor, e->seq);
+    if (*e->object_id)
+        want_add(w, "o:", e->object_id, e->seq);
+}
+
+/* After the last entry: its bucket, then every row left is one too many; then
+ * audit_keys_upto against the trail (catch-ups run at each multiple of the
+ * bucket size, so upto is at least the last multiple and at most the head). */
+static void keys_walk_end(keys_walk *w)
+{
+    w->ended = true;
+    keys_flush(w);
+    if (!w->found && w->upto >= 0 && w->row_rc == SQLITE_ROW) {
+        store_audit_keys_check cand = {0};
+        note_extra(w, &cand);
+        w->out->problem = cand.problem;
+        w->out->seq = cand.seq;
+        memcpy(w->out->key, cand.key, sizeof cand.key);
+        memcpy(w->out->what, cand.what, sizeof cand.what);
+        w->found = true;
+    }
+    int64_t floor_seq = w->last_seq / AUDIT_KEYS_BUCKET * AUDIT_KEYS_BUCKET;
+    if (w->upto_what[0] || w->upto < 0)
+        return; /* already noted: nothing was compared */
+    if (w->upto > w->last_seq) {
+        w->upto_seq = w->upto;
+        snprintf(w->upto_what, sizeof w->upto_what, "is %lld, beyond the last entry (%lld)",
+                 (long long)w->upto, (long long)w->last_seq);
+    } else if (w->upto < floor_seq) {
+        w->upto_seq = floor_seq;
+        snprintf(w->upto_what, sizeof w->upto_what,
+                 "is %lld, behind the catch-up that entry %lld made", (long long)w->upto,
+                 (long long)floor_seq);
+    }
+}
+
+/* Reads audit_keys_upto: one row, id 1, an integer seq.  Otherwise nothing is
+ * compared (w->upto -1) and the problem is noted. */
+static int keys_walk_begin(keys_walk *w, conn *c)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql_keys_upto_row, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, sql_keys_rows, -1, &w->rows, NULL) != SQLITE_OK) {
+        log_error("store: audit keys check: %s", sqlite3_errmsg(c->db));
+        sqlite3_finalize(st);
+        return STORE_ERROR;
+    }
+    w->upto = -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        snprintf(w->upto_what, sizeof w->upto_what, "is missing (no row)");
+    else if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_INTEGER)
+        snprintf(w->upto_what, sizeof w->upto_what, "is not a number");
+    else if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != 1)
+        snprintf(w->upto_what, sizeof w->upto_what, "is in a row with id %lld, not 1",
+                 (long long)sqlite3_column_int64(st, 0));
+    else if (rc == SQLITE_ROW)
+        w->upto = sqlite3_column_int64(st, 1);
+    if (rc == SQLITE_ROW && w->upto >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+        w->upto = -1;
+        snprintf(w->upto_what, sizeof w->upto_what, "has more than one row");
+    } else if (rc == SQLITE_ROW && w->upto < -1) {
+        snprintf(w->upto_what, sizeof w->upto_what, "is %lld, below zero", (long long)w->upto);
+        w->upto = -1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: audit keys check: %s", sqlite3_errmsg(c->db));
+        return STORE_ERROR;
+    }
+    w->out->upto = w->upto;
+    keys_next_row(w);
+    return STORE_OK;
+}
+
+/* The columns lists filter on, which SQL compares as text: a blob (or a NULL,
+ * or a NUL byte inside) compares unequal while the chain, hashing the bytes up
+ * to the first NUL, still verifies. */
+static const struct {
+    int col;
+    const char *name;
+} form_cols[] = {{1, "at"},     {2, "actor"},       {3, "org"},
+                 {5, "action"}, {6, "object_type"}, {7, "object_id"}};
+#define FORM_COLS (sizeof form_cols / sizeof *form_cols)
+
+/* The types of the current row's form_cols, read before any conversion (a
+ * blob read as text reports text afterwards). */
+static void entry_types(sqlite3_stmt *st, int types[FORM_COLS])
+{
+    for (size_t i = 0; i < FORM_COLS; i++)
+        types[i] = sqlite3_column_type(st, form_cols[i].col);
+}
+
+/* Notes the first entry (e, just read from st) whose form_cols are not plain
+ * text; types from entry_types. */
+static void check_entry_form(keys_walk *w, sqlite3_stmt *st, const store_audit_entry *e,
+                             const int types[FORM_COLS])
+{
+    const char *values[FORM_COLS] = {e->at,     e->actor,       e->org,
+                                     e->action, e->object_type, e->object_id};
+    for (size_t i = 0; i < FORM_COLS && !w->form_what[0]; i++) {
+        if (types[i] != SQLITE_TEXT)
+            snprintf(w->form_what, sizeof w->form_what, "stores its %s as %s, not text",
+                     form_cols[i].name,
+                     types[i] == SQLITE_BLOB   ? "a blob"
+                     : types[i] == SQLITE_NULL ? "NULL"
+                                               : "a number");
+        else if (strlen(values[i]) != (size_t)sqlite3_column_bytes(st, form_cols[i].col))
+            snprintf(w->form_what, sizeof w->form_what, "has a NUL byte inside its %s",
+                     form_cols[i].name);
+        if (w->form_what[0])
+            w->form_seq = e->seq;
+    }
+}
+
+/* The entries in seq order on c, each given to fn and, when w is not NULL, to
+ * the checks.  STORE_OK, STORE_ERROR or fn's non-zero value. */
+static int scan_entries(conn *c, store_audit_scan_fn fn, void *arg, keys_walk *w)
+{
+    sqlite3_stmt *st = sq_stmt(c, sql_scan);
+    if (!st)
+        return STORE_ERROR;
+    int rc = STORE_OK, src = SQLITE_DONE;
+    while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        store_audit_entry e;
+        int types[FORM_COLS];
+        if (w)
+            entry_types(st, types);
+        if (read_entry(st, &e) != STORE_OK) {
+            rc = STORE_ERROR;
+            break;
+        }
+        if (w && !w->form_what[0])
+            check_entry_form(w, st, &e, types);
+        rc = fn(arg, &e);
+        if (w && rc == STORE_OK)
+            keys_walk_entry(w, &e);
+        store_audit_entry_release(&e);
+    }
+    if (rc == STORE_OK && src != SQLITE_DONE) {
+        log_error("store: audit scan: %s", sqlite3_errmsg(c->db));
+        rc = STORE_ERROR;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* After the scan: the last bucket and the rows left, then the problem to
+ * report: the entries' own form first, then upto (which shifts every row),
+ * then the rows.  Frees w's memory. */
+static int keys_walk_finish(keys_walk *w, conn *c, int rc)
+{
+    if (rc == STORE_OK) {
+        keys_walk_end(w);
+        w->out->complete = true;
+        if (w->oom || (w->row_rc != SQLITE_ROW && w->row_rc != SQLITE_DONE)) {
+            log_error("store: audit keys check: %s",
+                      w->oom ? "out of memory" : sqlite3_errmsg(c->db));
+            rc = STORE_ERROR;
+        }
+    }
+    if (w->form_what[0] || w->upto_what[0]) {
+        bool form = w->form_what[0] != '\0';
+        w->out->problem = form ? STORE_AUDIT_FIELD_TYPE : STORE_AUDIT_KEYS_UPTO;
+        w->out->seq = form ? w->form_seq : w->upto_seq;
+        w->out->key[0] = '\0';
+        snprintf(w->out->what, sizeof w->out->what, "%s", form ? w->form_what : w->upto_what);
+    }
+    sqlite3_finalize(w->rows);
+    free(w->want);
+    free(w->text);
+    return rc;
+}
+
+/* scan_entries inside one read transaction (one snapshot for the entries and,
+ * when w is not NULL, the lookup table). */
+static int scan_snapshot(store *base, store_audit_scan_fn fn, void *arg, keys_walk *w)
 {
     sqlite_store *s = (sqlite_store *)base;
     conn *c = reader_acquire(s);
@@ -294,27 +708,60 @@ int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg)
         reader_release(s, c);
         return STORE_ERROR;
     }
-    int rc = STORE_ERROR;
-    sqlite3_stmt *st = sq_stmt(c, sql_scan);
-    if (st) {
-        int src = SQLITE_DONE;
-        rc = STORE_OK;
-        while (rc == STORE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-            store_audit_entry e;
-            if (read_entry(st, &e) != STORE_OK) {
-                rc = STORE_ERROR;
-                break;
-            }
-            rc = fn(arg, &e);
-            store_audit_entry_release(&e);
-        }
-        if (rc == STORE_OK && src != SQLITE_DONE) {
-            log_error("store: audit scan: %s", sqlite3_errmsg(c->db));
-            rc = STORE_ERROR;
-        }
-        sqlite3_reset(st);
-    }
+    int rc = w ? keys_walk_begin(w, c) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = scan_entries(c, fn, arg, w);
+    if (w)
+        rc = keys_walk_finish(w, c, rc);
     exec_sql(c->db, "COMMIT");
     reader_release(s, c);
     return rc;
+}
+
+int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg)
+{
+    return scan_snapshot(base, fn, arg, NULL);
+}
+
+int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
+                          store_audit_keys_check *check)
+{
+    memset(check, 0, sizeof *check);
+    check->upto = -1;
+    keys_walk w = {.out = check, .bucket = -1};
+    return scan_snapshot(base, fn, arg, &w);
+}
+
+/* ==== repair: audit_keys rebuilt from the entries ============================== */
+
+/* upto where the catch-ups would have left it: the last multiple of the bucket size */
+static const char sql_keys_upto_reset[] =
+    "DELETE FROM audit_keys_upto WHERE id IS NOT 1;"
+    "INSERT OR REPLACE INTO audit_keys_upto(id, seq) VALUES (1, (SELECT coalesce(max(seq), 0) "
+    "FROM audit) / " STR(AUDIT_KEYS_BUCKET) " * " STR(AUDIT_KEYS_BUCKET) ")";
+static const char sql_keys_remove_wrong[] =
+    "DELETE FROM audit_keys WHERE typeof(bucket) <> 'integer' OR typeof(k) <> 'text'"
+    " OR typeof(seq) <> 'integer' OR NOT EXISTS (SELECT 1 FROM audit a"
+    "  WHERE a.seq = audit_keys.seq AND a.seq <= (SELECT seq FROM audit_keys_upto)"
+    "  AND audit_keys.bucket = (a.seq - 1) / " STR(
+        AUDIT_KEYS_BUCKET) " AND (audit_keys.k = 'a:' || a.actor"
+                           "   OR (a.object_id <> '' AND audit_keys.k = 'o:' || a.object_id)))";
+static const char sql_keys_add_missing[] =
+    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) " KEYS_OF(
+        "seq <= (SELECT seq FROM audit_keys_upto)");
+
+/* Every row no entry up to upto gives goes, then the missing ones are added
+ * (INSERT OR IGNORE keeps the rows that are right). */
+int sq_tx_audit_keys_rebuild(store_tx *tx, int64_t *removed, int64_t *added)
+{
+    *removed = *added = 0;
+    sqlite3 *db = tx->c->db;
+    if (exec_sql(db, sql_keys_upto_reset) != STORE_OK ||
+        exec_sql(db, sql_keys_remove_wrong) != STORE_OK)
+        return STORE_ERROR;
+    *removed = sqlite3_changes64(db);
+    if (exec_sql(db, sql_keys_add_missing) != STORE_OK)
+        return STORE_ERROR;
+    *added = sqlite3_changes64(db);
+    return STORE_OK;
 }

@@ -206,6 +206,9 @@ int sq_audit_head(store *base, store_audit_entry *out);
 int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
                   int64_t *total);
 int sq_audit_scan(store *base, store_audit_scan_fn fn, void *arg);
+int sq_audit_scan_checked(store *base, store_audit_scan_fn fn, void *arg,
+                          store_audit_keys_check *check);
+int sq_tx_audit_keys_rebuild(store_tx *tx, int64_t *removed, int64_t *added);
 
 /* sqlite_keys.c */
 int sq_key_get(store *base, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);

@@ -177,6 +177,30 @@ typedef struct {
 /** Called for each entry of a scan, in seq order; return non-zero to stop
  *  (the scan then returns that value).  The entry is valid during the call only. */
 typedef int (*store_audit_scan_fn)(void *arg, const store_audit_entry *e);
+
+/** What a verifying scan found wrong with the stored form of the trail beyond
+ *  the chain: the lookup table audit_keys (bucket, k, seq), derived from the
+ *  entries, which lists filtered by actor or object read; its high-water mark
+ *  audit_keys_upto; and the type of the entries' columns, which filters compare. */
+typedef enum {
+    STORE_AUDIT_KEYS_OK = 0,
+    STORE_AUDIT_KEYS_MISSING, /* entry seq (<= upto) has no row for key */
+    STORE_AUDIT_KEYS_EXTRA,   /* a row (key, seq) that no entry gives, or beyond upto */
+    STORE_AUDIT_KEYS_UPTO,    /* audit_keys_upto missing, not a number, or out of its range */
+    STORE_AUDIT_FIELD_TYPE,   /* entry seq has a column that is not text (or holds a NUL) */
+} store_audit_keys_problem;
+
+#define STORE_AUDIT_KEY_TEXT 192
+typedef struct {
+    store_audit_keys_problem problem; /* the first one found */
+    bool complete;                    /* every entry was compared (the scan was not stopped) */
+    int64_t seq;                      /* the entry, the row's seq, or upto (see problem) */
+    char key[STORE_AUDIT_KEY_TEXT];   /* the key as stored ('a:' actor or 'o:' object id),
+                                         cut, NUL bytes as '?'; any other bytes as found */
+    char what[160];                   /* what is wrong, in English, without the key */
+    int64_t upto;                     /* audit_keys_upto as read (-1: none) */
+    int64_t rows;                     /* rows of audit_keys read */
+} store_audit_keys_check;
 /** A case's wrapped data key (see core/casekey.h). */
 #define STORE_WRAPPED_MAX 128
 typedef struct store_case_key {
@@ -280,6 +304,10 @@ typedef struct store_ops {
     int (*tx_history_add_text)(store_tx *tx, int64_t case_id, int64_t version, const char *at,
                                const char *actor, const char *action, const char *target,
                                const char *fields_text);
+    /* the audit trail's lookup table checked and rebuilt (sqlite_audit.c) */
+    int (*audit_scan_checked)(store *s, store_audit_scan_fn fn, void *arg,
+                              store_audit_keys_check *check);
+    int (*tx_audit_keys_rebuild)(store_tx *tx, int64_t *removed, int64_t *added);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -598,6 +626,30 @@ static inline int store_audit_list(store *s, const store_audit_query *q, store_a
 static inline int store_audit_scan(store *s, store_audit_scan_fn fn, void *arg)
 {
     return s->ops->audit_scan(s, fn, arg);
+}
+
+/** store_audit_scan that also checks, in the same snapshot and the same ordered
+ *  pass, what filtered lists rely on: every entry up to audit_keys_upto has
+ *  exactly its rows in audit_keys ('a:' actor, and 'o:' object id when it has
+ *  one, in bucket (seq - 1) / 2048), there is no other row, audit_keys_upto is
+ *  a number between the last catch-up and the last entry, and the columns
+ *  lists filter on (at, actor, org, action, object_type, object_id) are text
+ *  without NUL bytes.  *check gets one problem:
+ *  the first entry whose columns are not text, else audit_keys_upto, else the
+ *  row difference with the lowest seq; or STORE_AUDIT_KEYS_OK.  It is complete
+ *  only when fn never stopped the scan.  Memory: one bucket of keys.  Returns
+ *  as store_audit_scan. */
+static inline int store_audit_scan_checked(store *s, store_audit_scan_fn fn, void *arg,
+                                           store_audit_keys_check *check)
+{
+    return s->ops->audit_scan_checked(s, fn, arg, check);
+}
+/** Rebuilds audit_keys from the entries inside the job: removes every row no
+ *  entry gives, adds the missing ones, and sets audit_keys_upto to the last
+ *  entry.  *removed and *added count the rows.  STORE_OK or STORE_ERROR. */
+static inline int store_tx_audit_keys_rebuild(store_tx *tx, int64_t *removed, int64_t *added)
+{
+    return store_tx_ops(tx)->tx_audit_keys_rebuild(tx, removed, added);
 }
 
 /* ---- per-case data keys ------------------------------------------------------ */

@@ -1764,6 +1764,8 @@ static const store_ops sqlite_ops = {
     .tx_sequence_get = sq_tx_sequence_get,
     .tx_sequence_set = sq_tx_sequence_set,
     .tx_history_add_text = sq_tx_history_add_text,
+    .audit_scan_checked = sq_audit_scan_checked,
+    .tx_audit_keys_rebuild = sq_tx_audit_keys_rebuild,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

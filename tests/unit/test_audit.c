@@ -4,6 +4,7 @@
  * file, and the core's list and verify operations. */
 #include "testutil.h"
 
+#include "cli/cli.h"
 #include "core/audit.h"
 
 #include <pthread.h>
@@ -1000,6 +1001,398 @@ static void test_lookups_across_batches(void **state)
     expect_intact(f, 6200);
 }
 
+/* ---- the lookup table audit_keys under verification ----------------------------------
+ * 5,000 entries (job_append_many: entry seq = i + 1, actor user-(i % 5), object
+ * case-(i % 37)): buckets 0 and 1 are in the table (audit_keys_upto 4,096),
+ * 904 entries in the tail.  Each kind of change to the table, made with the
+ * file as an attacker would, is named with its entry and key. */
+
+#define KEYED_ENTRIES 5000
+
+static void fill_keyed(fixture *f)
+{
+    many_arg a = {0, KEYED_ENTRIES};
+    assert_int_equal(store_run(f->env->store, job_append_many, &a), STORE_OK);
+}
+
+/* verify finds problem at seq (naming it and, when key is given, the key). */
+static void expect_index_bad(fixture *f, audit_problem problem, int64_t seq, const char *key,
+                             const char *phrase)
+{
+    expect_bad(f, NULL, problem, seq);
+    audit_verify_result r;
+    assert_int_equal(verify(f, &r), 1);
+    /* the chain itself checks out to its end */
+    assert_int_equal(r.head_seq, r.entries);
+    if (key) {
+        assert_string_equal(r.key, key);
+        assert_non_null(strstr(r.message, key));
+    }
+    if (phrase && !strstr(r.message, phrase))
+        fail_msg("'%s' not in: %s", phrase, r.message);
+}
+
+/* How many entries a list by actor (or object) shows. */
+static int64_t listed(fixture *f, const char *actor, const char *object)
+{
+    store_audit_query q = {.actor = actor, .object_id = object, .limit = 1};
+    store_audit_entry *rows = NULL;
+    int n = 0;
+    int64_t total = -1;
+    assert_int_equal(store_audit_list(f->env->store, &q, &rows, &n, &total), STORE_OK);
+    for (int i = 0; i < n; i++)
+        store_audit_entry_release(&rows[i]);
+    free(rows);
+    return total;
+}
+
+/* The repair, as the local operator; checks its counts. */
+static void repair(fixture *f, int64_t removed, int64_t added)
+{
+    audit_verify_result found;
+    verify(f, &found);
+    principal op = {.actor = "cli", .lang = "en", .internal = true};
+    audit_repair_result got;
+    amp_err err = {0};
+    assert_int_equal(audit_repair_index(f->env->core, &op, &found, &got, &err), AMP_OK);
+    if (got.removed != removed || got.added != added)
+        fail_msg("repair removed %lld, added %lld (expected %lld, %lld)", (long long)got.removed,
+                 (long long)got.added, (long long)removed, (long long)added);
+}
+
+static void test_index_intact(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    audit_verify_result r;
+    assert_int_equal(verify(f, &r), 0);
+    assert_int_equal(r.index_rows, 2 * 4096); /* an actor and an object each */
+    assert_non_null(strstr(r.message, "lookup table audit_keys matches (8192 rows)"));
+    /* an entry without an object has one row only; still intact across the seam */
+    many_arg more = {KEYED_ENTRIES, 2000}; /* crosses 6,144 */
+    assert_int_equal(store_run(f->env->store, job_append_many, &more), STORE_OK);
+    append_arg a = {.p = user("loner", "", 0), .action = "login.success"};
+    assert_int_equal(store_run(f->env->store, job_append, &a), STORE_OK);
+    assert_int_equal(verify(f, &r), 0);
+    assert_int_equal(r.index_rows, 2 * 6144);
+}
+
+static void test_index_row_deleted(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    int64_t by_user3 = listed(f, "user-3", NULL);
+    assert_int_equal(by_user3, 1000);
+    /* entry 2,049 (i 2,048: user-3, case-13) vanishes from lists by its actor */
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'a:user-3' AND seq = 2049");
+    assert_int_equal(listed(f, "user-3", NULL), by_user3 - 1);
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 2049, "a:user-3", "has no row 'a:user-3'");
+    /* several rows: the lowest entry is named */
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'o:case-36' AND seq IN (37, 74, 3000)");
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 37, "o:case-36", NULL);
+    /* the repair puts them back and is itself recorded */
+    repair(f, 0, 3);
+    assert_int_equal(listed(f, "user-3", NULL), by_user3);
+    assert_int_equal(listed(f, NULL, "case-36"), 135);
+    expect_intact(f, KEYED_ENTRIES + 1);
+    store_audit_entry last;
+    read_entry(f, KEYED_ENTRIES + 1, &last);
+    assert_string_equal(last.action, "audit.index_repair");
+    assert_string_equal(last.actor, "cli");
+    assert_string_equal(last.detail,
+                        "{\"added\":3,\"problem\":\"index_missing\",\"removed\":0,\"seq\":37}");
+    store_audit_entry_release(&last);
+}
+
+static void test_index_row_added(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    /* entry 3 is user-2's: a row claims it for user-1 */
+    tamper(f, "INSERT INTO audit_keys VALUES (0, 'a:user-1', 3)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 3, "a:user-1", "the entry does not give");
+    assert_int_equal(listed(f, "user-1", NULL), 1000); /* the list checks the actor too */
+    repair(f, 1, 0);
+    assert_int_equal(listed(f, "user-1", NULL), 1000);
+    expect_intact(f, KEYED_ENTRIES + 1);
+    /* a row for a key no entry has, in the last bucket */
+    tamper(f, "INSERT INTO audit_keys VALUES (1, 'a:mallory', 4000)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 4000, "a:mallory", NULL);
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'a:mallory'");
+    /* a row in the tail, beyond audit_keys_upto */
+    tamper(f, "INSERT INTO audit_keys VALUES (2, 'a:user-0', 4501)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 4501, "a:user-0", "beyond audit_keys_upto (4096)");
+    tamper(f, "DELETE FROM audit_keys WHERE seq = 4501");
+    /* a row that names no entry */
+    tamper(f, "INSERT INTO audit_keys VALUES (-1, 'a:user-0', -7)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, -7, "a:user-0", "names no entry");
+    tamper(f, "DELETE FROM audit_keys WHERE seq = -7");
+    /* a row whose columns are not of their type */
+    tamper(f, "INSERT INTO audit_keys VALUES ('x', 'a:user-1', 2)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 2, "a:user-1", "malformed");
+    tamper(f, "DELETE FROM audit_keys WHERE bucket = 'x'");
+    tamper(f, "INSERT INTO audit_keys VALUES (0, CAST('a:user-1' AS BLOB), 2)");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 2, "a:user-1", "malformed");
+    repair(f, 1, 0);
+    expect_intact(f, KEYED_ENTRIES + 2);
+}
+
+static void test_index_row_changed(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    /* seq: entry 8 (case-07)'s row moved to entry 10 */
+    tamper(f, "UPDATE audit_keys SET seq = 10 WHERE k = 'o:case-07' AND seq = 8");
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 8, "o:case-07", NULL);
+    tamper(f, "UPDATE audit_keys SET seq = 8 WHERE k = 'o:case-07' AND seq = 10");
+    expect_intact(f, KEYED_ENTRIES);
+    /* seq, to an entry in another bucket */
+    tamper(f, "UPDATE audit_keys SET seq = 3000 WHERE k = 'a:user-0' AND seq = 1");
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 1, "a:user-0", NULL);
+    tamper(f, "UPDATE audit_keys SET seq = 1 WHERE k = 'a:user-0' AND seq = 3000");
+    /* k: entry 3's actor row names someone else (the missing row is named first) */
+    tamper(f, "UPDATE audit_keys SET k = 'a:someone' WHERE k = 'a:user-2' AND seq = 3");
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 3, "a:user-2", NULL);
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2' WHERE k = 'a:someone'");
+    /* k with a NUL byte: looks the same in C, differs in SQL */
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2' || char(0) WHERE k = 'a:user-2' AND seq = 8");
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 8, "a:user-2", NULL);
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2' WHERE seq = 8 AND k LIKE 'a:%'");
+    /* k made longer: 'a:user-2x' sorts right after entry 2,048's 'a:user-2', the
+     * last of bucket 0 (a comparison of the common bytes alone would pass it) */
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2x' WHERE k = 'a:user-2' AND seq = 2048");
+    assert_int_equal(listed(f, "user-2", NULL), 999);
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 2048, "a:user-2", NULL);
+    tamper(f, "UPDATE audit_keys SET k = 'a:user-2' WHERE k = 'a:user-2x'");
+    /* bucket: the lookup no longer finds the row */
+    tamper(f, "UPDATE audit_keys SET bucket = 1 WHERE k = 'a:user-4' AND seq = 5");
+    assert_int_equal(listed(f, "user-4", NULL), 1000); /* still found, in the wrong bucket */
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 5, "a:user-4", NULL);
+    tamper(f, "UPDATE audit_keys SET bucket = 99 WHERE k = 'a:user-4' AND seq = 5");
+    assert_int_equal(listed(f, "user-4", NULL), 999); /* a bucket the lookup never reads */
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 5, "a:user-4", NULL);
+    repair(f, 1, 1);
+    assert_int_equal(listed(f, "user-4", NULL), 1000);
+    expect_intact(f, KEYED_ENTRIES + 1);
+}
+
+static void test_index_upto_changed(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    /* up, within the trail: entries 4,097… claimed but without rows */
+    tamper(f, "UPDATE audit_keys_upto SET seq = 4500");
+    assert_int_equal(listed(f, "user-1", NULL), 1000 - 81); /* 4,097..4,500 hidden */
+    expect_index_bad(f, AUDIT_INDEX_MISSING, 4097, "a:user-1", NULL);
+    /* up, beyond the last entry: everything appended later would be hidden */
+    tamper(f, "UPDATE audit_keys_upto SET seq = 6000");
+    expect_index_bad(f, AUDIT_INDEX_UPTO, 6000, NULL, "is 6000, beyond the last entry (5000)");
+    /* down, behind the catch-up that entry 4,096 made */
+    tamper(f, "UPDATE audit_keys_upto SET seq = 4000");
+    expect_index_bad(f, AUDIT_INDEX_UPTO, 4096, NULL, "is 4000, behind the catch-up");
+    tamper(f, "UPDATE audit_keys_upto SET seq = 0");
+    expect_index_bad(f, AUDIT_INDEX_UPTO, 4096, NULL, "is 0, behind");
+    /* gone, or not a number */
+    audit_verify_result r;
+    tamper(f, "UPDATE audit_keys_upto SET seq = 'x'");
+    assert_int_equal(verify(f, &r), 1);
+    assert_int_equal(r.problem, AUDIT_INDEX_UPTO);
+    assert_non_null(strstr(r.message, "audit_keys_upto"));
+    assert_non_null(strstr(r.message, "is not a number"));
+    tamper(f, "DELETE FROM audit_keys_upto");
+    assert_int_equal(verify(f, &r), 1);
+    assert_int_equal(r.problem, AUDIT_INDEX_UPTO);
+    assert_non_null(strstr(r.message, "is missing"));
+    assert_int_equal(listed(f, "user-1", NULL), 410); /* bucket 0 only */
+    repair(f, 0, 0);
+    assert_int_equal(listed(f, "user-1", NULL), 1000);
+    expect_intact(f, KEYED_ENTRIES + 1);
+    /* the repair leaves audit_keys_upto where the catch-ups would: 4,096 */
+    tamper(f, "UPDATE audit_keys_upto SET seq = 4095");
+    expect_index_bad(f, AUDIT_INDEX_UPTO, 4096, NULL, "is 4095, behind");
+}
+
+/* Removing the newest entries leaves a chain that verifies; when they were in
+ * the lookup table already, its rows and audit_keys_upto give it away. */
+static void test_index_shows_truncation(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    tamper(f, "DELETE FROM audit WHERE seq > 4000");
+    expect_index_bad(f, AUDIT_INDEX_UPTO, 4096, NULL, "beyond the last entry (4000)");
+    tamper(f, "UPDATE audit_keys_upto SET seq = 4000");
+    expect_index_bad(f, AUDIT_INDEX_EXTRA, 4001, NULL, "entries may have been removed");
+}
+
+/* A text column stored as a blob, or with a NUL byte inside, hashes the same
+ * (the chain reads the bytes up to the first NUL) but filters compare it
+ * unequal. */
+static void test_field_type(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    tamper(f, "UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 7");
+    assert_int_equal(listed(f, "user-1", NULL), 999);
+    expect_index_bad(f, AUDIT_FIELD_TYPE, 7, NULL, "stores its actor as a blob");
+    tamper(f, "UPDATE audit SET actor = CAST(actor AS TEXT) WHERE seq = 7");
+    expect_intact(f, KEYED_ENTRIES);
+    tamper(f, "UPDATE audit SET object_id = object_id || char(0) || 'x' WHERE seq = 9");
+    expect_index_bad(f, AUDIT_FIELD_TYPE, 9, NULL, "NUL byte inside its object_id");
+    tamper(f, "UPDATE audit SET org = CAST(org AS BLOB) WHERE seq = 4");
+    expect_index_bad(f, AUDIT_FIELD_TYPE, 4, NULL, "stores its org as a blob");
+    /* columns no list filters on are not compared */
+    tamper(f, "UPDATE audit SET org = CAST(org AS TEXT) WHERE seq = 4");
+    tamper(f, "UPDATE audit SET object_id = 'case-08' WHERE seq = 9");
+    tamper(f, "UPDATE audit SET detail = CAST(detail AS BLOB) WHERE seq = 4");
+    expect_intact(f, KEYED_ENTRIES);
+}
+
+/* The JSON of GET /api/v1/audit/verify names the key; the repair is refused
+ * to every role (the local operator only) and the refusal recorded. */
+static void test_index_check_and_refusal(void **state)
+{
+    fixture *f = *state;
+    fill_keyed(f);
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'o:case-00' AND seq = 38");
+    principal aud = user("auditor", "", ROLE_AUDITOR);
+    json_t *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(audit_check(f->env->core, &aud, NULL, 0, &out, &err), AMP_OK);
+    assert_true(json_is_false(json_object_get(out, "intact")));
+    assert_string_equal(json_string_value(json_object_get(out, "problem")), "index_missing");
+    assert_int_equal(json_integer_value(json_object_get(out, "seq")), 38);
+    assert_string_equal(json_string_value(json_object_get(out, "key")), "o:case-00");
+    json_decref(out);
+    const uint32_t roles[] = {ROLE_AUDITOR, ROLE_SYSADMIN, ROLE_ORGADMIN};
+    for (size_t i = 0; i < 3; i++) {
+        principal p = user("someone", "org-a", roles[i]);
+        audit_repair_result got;
+        assert_int_equal(audit_repair_index(f->env->core, &p, NULL, &got, &err), AMP_EFORBIDDEN);
+        amp_err_clear(&err);
+    }
+    assert_int_equal(listed(f, NULL, "case-00"), 136 - 1);
+    store_audit_query q = {.action = "audit.denied"};
+    store_audit_entry *rows;
+    int n;
+    int64_t total;
+    assert_int_equal(store_audit_list(f->env->store, &q, &rows, &n, &total), STORE_OK);
+    assert_int_equal(total, 3);
+    for (int i = 0; i < n; i++)
+        store_audit_entry_release(&rows[i]);
+    free(rows);
+}
+
+/* ---- amparo audit verify [--repair-index] ------------------------------------------- */
+
+/* Runs `amparo audit verify --data DIR ARGS...` (NULL-terminated), its standard
+ * output into out[n]; returns the exit code. */
+static int run_verify(fixture *f, char *out, size_t n, const char *first, ...)
+{
+    char *argv[12] = {(char *)"audit", (char *)"verify", (char *)"--data", f->env->dir};
+    int argc = 4;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 11; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char path[300];
+    snprintf(path, sizeof path, "%s/verify.out", f->env->dir);
+    fflush(stdout);
+    int saved = dup(1);
+    FILE *fp = fopen(path, "w+");
+    assert_non_null(fp);
+    dup2(fileno(fp), 1);
+    int rc = cmd_audit(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(fp);
+    size_t got = fread(out, 1, n - 1, fp);
+    out[got] = '\0';
+    fclose(fp);
+    return rc;
+}
+
+static void write_key_file(fixture *f)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", f->env->dir, AUDIT_KEY_FILE);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(test_key, 1, sizeof test_key, fp), sizeof test_key);
+    fclose(fp);
+    chmod(path, 0600);
+}
+
+static void test_cli_verify_and_repair(void **state)
+{
+    fixture *f = *state;
+    write_key_file(f);
+    fill_keyed(f);
+    char out[4096];
+    assert_int_equal(run_verify(f, out, sizeof out, "--help", NULL), EXIT_OK);
+    assert_non_null(strstr(out, "--repair-index"));
+    assert_non_null(strstr(out, "index_missing"));
+    assert_int_equal(run_verify(f, out, sizeof out, NULL), EXIT_OK);
+    assert_non_null(strstr(out, "lookup table audit_keys matches"));
+    /* nothing to repair: nothing written */
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", NULL), EXIT_OK);
+    assert_non_null(strstr(out, "nothing to repair"));
+    expect_intact(f, KEYED_ENTRIES);
+
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'a:user-3' AND seq = 2049");
+    assert_int_equal(run_verify(f, out, sizeof out, NULL), EXIT_FAIL);
+    assert_non_null(strstr(out, "NOT intact: index_missing: entry 2049 has no row 'a:user-3'"));
+    assert_non_null(strstr(out, "the hash chain checks out: entries 1 to 5000"));
+    assert_non_null(strstr(out, "--repair-index"));
+    assert_int_equal(run_verify(f, out, sizeof out, "--json", NULL), EXIT_FAIL);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "problem")), "index_missing");
+    assert_int_equal(json_integer_value(json_object_get(j, "seq")), 2049);
+    assert_string_equal(json_string_value(json_object_get(j, "key")), "a:user-3");
+    json_decref(j);
+    /* the repair: found, rebuilt, verified again */
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", NULL), EXIT_OK);
+    assert_non_null(strstr(out, "index_missing: entry 2049"));
+    assert_non_null(strstr(out, "1 added"));
+    assert_non_null(strstr(out, "audit trail intact: 5001 entries"));
+    assert_int_equal(listed(f, "user-3", NULL), 1000);
+    store_audit_entry last;
+    read_entry(f, KEYED_ENTRIES + 1, &last);
+    assert_string_equal(last.action, "audit.index_repair");
+    store_audit_entry_release(&last);
+    /* --json reports the repair */
+    tamper(f, "INSERT INTO audit_keys VALUES (0, 'a:mallory', 12)");
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", "--json", NULL), EXIT_OK);
+    j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_true(json_is_true(json_object_get(j, "intact")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "repaired"), "removed")),
+                     1);
+    json_decref(j);
+    expect_intact(f, KEYED_ENTRIES + 2);
+
+    /* a chain that does not verify is not repaired */
+    tamper(f, "DELETE FROM audit_keys WHERE k = 'a:user-0' AND seq = 6");
+    tamper(f, "UPDATE audit SET org = 'org-b' WHERE seq = 100");
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", NULL), EXIT_FAIL);
+    assert_non_null(strstr(out, "hash_mismatch"));
+    assert_non_null(strstr(out, "not repairing"));
+    assert_int_equal(listed(f, "user-0", NULL), 999);
+    /* nor one whose entries are not plain text (the table is not what is wrong) */
+    tamper(f, "UPDATE audit SET org = 'org-a' WHERE seq = 100");
+    tamper(f, "UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 7");
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", NULL), EXIT_FAIL);
+    assert_non_null(strstr(out, "field_type: entry 7 stores its actor as a blob"));
+    assert_non_null(strstr(out, "not repairing"));
+    assert_int_equal(listed(f, "user-0", NULL), 999);
+    tamper(f, "UPDATE audit SET actor = CAST(actor AS TEXT) WHERE seq = 7");
+    assert_int_equal(run_verify(f, out, sizeof out, "--repair-index", NULL), EXIT_OK);
+    assert_int_equal(listed(f, "user-0", NULL), 1000);
+}
+
 static void test_query_bad_parameters(void **state)
 {
     fixture *f = *state;
@@ -1137,6 +1530,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_filters_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookups_across_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_intact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_row_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_row_added, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_row_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_upto_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_shows_truncation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_check_and_refusal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_verify_and_repair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_bad_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_refused_for_non_auditors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
