@@ -1649,10 +1649,12 @@ static int sq_bulk_end(store *base, bool commit)
     s->cappending = 0;
     if (rc != STORE_OK)
         commit = false;
+    sq_bulk_checkpoint_defer(s);
     int rc2 = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
     rc = rc != STORE_OK ? rc : rc2;
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
+    sq_bulk_checkpoint_after(s, commit && rc == STORE_OK);
     if (rc != STORE_OK || !commit)
         term_cache_clear(&s->terms);
     if (s->touched) /* after the commit: see sqlite_rowcache.c */
@@ -1692,6 +1694,7 @@ static void sq_close(store *base)
         conn_close(c);
         free(c);
     }
+    sq_bulk_checkpoint_join(s); /* before the last connection closes */
     if (s->writer.db) {
         sqlite3_exec(s->writer.db, "PRAGMA optimize", NULL, NULL, NULL);
         conn_close(&s->writer);
@@ -1795,6 +1798,7 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
     if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
+    sq_bulk_wal_hook(s);
     s->rows = sq_rowcache_open(path);
     sq_rowcache_watch(s->writer.db, &s->touched);
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {

@@ -647,6 +647,58 @@ static void test_threads_report_errors_in_line_order(void **state)
     tu_env_free(many);
 }
 
+/* A committed load's checkpoint runs on a thread of its own: writes go on
+ * meanwhile, a second load waits for it, and everything is in the database file
+ * once the store is closed. */
+static void test_checkpoint_after_a_load(void **state)
+{
+    (void)state;
+    enum { N = 1500 }; /* more pages than the automatic checkpoint's 1,000 */
+    tu_env *e = fresh();
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    fputs("prs_FirstName,prs_Gender,vic_TraffickingStatus,amp_RegistrationDate,"
+          "amp_OwnerOrganisation\n",
+          f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "Ana %d,Feminine,ActualVictimOfTrafficking,2024-02-%02d,org-a\n", i, 1 + i % 28);
+    fclose(f);
+    json_t *rep = import_threads(e, false, csv, 2, AMP_OK);
+    json_decref(rep);
+    /* a write while the checkpoint may still run */
+    json_t *b = case_body(1), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_create_sync(e->core, &admin, b, &out, &err), AMP_OK);
+    json_decref(out);
+    json_decref(b);
+    rep = import_threads(e, false, csv, 2, AMP_OK); /* waits for the first checkpoint */
+    json_decref(rep);
+    assert_int_equal(ncases(e), 2 * N + 1);
+    core_free(e->core);
+    store_close(e->store);
+    e->core = NULL;
+    e->store = NULL;
+    char path[300];
+    snprintf(path, sizeof path, "%s/amparo.db-wal", e->dir);
+    FILE *wal = fopen(path, "rb");
+    if (wal) { /* the last connection's close checkpoints and removes the WAL */
+        fseek(wal, 0, SEEK_END);
+        assert_int_equal(ftell(wal), 0);
+        fclose(wal);
+    }
+    char *n = sql_dump(e, "SELECT count(*) FROM cases");
+    char want[32];
+    snprintf(want, sizeof want, "%d\n", 2 * N + 1);
+    assert_string_equal(n, want);
+    free(n);
+    n = sql_dump(e, "PRAGMA integrity_check");
+    assert_string_equal(n, "ok\n");
+    free(n);
+    free(csv);
+    tu_env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_import_needs_create_rights),
         cmocka_unit_test(test_threads_give_the_api_s_cases),
         cmocka_unit_test(test_threads_report_errors_in_line_order),
+        cmocka_unit_test(test_checkpoint_after_a_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
