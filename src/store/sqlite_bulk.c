@@ -11,6 +11,7 @@ static const char sql_seq_get[] = "SELECT value FROM sequences WHERE name = ?1";
 /* the same row as store_sqlite.c's S_HISTORY_ADD */
 static const char sql_history[] = "INSERT INTO case_history(case_id, version, at, actor, action, "
                                   "target, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char sql_field_list[] = "INSERT INTO field_lists(fields) VALUES (?1)";
 static const char sql_seq_set[] = "INSERT INTO sequences(name, value) VALUES (?1, ?2) "
                                   "ON CONFLICT(name) DO UPDATE SET value = excluded.value";
 
@@ -52,6 +53,18 @@ int sq_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version, const
         sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, fields_text, -1, SQLITE_STATIC);
     return step_done(st, tx->c->db);
+}
+
+int sq_tx_field_list_add(store_tx *tx, const char *fields_text, int64_t *id)
+{
+    sqlite3_stmt *st = sq_stmt(tx->c, sql_field_list);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, fields_text, -1, SQLITE_STATIC);
+    int rc = step_done(st, tx->c->db);
+    if (rc == STORE_OK)
+        *id = sqlite3_last_insert_rowid(tx->c->db);
+    return rc;
 }
 
 /* ---- the checkpoint after a bulk load ----

@@ -234,6 +234,7 @@ void sq_bulk_checkpoint_defer(sqlite_store *s);
 void sq_bulk_checkpoint_after(sqlite_store *s, bool committed);
 /** Waits for a bulk load's checkpoint (at close). */
 void sq_bulk_checkpoint_join(sqlite_store *s);
+int sq_tx_field_list_add(store_tx *tx, const char *fields_text, int64_t *id);
 int sq_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version, const char *at,
                            const char *actor, const char *action, const char *target,
                            const char *fields_text);
