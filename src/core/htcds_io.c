@@ -181,6 +181,11 @@ static json_t *clean_string(const char *s)
 
 static bool utf8_ok(const char *s)
 {
+    const unsigned char *a = (const unsigned char *)s;
+    while (*a && *a < 0x80)
+        a++;
+    if (!*a)
+        return true; /* ASCII (most cells): valid as it is */
     size_t n = strlen(s);
     char *copy = malloc(n + 1);
     if (!copy)
@@ -751,6 +756,8 @@ static void csv_record_doc(void *arg, record *r)
     for (size_t i = 0; i < r->ncells; i++) {
         const column *col = &cx->cols[i];
         if (col->kind == COL_FIELD) {
+            if (!r->cells[i][0])
+                continue; /* an empty cell sets nothing (most cells of a wide file) */
             if (!utf8_ok(r->cells[i])) {
                 read_error(&read, r->line, col->name, col->f->name, "utf8",
                            "the cell is not valid UTF-8 text");
