@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 static principal admin;
+static char *sql_dump(tu_env *e, const char *sql);
 
 static tu_env *fresh(void)
 {
@@ -230,9 +231,20 @@ static void test_all_or_nothing_and_dry_run(void **state)
     assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 0);
     assert_int_equal(ncases(e), 0); /* the three good rows were not kept either */
     json_decref(rep);
+    /* nor their history, field lists, data keys, terms or audit entries */
+    static const char counts[] =
+        "SELECT (SELECT count(*) FROM case_history), (SELECT count(*) FROM field_lists), "
+        "(SELECT count(*) FROM case_keys), (SELECT count(*) FROM case_terms), "
+        "(SELECT count(*) FROM audit WHERE action = 'case.create')";
+    char *n = sql_dump(e, counts);
+    assert_string_equal(n, "0|0|0|0|0\n");
+    free(n);
     rep = import(e, HTCDS_CSV, false, good, AMP_OK);
     assert_int_equal(ncases(e), 3);
     json_decref(rep);
+    n = sql_dump(e, counts);
+    assert_string_equal(n, "3|1|3|9|3\n"); /* the three set the same fields: one list */
+    free(n);
     tu_env_free(e);
 }
 
@@ -685,17 +697,17 @@ static void test_threads_report_errors_in_line_order(void **state)
 static void test_checkpoint_after_a_load(void **state)
 {
     (void)state;
-    enum { N = 1500 }; /* more pages than the automatic checkpoint's 1,000 */
+    enum { N = 1500, ROW = 80 }; /* more pages than the automatic checkpoint's 1,000 */
     tu_env *e = fresh();
-    char *csv = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&csv, &len);
-    fputs("prs_FirstName,prs_Gender,vic_TraffickingStatus,amp_RegistrationDate,"
-          "amp_OwnerOrganisation\n",
-          f);
+    static const char header[] = "prs_FirstName,prs_Gender,vic_TraffickingStatus,"
+                                 "amp_RegistrationDate,amp_OwnerOrganisation\n";
+    char *csv = malloc(sizeof header + (size_t)N * ROW);
+    assert_non_null(csv);
+    size_t len = strlen(strcpy(csv, header));
     for (int i = 0; i < N; i++)
-        fprintf(f, "Ana %d,Feminine,ActualVictimOfTrafficking,2024-02-%02d,org-a\n", i, 1 + i % 28);
-    fclose(f);
+        len += (size_t)snprintf(csv + len, ROW,
+                                "Ana %d,Feminine,ActualVictimOfTrafficking,2024-02-%02d,org-a\n", i,
+                                1 + i % 28);
     json_t *rep = import_threads(e, false, csv, 2, AMP_OK);
     json_decref(rep);
     /* a write while the checkpoint may still run */
