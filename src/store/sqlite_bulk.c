@@ -91,12 +91,20 @@ static void *checkpoint_main(void *arg)
 {
     sqlite_store *s = arg;
     sqlite3 *db = NULL;
+    int frames = 0, copied = 0;
     int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 10000);
-        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* a connection that has read nothing has not opened the WAL yet, and
+         * its checkpoint would do nothing */
+        rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
     }
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) /* busy: another checkpoint runs */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    if (rc == SQLITE_OK)
+        log_info("store: checkpoint after a bulk load: %d of %d WAL frames in the database", copied,
+                 frames);
+    else if (rc != SQLITE_BUSY) /* busy: another checkpoint runs */
         log_error("store: checkpoint after a bulk load: %s",
                   db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);

@@ -5,7 +5,9 @@
 #include "core/htcds_io.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 static principal admin;
 static char *sql_dump(tu_env *e, const char *sql);
@@ -697,7 +699,7 @@ static void test_threads_report_errors_in_line_order(void **state)
 static void test_checkpoint_after_a_load(void **state)
 {
     (void)state;
-    enum { N = 1500, ROW = 80 }; /* more pages than the automatic checkpoint's 1,000 */
+    enum { N = 1500, ROW = 80 };
     tu_env *e = fresh();
     static const char header[] = "prs_FirstName,prs_Gender,vic_TraffickingStatus,"
                                  "amp_RegistrationDate,amp_OwnerOrganisation\n";
@@ -708,6 +710,13 @@ static void test_checkpoint_after_a_load(void **state)
         len += (size_t)snprintf(csv + len, ROW,
                                 "Ana %d,Feminine,ActualVictimOfTrafficking,2024-02-%02d,org-a\n", i,
                                 1 + i % 28);
+    /* the store logs what each load's checkpoint copied: stderr into a file */
+    char logpath[300];
+    snprintf(logpath, sizeof logpath, "%s/log.txt", e->dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO), logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && logfd >= 0);
+    dup2(logfd, STDERR_FILENO);
     json_t *rep = import_threads(e, false, csv, 2, AMP_OK);
     json_decref(rep);
     /* a write while the checkpoint may still run */
@@ -723,6 +732,26 @@ static void test_checkpoint_after_a_load(void **state)
     store_close(e->store);
     e->core = NULL;
     e->store = NULL;
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(logfd);
+    /* each load's checkpoint copied its pages, on its own thread */
+    FILE *lf = fopen(logpath, "r");
+    assert_non_null(lf);
+    char line[512];
+    int checkpoints = 0;
+    while (fgets(line, sizeof line, lf)) {
+        const char *m = strstr(line, "store: checkpoint after a bulk load: ");
+        int copied = 0, frames = 0;
+        if (m && sscanf(m + 37, "%d of %d", &copied, &frames) == 2) {
+            assert_true(copied >= 500); /* the load's pages (some 700) */
+            assert_true(copied <= frames);
+            checkpoints++;
+        }
+    }
+    fclose(lf);
+    assert_int_equal(checkpoints, 2);
     char path[300];
     snprintf(path, sizeof path, "%s/amparo.db-wal", e->dir);
     FILE *wal = fopen(path, "rb");
