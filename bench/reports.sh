@@ -144,12 +144,20 @@ say "HTCDS CSV import of $IMPORT rows"
 "$BIN" export htcds --data "$WORK/src" --with-identity --out "$WORK/import.csv" 2>/dev/null
 "$BIN" init --data "$WORK/dst" --country EC >/dev/null
 "$BIN" demo --data "$WORK/dst" --cases 1 --seed 99 >/dev/null # the organisations
+sync
 DRY=$("$BIN" import htcds --data "$WORK/dst" --dry-run "$WORK/import.csv" | tail -1)
+sync
+# the rate is until the import reports its success; the checkpoint that copies
+# the WAL into the database then finishes on its own thread, before the process
+# ends: both times are shown
+t0=$(now_ms)
 REAL=$("$BIN" import htcds --data "$WORK/dst" "$WORK/import.csv" | tail -1)
+REAL_PROCESS_MS=$(($(now_ms) - t0))
 echo "  $DRY" >&2
-echo "  $REAL" >&2
+echo "  $REAL (process: $REAL_PROCESS_MS ms)" >&2
 DRY_RATE=$(sed -n 's/.*(\([0-9]*\) rows\/s).*/\1/p' <<<"$DRY")
 REAL_RATE=$(sed -n 's/.*(\([0-9]*\) rows\/s).*/\1/p' <<<"$REAL")
+REAL_SECS=$(sed -n 's/.* in \([0-9.]*\) s .*/\1/p' <<<"$REAL")
 
 # ---- results ---------------------------------------------------------------------------
 {
@@ -164,6 +172,7 @@ REAL_RATE=$(sed -n 's/.*(\([0-9]*\) rows\/s).*/\1/p' <<<"$REAL")
          "every cell agrees: $AGREE"
     echo "- CTDC export (k = 11): HTTP with a warm cache $CTDC_HTTP_MS ms ($CTDC_ROWS rows);" \
          "\`amparo export ctdc\` in a new process $CTDC_CLI_MS ms"
-    echo "- HTCDS CSV import of $IMPORT rows: dry run $DRY_RATE rows/s, real import $REAL_RATE rows/s"
+    echo "- HTCDS CSV import of $IMPORT rows: dry run $DRY_RATE rows/s, real import $REAL_RATE rows/s" \
+         "($REAL_SECS s until reported; the process, checkpoint included, $REAL_PROCESS_MS ms)"
 } >"$RESULTS/reports-latest.md"
 cat "$RESULTS/reports-latest.md"

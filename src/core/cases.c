@@ -1131,6 +1131,9 @@ amp_code cases_bulk_insert(core *c, const principal *p, const json_t *body, amp_
  * cases_bulk_close), and the audit chain head kept in memory. */
 
 #define BULK_MAX_ORGS 256 /* organisations remembered; past it, lookups go to the store */
+/* lists of field names written once per load (store_tx_field_list_add) and
+ * named by the history rows; past this many, further lists are stored whole */
+#define BULK_MAX_LISTS 65536
 
 typedef struct {
     char name[16];
@@ -1150,6 +1153,13 @@ struct cases_bulk {
     bulk_seq *seqs; /* used by the inserting thread only */
     size_t nseqs, seqcap;
     audit_chain chain;
+    /* the load's field lists by text: open addressing, 2 * BULK_MAX_LISTS
+     * slots, allocated at the first list (inserting thread only) */
+    struct bulk_list {
+        char *text;
+        int64_t id;
+    } * lists;
+    size_t nlists;
 };
 
 struct cases_bulk_case {
@@ -1366,6 +1376,46 @@ static int bulk_audit(cases_bulk *b, store_tx *tx, cases_bulk_case *bc)
     return rc;
 }
 
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* What the history row of a case with field names `text` stores: the id of the
+ * load's list with that text (written at its first use) in ref[24], or the text
+ * itself when the load holds too many lists. */
+static int bulk_history_fields(cases_bulk *b, store_tx *tx, const char *text, char ref[24],
+                               const char **out)
+{
+    enum { SLOTS = 2 * BULK_MAX_LISTS };
+    *out = text;
+    if (!b->lists && !(b->lists = calloc(SLOTS, sizeof *b->lists)))
+        return STORE_ERROR;
+    size_t i = text_hash(text) & (SLOTS - 1);
+    while (b->lists[i].text && strcmp(b->lists[i].text, text) != 0)
+        i = (i + 1) & (SLOTS - 1);
+    if (!b->lists[i].text) {
+        if (b->nlists == BULK_MAX_LISTS)
+            return STORE_OK;
+        int64_t id;
+        char *copy = strdup(text);
+        int rc = copy ? store_tx_field_list_add(tx, text, &id) : STORE_ERROR;
+        if (rc != STORE_OK) {
+            free(copy);
+            return rc;
+        }
+        b->lists[i].text = copy;
+        b->lists[i].id = id;
+        b->nlists++;
+    }
+    snprintf(ref, 24, "%lld", (long long)b->lists[i].id);
+    *out = ref;
+    return STORE_OK;
+}
+
 amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err)
 {
     store_tx *tx = store_bulk_tx(b->c->store);
@@ -1383,9 +1433,13 @@ amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err)
         nc->children[i].case_id = r->id;
         rc = store_tx_child_insert(tx, &nc->children[i]);
     }
+    char ref[24];
+    const char *fields = NULL;
+    if (rc == STORE_OK)
+        rc = bulk_history_fields(b, tx, bc->names_text, ref, &fields);
     if (rc == STORE_OK)
         rc = store_tx_history_add_text(tx, r->id, 1, r->created_at, b->p.actor, "create", NULL,
-                                       bc->names_text);
+                                       fields);
     if (rc == STORE_OK)
         rc = bulk_audit(b, tx, bc);
     if (rc != STORE_OK)
@@ -1403,6 +1457,9 @@ amp_code cases_bulk_close(cases_bulk *b, bool write_back, amp_err *err)
         rc = store_tx_sequence_set(tx, b->seqs[i].name, b->seqs[i].last);
     for (size_t i = 0; i < b->norgs; i++)
         free(b->orgs[i].id);
+    for (size_t i = 0; b->lists && i < 2 * BULK_MAX_LISTS; i++)
+        free(b->lists[i].text);
+    free(b->lists);
     free(b->seqs);
     pthread_mutex_destroy(&b->mu);
     sodium_memzero(&b->chain, sizeof b->chain);

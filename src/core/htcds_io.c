@@ -120,19 +120,15 @@ static char *trim(char *s)
     return s;
 }
 
-/* The JSON value of a cell for field f (NULL for an empty cell).  A value that
- * cannot be converted is kept as a string, so the core names the rule. */
-static json_t *cell_value(const cat_field *f, const char *text, char sep)
+/* The JSON value of a cell for field f (NULL for an empty cell), trimming and
+ * splitting the text in place.  A value that cannot be converted is kept as a
+ * string, so the core names the rule. */
+static json_t *cell_value_at(const cat_field *f, char *text, char sep)
 {
-    char *copy = strdup(text);
-    if (!copy)
-        return NULL;
-    char *s = trim(copy);
+    char *s = trim(text);
     json_t *v = NULL;
-    if (!*s) {
-        free(copy);
+    if (!*s)
         return NULL;
-    }
     bool list = f->type == FT_MULTISELECT ||
                 ((f->type == FT_COUNTRY || f->type == FT_LANGUAGE) && f->multiple);
     if (list) {
@@ -159,6 +155,14 @@ static json_t *cell_value(const cat_field *f, const char *text, char sep)
     } else {
         v = json_string(s);
     }
+    return v;
+}
+
+/* cell_value_at on a copy of text. */
+static json_t *cell_value(const cat_field *f, const char *text, char sep)
+{
+    char *copy = strdup(text);
+    json_t *v = copy ? cell_value_at(f, copy, sep) : NULL;
     free(copy);
     return v;
 }
@@ -181,6 +185,11 @@ static json_t *clean_string(const char *s)
 
 static bool utf8_ok(const char *s)
 {
+    const unsigned char *a = (const unsigned char *)s;
+    while (*a && *a < 0x80)
+        a++;
+    if (!*a)
+        return true; /* ASCII (most cells): valid as it is */
     size_t n = strlen(s);
     char *copy = malloc(n + 1);
     if (!copy)
@@ -751,13 +760,15 @@ static void csv_record_doc(void *arg, record *r)
     for (size_t i = 0; i < r->ncells; i++) {
         const column *col = &cx->cols[i];
         if (col->kind == COL_FIELD) {
+            if (!r->cells[i][0])
+                continue; /* an empty cell sets nothing (most cells of a wide file) */
             if (!utf8_ok(r->cells[i])) {
                 read_error(&read, r->line, col->name, col->f->name, "utf8",
                            "the cell is not valid UTF-8 text");
                 bad_cell = true;
                 continue;
             }
-            json_t *v = cell_value(col->f, r->cells[i], cx->sep);
+            json_t *v = cell_value_at(col->f, r->cells[i], cx->sep); /* the record's copy */
             if (v)
                 json_object_set_new(doc, col->f->name, v);
         } else if (col->kind == COL_OPTION) {

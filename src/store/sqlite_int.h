@@ -144,6 +144,13 @@ struct sqlite_store {
     pthread_cond_t dcv;
     job *done_head, *done_tail;
     bool done_stopping, completer_started;
+
+    /* the checkpoint after a bulk load's commit, on its own thread and
+     * connection (sqlite_bulk.c); while it runs, the writer's commits do not
+     * checkpoint */
+    pthread_t ckpt_thread;
+    bool ckpt_started;     /* ckpt_thread is to be joined (under wlock or at close) */
+    _Atomic int ckpt_busy; /* 1 from a bulk commit until its checkpoint ended */
 };
 
 /** A reader connection from the pool (opened on demand); NULL (logged) on failure. */
@@ -224,6 +231,21 @@ int sq_tx_keys_below(store_tx *tx, int gen_below, int limit, store_case_key *out
 /* sqlite_bulk.c */
 int sq_tx_sequence_get(store_tx *tx, const char *name, int64_t *value);
 int sq_tx_sequence_set(store_tx *tx, const char *name, int64_t value);
+/** Replaces the writer's automatic checkpoint by the same one (PASSIVE after a
+ *  commit that leaves 1,000 frames or more in the WAL) that stands aside while a
+ *  bulk load commits or its checkpoint runs. */
+void sq_bulk_wal_hook(sqlite_store *s);
+/** Before a bulk load's commit: no automatic checkpoint until
+ *  sq_bulk_checkpoint_after.  Joins an earlier load's checkpoint.  Under wlock. */
+void sq_bulk_checkpoint_defer(sqlite_store *s);
+/** After a bulk load's COMMIT or ROLLBACK (under wlock): when committed, the
+ *  WAL is copied into the database on a thread of its own (durability came from
+ *  the WAL's sync at the commit); on a rollback, or when no thread starts, the
+ *  automatic checkpoint is back at once. */
+void sq_bulk_checkpoint_after(sqlite_store *s, bool committed);
+/** Waits for a bulk load's checkpoint (at close). */
+void sq_bulk_checkpoint_join(sqlite_store *s);
+int sq_tx_field_list_add(store_tx *tx, const char *fields_text, int64_t *id);
 int sq_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version, const char *at,
                            const char *actor, const char *action, const char *target,
                            const char *fields_text);

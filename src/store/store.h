@@ -308,6 +308,7 @@ typedef struct store_ops {
     int (*audit_scan_checked)(store *s, store_audit_scan_fn fn, void *arg,
                               store_audit_keys_check *check);
     int (*tx_audit_keys_rebuild)(store_tx *tx, int64_t *removed, int64_t *added);
+    int (*tx_field_list_add)(store_tx *tx, const char *fields_text, int64_t *id);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -719,13 +720,20 @@ static inline int store_tx_sequence_set(store_tx *tx, const char *name, int64_t 
     return store_tx_ops(tx)->tx_sequence_set(tx, name, value);
 }
 /** store_tx_history_add with the field names already as compact JSON text
- *  (serialised on a bulk load's worker thread). */
+ *  (serialised on a bulk load's worker thread), or as the decimal id of a list
+ *  written by store_tx_field_list_add; history reads give the list either way. */
 static inline int store_tx_history_add_text(store_tx *tx, int64_t case_id, int64_t version,
                                             const char *at, const char *actor, const char *action,
                                             const char *target, const char *fields_text)
 {
     return store_tx_ops(tx)->tx_history_add_text(tx, case_id, version, at, actor, action, target,
                                                  fields_text);
+}
+/** Writes a list of field names (compact JSON array text) for history rows to
+ *  name by its id (*id).  STORE_OK or STORE_ERROR. */
+static inline int store_tx_field_list_add(store_tx *tx, const char *fields_text, int64_t *id)
+{
+    return store_tx_ops(tx)->tx_field_list_add(tx, fields_text, id);
 }
 
 #endif

@@ -56,8 +56,11 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
     [S_CHILD_DELETE] = "DELETE FROM case_children WHERE case_id = ?1 AND kind = ?2 AND uid = ?3",
     [S_HISTORY_ADD] = "INSERT INTO case_history(case_id, version, at, actor, action, target, "
                       "fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_HISTORY_LIST] = "SELECT version, at, actor, action, target, fields FROM case_history "
-                       "WHERE case_id = ?1 ORDER BY id",
+    /* fields: a JSON array, or the id of a field_lists row (bulk loads) */
+    [S_HISTORY_LIST] = "SELECT h.version, h.at, h.actor, h.action, h.target, "
+                       "coalesce(l.fields, h.fields) FROM case_history h "
+                       "LEFT JOIN field_lists l ON substr(h.fields, 1, 1) <> '[' "
+                       "AND l.id = CAST(h.fields AS INTEGER) WHERE h.case_id = ?1 ORDER BY h.id",
     [S_SEQ_NEXT] = "INSERT INTO sequences(name, value) VALUES (?1, 1) "
                    "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
     [S_ORG_PUT] = "INSERT INTO organisations(id, version, created_at, updated_at, doc) "
@@ -194,6 +197,10 @@ static const char *const migrations[] = {
     "  WHERE object_id <> '';"
     "CREATE TABLE audit_keys_upto(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
     "INSERT INTO audit_keys_upto VALUES (1, (SELECT coalesce(max(seq), 0) FROM audit));",
+    /* 7: lists of field names written once by a bulk load and named by its
+     * history rows (case_history.fields holds the list's id instead of the list:
+     * an import's cases share a few thousand lists) */
+    "CREATE TABLE field_lists(id INTEGER PRIMARY KEY, fields TEXT NOT NULL);",
 };
 
 /* ==== connections ========================================================= */
@@ -1646,10 +1653,12 @@ static int sq_bulk_end(store *base, bool commit)
     s->cappending = 0;
     if (rc != STORE_OK)
         commit = false;
+    sq_bulk_checkpoint_defer(s);
     int rc2 = exec_sql(s->writer.db, commit ? "COMMIT" : "ROLLBACK");
     rc = rc != STORE_OK ? rc : rc2;
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
+    sq_bulk_checkpoint_after(s, commit && rc == STORE_OK);
     if (rc != STORE_OK || !commit)
         term_cache_clear(&s->terms);
     sq_rowcache_write_ended(s->rows); /* after the commit: see sqlite_rowcache.c */
@@ -1687,6 +1696,7 @@ static void sq_close(store *base)
         conn_close(c);
         free(c);
     }
+    sq_bulk_checkpoint_join(s); /* before the last connection closes */
     if (s->writer.db) {
         sqlite3_exec(s->writer.db, "PRAGMA optimize", NULL, NULL, NULL);
         conn_close(&s->writer);
@@ -1766,6 +1776,7 @@ static const store_ops sqlite_ops = {
     .tx_history_add_text = sq_tx_history_add_text,
     .audit_scan_checked = sq_audit_scan_checked,
     .tx_audit_keys_rebuild = sq_tx_audit_keys_rebuild,
+    .tx_field_list_add = sq_tx_field_list_add,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)
@@ -1792,6 +1803,7 @@ store *store_sqlite_open(const char *path, char *err, size_t errlen)
     if (!s->path || conn_open(&s->writer, path, true, err, errlen) < 0 ||
         migrate(&s->writer, err, errlen) < 0)
         goto fail;
+    sq_bulk_wal_hook(s);
     s->rows = sq_rowcache_open(path);
     sq_rowcache_settle(s->rows, s->writer.db);
     sq_rowcache_watch(s->rows, s->writer.db, &s->touched);

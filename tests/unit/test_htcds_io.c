@@ -5,9 +5,12 @@
 #include "core/htcds_io.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 static principal admin;
+static char *sql_dump(tu_env *e, const char *sql);
 
 static tu_env *fresh(void)
 {
@@ -230,9 +233,20 @@ static void test_all_or_nothing_and_dry_run(void **state)
     assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 0);
     assert_int_equal(ncases(e), 0); /* the three good rows were not kept either */
     json_decref(rep);
+    /* nor their history, field lists, data keys, terms or audit entries */
+    static const char counts[] =
+        "SELECT (SELECT count(*) FROM case_history), (SELECT count(*) FROM field_lists), "
+        "(SELECT count(*) FROM case_keys), (SELECT count(*) FROM case_terms), "
+        "(SELECT count(*) FROM audit WHERE action = 'case.create')";
+    char *n = sql_dump(e, counts);
+    assert_string_equal(n, "0|0|0|0|0\n");
+    free(n);
     rep = import(e, HTCDS_CSV, false, good, AMP_OK);
     assert_int_equal(ncases(e), 3);
     json_decref(rep);
+    n = sql_dump(e, counts);
+    assert_string_equal(n, "3|1|3|9|3\n"); /* the three set the same fields: one list */
+    free(n);
     tu_env_free(e);
 }
 
@@ -487,16 +501,48 @@ static const char *const content_queries[] = {
     "JOIN cases c ON c.id = ct.case_id WHERE t.field LIKE 'bi\\_%' ESCAPE '\\' GROUP BY 1, 2 "
     "ORDER BY 1, 2",
     "SELECT c.reference, j.key FROM cases c, json_each(c.doc) j ORDER BY c.id, j.key",
-    "SELECT c.reference, h.version, h.actor, h.action, h.fields FROM case_history h "
-    "JOIN cases c ON c.id = h.case_id ORDER BY h.id",
+    /* a bulk load's history rows name a list of field names written once */
+    "SELECT c.reference, h.version, h.actor, h.action, coalesce(l.fields, h.fields) "
+    "FROM case_history h JOIN cases c ON c.id = h.case_id LEFT JOIN field_lists l "
+    "ON substr(h.fields, 1, 1) <> '[' AND l.id = CAST(h.fields AS INTEGER) ORDER BY h.id",
     "SELECT a.action, a.actor, a.object_type, a.object_id = c.uid, a.detail FROM audit a "
     "JOIN cases c ON c.uid = a.object_id WHERE a.action = 'case.create' ORDER BY a.seq",
     "SELECT count(*) FROM case_keys k JOIN cases c ON c.uid = k.case_uid",
     "SELECT name, value FROM sequences ORDER BY name",
 };
 
+/* Every case's history as the store reads it (less the times), one case a line. */
+static char *histories(tu_env *e)
+{
+    char *refs = sql_dump(e, "SELECT reference FROM cases ORDER BY id");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (char *ref = strtok(refs, "\n"); ref; ref = strtok(NULL, "\n")) {
+        json_t *items = NULL;
+        assert_int_equal(store_history(e->store, ref, &items), STORE_OK);
+        size_t i;
+        json_t *it;
+        json_array_foreach (items, i, it) {
+            assert_true(json_is_array(json_object_get(it, "fields")));
+            json_object_del(it, "at");
+        }
+        char *t = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
+        fprintf(f, "%s %s\n", ref, t);
+        free(t);
+        json_decref(items);
+    }
+    fclose(f);
+    free(refs);
+    return out;
+}
+
 static void assert_same_content(tu_env *a, tu_env *b)
 {
+    char *ha = histories(a), *hb = histories(b);
+    assert_string_equal(ha, hb);
+    free(ha);
+    free(hb);
     for (size_t i = 0; i < sizeof content_queries / sizeof *content_queries; i++) {
         char *x = sql_dump(a, content_queries[i]), *y = sql_dump(b, content_queries[i]);
         if (strcmp(x, y) != 0) {
@@ -647,6 +693,85 @@ static void test_threads_report_errors_in_line_order(void **state)
     tu_env_free(many);
 }
 
+/* A committed load's checkpoint runs on a thread of its own: writes go on
+ * meanwhile, a second load waits for it, and everything is in the database file
+ * once the store is closed. */
+static void test_checkpoint_after_a_load(void **state)
+{
+    (void)state;
+    enum { N = 1500, ROW = 80 };
+    tu_env *e = fresh();
+    static const char header[] = "prs_FirstName,prs_Gender,vic_TraffickingStatus,"
+                                 "amp_RegistrationDate,amp_OwnerOrganisation\n";
+    char *csv = malloc(sizeof header + (size_t)N * ROW);
+    assert_non_null(csv);
+    size_t len = strlen(strcpy(csv, header));
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(csv + len, ROW,
+                                "Ana %d,Feminine,ActualVictimOfTrafficking,2024-02-%02d,org-a\n", i,
+                                1 + i % 28);
+    /* the store logs what each load's checkpoint copied: stderr into a file */
+    char logpath[300];
+    snprintf(logpath, sizeof logpath, "%s/log.txt", e->dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO), logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && logfd >= 0);
+    dup2(logfd, STDERR_FILENO);
+    json_t *rep = import_threads(e, false, csv, 2, AMP_OK);
+    json_decref(rep);
+    /* a write while the checkpoint may still run */
+    json_t *b = case_body(1), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_create_sync(e->core, &admin, b, &out, &err), AMP_OK);
+    json_decref(out);
+    json_decref(b);
+    rep = import_threads(e, false, csv, 2, AMP_OK); /* waits for the first checkpoint */
+    json_decref(rep);
+    assert_int_equal(ncases(e), 2 * N + 1);
+    core_free(e->core);
+    store_close(e->store);
+    e->core = NULL;
+    e->store = NULL;
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(logfd);
+    /* each load's checkpoint copied its pages, on its own thread */
+    FILE *lf = fopen(logpath, "r");
+    assert_non_null(lf);
+    char line[512];
+    int checkpoints = 0;
+    while (fgets(line, sizeof line, lf)) {
+        const char *m = strstr(line, "store: checkpoint after a bulk load: ");
+        int copied = 0, frames = 0;
+        if (m && sscanf(m + 37, "%d of %d", &copied, &frames) == 2) {
+            assert_true(copied >= 500); /* the load's pages (some 700) */
+            assert_true(copied <= frames);
+            checkpoints++;
+        }
+    }
+    fclose(lf);
+    assert_int_equal(checkpoints, 2);
+    char path[300];
+    snprintf(path, sizeof path, "%s/amparo.db-wal", e->dir);
+    FILE *wal = fopen(path, "rb");
+    if (wal) { /* the last connection's close checkpoints and removes the WAL */
+        fseek(wal, 0, SEEK_END);
+        assert_int_equal(ftell(wal), 0);
+        fclose(wal);
+    }
+    char *n = sql_dump(e, "SELECT count(*) FROM cases");
+    char want[32];
+    snprintf(want, sizeof want, "%d\n", 2 * N + 1);
+    assert_string_equal(n, want);
+    free(n);
+    n = sql_dump(e, "PRAGMA integrity_check");
+    assert_string_equal(n, "ok\n");
+    free(n);
+    free(csv);
+    tu_env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_import_needs_create_rights),
         cmocka_unit_test(test_threads_give_the_api_s_cases),
         cmocka_unit_test(test_threads_report_errors_in_line_order),
+        cmocka_unit_test(test_checkpoint_after_a_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
