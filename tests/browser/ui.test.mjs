@@ -740,6 +740,25 @@ async function main() {
     await page.waitForFunction(() => document.documentElement.lang === 'en');
   });
 
+  await test('a proceeding reads in the language of the screen: field names and status', async () => {
+    if (missing(await api('GET', '/api/v1/proceedings'))) skip('endpoint missing (GET /api/v1/proceedings)');
+    if (auth) { await as('cw-a'); await logout(); await loginAs('cw-a'); }
+    const made = await api('POST', '/api/v1/proceedings', {
+      case: caseRef, stages: [{ stage: 'Complaint', date: new Date().toISOString().slice(0, 10) }],
+      offences: ['TraffickingInPersons'], victim_roles: ['Witness'], legal_representation: true,
+    });
+    assert(made.status === 201, `proceeding: ${made.status} ${made.text}`);
+    await page.selectOption('#lang-select', 'es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
+    await go(`#/cases/${caseRef}/proceedings`);
+    await page.waitForSelector('ol.timeline');
+    const text = await page.textContent('main');
+    assert(text.includes('Cargos') && text.includes('Tiene representación legal') && text.includes('Abierto'), `es: ${text.slice(0, 400)}`);
+    assert(!text.includes('Offences') && !text.includes('Legal representation') && !text.includes('· Open'), `English left: ${text.slice(0, 400)}`);
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+  });
+
   await test('no request left for a third-party host', async () => {
     assert(!foreign.length, `foreign requests: ${foreign.slice(0, 5).join(', ')}`);
   });

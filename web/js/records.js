@@ -56,9 +56,16 @@ export function recordValue(key, v, spec) {
   return String(v);
 }
 
+// The label of a record's field: the form's own (translated) label when the
+// spec has the field, else the catalogue of field names.
+function factLabel(key, spec) {
+  const s = spec && spec.find((x) => x.name === key);
+  return (s && s.label) || recordLabel(key);
+}
+
 export function RecordFacts({ record, spec, skip }) {
   const keys = Object.keys(record).filter((k) => !META.has(k) && !(skip && skip.includes(k)));
-  return html`<${Facts} rows=${keys.map((k) => [recordLabel(k), recordValue(k, record[k], spec)])} />`;
+  return html`<${Facts} rows=${keys.map((k) => [factLabel(k, spec), recordValue(k, record[k], spec)])} />`;
 }
 
 // A form in a dialog that POSTs (or PATCHes) a record and shows the API's

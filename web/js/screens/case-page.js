@@ -3,7 +3,7 @@
 // assistance, referrals, shelter, return, reintegration, proceedings,
 // comments and history.
 import { html, useState } from '../lib.js';
-import { t, tl, fmtDate, fmtDateTime, fmtNumber, fmtMoney, today } from '../i18n.js';
+import { t, tl, tx, fmtDate, fmtDateTime, fmtNumber, fmtMoney, today } from '../i18n.js';
 import { get, post, put, patch, del, ApiError } from '../api.js';
 import { sectionsOf, fieldLabel, displayValue, valueLabel, countryName, options, schema } from '../schema.js';
 import { can } from '../session.js';
@@ -514,7 +514,7 @@ function ProceedingsTab({ c }) {
       createPath="/api/v1/proceedings" createBody=${(v) => toProceeding(c, v)} spec=${spec}
       canCreate=${can('proceeding', 'create')} addLabel=${t('proceeding.add')}
       render=${(items) => html`<ul class="record-list">${items.map((p) => html`<li class="card">
-        <div class="row-head"><h3>${stageLabel(p.stage)}${p.authority ? ` · ${p.authority}` : ''}${p.status ? ` · ${recordValue('status', p.status)}` : ''}</h3>
+        <div class="row-head"><h3>${stageLabel(p.stage)}${p.authority ? ` · ${p.authority}` : ''}${p.status ? ` · ${tx(`proceeding.status_${p.status}`, p.status)}` : ''}</h3>
           ${can('proceeding', 'update') ? html`<div class="actions">
             <button type="button" class="btn btn-small" onClick=${() => setStageOf(p)}>${t('proceeding.add_stage')}</button>
             <button type="button" class="btn btn-small" onClick=${() => setVerdictOf(p)}>${t('proceeding.record_verdict')}</button></div>` : null}</div>
