@@ -1161,6 +1161,17 @@ static uint64_t rowgen(fixture *f)
     return g;
 }
 
+/* A case "Active" (uid from fake_uid 1) with a data key, as the cache tests start. */
+static void add_keyed_case(fixture *f, char uid[40], int64_t *id)
+{
+    fake_uid(uid, 1);
+    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
+                                 json_pack("{s:s}", "cas_Status", "Active"), NULL, id),
+                     STORE_OK);
+    key_arg ka = {uid, 0xAA};
+    assert_int_equal(store_run(f->s, job_key, &ka), STORE_OK);
+}
+
 /* Repeated reads may come from memory; every committed change to a case, its
  * children or its key, by this store or by another process's, is seen at once. */
 static void test_case_cache_follows_writes(void **state)
@@ -1170,12 +1181,7 @@ static void test_case_cache_follows_writes(void **state)
     int n;
     size_t keylen;
     char uid[40], raw[512];
-    fake_uid(uid, 1);
-    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
-                                 json_pack("{s:s}", "cas_Status", "Active"), NULL, &id),
-                     STORE_OK);
-    key_arg ka = {uid, 0xAA};
-    assert_int_equal(store_run(f->s, job_key, &ka), STORE_OK);
+    add_keyed_case(f, uid, &id);
     for (int i = 0; i < 3; i++) { /* the second and third reads are cached */
         read_raw(f->s, uid, &version, &n, &keylen, raw, sizeof raw);
         assert_int_equal(version, 1);
@@ -1276,12 +1282,7 @@ static void test_case_cache_after_a_stopped_writer(void **state)
     int n;
     size_t keylen;
     char uid[40], raw[512];
-    fake_uid(uid, 1);
-    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
-                                 json_pack("{s:s}", "cas_Status", "Active"), NULL, &id),
-                     STORE_OK);
-    key_arg ka = {uid, 0xAA};
-    assert_int_equal(store_run(f->s, job_key, &ka), STORE_OK);
+    add_keyed_case(f, uid, &id);
     uint64_t g = rowgen(f);
     assert_int_equal(g % 2, 0);
     json_t *doc = json_pack("{s:s}", "cas_Status", "FollowUp");
