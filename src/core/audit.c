@@ -288,10 +288,9 @@ amp_code audit_log(core *c, const principal *p, const char *action, const char *
     return AMP_OK;
 }
 
-/* ---- asynchronous entries, coalesced ----
- * audit_submit queues entries per store; one job at a time takes everything
- * queued and appends it (one savepoint, one read of the head), so a burst of
- * audited reads costs the writer one job, not one per read. */
+/* ---- asynchronous entries ----
+ * audit_submit copies the entry and returns; the entry goes to the writer in a
+ * job of its own, or with the other entries of its thread's round. */
 
 typedef struct submitted {
     prepared e;
@@ -300,77 +299,15 @@ typedef struct submitted {
     struct submitted *next;
 } submitted;
 
-typedef struct {
-    store *s;
-    pthread_mutex_t mu;
-    submitted *head, *tail;
-    size_t n;
-    bool job_queued; /* a drain job is queued and has not taken the entries yet */
-} audit_queue;
-
-#define MAX_QUEUES 32
-/* Under load, a drain waits until 1.5 ms after the previous commit, so that one
- * commit carries the entries of more reads (measured in bench/run.sh: fewer,
- * larger commits cost the writer less than the added wait costs the readers). */
-#define AUDIT_GATHER_US 1500
-#define MAX_BATCH_ENTRIES 4096
-static audit_queue queues[MAX_QUEUES];
-static pthread_mutex_t queues_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* The queue of a store (queues are reused by address and never freed: a closed
- * store has drained its jobs, so its queue is empty). */
-static audit_queue *queue_for(store *s)
+/* Appends the n entries of list, in order. */
+static int append_list(store_tx *tx, submitted *list, size_t n)
 {
-    pthread_mutex_lock(&queues_mu);
-    audit_queue *q = NULL, *free_q = NULL;
-    for (int i = 0; i < MAX_QUEUES && !q; i++) {
-        if (queues[i].s == s)
-            q = &queues[i];
-        else if (!queues[i].s && !free_q)
-            free_q = &queues[i];
-    }
-    if (!q && free_q) {
-        q = free_q;
-        q->s = s;
-        pthread_mutex_init(&q->mu, NULL);
-    }
-    if (!q) { /* every slot used: recycle an empty one */
-        for (int i = 0; i < MAX_QUEUES && !q; i++) {
-            pthread_mutex_lock(&queues[i].mu);
-            if (!queues[i].head && !queues[i].job_queued) {
-                q = &queues[i];
-                q->s = s;
-            }
-            pthread_mutex_unlock(&queues[i].mu);
-        }
-    }
-    pthread_mutex_unlock(&queues_mu);
-    return q;
-}
-
-typedef struct {
-    audit_queue *q;
-    submitted *batch;
-    bool ran;
-} drain_job;
-
-static int drain(store_tx *tx, void *arg)
-{
-    drain_job *d = arg;
-    pthread_mutex_lock(&d->q->mu);
-    d->batch = d->q->head;
-    size_t n = d->q->n;
-    d->q->head = d->q->tail = NULL;
-    d->q->n = 0;
-    d->q->job_queued = false;
-    pthread_mutex_unlock(&d->q->mu);
-    d->ran = true;
     const prepared *stack[64] = {0};
     const prepared **pes = n <= 64 ? stack : calloc(n, sizeof *pes);
     if (!pes)
         return STORE_ERROR;
     size_t i = 0;
-    for (submitted *s = d->batch; s; s = s->next)
+    for (submitted *s = list; s && i < n; s = s->next)
         pes[i++] = &s->e;
     int rc = append_n(tx, pes, i);
     if (pes != stack)
@@ -390,20 +327,61 @@ static void finish(submitted *list, amp_code code)
     }
 }
 
-static void drain_done(void *arg, int rc)
+/* ---- the entries of one server round ----
+ * A server thread that opens a round (audit_round_begin) keeps the entries its
+ * requests submit until audit_round_end, which hands them to the writer as one
+ * job: one job and one wake-up per round instead of a shared queue touched by
+ * every read, and no timed wait — the thread goes on with its next round while
+ * the commit runs, and the entries of that round ride on the next commit. */
+
+static _Thread_local struct {
+    bool open;
+    submitted *head, *tail;
+    size_t n;
+} cur_round;
+
+void audit_round_begin(void)
 {
-    drain_job *d = arg;
-    if (!d->ran) { /* the batch failed before the job ran: fail what it would have taken */
-        pthread_mutex_lock(&d->q->mu);
-        d->batch = d->q->head;
-        d->q->head = d->q->tail = NULL;
-        d->q->n = 0;
-        d->q->job_queued = false;
-        pthread_mutex_unlock(&d->q->mu);
-        rc = STORE_ERROR;
+    cur_round.open = true;
+}
+
+typedef struct {
+    submitted *list;
+    size_t n;
+} entry_batch;
+
+static int append_batch(store_tx *tx, void *arg)
+{
+    entry_batch *b = arg;
+    return append_list(tx, b->list, b->n);
+}
+
+static void batch_done(void *arg, int rc)
+{
+    entry_batch *b = arg;
+    finish(b->list, rc == STORE_OK ? AMP_OK : AMP_EINTERNAL);
+    free(b);
+}
+
+size_t audit_round_end(core *c)
+{
+    cur_round.open = false;
+    submitted *list = cur_round.head;
+    size_t n = cur_round.n;
+    cur_round.head = cur_round.tail = NULL;
+    cur_round.n = 0;
+    if (!list)
+        return 0;
+    entry_batch *b = malloc(sizeof *b);
+    if (b) {
+        b->list = list;
+        b->n = n;
+        if (store_submit(core_store(c), append_batch, batch_done, b) == STORE_OK)
+            return n;
+        free(b);
     }
-    finish(d->batch, rc == STORE_OK ? AMP_OK : AMP_EINTERNAL);
-    free(d);
+    finish(list, AMP_EINTERNAL);
+    return n;
 }
 
 amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
@@ -417,53 +395,23 @@ amp_code audit_submit(core *c, const principal *p, const char *action, const cha
     }
     s->done = done;
     s->arg = arg;
-    audit_queue *q = queue_for(core_store(c));
-    if (!q) {
-        free(s->e.detail);
-        free(s);
-        return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
-    }
-    pthread_mutex_lock(&q->mu);
-    if (q->tail)
-        q->tail->next = s;
-    else
-        q->head = s;
-    q->tail = s;
-    q->n++;
-    bool need_job = !q->job_queued || q->n >= MAX_BATCH_ENTRIES;
-    if (need_job)
-        q->job_queued = true;
-    pthread_mutex_unlock(&q->mu);
-    if (!need_job)
+    if (cur_round.open) {
+        if (cur_round.tail)
+            cur_round.tail->next = s;
+        else
+            cur_round.head = s;
+        cur_round.tail = s;
+        cur_round.n++;
         return AMP_OK;
-    drain_job *d = calloc(1, sizeof *d);
-    if (d) {
-        d->q = q;
-        if (store_submit_gathering(core_store(c), drain, drain_done, d, AUDIT_GATHER_US) ==
-            STORE_OK)
+    }
+    entry_batch *b = malloc(sizeof *b);
+    if (b) {
+        b->list = s;
+        b->n = 1;
+        if (store_submit(core_store(c), append_batch, batch_done, b) == STORE_OK)
             return AMP_OK;
-        free(d);
+        free(b);
     }
-    /* no job: take the entry back out if it is still queued, else a job has it */
-    pthread_mutex_lock(&q->mu);
-    submitted **pp = &q->head, *prev = NULL;
-    bool found = false;
-    while (*pp) {
-        if (*pp == s) {
-            *pp = s->next;
-            if (q->tail == s)
-                q->tail = prev;
-            q->n--;
-            found = true;
-            break;
-        }
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    q->job_queued = false; /* the store refuses jobs only while it shuts down */
-    pthread_mutex_unlock(&q->mu);
-    if (!found)
-        return AMP_OK; /* a job already took it and will call done */
     free(s->e.detail);
     free(s);
     return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");

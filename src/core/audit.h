@@ -64,7 +64,8 @@ amp_code audit_log(core *c, const principal *p, const char *action, const char *
                    const char *object_id, const json_t *detail, amp_err *err);
 
 /** Called once an audit_submit entry is durable (AMP_OK) or failed
- *  (AMP_EINTERNAL), on the store's completion thread. */
+ *  (AMP_EINTERNAL), on the store's completion thread (or, when the store
+ *  refuses the job, on the thread that submitted it or ended its round). */
 typedef void (*audit_done_fn)(void *arg, amp_code code);
 
 /** audit_log without waiting: copies everything it needs (p, strings, detail)
@@ -75,6 +76,18 @@ typedef void (*audit_done_fn)(void *arg, amp_code code);
 amp_code audit_submit(core *c, const principal *p, const char *action, const char *object_type,
                       const char *object_id, const json_t *detail, audit_done_fn done, void *arg,
                       amp_err *err);
+
+/** Opens a round on the calling thread: until audit_round_end, audit_submit
+ *  keeps this thread's entries instead of queueing them for the writer thread.
+ *  For a server thread that runs one round of ready requests at a time. */
+void audit_round_begin(void);
+
+/** Closes the round: hands its entries to the writer as one job (appended in
+ *  order, in one commit with whatever else is queued); their callbacks run on
+ *  the store's completion thread once that commit is durable, or here at once
+ *  (AMP_EINTERNAL) if the store refuses the job.  Returns the number of
+ *  entries (0: the round submitted nothing). */
+size_t audit_round_end(core *c);
 
 /* ---- the key ---------------------------------------------------------------------- */
 

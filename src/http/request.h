@@ -16,6 +16,7 @@ typedef void (*handler_fn)(request *req);
 
 struct request {
     struct server *srv;
+    struct loop *loop; /* the server thread that runs this connection */
     core *core;
     struct MHD_Connection *conn;
     char method[8];

@@ -1,20 +1,38 @@
-/* server.c — libmicrohttpd plumbing: request lifecycle, body limits, the
- * authentication step, asynchronous writes (suspend/resume) and responses. */
+/* server.c — libmicrohttpd plumbing: the server threads and their rounds,
+ * request lifecycle, body limits, the authentication step, asynchronous writes
+ * (suspend/resume) and responses.
+ *
+ * Threads.  The server runs one libmicrohttpd daemon per thread (external
+ * polling, epoll), all accepting on one listening socket.  Each thread loops:
+ * wait for activity, then one round, in which MHD_run processes every ready
+ * connection, inside an audit round (audit_round_begin/end): the read audit
+ * entries of the round go to the store's writer as one job when it ends, and
+ * the thread goes on with its next round meanwhile.  Once that commit is
+ * durable, the store's completion thread answers those reads, as it answers
+ * writes: it resumes each connection and wakes the connection's thread through
+ * that thread's eventfd. */
 #include "http/server.h"
 #include "core/accounts.h"
 #include "http/request.h"
 #include "util/clock.h"
 #include "util/log.h"
 
+#include "core/audit.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
@@ -22,15 +40,45 @@
 
 #define SESSION_COOKIE "amparo_session"
 
+#define MAX_LOOPS 256
+#define LOOP_WAIT_MS 500 /* longest wait for activity, so that a stop is seen */
+
+/* One server thread and its daemon. */
+typedef struct loop {
+    struct server *srv;
+    struct MHD_Daemon *daemon;
+    int wake_fd; /* eventfd: a connection of this thread was resumed elsewhere */
+    pthread_t thread;
+    bool running;
+    atomic_bool quiesced; /* this daemon no longer accepts */
+} loop;
+
 struct server {
     core *core;
     accounts *acc;
     bool tls;
-    struct MHD_Daemon *daemon;
+    int listen_fd;
+    unsigned nloops;
+    loop loops[MAX_LOOPS];
     size_t max_body;
     unsigned port;
-    atomic_int inflight; /* asynchronous writes not yet answered */
+    atomic_int inflight;  /* asynchronous writes not yet answered */
+    atomic_bool closing;  /* stop accepting */
+    atomic_bool stopping; /* leave the loops */
 };
+
+/* The loop of the calling thread (NULL off the server's threads). */
+static _Thread_local loop *this_loop;
+/* A connection of this thread's loop was resumed on this thread: run the
+ * daemon again before waiting for activity. */
+static _Thread_local bool run_again;
+
+static void loop_wake(loop *l)
+{
+    uint64_t one = 1;
+    ssize_t n = write(l->wake_fd, &one, sizeof one); /* EAGAIN: already awake */
+    (void)n;
+}
 
 /* ==== responses ============================================================ */
 
@@ -208,11 +256,19 @@ static void finish_write(request *r, amp_code code, json_t *result, char *text, 
     }
     r->pending = false;
     struct server *srv = r->srv;
+    loop *owner = r->loop; /* r may be gone once resumed and unlocked */
+    bool wake = false;
     if (r->suspended) {
         r->suspended = false;
         MHD_resume_connection(r->conn);
+        if (owner && owner == this_loop)
+            run_again = true; /* its own thread runs it again before waiting */
+        else
+            wake = owner != NULL;
     }
     pthread_mutex_unlock(&r->mu);
+    if (wake)
+        loop_wake(owner);
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
@@ -493,6 +549,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (!r)
         return NULL;
     r->srv = srv;
+    r->loop = this_loop;
     r->core = srv->core;
     r->started_us = clock_mono_us();
     pthread_mutex_init(&r->mu, NULL);
@@ -628,12 +685,112 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v
     return 0;
 }
 
+/* The listening socket all the server's daemons accept on; -1 with err set. */
+static int open_listener(const struct sockaddr_storage *ss, bool v6, const char *listen_text,
+                         char *err, size_t errlen)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open a socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (v6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)", listen_text);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static unsigned bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* One server thread: wait for activity, then a round (see the top of the file). */
+static void *loop_main(void *arg)
+{
+    loop *l = arg;
+    this_loop = l;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    int epoll_fd = info ? info->epoll_fd : -1;
+    bool again = false;
+    while (!atomic_load(&l->srv->stopping)) {
+        if (atomic_load(&l->srv->closing) && !atomic_load(&l->quiesced)) {
+            MHD_quiesce_daemon(l->daemon); /* here: the daemon is this thread's alone */
+            atomic_store(&l->quiesced, true);
+        }
+        if (!again) {
+            MHD_UNSIGNED_LONG_LONG timeout = 0;
+            int ms = LOOP_WAIT_MS;
+            if (MHD_get_timeout(l->daemon, &timeout) == MHD_YES && timeout < (unsigned)ms)
+                ms = (int)timeout;
+            struct pollfd fds[2] = {{.fd = epoll_fd, .events = POLLIN},
+                                    {.fd = l->wake_fd, .events = POLLIN}};
+            if (poll(fds, 2, ms) > 0 && (fds[1].revents & POLLIN)) {
+                uint64_t n;
+                ssize_t got = read(l->wake_fd, &n, sizeof n);
+                (void)got;
+            }
+        }
+        run_again = false;
+        audit_round_begin();
+        MHD_run(l->daemon);
+        audit_round_end(l->srv->core);
+        again = run_again;
+    }
+    this_loop = NULL;
+    return NULL;
+}
+
+/* Stops the daemons (and threads) of s->loops[0..n); the listening socket stays. */
+static void stop_loops(server *s, unsigned n)
+{
+    atomic_store(&s->stopping, true);
+    for (unsigned i = 0; i < n; i++) {
+        if (s->loops[i].running) {
+            loop_wake(&s->loops[i]);
+            pthread_join(s->loops[i].thread, NULL);
+            s->loops[i].running = false;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!atomic_load(&s->loops[i].quiesced)) /* else MHD would close the shared socket */
+            MHD_quiesce_daemon(s->loops[i].daemon);
+        MHD_stop_daemon(s->loops[i].daemon);
+        close(s->loops[i].wake_fd);
+    }
+}
+
 server *server_start(core *c, const server_options *opt, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     bool v6 = false;
-    if (parse_listen(opt->listen ? opt->listen : "127.0.0.1:8080", &ss, &v6, err, errlen) < 0)
+    const char *listen_text = opt->listen ? opt->listen : "127.0.0.1:8080";
+    if (parse_listen(listen_text, &ss, &v6, err, errlen) < 0)
         return NULL;
+    if (!opt->acc) {
+        snprintf(err, errlen, "the server needs accounts");
+        return NULL;
+    }
+    bool tls = opt->tls_cert != NULL;
+    if (tls && (!opt->tls_key || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)) {
+        snprintf(err, errlen,
+                 opt->tls_key ? "this libmicrohttpd has no TLS support"
+                              : "a TLS certificate needs its key (--tls-key)");
+        return NULL;
+    }
     server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -641,19 +798,7 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
     }
     s->core = c;
     s->acc = opt->acc;
-    s->tls = opt->tls_cert != NULL;
-    if (!s->acc) {
-        snprintf(err, errlen, "the server needs accounts");
-        free(s);
-        return NULL;
-    }
-    if (s->tls && (!opt->tls_key || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)) {
-        snprintf(err, errlen,
-                 opt->tls_key ? "this libmicrohttpd has no TLS support"
-                              : "a TLS certificate needs its key (--tls-key)");
-        free(s);
-        return NULL;
-    }
+    s->tls = tls;
     if (!routes_schema_json) {
         char *text = json_dumps(catalogue_json(core_catalogue(c)), JSON_COMPACT);
         routes_schema_len = text ? strlen(text) : 0;
@@ -665,8 +810,17 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0) | (s->tls ? MHD_USE_TLS : 0);
+    if (threads > MAX_LOOPS)
+        threads = MAX_LOOPS;
+    s->listen_fd = open_listener(&ss, v6, listen_text, err, errlen);
+    if (s->listen_fd < 0) {
+        free(s);
+        return NULL;
+    }
+    s->port = bound_port(s->listen_fd);
+    /* external polling: each daemon is run by its own thread (loop_main) */
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+                     (v6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
     /* TLS 1.2 and 1.3 only, with GnuTLS's secure suites */
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opt->tls_cert},
@@ -675,23 +829,43 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
          (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (!s->tls)
+    if (!tls)
         tls_opts[0].option = MHD_OPTION_END;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)12288, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_END);
-    if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (address in use, or not allowed)",
-                 opt->listen ? opt->listen : "127.0.0.1:8080");
-        free(s);
-        return NULL;
+    unsigned per_loop_limit = 2048 / threads;
+    for (unsigned i = 0; i < threads; i++) {
+        loop *l = &s->loops[i];
+        l->srv = s;
+        l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        l->daemon = l->wake_fd < 0
+                        ? NULL
+                        : MHD_start_daemon(
+                              flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts,
+                              MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_URI_LOG_CALLBACK,
+                              on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                              MHD_OPTION_CONNECTION_LIMIT, per_loop_limit,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)12288, MHD_OPTION_END);
+        if (!l->daemon) {
+            if (l->wake_fd >= 0)
+                close(l->wake_fd);
+            snprintf(err, errlen, "cannot serve on %s", listen_text);
+            stop_loops(s, i);
+            close(s->listen_fd);
+            free(s);
+            return NULL;
+        }
+        s->nloops = i + 1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
+    for (unsigned i = 0; i < s->nloops; i++) {
+        if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
+            snprintf(err, errlen, "cannot start the server's threads");
+            stop_loops(s, s->nloops);
+            close(s->listen_fd);
+            free(s);
+            return NULL;
+        }
+        s->loops[i].running = true;
+    }
     return s;
 }
 
@@ -704,11 +878,23 @@ void server_stop(server *s)
 {
     if (!s)
         return;
-    MHD_quiesce_daemon(s->daemon);
-    /* writes in flight finish and answer before the daemon goes away */
+    /* no new connections: each thread quiesces its own daemon */
+    atomic_store(&s->closing, true);
+    for (unsigned i = 0; i < s->nloops; i++)
+        loop_wake(&s->loops[i]);
+    for (int i = 0; i < 500; i++) {
+        unsigned done = 0;
+        for (unsigned k = 0; k < s->nloops; k++)
+            done += atomic_load(&s->loops[k].quiesced);
+        if (done == s->nloops)
+            break;
+        usleep(2000);
+    }
+    /* writes in flight finish and answer before the daemons go away */
     for (int i = 0; i < 500 && atomic_load(&s->inflight) > 0; i++)
         usleep(10000);
     usleep(20000);
-    MHD_stop_daemon(s->daemon);
+    stop_loops(s, s->nloops);
+    close(s->listen_fd);
     free(s);
 }

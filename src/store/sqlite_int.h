@@ -59,7 +59,6 @@ typedef struct job {
     store_done_fn done;
     void *arg;
     int rc;
-    unsigned gather_us; /* > 0: may wait for company (store_submit_gathering) */
     struct job *next;
 } job;
 
@@ -119,8 +118,6 @@ struct sqlite_store {
     pthread_mutex_t mu; /* guards the queue */
     pthread_cond_t cv;  /* on CLOCK_MONOTONIC */
     job *head, *tail;
-    int queued_plain;                /* queued jobs that may not wait (gather_us == 0) */
-    struct timespec last_commit_end; /* monotonic; written by the writer thread */
     bool stopping, started;
     pthread_mutex_t wlock; /* held while a batch or a bulk load uses the writer */
     pthread_mutex_t rmu;   /* guards the reader pool */

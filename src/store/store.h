@@ -293,9 +293,6 @@ typedef struct store_ops {
     int (*tx_key_delete)(store_tx *tx, const char *case_uid);
     int (*tx_keys_below)(store_tx *tx, int gen_below, int limit, store_case_key *out, int *n);
 
-    /* a job that may wait for company before its commit (see store_submit_gathering) */
-    int (*submit_gathering)(store *s, store_job_fn job, store_done_fn done, void *arg,
-                            unsigned window_us);
     int (*tx_record_list)(store_tx *tx, const store_record_query *q, store_record **rows,
                           int *nrows, int64_t *total);
     /* bulk loads (sqlite_bulk.c) */
@@ -335,19 +332,6 @@ static inline void store_close(store *s)
 static inline int store_submit(store *s, store_job_fn job, store_done_fn done, void *arg)
 {
     return s->ops->submit(s, job, done, arg);
-}
-
-/** Like store_submit, for a job that may wait for company: when the previous
- *  commit ended less than window_us ago and only such jobs are queued, the
- *  writer waits until window_us after that commit before starting the next
- *  one, so that work arriving meanwhile shares its transaction and fsync.
- *  Under light load (commits further apart) nothing waits.  For the audit
- *  entries of reads, where one commit per handful of reads costs more than the
- *  reads themselves; durability is unchanged (done still runs after the commit). */
-static inline int store_submit_gathering(store *s, store_job_fn job, store_done_fn done, void *arg,
-                                         unsigned window_us)
-{
-    return s->ops->submit_gathering(s, job, done, arg, window_us);
 }
 
 /** Runs a write job and waits until it is durable; returns the job's code, or

@@ -1440,34 +1440,6 @@ static void run_batch(sqlite_store *s, job *batch)
     sq_rowcache_write_ended(s->rows); /* after the commit: see sqlite_rowcache.c */
 }
 
-/* Called with s->mu held and a job queued: when only gathering jobs are queued
- * and the previous commit ended less than their window ago, waits (new jobs
- * wake it) until the window has passed, a plain job arrives or the store stops. */
-static void gather(sqlite_store *s)
-{
-    unsigned window = UINT_MAX;
-    for (job *j = s->head; j; j = j->next) {
-        if (!j->gather_us)
-            return;
-        if (j->gather_us < window)
-            window = j->gather_us;
-    }
-    struct timespec deadline = s->last_commit_end;
-    deadline.tv_nsec += (long)window * 1000L;
-    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
-    deadline.tv_nsec %= 1000000000L;
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > deadline.tv_sec ||
-            (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
-            return;
-        if (s->stopping || s->queued_plain > 0)
-            return;
-        pthread_cond_timedwait(&s->cv, &s->mu, &deadline);
-    }
-}
-
 static void *writer_main(void *arg)
 {
     sqlite_store *s = arg;
@@ -1479,18 +1451,11 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             break;
         }
-        gather(s); /* never takes jobs out: s->head stays set */
         job *batch = s->head, *last = s->head;
         int n = 1;
         while (last->next && n < MAX_BATCH) {
             last = last->next;
             n++;
-        }
-        for (job *j = batch;; j = j->next) {
-            if (!j->gather_us)
-                s->queued_plain--;
-            if (j == last)
-                break;
         }
         s->head = last->next;
         if (!s->head)
@@ -1501,7 +1466,6 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->wlock);
         run_batch(s, batch);
         pthread_mutex_unlock(&s->wlock);
-        clock_gettime(CLOCK_MONOTONIC, &s->last_commit_end);
 
         pthread_mutex_lock(&s->dmu);
         if (s->done_tail)
@@ -1539,16 +1503,15 @@ static void *completer_main(void *arg)
     return NULL;
 }
 
-static int submit_job(sqlite_store *s, store_job_fn fn, store_done_fn done, void *arg,
-                      unsigned gather_us)
+static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
 {
+    sqlite_store *s = (sqlite_store *)base;
     job *j = calloc(1, sizeof *j);
     if (!j)
         return STORE_ERROR;
     j->fn = fn;
     j->done = done;
     j->arg = arg;
-    j->gather_us = gather_us;
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
@@ -1560,24 +1523,9 @@ static int submit_job(sqlite_store *s, store_job_fn fn, store_done_fn done, void
     else
         s->head = j;
     s->tail = j;
-    if (!gather_us)
-        s->queued_plain++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return STORE_OK;
-}
-
-static int sq_submit(store *base, store_job_fn fn, store_done_fn done, void *arg)
-{
-    return submit_job((sqlite_store *)base, fn, done, arg, 0);
-}
-
-static int sq_submit_gathering(store *base, store_job_fn fn, store_done_fn done, void *arg,
-                               unsigned window_us)
-{
-    if (window_us > 100000) /* a tenth of a second at most */
-        window_us = 100000;
-    return submit_job((sqlite_store *)base, fn, done, arg, window_us);
 }
 
 static int sq_bulk_begin(store *base)
@@ -1769,7 +1717,6 @@ static const store_ops sqlite_ops = {
     .tx_key_put = sq_tx_key_put,
     .tx_key_delete = sq_tx_key_delete,
     .tx_keys_below = sq_tx_keys_below,
-    .submit_gathering = sq_submit_gathering,
     .tx_record_list = sq_tx_record_list,
     .tx_sequence_get = sq_tx_sequence_get,
     .tx_sequence_set = sq_tx_sequence_set,

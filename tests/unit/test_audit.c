@@ -689,6 +689,62 @@ static void test_submit_without_waiting(void **state)
     expect_intact(f, 302);
 }
 
+/* A round keeps its thread's entries until it ends, then appends them in one
+ * commit and calls back once they are durable; outside a round nothing waits. */
+static void test_round(void **state)
+{
+    fixture *f = *state;
+    submit_wait w = {.done = 0};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    amp_err err = {0};
+    principal p = user("rounds", "org-c", ROLE_CASEWORKER);
+    assert_int_equal(audit_round_end(f->env->core), 0); /* an empty round: nothing to do */
+    audit_round_begin();
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "r-%d", i);
+        assert_int_equal(
+            audit_submit(f->env->core, &p, "case.read", "case", id, NULL, on_submitted, &w, &err),
+            AMP_OK);
+    }
+    /* kept by the round: not written, not called back */
+    usleep(20000);
+    pthread_mutex_lock(&w.mu);
+    assert_int_equal(w.done, 0);
+    pthread_mutex_unlock(&w.mu);
+    expect_intact(f, 0);
+    /* a synchronous entry does not wait for the round */
+    assert_int_equal(audit_log(f->env->core, &p, "sync", NULL, NULL, NULL, &err), AMP_OK);
+    expect_intact(f, 1);
+    assert_int_equal(audit_round_end(f->env->core), 40);
+    pthread_mutex_lock(&w.mu);
+    while (w.done < 40)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(w.ok, 40);
+    expect_intact(f, 41);
+    store_audit_entry e;
+    read_entry(f, 2, &e);
+    assert_string_equal(e.object_id, "r-0"); /* in the order submitted */
+    store_audit_entry_release(&e);
+    read_entry(f, 41, &e);
+    assert_string_equal(e.object_id, "r-39");
+    assert_string_equal(e.actor, "rounds");
+    store_audit_entry_release(&e);
+    /* the round is closed: the next entry takes the writer's queue again */
+    assert_int_equal(
+        audit_submit(f->env->core, &p, "case.read", "case", "after", NULL, on_submitted, &w, &err),
+        AMP_OK);
+    pthread_mutex_lock(&w.mu);
+    while (w.done < 41)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    expect_intact(f, 42);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+}
+
 /* ---- hostile input ---------------------------------------------------------------------- */
 
 static bool clean_utf8(const char *s)
@@ -1524,6 +1580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test(test_checkpoint_parse),
         cmocka_unit_test_setup_teardown(test_rolled_back_job_leaves_no_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_audit_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_without_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
