@@ -13,12 +13,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECS=${AUDIT_BENCH_SECONDS:-5}
 CALLERS=${AUDIT_BENCH_CALLERS:-1 8 64}
 make --no-print-directory -j2 build/libamparo.a >/dev/null
-PKGS="libmicrohttpd jansson libsodium sqlite3"
+PKGS=$(make --no-print-directory -s -pn 2>/dev/null | sed -n 's/^PKGS *:= *//p' | head -1)
 mkdir -p build/bench
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 cc -O2 -g -std=c11 -D_GNU_SOURCE -pthread -Isrc $(pkg-config --cflags $PKGS) \
   -o build/bench/audit_bench bench/audit_bench.c build/libamparo.a \
-  $(pkg-config --libs $PKGS) -pthread -lm
+  $(pkg-config --libs $PKGS) -lcsv -pthread -lm
 DIR=$(mktemp -d "${BENCH_DIR:-/tmp}/amparo-audit-bench-XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
 echo "audit bench: $(nproc) CPUs, data in $DIR ($(df --output=source "$DIR" | tail -1)), ${SECS}s per run"

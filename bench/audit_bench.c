@@ -7,7 +7,9 @@
  *   1. for each CALLERS count: that many threads call audit_log (durable, one
  *      store job each, group-committed) for SECONDS; prints entries/s and the
  *      p50/p99 latency of a call;
- *   2. audit_submit: one thread queues 50,000 entries without waiting;
+ *   2. audit_submit: one thread queues 50,000 entries without waiting, one job
+ *      each, then the same in rounds of 64 (as a server thread does: one job
+ *      per round, audit_round_begin/end);
  *   3. the CPU cost of one entry without the commit: 20,000 audit_tx in one job;
  *   4. the head read each append makes, alone (20,000 in one job);
  *   5. verification speed: audit_verify over everything written.
@@ -136,9 +138,9 @@ static void on_submitted(void *arg, amp_code code)
 
 #define SUBMITS 50000
 
-/* One thread queues SUBMITS entries without waiting (audit_submit), then waits
- * for every callback. */
-static void run_submit(core *co)
+/* One thread queues SUBMITS entries without waiting (audit_submit), in rounds
+ * of per_round entries (0: no rounds), then waits for every callback. */
+static void run_submit(core *co, int per_round)
 {
     submit_wait w = {.done = 0};
     pthread_mutex_init(&w.mu, NULL);
@@ -148,8 +150,12 @@ static void run_submit(core *co)
     int64_t t0 = clock_mono_us();
     for (int i = 0; i < SUBMITS; i++) {
         amp_err err = {0};
+        if (per_round && i % per_round == 0)
+            audit_round_begin();
         audit_submit(co, &p, "case.read", "case", "0193a000-0000-7000-8000-000000000002", detail,
                      on_submitted, &w, &err);
+        if (per_round && (i % per_round == per_round - 1 || i == SUBMITS - 1))
+            audit_round_end(co);
     }
     pthread_mutex_lock(&w.mu);
     while (w.done < SUBMITS)
@@ -157,9 +163,9 @@ static void run_submit(core *co)
     pthread_mutex_unlock(&w.mu);
     double secs = (double)(clock_mono_us() - t0) / 1e6;
     json_decref(detail);
-    printf("{\"test\":\"audit_submit\",\"entries\":%d,\"ok\":%ld,\"seconds\":%.2f,"
-           "\"entries_per_s\":%.0f}\n",
-           SUBMITS, w.ok, secs, SUBMITS / secs);
+    printf("{\"test\":\"audit_submit\",\"per_round\":%d,\"entries\":%d,\"ok\":%ld,"
+           "\"seconds\":%.2f,\"entries_per_s\":%.0f}\n",
+           per_round, SUBMITS, w.ok, secs, SUBMITS / secs);
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
 }
@@ -207,7 +213,8 @@ int main(int argc, char **argv)
     for (int i = 3; i < argc; i++)
         run_callers(co, atoi(argv[i]), seconds);
 
-    run_submit(co);
+    run_submit(co, 0);
+    run_submit(co, 64);
     int64_t t0 = clock_mono_us();
     int rc = store_run(s, many_job, NULL);
     double us = (double)(clock_mono_us() - t0);

@@ -15,7 +15,7 @@ PKGS=$(make --no-print-directory -s -pn 2>/dev/null | sed -n 's/^PKGS *:= *//p' 
 # shellcheck disable=SC2046,SC2086
 cc -O2 -g -std=c11 -D_GNU_SOURCE -pthread -Isrc $(pkg-config --cflags $PKGS) \
   -o build/bench/care_bench bench/care_bench.c build/libamparo.a \
-  $(pkg-config --libs $PKGS) -pthread -lm
+  $(pkg-config --libs $PKGS) -lcsv -pthread -lm
 for n in $SIZES; do
   DIR=$(mktemp -d "${BENCH_DIR:-/tmp}/amparo-care-bench-XXXXXX")
   build/bench/care_bench "$DIR" "$n"

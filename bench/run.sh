@@ -195,13 +195,12 @@ cpu_of() {
     awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
 }
 
-# CPU seconds of the server's store writer thread: the thread other than the
-# main one that is not an MHD thread (libmicrohttpd names its threads MHD-*).
+# CPU seconds of the server's store writer thread (named amparo-writer; the
+# HTTP threads are amparo-http, the completion thread amparo-done).
 writer_cpu_of() {
     local pid=$1 t total=0 c
     for t in /proc/"$pid"/task/*; do
-        [ "${t##*/}" = "$pid" ] && continue
-        case $(cat "$t/comm" 2>/dev/null) in MHD-*) continue ;; esac
+        [ "$(cat "$t/comm" 2>/dev/null)" = amparo-writer ] || continue
         c=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "$t/stat" 2>/dev/null || echo 0)
         total=$(awk -v a="$total" -v b="$c" 'BEGIN {print a + b}')
     done
@@ -428,7 +427,7 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
             echo "# (not the measured one; profiling slows the server): wrk -t$WTHREADS -c$CONNS -d${SECS}s ($what)"
             echo "# that run: $(jq -c '{rps, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99}}' <<<"$RUN_JSON")"
             echo "# source: $SRC_SHA, binary built $BIN_TIME"
-            echo; echo "## samples by thread (amparo = the writer thread; MHD-worker = HTTP workers)"
+            echo; echo "## samples by thread (amparo-writer = the store writer; amparo-done = its completion thread; amparo-http = HTTP threads)"
             pr --no-children --sort comm -g none
             echo; echo "## samples by library"
             pr --no-children --sort dso -g none

@@ -723,6 +723,7 @@ static void *loop_main(void *arg)
 {
     loop *l = arg;
     this_loop = l;
+    pthread_setname_np(pthread_self(), "amparo-http");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     int epoll_fd = info ? info->epoll_fd : -1;
     bool again = false;

@@ -1443,6 +1443,7 @@ static void run_batch(sqlite_store *s, job *batch)
 static void *writer_main(void *arg)
 {
     sqlite_store *s = arg;
+    pthread_setname_np(pthread_self(), "amparo-writer");
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (!s->head && !s->stopping)
@@ -1483,6 +1484,7 @@ static void *writer_main(void *arg)
 static void *completer_main(void *arg)
 {
     sqlite_store *s = arg;
+    pthread_setname_np(pthread_self(), "amparo-done");
     for (;;) {
         pthread_mutex_lock(&s->dmu);
         while (!s->done_head && !s->done_stopping)
