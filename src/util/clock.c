@@ -154,12 +154,27 @@ void clock_now(char out[32])
         return;
     }
     int64_t ms = clock_ms();
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
+    /* the date and time to the second are formatted once a second per thread
+     * (gmtime_r and strftime cost more than the rest of an audit append) */
+    static _Thread_local int64_t base_sec = -1;
+    static _Thread_local char base[24];
+    int64_t sec = ms / 1000;
+    if (sec != base_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+        base_sec = sec;
+    }
+    size_t n = strlen(base);
+    int frac = (int)(ms % 1000);
+    memcpy(out, base, n);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + frac / 100);
+    out[n + 2] = (char)('0' + frac / 10 % 10);
+    out[n + 3] = (char)('0' + frac % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
 }
 
 int64_t clock_mono_us(void)

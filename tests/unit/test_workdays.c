@@ -136,6 +136,23 @@ static void test_controllable_clock(void **state)
     assert_int_equal(clock_set_now(NULL), 0);
     clock_now(now);
     assert_string_not_equal(now, "2026-03-01T08:15:00.000Z");
+    /* the real clock: 2026-…T…:…:….mmmZ, within a second of clock_ms, twice in a
+     * row (the second from the once-a-second cache) */
+    for (int i = 0; i < 2; i++) {
+        int64_t before = clock_ms() / 1000;
+        clock_now(now);
+        int64_t after = clock_ms() / 1000;
+        assert_int_equal(strlen(now), 24);
+        assert_int_equal(now[19], '.');
+        assert_int_equal(now[23], 'Z');
+        for (int k = 20; k < 23; k++)
+            assert_true(now[k] >= '0' && now[k] <= '9');
+        char whole[32];
+        snprintf(whole, sizeof whole, "%.19sZ", now);
+        int64_t secs;
+        assert_int_equal(clock_parse(whole, &secs), 0);
+        assert_true(secs >= before && secs <= after);
+    }
     int64_t s;
     assert_int_equal(clock_parse("2026-06-15T00:00:00.123Z", &s), 0);
     assert_int_equal(s % 86400, 0);
