@@ -5,6 +5,7 @@
  * the assertions filter on the entries these tests make. */
 #include "e2e_util.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 static void world(void **state)
@@ -286,6 +287,87 @@ static void test_tampering_is_detected(void **state)
     resp_free(&r);
 }
 
+/* Reads from many connections at once (spread over the server's threads, each
+ * answering in rounds): every answer is 200 with the case, and every read has
+ * its entry, in the trail as soon as its answer has come. */
+#define READERS 8
+#define READS_EACH 25
+
+typedef struct {
+    const char *path;
+    pthread_barrier_t *barrier;
+    int ok;
+    long bad_status;
+} reader;
+
+static void *reader_main(void *arg)
+{
+    reader *rd = arg;
+    CURL *h = curl_easy_init();
+    pthread_barrier_wait(rd->barrier);
+    for (int i = 0; h && i < READS_EACH; i++) {
+        resp r;
+        http_do(h, &r, "GET", rd->path, NULL, 0, NULL);
+        if (r.status == 200 && r.json && jstr(r.json, "prs_FirstName") &&
+            strcmp(jstr(r.json, "prs_FirstName"), "Concurrent") == 0)
+            rd->ok++;
+        else
+            rd->bad_status = r.status;
+        resp_free(&r);
+    }
+    if (h)
+        curl_easy_cleanup(h);
+    return NULL;
+}
+
+static void test_concurrent_reads_each_audited(void **state)
+{
+    (void)state;
+    e2e_as("cw-a");
+    resp r;
+    SEND(&r, "POST", "/api/v1/cases",
+         "{\"vic_TraffickingStatus\": \"PossibleVictimOfTrafficking\","
+         " \"prs_FirstName\": \"Concurrent\"}",
+         NULL);
+    EXPECT_STATUS(&r, 201);
+    char uid[64], path[128];
+    snprintf(uid, sizeof uid, "%s", jstr(r.json, "id"));
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/cases/%s", uid);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, READERS);
+    reader rd[READERS];
+    pthread_t th[READERS];
+    for (int t = 0; t < READERS; t++) {
+        rd[t] = (reader){.path = path, .barrier = &barrier};
+        assert_int_equal(pthread_create(&th[t], NULL, reader_main, &rd[t]), 0);
+    }
+    int ok = 0;
+    long bad = 0;
+    for (int t = 0; t < READERS; t++) {
+        pthread_join(th[t], NULL);
+        ok += rd[t].ok;
+        if (rd[t].bad_status)
+            bad = rd[t].bad_status;
+    }
+    pthread_barrier_destroy(&barrier);
+    if (ok != READERS * READS_EACH)
+        fail_msg("%d of %d concurrent reads answered the case (last other status %ld)", ok,
+                 READERS * READS_EACH, bad);
+    e2e_as("auditor");
+    GET(&r, pf("/api/v1/audit?object_id=%s&action=case.read&limit=1", uid));
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), READERS * READS_EACH);
+    json_t *e = json_array_get(json_object_get(r.json, "items"), 0);
+    assert_string_equal(jstr(e, "actor"), "cw-a");
+    assert_true(json_is_true(json_object_get(json_object_get(e, "detail"), "identity")));
+    resp_free(&r);
+    GET(&r, "/api/v1/audit/verify");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_is_true(json_object_get(r.json, "intact")));
+    resp_free(&r);
+}
+
 static void test_sigterm(void **state)
 {
     (void)state;
@@ -307,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
 #endif
         cmocka_unit_test(test_verify_and_cli),
+        cmocka_unit_test(test_concurrent_reads_each_audited),
         cmocka_unit_test(test_tampering_is_detected),
         cmocka_unit_test(test_sigterm),
     };
