@@ -47,7 +47,8 @@
 typedef struct loop {
     struct server *srv;
     struct MHD_Daemon *daemon;
-    int wake_fd; /* eventfd: a connection of this thread was resumed elsewhere */
+    int wake_fd;           /* eventfd: a connection of this thread was resumed elsewhere */
+    atomic_bool wake_sent; /* written since the thread last looked: no need again */
     pthread_t thread;
     bool running;
     atomic_bool quiesced; /* this daemon no longer accepts */
@@ -73,8 +74,13 @@ static _Thread_local loop *this_loop;
  * daemon again before waiting for activity. */
 static _Thread_local bool run_again;
 
+/* Wakes l's thread, once for any number of resumes until it looks: the thread
+ * clears wake_sent before each run of its daemon, so a resume made before the
+ * clearing is seen by that run, and one made after it writes again. */
 static void loop_wake(loop *l)
 {
+    if (atomic_exchange(&l->wake_sent, true))
+        return;
     uint64_t one = 1;
     ssize_t n = write(l->wake_fd, &one, sizeof one); /* EAGAIN: already awake */
     (void)n;
@@ -732,6 +738,7 @@ static void *loop_main(void *arg)
             MHD_quiesce_daemon(l->daemon); /* here: the daemon is this thread's alone */
             atomic_store(&l->quiesced, true);
         }
+        bool woken = false;
         if (!again) {
             MHD_UNSIGNED_LONG_LONG timeout = 0;
             int ms = LOOP_WAIT_MS;
@@ -739,11 +746,14 @@ static void *loop_main(void *arg)
                 ms = (int)timeout;
             struct pollfd fds[2] = {{.fd = epoll_fd, .events = POLLIN},
                                     {.fd = l->wake_fd, .events = POLLIN}};
-            if (poll(fds, 2, ms) > 0 && (fds[1].revents & POLLIN)) {
-                uint64_t n;
-                ssize_t got = read(l->wake_fd, &n, sizeof n);
-                (void)got;
-            }
+            woken = poll(fds, 2, ms) > 0 && (fds[1].revents & POLLIN);
+        }
+        /* before the run: a resume after this either is seen by it or wakes again */
+        atomic_store(&l->wake_sent, false);
+        if (woken) {
+            uint64_t n;
+            ssize_t got = read(l->wake_fd, &n, sizeof n);
+            (void)got;
         }
         run_again = false;
         audit_round_begin();
