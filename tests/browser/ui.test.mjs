@@ -424,6 +424,29 @@ async function main() {
     }
   });
 
+  await test('a route changed while the page is still starting is followed, not lost', async () => {
+    assert(caseRef, 'no case registered');
+    // once, right after the app's first render (its <main> appears) and before
+    // its effects run, the hash moves on (as a quick click or a script would):
+    // the page must follow it
+    await page.addInitScript(() => {
+      const to = sessionStorage.getItem('amparo-test-hop');
+      if (!to) return;
+      sessionStorage.removeItem('amparo-test-hop');
+      const seen = new MutationObserver(() => {
+        if (!document.querySelector('main#main')) return;
+        seen.disconnect();
+        location.hash = to;
+      });
+      seen.observe(document, { childList: true, subtree: true });
+    });
+    await go(`#/cases/${caseRef}/history`);
+    await page.evaluate((to) => sessionStorage.setItem('amparo-test-hop', to), `#/cases/${caseRef}/comments`);
+    await page.reload();
+    await page.waitForSelector('#new-comment');
+    assert(page.url().endsWith('/comments'), `the address is ${page.url()}`);
+  });
+
   await test('someone else saved first: keep my edits and save again', async () => {
     assert(caseRef, 'no case registered');
     await go(`#/cases/${caseRef}/edit`);

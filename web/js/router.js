@@ -1,6 +1,6 @@
 // router.js — hash routes ("#/cases/EC-2026-000001/referrals?x=1"), with a
 // guard that asks before leaving a form with unsaved changes.
-import { useEffect, useState } from './lib.js';
+import { useEffect, useRef, useState } from './lib.js';
 import { t } from './i18n.js';
 
 let guard = null; // () => boolean: true when there are unsaved changes
@@ -39,15 +39,20 @@ window.addEventListener('beforeunload', (e) => {
 
 export function useRoute() {
   const [route, setRoute] = useState(parseHash());
+  const shown = useRef(location.hash); // the hash `route` was read from
   useEffect(() => {
     const onChange = () => {
-      if (location.hash === current) { setRoute(parseHash()); return; }
+      if (location.hash === current) { shown.current = current; setRoute(parseHash()); return; }
       if (!confirmLeave()) { history.replaceState(null, '', current); return; }
       guard = null;
       current = location.hash;
+      shown.current = current;
       setRoute(parseHash());
     };
     window.addEventListener('hashchange', onChange);
+    // a hash changed between the first render and this listener (a script or a
+    // quick click while the page was starting) is not lost: the page follows it
+    if (location.hash !== shown.current) onChange();
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   return route;
