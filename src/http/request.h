@@ -111,6 +111,7 @@ typedef struct {
     const char *pattern; /* "/api/v1/cases/:id" */
     handler_fn handler;
     int access; /* ROUTE_SIGNED_IN (default), ROUTE_PUBLIC or ROUTE_MFA_PENDING */
+    bool slow;  /* deliberately slow (password hashing): run off the HTTP threads */
 } route;
 
 /** Finds the route; fills r->params.  Returns it, or NULL with *status 404 (no

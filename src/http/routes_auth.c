@@ -292,19 +292,19 @@ static void h_token_revoke(request *r)
 }
 
 const route routes_auth[] = {
-    {"POST", "/api/v1/login", h_login, ROUTE_PUBLIC},
+    {"POST", "/api/v1/login", h_login, ROUTE_PUBLIC, .slow = true},
     {"POST", "/api/v1/logout", h_logout, ROUTE_MFA_PENDING},
     {"GET", "/api/v1/me", h_me, ROUTE_MFA_PENDING},
-    {"PATCH", "/api/v1/me", h_me_patch, ROUTE_MFA_PENDING},
+    {"PATCH", "/api/v1/me", h_me_patch, ROUTE_MFA_PENDING, .slow = true},
     {"POST", "/api/v1/me/totp", h_totp_begin, ROUTE_MFA_PENDING},
     {"POST", "/api/v1/me/totp/confirm", h_totp_confirm, ROUTE_MFA_PENDING},
     {"GET", "/api/v1/users", h_users_list},
-    {"POST", "/api/v1/users", h_users_create},
+    {"POST", "/api/v1/users", h_users_create, .slow = true},
     {"GET", "/api/v1/users/:username", h_user_get},
     {"PATCH", "/api/v1/users/:username", h_user_patch},
     {"POST", "/api/v1/users/:username/disable", h_user_disable},
     {"POST", "/api/v1/users/:username/enable", h_user_enable},
-    {"POST", "/api/v1/users/:username/reset-password", h_user_reset_password},
+    {"POST", "/api/v1/users/:username/reset-password", h_user_reset_password, .slow = true},
     {"POST", "/api/v1/users/:username/reset-totp", h_user_reset_totp},
     {"GET", "/api/v1/roles", h_roles},
     {"GET", "/api/v1/tokens", h_tokens_list},

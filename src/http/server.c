@@ -54,10 +54,28 @@ typedef struct loop {
     atomic_bool quiesced; /* this daemon no longer accepts */
 } loop;
 
+/* A request for a slow route, waiting for a slow thread. */
+typedef struct slow_job {
+    request *r;
+    handler_fn fn;
+    struct slow_job *next;
+} slow_job;
+
+#define MAX_SLOW_THREADS 32
+#define SLOW_QUEUE_PER_THREAD 8 /* beyond that, 429: the work cannot pile up */
+
 struct server {
     core *core;
     accounts *acc;
     bool tls;
+    /* slow routes (password hashing) run on their own threads, so that an HTTP
+     * thread never stops serving its other connections for them */
+    pthread_mutex_t slow_mu;
+    pthread_cond_t slow_cv;
+    slow_job *slow_head, *slow_tail;
+    unsigned slow_queued, nslow;
+    bool slow_stop;
+    pthread_t slow_threads[MAX_SLOW_THREADS];
     int listen_fd;
     unsigned nloops;
     loop loops[MAX_LOOPS];
@@ -453,7 +471,110 @@ struct accounts *req_accounts(request *r)
     return r->srv->acc;
 }
 
-static void dispatch(request *r)
+/* ==== slow routes ========================================================== *
+ * The handler of a slow route runs on a slow thread while its connection is
+ * suspended (nothing else touches the request meanwhile); the thread then
+ * resumes the connection and wakes its HTTP thread.  At most
+ * SLOW_QUEUE_PER_THREAD requests per slow thread wait; beyond that the answer
+ * is 429 at once. */
+
+static void slow_resume(request *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->answered)
+        req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "no answer", NULL);
+    r->pending = false;
+    struct server *srv = r->srv;
+    loop *owner = r->loop;
+    r->suspended = false;
+    MHD_resume_connection(r->conn);
+    pthread_mutex_unlock(&r->mu);
+    if (owner)
+        loop_wake(owner);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* True when a slow thread has the request; false when it is answered (429). */
+static bool slow_submit(request *r, handler_fn fn)
+{
+    struct server *srv = r->srv;
+    slow_job *j = malloc(sizeof *j);
+    pthread_mutex_lock(&srv->slow_mu);
+    bool full = srv->slow_stop || srv->slow_queued >= srv->nslow * SLOW_QUEUE_PER_THREAD;
+    if (!j || full) {
+        pthread_mutex_unlock(&srv->slow_mu);
+        free(j);
+        r->retry_after = 1;
+        req_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+                  "the server is busy with other sign-ins and password changes; try again", NULL);
+        return false;
+    }
+    j->r = r;
+    j->fn = fn;
+    j->next = NULL;
+    pthread_mutex_lock(&r->mu);
+    r->pending = true;
+    MHD_suspend_connection(r->conn);
+    r->suspended = true;
+    pthread_mutex_unlock(&r->mu);
+    atomic_fetch_add(&srv->inflight, 1);
+    if (srv->slow_tail)
+        srv->slow_tail->next = j;
+    else
+        srv->slow_head = j;
+    srv->slow_tail = j;
+    srv->slow_queued++;
+    pthread_cond_signal(&srv->slow_cv);
+    pthread_mutex_unlock(&srv->slow_mu);
+    return true;
+}
+
+static void *slow_main(void *arg)
+{
+    struct server *srv = arg;
+    pthread_setname_np(pthread_self(), "amparo-slow");
+    pthread_mutex_lock(&srv->slow_mu);
+    for (;;) {
+        while (!srv->slow_head && !srv->slow_stop)
+            pthread_cond_wait(&srv->slow_cv, &srv->slow_mu);
+        slow_job *j = srv->slow_head;
+        if (!j)
+            break; /* stopping, nothing left */
+        srv->slow_head = j->next;
+        if (!srv->slow_head)
+            srv->slow_tail = NULL;
+        srv->slow_queued--;
+        bool stopping = srv->slow_stop;
+        pthread_mutex_unlock(&srv->slow_mu);
+        if (stopping)
+            req_error(j->r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                      "the server is stopping; try again shortly", NULL);
+        else
+            j->fn(j->r);
+        slow_resume(j->r);
+        free(j);
+        pthread_mutex_lock(&srv->slow_mu);
+    }
+    pthread_mutex_unlock(&srv->slow_mu);
+    return NULL;
+}
+
+/* Stops the slow threads: what is queued is answered 503, what runs finishes. */
+static void slow_stop_all(server *s)
+{
+    pthread_mutex_lock(&s->slow_mu);
+    s->slow_stop = true;
+    pthread_cond_broadcast(&s->slow_cv);
+    pthread_mutex_unlock(&s->slow_mu);
+    for (unsigned i = 0; i < s->nslow; i++)
+        pthread_join(s->slow_threads[i], NULL);
+    s->nslow = 0;
+}
+
+/* Routes and runs the request.  True when a slow thread has taken it: the
+ * caller must not touch r again in this call (the thread may answer and resume
+ * it at any moment). */
+static bool dispatch(request *r)
 {
     unsigned status = 0;
     const route *rt = routes_match(r, &status);
@@ -466,15 +587,17 @@ static void dispatch(request *r)
         } else {
             req_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource", NULL);
         }
-        return;
+        return false;
     }
     if (r->body_too_big) {
         req_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                   "the request body is larger than the limit (1 MiB)", NULL);
-        return;
+        return false;
     }
     if (!authenticate(r, rt))
-        return;
+        return false;
+    if (rt->slow)
+        return slow_submit(r, rt->handler);
     rt->handler(r);
     pthread_mutex_lock(&r->mu);
     bool silent = !r->answered && !r->pending;
@@ -483,6 +606,7 @@ static void dispatch(request *r)
         log_error("http: handler for %s %s gave no answer", r->method, r->path);
         req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "no answer", NULL);
     }
+    return false;
 }
 
 static enum MHD_Result send_answer(request *r)
@@ -644,7 +768,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool answered = r->answered, pending = r->pending;
     pthread_mutex_unlock(&r->mu);
     if (!answered && !pending) {
-        dispatch(r);
+        if (dispatch(r))
+            return MHD_YES; /* a slow thread answers it and resumes the connection */
         pthread_mutex_lock(&r->mu);
         answered = r->answered && !r->suspended;
         pthread_mutex_unlock(&r->mu);
@@ -810,6 +935,8 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
     s->core = c;
     s->acc = opt->acc;
     s->tls = tls;
+    pthread_mutex_init(&s->slow_mu, NULL);
+    pthread_cond_init(&s->slow_cv, NULL);
     if (!routes_schema_json) {
         char *text = json_dumps(catalogue_json(core_catalogue(c)), JSON_COMPACT);
         routes_schema_len = text ? strlen(text) : 0;
@@ -877,6 +1004,22 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         }
         s->loops[i].running = true;
     }
+    /* as many slow threads as sign-ins may hash at once (cmd_serve.c) */
+    unsigned nslow = threads > 2 ? threads / 2 : 1;
+    if (nslow > MAX_SLOW_THREADS)
+        nslow = MAX_SLOW_THREADS;
+    for (unsigned i = 0; i < nslow; i++) {
+        if (pthread_create(&s->slow_threads[i], NULL, slow_main, s) != 0)
+            break;
+        s->nslow = i + 1;
+    }
+    if (!s->nslow) {
+        snprintf(err, errlen, "cannot start the server's threads");
+        stop_loops(s, s->nloops);
+        close(s->listen_fd);
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -905,7 +1048,10 @@ void server_stop(server *s)
     for (int i = 0; i < 500 && atomic_load(&s->inflight) > 0; i++)
         usleep(10000);
     usleep(20000);
+    slow_stop_all(s); /* they resume connections: before the daemons go */
     stop_loops(s, s->nloops);
     close(s->listen_fd);
+    pthread_mutex_destroy(&s->slow_mu);
+    pthread_cond_destroy(&s->slow_cv);
     free(s);
 }

@@ -5,6 +5,8 @@
  * disabling, sign-out and erasure. */
 #include "e2e_util.h"
 
+#include <pthread.h>
+
 #include <liboath/oath.h>
 
 /* ==== helpers ===================================================================== */
@@ -560,6 +562,84 @@ static void test_login_throttling(void **state)
 /* ==== disabling and passwords
  * ===================================================================== */
 
+/* Sign-ins from many connections at once (their hashing runs on the server's
+ * hashing threads, a few waiting at most): each is answered 200 with a
+ * session, or 429 too_many_requests with Retry-After; and case reads on
+ * another connection are answered meanwhile. */
+#define SIGNERS 12
+#define SIGNINS_EACH 6
+
+typedef struct {
+    pthread_barrier_t *barrier;
+    int ok, busy, other;
+    long other_status;
+} signer;
+
+static void *signer_main(void *arg)
+{
+    signer *sg = arg;
+    CURL *h = curl_easy_init();
+    pthread_barrier_wait(sg->barrier);
+    char body[160];
+    snprintf(body, sizeof body, "{\"username\": \"cw-b\", \"password\": \"%s\"}", E2E_PASSWORD);
+    for (int i = 0; h && i < SIGNINS_EACH; i++) {
+        resp r;
+        http_do(h, &r, "POST", "/api/v1/login", body, strlen(body), "Authorization: none");
+        const char *code = jstr(json_object_get(r.json, "error"), "code");
+        if (r.status == 200 && jstr(r.json, "token"))
+            sg->ok++;
+        else if (r.status == 429 && code && strcmp(code, "too_many_requests") == 0 &&
+                 atoi(r.retry_after) >= 1)
+            sg->busy++;
+        else {
+            sg->other++;
+            sg->other_status = r.status;
+        }
+        resp_free(&r);
+    }
+    if (h)
+        curl_easy_cleanup(h);
+    return NULL;
+}
+
+static void test_concurrent_sign_ins(void **state)
+{
+    (void)state;
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, SIGNERS + 1);
+    signer sg[SIGNERS];
+    pthread_t th[SIGNERS];
+    for (int t = 0; t < SIGNERS; t++) {
+        sg[t] = (signer){.barrier = &barrier};
+        assert_int_equal(pthread_create(&th[t], NULL, signer_main, &sg[t]), 0);
+    }
+    e2e_as("cw-a");
+    pthread_barrier_wait(&barrier);
+    int reads_ok = 0;
+    for (int i = 0; i < 20; i++) {
+        resp r;
+        GET(&r, "/api/v1/cases?limit=1");
+        reads_ok += r.status == 200;
+        resp_free(&r);
+    }
+    int ok = 0, busy = 0, other = 0;
+    long other_status = 0;
+    for (int t = 0; t < SIGNERS; t++) {
+        pthread_join(th[t], NULL);
+        ok += sg[t].ok;
+        busy += sg[t].busy;
+        other += sg[t].other;
+        if (sg[t].other)
+            other_status = sg[t].other_status;
+    }
+    pthread_barrier_destroy(&barrier);
+    if (other)
+        fail_msg("%d sign-ins answered neither 200 nor 429 (last: %ld)", other, other_status);
+    assert_int_equal(ok + busy, SIGNERS * SIGNINS_EACH);
+    assert_true(ok > 0);
+    assert_int_equal(reads_ok, 20);
+}
+
 static void test_disable_and_reset(void **state)
 {
     (void)state;
@@ -859,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_totp),
         cmocka_unit_test(test_mfa_required_for_role),
         cmocka_unit_test(test_login_throttling),
+        cmocka_unit_test(test_concurrent_sign_ins),
         cmocka_unit_test(test_disable_and_reset),
         cmocka_unit_test(test_erase),
         cmocka_unit_test(test_erase_from_cli_while_serving),
