@@ -10,7 +10,8 @@
  * the thread goes on with its next round meanwhile.  Once that commit is
  * durable, the store's completion thread answers those reads, as it answers
  * writes: it resumes each connection and wakes the connection's thread through
- * that thread's eventfd. */
+ * that thread's eventfd.  Slow routes (password hashing) run on slow threads
+ * of their own in the same way (see "slow routes" below). */
 #include "http/server.h"
 #include "core/accounts.h"
 #include "http/request.h"
