@@ -705,6 +705,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *r = *con_cls;
     if (!r)
         return;
+    /* a thread that resumed this connection may still hold the lock for a moment
+     * (it touches nothing of r once it has let go) */
+    pthread_mutex_lock(&r->mu);
+    pthread_mutex_unlock(&r->mu);
     json_decref(r->reply);
     free(r->raw_owned);
     free(r->uri_copy);
