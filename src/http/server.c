@@ -565,11 +565,12 @@ static void slow_stop_all(server *s)
 {
     pthread_mutex_lock(&s->slow_mu);
     s->slow_stop = true;
+    unsigned n = s->nslow;
+    s->nslow = 0;
     pthread_cond_broadcast(&s->slow_cv);
     pthread_mutex_unlock(&s->slow_mu);
-    for (unsigned i = 0; i < s->nslow; i++)
+    for (unsigned i = 0; i < n; i++)
         pthread_join(s->slow_threads[i], NULL);
-    s->nslow = 0;
 }
 
 /* Routes and runs the request.  True when a slow thread has taken it: the
@@ -999,17 +1000,8 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         }
         s->nloops = i + 1;
     }
-    for (unsigned i = 0; i < s->nloops; i++) {
-        if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
-            snprintf(err, errlen, "cannot start the server's threads");
-            stop_loops(s, s->nloops);
-            close(s->listen_fd);
-            free(s);
-            return NULL;
-        }
-        s->loops[i].running = true;
-    }
-    /* as many slow threads as sign-ins may hash at once (cmd_serve.c) */
+    /* as many slow threads as sign-ins may hash at once (cmd_serve.c); started
+     * before the HTTP threads, which read nslow */
     unsigned nslow = threads > 2 ? threads / 2 : 1;
     if (nslow > MAX_SLOW_THREADS)
         nslow = MAX_SLOW_THREADS;
@@ -1024,6 +1016,17 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         close(s->listen_fd);
         free(s);
         return NULL;
+    }
+    for (unsigned i = 0; i < s->nloops; i++) {
+        if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
+            slow_stop_all(s);
+            snprintf(err, errlen, "cannot start the server's threads");
+            stop_loops(s, s->nloops);
+            close(s->listen_fd);
+            free(s);
+            return NULL;
+        }
+        s->loops[i].running = true;
     }
     return s;
 }
