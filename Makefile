@@ -38,7 +38,7 @@ E2E_SRC  := $(wildcard tests/e2e/e2e_*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run serve-demo test test-unit test-e2e test-asan fuzz deps demo clean format check-format bench bench-seal test-browser ui-size
+.PHONY: all run serve-demo test test-unit test-e2e test-asan test-tsan fuzz deps demo clean format check-format bench bench-seal test-browser ui-size
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -94,7 +94,8 @@ serve-demo: $(BIN)
 	@echo "sign in at http://$(LISTEN)/ (admin: $${AMPARO_ADMIN_PASSWORD:-amparo-admin-2026})"
 	$(BIN) serve --data $(DATA) --listen $(LISTEN)
 
-# Everything: unit and end-to-end tests, the same under ASan+UBSan, fuzz smoke runs.
+# Everything: unit and end-to-end tests, the same under ASan+UBSan, fuzz smoke
+# runs, browser tests, the format check.
 test: deps
 	@tests/run-all.sh
 
@@ -106,6 +107,13 @@ test-e2e: $(BIN) $(E2E_BIN)
 
 test-asan:
 	@$(MAKE) --no-print-directory SAN=1 test-unit test-e2e
+
+# ThreadSanitizer, on demand (not in `make test`); tests/tsan.supp says what is
+# left out and why.
+test-tsan:
+	@TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  $(MAKE) --no-print-directory BUILD=build-tsan EXTRA_CFLAGS="-fsanitize=thread -O1" \
+	  LDFLAGS=-fsanitize=thread test-unit test-e2e
 
 fuzz:
 	@tests/fuzz-smoke.sh

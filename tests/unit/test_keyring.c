@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 static const char CASE_A[] = "0190a1b2-0000-7000-8000-00000000000a";
@@ -288,7 +289,7 @@ typedef struct {
     keyring *kr;
     const char *prefix;
     int n;
-    volatile int stop;
+    atomic_int stop;
     long reads, failures;
     char last_error[256];
 } reader_arg;
@@ -299,7 +300,7 @@ static void *reader_main(void *p)
     char uid[40];
     unsigned char dek[32];
     unsigned i = 0;
-    while (!r->stop) {
+    while (!atomic_load(&r->stop)) {
         uid_of(uid, r->prefix, (int)(i++ % (unsigned)r->n));
         amp_err err = {0};
         if (casekey_load(r->s, r->kr, uid, dek, &err) != AMP_OK) {
@@ -364,7 +365,7 @@ static void test_rotation_while_reading(void **state)
                      AMP_OK);
     assert_int_equal(done, 2500);
     assert_int_equal(calls, 3); /* 1000 + 1000 + 500 */
-    r.stop = 1;
+    atomic_store(&r.stop, 1);
     pthread_join(th, NULL);
     if (r.failures)
         fail_msg("%ld of %ld reads failed during rotation: %s", r.failures, r.reads, r.last_error);
