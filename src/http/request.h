@@ -106,12 +106,21 @@ enum {
     ROUTE_MFA_PENDING = 2, /* also open to a session that must still enrol a second factor */
 };
 
+/* Routes whose handlers take long run on threads of their own (route.slow),
+ * one pool per kind, while their connection waits; the handler must answer
+ * before it returns (no asynchronous store calls). */
+enum {
+    ROUTE_SLOW_HASHING = 1, /* password hashing: sign-in, password changes */
+    ROUTE_SLOW_LONG = 2,    /* exports and checks that can take seconds */
+    ROUTE_SLOW_KINDS = 3,
+};
+
 typedef struct {
     const char *method;
     const char *pattern; /* "/api/v1/cases/:id" */
     handler_fn handler;
     int access; /* ROUTE_SIGNED_IN (default), ROUTE_PUBLIC or ROUTE_MFA_PENDING */
-    bool slow;  /* deliberately slow (password hashing): run off the HTTP threads */
+    int slow;   /* 0, or ROUTE_SLOW_HASHING / ROUTE_SLOW_LONG: run off the HTTP threads */
 } route;
 
 /** Finds the route; fills r->params.  Returns it, or NULL with *status 404 (no

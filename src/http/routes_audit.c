@@ -39,6 +39,6 @@ static void h_audit_verify(request *r)
 
 const route routes_audit[] = {
     {"GET", "/api/v1/audit", h_audit_list},
-    {"GET", "/api/v1/audit/verify", h_audit_verify},
+    {"GET", "/api/v1/audit/verify", h_audit_verify, .slow = ROUTE_SLOW_LONG},
     {NULL, NULL, NULL},
 };

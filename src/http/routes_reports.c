@@ -341,9 +341,9 @@ const route routes_reports[] = {
     {"GET", "/api/v1/reports/dimensions", h_dimensions},
     {"GET", "/api/v1/reports/crosstab", h_crosstab},
     {"GET", "/api/v1/reports/standard", h_standard_list},
-    {"GET", "/api/v1/reports/standard/:name", h_standard_run},
+    {"GET", "/api/v1/reports/standard/:name", h_standard_run, .slow = ROUTE_SLOW_LONG},
     {"GET", "/api/v1/reports/dashboard", h_dashboard},
     {"GET", "/api/v1/reports/ledger/:dataset", h_ledger},
-    {"GET", "/api/v1/exports/ctdc", h_ctdc},
+    {"GET", "/api/v1/exports/ctdc", h_ctdc, .slow = ROUTE_SLOW_LONG},
     {NULL, NULL, NULL},
 };

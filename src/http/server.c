@@ -10,8 +10,8 @@
  * the thread goes on with its next round meanwhile.  Once that commit is
  * durable, the store's completion thread answers those reads, as it answers
  * writes: it resumes each connection and wakes the connection's thread through
- * that thread's eventfd.  Slow routes (password hashing) run on slow threads
- * of their own in the same way (see "slow routes" below). */
+ * that thread's eventfd.  Slow routes (password hashing; long exports and
+ * checks) run on threads of their own in the same way ("slow routes" below). */
 #include "http/server.h"
 #include "core/accounts.h"
 #include "http/request.h"
@@ -65,18 +65,27 @@ typedef struct slow_job {
 #define MAX_SLOW_THREADS 32
 #define SLOW_QUEUE_PER_THREAD 8 /* beyond that, 429: the work cannot pile up */
 
+/* The threads of one kind of slow route (route.slow): password hashing, or long
+ * exports and checks.  Two pools, so that an export never delays a sign-in. */
+typedef struct slow_pool {
+    struct server *srv;
+    const char *thread_name;
+    const char *busy; /* the 429 message */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slow_job *head, *tail;
+    unsigned queued, nthreads;
+    bool stop;
+    pthread_t threads[MAX_SLOW_THREADS];
+} slow_pool;
+
 struct server {
     core *core;
     accounts *acc;
     bool tls;
-    /* slow routes (password hashing) run on their own threads, so that an HTTP
-     * thread never stops serving its other connections for them */
-    pthread_mutex_t slow_mu;
-    pthread_cond_t slow_cv;
-    slow_job *slow_head, *slow_tail;
-    unsigned slow_queued, nslow;
-    bool slow_stop;
-    pthread_t slow_threads[MAX_SLOW_THREADS];
+    /* slow routes run on threads of their own, so that an HTTP thread never
+     * stops serving its other connections for them; indexed by route.slow */
+    slow_pool pools[ROUTE_SLOW_KINDS];
     int listen_fd;
     unsigned nloops;
     loop loops[MAX_LOOPS];
@@ -496,18 +505,17 @@ static void slow_resume(request *r)
 }
 
 /* True when a slow thread has the request; false when it is answered (429). */
-static bool slow_submit(request *r, handler_fn fn)
+static bool slow_submit(slow_pool *pool, request *r, handler_fn fn)
 {
     struct server *srv = r->srv;
     slow_job *j = malloc(sizeof *j);
-    pthread_mutex_lock(&srv->slow_mu);
-    bool full = srv->slow_stop || srv->slow_queued >= srv->nslow * SLOW_QUEUE_PER_THREAD;
+    pthread_mutex_lock(&pool->mu);
+    bool full = pool->stop || pool->queued >= pool->nthreads * SLOW_QUEUE_PER_THREAD;
     if (!j || full) {
-        pthread_mutex_unlock(&srv->slow_mu);
+        pthread_mutex_unlock(&pool->mu);
         free(j);
         r->retry_after = 1;
-        req_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
-                  "the server is busy with other sign-ins and password changes; try again", NULL);
+        req_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests", pool->busy, NULL);
         return false;
     }
     j->r = r;
@@ -519,34 +527,34 @@ static bool slow_submit(request *r, handler_fn fn)
     r->suspended = true;
     pthread_mutex_unlock(&r->mu);
     atomic_fetch_add(&srv->inflight, 1);
-    if (srv->slow_tail)
-        srv->slow_tail->next = j;
+    if (pool->tail)
+        pool->tail->next = j;
     else
-        srv->slow_head = j;
-    srv->slow_tail = j;
-    srv->slow_queued++;
-    pthread_cond_signal(&srv->slow_cv);
-    pthread_mutex_unlock(&srv->slow_mu);
+        pool->head = j;
+    pool->tail = j;
+    pool->queued++;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
     return true;
 }
 
 static void *slow_main(void *arg)
 {
-    struct server *srv = arg;
-    pthread_setname_np(pthread_self(), "amparo-slow");
-    pthread_mutex_lock(&srv->slow_mu);
+    slow_pool *pool = arg;
+    pthread_setname_np(pthread_self(), pool->thread_name);
+    pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (!srv->slow_head && !srv->slow_stop)
-            pthread_cond_wait(&srv->slow_cv, &srv->slow_mu);
-        slow_job *j = srv->slow_head;
+        while (!pool->head && !pool->stop)
+            pthread_cond_wait(&pool->cv, &pool->mu);
+        slow_job *j = pool->head;
         if (!j)
             break; /* stopping, nothing left */
-        srv->slow_head = j->next;
-        if (!srv->slow_head)
-            srv->slow_tail = NULL;
-        srv->slow_queued--;
-        bool stopping = srv->slow_stop;
-        pthread_mutex_unlock(&srv->slow_mu);
+        pool->head = j->next;
+        if (!pool->head)
+            pool->tail = NULL;
+        pool->queued--;
+        bool stopping = pool->stop;
+        pthread_mutex_unlock(&pool->mu);
         if (stopping)
             req_error(j->r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                       "the server is stopping; try again shortly", NULL);
@@ -554,23 +562,49 @@ static void *slow_main(void *arg)
             j->fn(j->r);
         slow_resume(j->r);
         free(j);
-        pthread_mutex_lock(&srv->slow_mu);
+        pthread_mutex_lock(&pool->mu);
     }
-    pthread_mutex_unlock(&srv->slow_mu);
+    pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
 
-/* Stops the slow threads: what is queued is answered 503, what runs finishes. */
+/* Starts n threads (at least one must start); false if none could. */
+static bool slow_pool_start(slow_pool *pool, server *s, const char *thread_name, const char *busy,
+                            unsigned n)
+{
+    pool->srv = s;
+    pool->thread_name = thread_name;
+    pool->busy = busy;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    if (n > MAX_SLOW_THREADS)
+        n = MAX_SLOW_THREADS;
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&pool->threads[i], NULL, slow_main, pool) != 0)
+            break;
+        pool->nthreads = i + 1;
+    }
+    return pool->nthreads > 0;
+}
+
+/* Stops a pool's threads: what is queued is answered 503, what runs finishes. */
+static void slow_pool_stop(slow_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->stop = true;
+    unsigned n = pool->nthreads;
+    pool->nthreads = 0;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(pool->threads[i], NULL);
+}
+
 static void slow_stop_all(server *s)
 {
-    pthread_mutex_lock(&s->slow_mu);
-    s->slow_stop = true;
-    unsigned n = s->nslow;
-    s->nslow = 0;
-    pthread_cond_broadcast(&s->slow_cv);
-    pthread_mutex_unlock(&s->slow_mu);
-    for (unsigned i = 0; i < n; i++)
-        pthread_join(s->slow_threads[i], NULL);
+    for (int k = 1; k < ROUTE_SLOW_KINDS; k++)
+        if (s->pools[k].srv)
+            slow_pool_stop(&s->pools[k]);
 }
 
 /* Routes and runs the request.  True when a slow thread has taken it: the
@@ -598,8 +632,8 @@ static bool dispatch(request *r)
     }
     if (!authenticate(r, rt))
         return false;
-    if (rt->slow)
-        return slow_submit(r, rt->handler);
+    if (rt->slow > 0 && rt->slow < ROUTE_SLOW_KINDS)
+        return slow_submit(&r->srv->pools[rt->slow], r, rt->handler);
     rt->handler(r);
     pthread_mutex_lock(&r->mu);
     bool silent = !r->answered && !r->pending;
@@ -941,8 +975,6 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
     s->core = c;
     s->acc = opt->acc;
     s->tls = tls;
-    pthread_mutex_init(&s->slow_mu, NULL);
-    pthread_cond_init(&s->slow_cv, NULL);
     if (!routes_schema_json) {
         char *text = json_dumps(catalogue_json(core_catalogue(c)), JSON_COMPACT);
         routes_schema_len = text ? strlen(text) : 0;
@@ -1000,18 +1032,17 @@ server *server_start(core *c, const server_options *opt, char *err, size_t errle
         }
         s->nloops = i + 1;
     }
-    /* as many slow threads as sign-ins may hash at once (cmd_serve.c); started
-     * before the HTTP threads, which read nslow */
+    /* as many hashing threads as sign-ins may hash at once (cmd_serve.c), and as
+     * many for long exports and checks; started before the HTTP threads, which
+     * read their counts */
     unsigned nslow = threads > 2 ? threads / 2 : 1;
-    if (nslow > MAX_SLOW_THREADS)
-        nslow = MAX_SLOW_THREADS;
-    for (unsigned i = 0; i < nslow; i++) {
-        if (pthread_create(&s->slow_threads[i], NULL, slow_main, s) != 0)
-            break;
-        s->nslow = i + 1;
-    }
-    if (!s->nslow) {
+    if (!slow_pool_start(&s->pools[ROUTE_SLOW_HASHING], s, "amparo-hash",
+                         "the server is busy with other sign-ins and password changes; try again",
+                         nslow) ||
+        !slow_pool_start(&s->pools[ROUTE_SLOW_LONG], s, "amparo-long",
+                         "the server is busy with other exports and checks; try again", nslow)) {
         snprintf(err, errlen, "cannot start the server's threads");
+        slow_stop_all(s);
         stop_loops(s, s->nloops);
         close(s->listen_fd);
         free(s);
@@ -1059,7 +1090,9 @@ void server_stop(server *s)
     slow_stop_all(s); /* they resume connections: before the daemons go */
     stop_loops(s, s->nloops);
     close(s->listen_fd);
-    pthread_mutex_destroy(&s->slow_mu);
-    pthread_cond_destroy(&s->slow_cv);
+    for (int k = 1; k < ROUTE_SLOW_KINDS; k++) {
+        pthread_mutex_destroy(&s->pools[k].mu);
+        pthread_cond_destroy(&s->pools[k].cv);
+    }
     free(s);
 }
