@@ -262,6 +262,30 @@ void req_async_end(request *r, amp_code code, amp_err *err)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The end of every asynchronous answer, called with r->mu held (and lets go of
+ * it): the request is no longer pending, its connection is resumed if it was
+ * suspended, and its thread is woken (or, on that thread, runs it again before
+ * waiting).  r is not touched once the lock is released: it may be gone. */
+static void release_answered(request *r)
+{
+    r->pending = false;
+    struct server *srv = r->srv;
+    loop *owner = r->loop;
+    bool wake = false;
+    if (r->suspended) {
+        r->suspended = false;
+        MHD_resume_connection(r->conn);
+        if (owner && owner == this_loop)
+            run_again = true;
+        else
+            wake = owner != NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (wake)
+        loop_wake(owner);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
 static void finish_write(request *r, amp_code code, json_t *result, char *text, amp_err *err,
                          bool created)
 {
@@ -288,22 +312,7 @@ static void finish_write(request *r, amp_code code, json_t *result, char *text, 
     } else {
         req_fail(r, err);
     }
-    r->pending = false;
-    struct server *srv = r->srv;
-    loop *owner = r->loop; /* r may be gone once resumed and unlocked */
-    bool wake = false;
-    if (r->suspended) {
-        r->suspended = false;
-        MHD_resume_connection(r->conn);
-        if (owner && owner == this_loop)
-            run_again = true; /* its own thread runs it again before waiting */
-        else
-            wake = owner != NULL;
-    }
-    pthread_mutex_unlock(&r->mu);
-    if (wake)
-        loop_wake(owner);
-    atomic_fetch_sub(&srv->inflight, 1);
+    release_answered(r);
 }
 
 void req_write_done(void *arg, amp_code code, json_t *result, char *text, amp_err *err)
@@ -493,15 +502,7 @@ static void slow_resume(request *r)
     pthread_mutex_lock(&r->mu);
     if (!r->answered)
         req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error", "no answer", NULL);
-    r->pending = false;
-    struct server *srv = r->srv;
-    loop *owner = r->loop;
-    r->suspended = false;
-    MHD_resume_connection(r->conn);
-    pthread_mutex_unlock(&r->mu);
-    if (owner)
-        loop_wake(owner);
-    atomic_fetch_sub(&srv->inflight, 1);
+    release_answered(r);
 }
 
 /* True when a slow thread has the request; false when it is answered (429). */

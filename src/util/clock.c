@@ -154,8 +154,8 @@ void clock_now(char out[32])
         return;
     }
     int64_t ms = clock_ms();
-    /* the date and time to the second are formatted once a second per thread
-     * (gmtime_r and strftime cost more than the rest of an audit append) */
+    /* the date and time to the second are formatted once a second per thread:
+     * every audit append, history row and record stamp calls this */
     static _Thread_local int64_t base_sec = -1;
     static _Thread_local char base[24];
     int64_t sec = ms / 1000;
