@@ -6,6 +6,9 @@
 
 #include "core/core.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_INVALID = 4 };
 
 /** An opened data directory: its store, catalogue and core. */
@@ -24,6 +27,10 @@ const char *cli_data_dir(const char *opt);
 /** Opens an initialised data directory; prints the reason and returns -1 on failure. */
 int cli_env_open(cli_env *env, const char *dir);
 void cli_env_close(cli_env *env);
+
+/** The value of `key=value` in DIR/amparo.conf (the last one wins) into out, cut
+ *  at the line end: true when the key is there. */
+bool cli_conf_get(const char *dir, const char *key, char *out, size_t n);
 
 /** Prints a core error (message and each field) to stderr; returns the exit code. */
 int cli_report(const amp_err *err);

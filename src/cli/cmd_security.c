@@ -516,18 +516,8 @@ static const char retention_usage[] =
 
 static long conf_long(const char *dir, const char *key)
 {
-    char path[4200], line[256];
-    snprintf(path, sizeof path, "%s/amparo.conf", dir);
-    FILE *f = fopen(path, "r");
-    long v = 0;
-    size_t kl = strlen(key);
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, kl) == 0 && line[kl] == '=')
-            v = strtol(line + kl + 1, NULL, 10);
-    }
-    if (f)
-        fclose(f);
-    return v;
+    char v[64];
+    return cli_conf_get(dir, key, v, sizeof v) ? strtol(v, NULL, 10) : 0;
 }
 
 static int cmd_retention(int argc, char **argv)

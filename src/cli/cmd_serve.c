@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/accounts.h"
 #include "core/keyring.h"
+#include "core/read_journal.h"
 #include "http/server.h"
 #include "util/clock.h"
 
@@ -31,7 +32,21 @@ static const char usage[] =
     "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
     "  --tls-key FILE      ... and this PEM private key (readable by its owner only)\n"
     "Behind a reverse proxy that terminates TLS, keep --listen on 127.0.0.1\n"
-    "(docs/SECURITY.md has an nginx example).\n";
+    "(docs/SECURITY.md has an nginx example).\n"
+    "\n"
+    "Reads are recorded in the audit trail through the read journal (the files\n"
+    "read-journal.* of the data directory): a read is answered once its entry\n"
+    "is written there, and joins the chain within read_audit_window_ms\n"
+    "(amparo.conf, default 10).  read_audit=durable in amparo.conf answers a read\n"
+    "only once its entry is fsynced instead (slower; docs/AUDIT.md).\n";
+
+/* The read journal commits what it holds before the store closes. */
+static void close_env(cli_env *env, read_journal *journal)
+{
+    core_set_read_journal(env->core, NULL);
+    read_journal_close(journal);
+    cli_env_close(env);
+}
 
 /* Reads a whole (small) PEM file; NULL with a message on failure. */
 static char *read_pem(const char *path, bool secret)
@@ -111,10 +126,35 @@ int cmd_serve(int argc, char **argv)
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
     char err[512];
+    read_journal *journal = NULL;
+    char mode[32] = "journal", window[32] = "";
+    cli_conf_get(env.dir, "read_audit", mode, sizeof mode);
+    cli_conf_get(env.dir, "read_audit_window_ms", window, sizeof window);
+    if (strcmp(mode, "journal") != 0 && strcmp(mode, "durable") != 0) {
+        fprintf(stderr, "amparo serve: amparo.conf: read_audit must be journal or durable\n");
+        cli_env_close(&env);
+        return EXIT_FAIL;
+    }
+    long wms = window[0] ? strtol(window, NULL, 10) : 0;
+    if (wms < 0 || wms > 1000) {
+        fprintf(stderr, "amparo serve: amparo.conf: read_audit_window_ms must be 1 to 1000\n");
+        cli_env_close(&env);
+        return EXIT_FAIL;
+    }
+    if (strcmp(mode, "journal") == 0) {
+        read_journal_options jo = {.window_ms = (unsigned)wms};
+        journal = read_journal_open(env.dir, env.store, &jo, err, sizeof err);
+        if (!journal) {
+            fprintf(stderr, "amparo serve: %s\n", err);
+            cli_env_close(&env);
+            return EXIT_FAIL;
+        }
+        core_set_read_journal(env.core, journal);
+    }
     accounts_settings as;
     if (accounts_settings_load_key(&as, env.dir, keyring_index_key(env.kr), err, sizeof err) < 0) {
         fprintf(stderr, "amparo serve: %s\n", err);
-        cli_env_close(&env);
+        close_env(&env, journal);
         return EXIT_FAIL;
     }
     as.login_concurrency = so.threads > 2 ? (int)so.threads / 2 : 1;
@@ -128,7 +168,7 @@ int cmd_serve(int argc, char **argv)
         free(cert_pem);
         free(key_pem);
         accounts_free(acc);
-        cli_env_close(&env);
+        close_env(&env, journal);
         return EXIT_FAIL;
     }
     so.acc = acc;
@@ -142,7 +182,7 @@ int cmd_serve(int argc, char **argv)
             sodium_memzero(key_pem, strlen(key_pem));
         free(key_pem);
         accounts_free(acc);
-        cli_env_close(&env);
+        close_env(&env, journal);
         return EXIT_FAIL;
     }
     if (portfile) {
@@ -166,6 +206,6 @@ int cmd_serve(int argc, char **argv)
     if (key_pem)
         sodium_memzero(key_pem, strlen(key_pem));
     free(key_pem);
-    cli_env_close(&env);
+    close_env(&env, journal);
     return EXIT_OK;
 }

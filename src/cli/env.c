@@ -21,18 +21,31 @@ int cli_is_help(const char *arg)
     return arg && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0);
 }
 
-static void read_country(cli_env *env)
+bool cli_conf_get(const char *dir, const char *key, char *out, size_t n)
 {
-    char path[4200], line[256];
-    snprintf(path, sizeof path, "%s/amparo.conf", env->dir);
+    char path[4200], line[512];
+    snprintf(path, sizeof path, "%s/amparo.conf", dir);
     FILE *f = fopen(path, "r");
     if (!f)
-        return;
+        return false;
+    size_t kl = strlen(key);
+    bool found = false;
     while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "country=", 8) == 0 && strlen(line) >= 10)
-            snprintf(env->country, sizeof env->country, "%.2s", line + 8);
+        if (strncmp(line, key, kl) != 0 || line[kl] != '=')
+            continue;
+        const char *v = line + kl + 1;
+        snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
+        found = true;
     }
     fclose(f);
+    return found;
+}
+
+static void read_country(cli_env *env)
+{
+    char v[16];
+    if (cli_conf_get(env->dir, "country", v, sizeof v) && strlen(v) >= 2)
+        snprintf(env->country, sizeof env->country, "%.2s", v);
 }
 
 int cli_env_open(cli_env *env, const char *dir)

@@ -126,7 +126,7 @@ void policy_audit_denied(core *c, const principal *p, const char *key, authz_act
 {
     amp_err e = {0};
     json_t *d = json_pack("{s:s}", "action", authz_action_name(a));
-    audit_log(c, p, "access.denied", "case", key, d, &e);
+    audit_read(c, p, "access.denied", "case", key, d, &e);
     json_decref(d);
     amp_err_clear(&e);
 }

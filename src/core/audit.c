@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include "core/core.h"
+#include "core/read_journal.h"
 #include "core/validate.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -161,6 +162,18 @@ void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entr
     sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
+void audit_text_mac(const char *text, size_t len, char out[33])
+{
+    static const char tag[] = "amparo-journal-v1";
+    crypto_generichash_state h;
+    unsigned char digest[16];
+    crypto_generichash_init(&h, process_key, sizeof process_key, sizeof digest);
+    crypto_generichash_update(&h, (const unsigned char *)tag, sizeof tag - 1);
+    crypto_generichash_update(&h, (const unsigned char *)text, len);
+    crypto_generichash_final(&h, digest, sizeof digest);
+    sodium_bin2hex(out, 33, digest, sizeof digest);
+}
+
 /* The detail as compact, ASCII-only JSON with sorted keys ("{}" for NULL; a
  * non-object is wrapped as {"value": …}; unencodable or oversized detail is
  * replaced by a note).  Returns malloc'd text. */
@@ -188,18 +201,10 @@ static char *detail_text(const json_t *detail)
     return text;
 }
 
-/* An entry's text made safe and its detail serialised: done by the caller's
- * thread, so the writer only reads the head, hashes and inserts. */
-typedef struct {
-    char actor[AUDIT_MAX_ACTOR], org[AUDIT_MAX_ORG], addr[AUDIT_MAX_ADDR];
-    char action[AUDIT_MAX_ACTION], object_type[AUDIT_MAX_OBJECT_TYPE];
-    char object_id[AUDIT_MAX_OBJECT_ID];
-    char *detail; /* malloc'd */
-} prepared;
-
-static int prepare(prepared *e, const principal *p, const char *action, const char *object_type,
+static int prepare(audit_fields *e, const principal *p, const char *action, const char *object_type,
                    const char *object_id, const json_t *detail)
 {
+    e->at[0] = '\0';
     audit_safe_text(p ? p->actor : "system", e->actor, sizeof e->actor);
     if (!e->actor[0])
         snprintf(e->actor, sizeof e->actor, "%s", "unknown");
@@ -212,8 +217,20 @@ static int prepare(prepared *e, const principal *p, const char *action, const ch
     return e->detail ? 0 : -1;
 }
 
+int audit_fields_prepare(audit_fields *f, const principal *p, const char *action,
+                         const char *object_type, const char *object_id, const json_t *detail)
+{
+    return prepare(f, p, action, object_type, object_id, detail);
+}
+
+void audit_fields_release(audit_fields *f)
+{
+    free(f->detail);
+    f->detail = NULL;
+}
+
 /* Appends prepared entries, in order, after the head the job sees. */
-static int append_n(store_tx *tx, const prepared *const *pes, size_t n)
+static int append_n(store_tx *tx, const audit_fields *const *pes, size_t n)
 {
     store_audit_entry head;
     int rc = store_tx_audit_head(tx, &head);
@@ -229,7 +246,7 @@ static int append_n(store_tx *tx, const prepared *const *pes, size_t n)
         store_audit_entry_release(&head);
     }
     for (size_t i = 0; i < n; i++) {
-        const prepared *pe = pes[i];
+        const audit_fields *pe = pes[i];
         store_audit_entry e = {.actor = pe->actor,
                                .org = pe->org,
                                .addr = pe->addr,
@@ -237,7 +254,10 @@ static int append_n(store_tx *tx, const prepared *const *pes, size_t n)
                                .object_type = pe->object_type,
                                .object_id = pe->object_id,
                                .detail = pe->detail};
-        clock_now(e.at);
+        if (pe->at[0]) /* recorded earlier (the read journal): when it happened */
+            memcpy(e.at, pe->at, sizeof e.at);
+        else
+            clock_now(e.at);
         /* the wall clock may step back: timestamps in the trail never do */
         if (strcmp(e.at, last_at) < 0)
             memcpy(e.at, last_at, sizeof e.at);
@@ -254,7 +274,12 @@ static int append_n(store_tx *tx, const prepared *const *pes, size_t n)
     return STORE_OK;
 }
 
-static int append(store_tx *tx, const prepared *pe)
+int audit_tx_append_fields(store_tx *tx, const audit_fields *const *list, size_t n)
+{
+    return append_n(tx, list, n);
+}
+
+static int append(store_tx *tx, const audit_fields *pe)
 {
     return append_n(tx, &pe, 1);
 }
@@ -262,7 +287,7 @@ static int append(store_tx *tx, const prepared *pe)
 int audit_tx(store_tx *tx, const principal *p, const char *action, const char *object_type,
              const char *object_id, const json_t *detail)
 {
-    prepared e;
+    audit_fields e;
     if (prepare(&e, p, action, object_type, object_id, detail) != 0)
         return STORE_ERROR;
     int rc = append(tx, &e);
@@ -278,7 +303,7 @@ static int prepared_job(store_tx *tx, void *arg)
 amp_code audit_log(core *c, const principal *p, const char *action, const char *object_type,
                    const char *object_id, const json_t *detail, amp_err *err)
 {
-    prepared e;
+    audit_fields e;
     if (prepare(&e, p, action, object_type, object_id, detail) != 0)
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
     int rc = store_run(core_store(c), prepared_job, &e);
@@ -288,12 +313,60 @@ amp_code audit_log(core *c, const principal *p, const char *action, const char *
     return AMP_OK;
 }
 
+/* Records a read whose detail is already compact, sorted, ASCII-only JSON. */
+static amp_code read_entry(core *c, const principal *p, const char *action, const char *object_type,
+                           const char *object_id, const json_t *detail, const char *detail_json,
+                           amp_err *err)
+{
+    read_journal *j = core_read_journal(c);
+    if (!j) {
+        json_t *parsed = detail_json ? json_loads(detail_json, 0, NULL) : NULL;
+        amp_code code =
+            audit_log(c, p, action, object_type, object_id, detail_json ? parsed : detail, err);
+        json_decref(parsed);
+        return code;
+    }
+    audit_fields f;
+    if (prepare(&f, p, action, object_type, object_id, detail_json ? NULL : detail) != 0)
+        return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+    if (detail_json) {
+        free(f.detail);
+        f.detail = strdup(detail_json);
+    }
+    int rc = f.detail ? read_journal_append(j, &f) : -1;
+    free(f.detail);
+    if (rc != 0)
+        return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
+    return AMP_OK;
+}
+
+amp_code audit_read(core *c, const principal *p, const char *action, const char *object_type,
+                    const char *object_id, const json_t *detail, amp_err *err)
+{
+    return read_entry(c, p, action, object_type, object_id, detail, NULL, err);
+}
+
+amp_code audit_read_json(core *c, const principal *p, const char *action, const char *object_type,
+                         const char *object_id, const char *detail_json, amp_err *err)
+{
+    return read_entry(c, p, action, object_type, object_id, NULL, detail_json, err);
+}
+
+amp_code audit_reads_settle(core *c, amp_err *err)
+{
+    read_journal *j = core_read_journal(c);
+    if (j && read_journal_settle(j) != 0)
+        return amp_err_set(err, AMP_EINTERNAL,
+                           "recent reads could not be added to the audit trail");
+    return AMP_OK;
+}
+
 /* ---- asynchronous entries ----
  * audit_submit copies the entry and returns; the entry goes to the writer in a
  * job of its own, or with the other entries of its thread's round. */
 
 typedef struct submitted {
-    prepared e;
+    audit_fields e;
     audit_done_fn done;
     void *arg;
     struct submitted *next;
@@ -302,8 +375,8 @@ typedef struct submitted {
 /* Appends the n entries of list, in order. */
 static int append_list(store_tx *tx, submitted *list, size_t n)
 {
-    const prepared *stack[64] = {0};
-    const prepared **pes = n <= 64 ? stack : calloc(n, sizeof *pes);
+    const audit_fields *stack[64] = {0};
+    const audit_fields **pes = n <= 64 ? stack : calloc(n, sizeof *pes);
     if (!pes)
         return STORE_ERROR;
     size_t i = 0;
@@ -693,7 +766,12 @@ amp_code audit_query(core *c, const principal *p, const list_param *params, size
     const store_audit_query *qp = &f.q;
     json_t *filters = f.filters; /* moved into the detail below */
     f.filters = NULL;
-    /* the read is on disk before anything is shown */
+    /* the reads recorded so far are in the list (the read journal), and this
+     * read is on disk before anything is shown */
+    if ((code = audit_reads_settle(c, err)) != AMP_OK) {
+        json_decref(filters);
+        return code;
+    }
     json_t *detail =
         json_pack("{s:o, s:i, s:i}", "filters", filters, "limit", qp->limit, "offset", qp->offset);
     code = audit_log(c, p, "audit.read", "audit", NULL, detail, err);
@@ -726,6 +804,8 @@ amp_code audit_check(core *c, const principal *p, const list_param *params, size
     bool have_expect = false;
     amp_code code = audit_verify_params_parse(params, nparams, p->lang, &expect, &have_expect, err);
     if (code != AMP_OK)
+        return code;
+    if ((code = audit_reads_settle(c, err)) != AMP_OK) /* the reads so far are checked too */
         return code;
     audit_verify_result r;
     if (audit_verify(core_store(c), NULL, have_expect ? &expect : NULL, &r) < 0)
@@ -803,7 +883,7 @@ int audit_tx_chain(store_tx *tx, audit_chain *chain, const principal *p, const c
         }
         chain->loaded = true;
     }
-    prepared pe;
+    audit_fields pe;
     audit_safe_text(p ? p->actor : "system", pe.actor, sizeof pe.actor);
     if (!pe.actor[0])
         snprintf(pe.actor, sizeof pe.actor, "%s", "unknown");

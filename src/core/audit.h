@@ -89,6 +89,50 @@ void audit_round_begin(void);
  *  entries (0: the round submitted nothing). */
 size_t audit_round_end(core *c);
 
+/* ---- reads: recorded through the read journal ----------------------------------- */
+
+/** The text of an entry before it joins the chain: made safe and bounded (the
+ *  AUDIT_MAX_* sizes), the detail serialised.  at is "" (the entry takes the
+ *  time it joins the chain) or the time it happened (the read journal). */
+typedef struct {
+    char at[32];
+    char actor[AUDIT_MAX_ACTOR], org[AUDIT_MAX_ORG], addr[AUDIT_MAX_ADDR];
+    char action[AUDIT_MAX_ACTION], object_type[AUDIT_MAX_OBJECT_TYPE];
+    char object_id[AUDIT_MAX_OBJECT_ID];
+    char *detail; /* malloc'd compact JSON */
+} audit_fields;
+
+/** Fills f as an entry for p (the same rules as every entry).  0, or -1 when
+ *  out of memory.  Release with audit_fields_release. */
+int audit_fields_prepare(audit_fields *f, const principal *p, const char *action,
+                         const char *object_type, const char *object_id, const json_t *detail);
+void audit_fields_release(audit_fields *f);
+
+/** Appends entries, in order, after the head the job sees (a write job).
+ *  STORE_OK or STORE_ERROR. */
+int audit_tx_append_fields(store_tx *tx, const audit_fields *const *list, size_t n);
+
+/** Records a read (of a case, a list, a referral…).  With a read journal on
+ *  the core (core_set_read_journal: `amparo serve`), the entry is in the
+ *  journal when this returns, so it survives a crash of the process, and joins
+ *  the chain at the journal's next commit, a few milliseconds later
+ *  (docs/AUDIT.md, "Reads: the read journal").  Without one (the CLI, or
+ *  read_audit=durable in amparo.conf) it is audit_log: durable on return.
+ *  AMP_OK, or AMP_EINTERNAL and the read must show nothing. */
+amp_code audit_read(core *c, const principal *p, const char *action, const char *object_type,
+                    const char *object_id, const json_t *detail, amp_err *err);
+
+/** audit_read with the detail as text that is already compact JSON with sorted
+ *  keys and ASCII only (what the trail stores), e.g. "{\"identity\":true}":
+ *  for the hottest reads, which need not build and serialise a document. */
+amp_code audit_read_json(core *c, const principal *p, const char *action, const char *object_type,
+                         const char *object_id, const char *detail_json, amp_err *err);
+
+/** Waits until every read recorded so far is in the chain (before listing or
+ *  verifying the trail).  A no-op without a read journal.  AMP_OK or
+ *  AMP_EINTERNAL. */
+amp_code audit_reads_settle(core *c, amp_err *err);
+
 /* ---- the key ---------------------------------------------------------------------- */
 
 /** Loads DIR/audit.key into the process-wide audit key, creating the file
@@ -116,6 +160,10 @@ bool audit_key_loaded(void);
 /** Computes the chain hash of e (from its seq, fields and prev) as 64 hex digits
  *  plus NUL into out. */
 void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entry *e, char out[65]);
+
+/** A MAC of text under the audit key (keyed BLAKE2b-128, "amparo-journal-v1"
+ *  first) as 32 hex digits plus NUL: what the read journal puts on each line. */
+void audit_text_mac(const char *text, size_t len, char out[33]);
 
 /* ---- verification ------------------------------------------------------------------ */
 

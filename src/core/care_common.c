@@ -95,7 +95,7 @@ amp_code care_audit_read(core *c, const principal *p, const char *action, const 
                          int records, amp_err *err)
 {
     json_t *detail = json_pack("{s:i}", "records", records);
-    amp_code code = audit_log(c, p, action, "case", case_uid, detail, err);
+    amp_code code = audit_read(c, p, action, "case", case_uid, detail, err);
     json_decref(detail);
     return code;
 }
@@ -469,7 +469,7 @@ amp_code care_case_get(core *c, const principal *p, const care_entity *ent, cons
     json_t *detail = json_pack("{s:s}", "case", r.case_uid);
     char action[64];
     snprintf(action, sizeof action, "%s.read", ent->what);
-    code = audit_log(c, p, action, ent->kind, r.uid, detail, err);
+    code = audit_read(c, p, action, ent->kind, r.uid, detail, err);
     json_decref(detail);
     if (code == AMP_OK)
         *out = care_record_json(p, ent->fields, &r);
@@ -494,7 +494,7 @@ amp_code care_case_list(core *c, const principal *p, const care_entity *ent, con
         json_t *detail = json_pack("{s:s, s:i}", "case", row.uid, "records", n);
         char action[64];
         snprintf(action, sizeof action, "%s.list", ent->what);
-        code = audit_log(c, p, action, "case", row.uid, detail, err);
+        code = audit_read(c, p, action, "case", row.uid, detail, err);
         json_decref(detail);
         if (code != AMP_OK)
             care_rows_free(rows, n);

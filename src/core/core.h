@@ -41,6 +41,12 @@ void core_set_keyring(core *c, keyring *kr);
 keyring *core_keyring(core *c);
 store *core_store(core *c);
 
+typedef struct read_journal read_journal;
+/** Records reads through the journal j (borrowed; core/read_journal.h) instead
+ *  of waiting for each read's commit: `amparo serve` sets one.  NULL: off. */
+void core_set_read_journal(core *c, read_journal *j);
+read_journal *core_read_journal(core *c);
+
 /** Callback of an asynchronous write.  On success code is AMP_OK and result a new
  *  reference to the written record (the callee owns it) — or, when text is not
  *  NULL, text is the whole record as compact JSON (the callee owns it: free())

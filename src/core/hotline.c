@@ -118,7 +118,7 @@ amp_code hotline_get(core *c, const principal *p, const char *id, json_t **out, 
     *out = view(p, &r);
     if (sees_text(p, &r)) { /* a read of identity-level text is on the audit trail */
         amp_err aerr = {0};
-        if (audit_log(c, p, "hotline.read", "hotline_contact", r.uid, NULL, &aerr) != AMP_OK) {
+        if (audit_read(c, p, "hotline.read", "hotline_contact", r.uid, NULL, &aerr) != AMP_OK) {
             json_decref(*out);
             *out = NULL;
             store_record_release(&r);

@@ -124,7 +124,7 @@ amp_code referrals_get(core *c, const principal *p, const char *id, json_t **out
     clock_now(now);
     if (sees_text(p, &r) && json_object_get(r.doc, "notes")) { /* free text read: audited */
         json_t *detail = json_pack("{s:s}", "case", r.case_uid);
-        code = audit_log(c, p, "referral.read", "referral", r.uid, detail, err);
+        code = audit_read(c, p, "referral.read", "referral", r.uid, detail, err);
         json_decref(detail);
         if (code != AMP_OK) {
             store_record_release(&r);

@@ -21,7 +21,7 @@ static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 /* The lookup table audit_keys (migration 6) holds (bucket, key, seq) for the
  * keys 'a:' actor and 'o:' object id, bucket = (seq - 1) / AUDIT_KEYS_BUCKET.  The
  * transaction that appends an entry whose seq is a multiple of the bucket size
- * adds the entries not yet in it: a sorted block at the end of the table, a few
+ * adds the entries not yet in it: a block at the end of the table, a few
  * dozen pages, instead of two index updates at random places for every entry
  * (which an audited read would pay, and which rewrite index pages in the WAL at
  * every commit).  A lookup seeks each bucket (a few hundred per million entries)
@@ -29,14 +29,16 @@ static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 #define AUDIT_KEYS_BUCKET 2048
 #define STR_(x) #x
 #define STR(x) STR_(x)
-/* the keys of the entries where cond holds, in the table's order */
+/* the keys of the entries where cond holds.  Not sorted: they all go to the
+ * newest bucket, whose pages are at the end of the table and in the cache, and
+ * sorting 4,096 keys cost more than the scattered inserts save (measured: 2.6
+ * against 1.8 us an entry). */
 #define KEYS_OF(cond)                                                                              \
     "SELECT (seq - 1) / " STR(AUDIT_KEYS_BUCKET) ", k, seq FROM ("                                 \
                                                  "  SELECT 'a:' || actor AS k, seq FROM audit"     \
                                                  "    WHERE " cond                                 \
                                                  "  UNION ALL SELECT 'o:' || object_id, seq FROM " \
-                                                 "audit WHERE " cond " AND object_id <> '')"       \
-                                                 " ORDER BY 1, 2, 3"
+                                                 "audit WHERE " cond " AND object_id <> '')"
 static const char sql_keys_catch_up[] = "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) " KEYS_OF(
     "seq > (SELECT seq FROM audit_keys_upto)");
 static const char sql_keys_upto[] =

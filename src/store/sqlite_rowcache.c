@@ -11,7 +11,7 @@
  * while `amparo serve` runs): a shared generation number in a small file next to
  * the database (DB-rowgen, mapped by every process that opens the store).  The
  * writer connection's pre-update hook notes the first change, in a transaction,
- * to a table other than the audit trail's, sessions and users, and increments
+ * to a table other than the audit trail's, sessions, users and sequences, and increments
  * the generation then (making it odd: a write is under way); once the
  * transaction has committed or rolled back it is incremented again.  An entry
  * is used only while the generation is the one read before its rows were
@@ -264,15 +264,16 @@ void sq_rowcache_put(sq_rowcache *rc, uint64_t gen, const store_row *row, const 
 }
 
 /* The writer connection's pre-update hook: the first change, in a transaction,
- * outside the audit trail, sessions and users marks it as one that changes case
- * data and makes the generation odd. */
+ * outside the audit trail, sessions, users and sequences (reference counters,
+ * and the read journal's mark, which every journal commit moves) marks it as
+ * one that changes case data and makes the generation odd. */
 static void preupdate(void *arg, sqlite3 *db, int op, const char *zdb, const char *table,
                       sqlite3_int64 k1, sqlite3_int64 k2)
 {
     (void)db, (void)op, (void)zdb, (void)k1, (void)k2;
     sq_rowcache *rc = arg;
     if (*rc->touched || strncmp(table, "audit", 5) == 0 || strcmp(table, "sessions") == 0 ||
-        strcmp(table, "users") == 0)
+        strcmp(table, "users") == 0 || strcmp(table, "sequences") == 0)
         return;
     *rc->touched = true;
     atomic_fetch_add(rc->gen, 1);
