@@ -2793,6 +2793,7 @@ static int job_case_erase(store_tx *tx, void *arg)
         amp_err serr = {0};
         amp_code sc = case_key_shred(tx, r.uid, &serr);
         amp_err_clear(&serr);
+        keyring_forget(e->c->kr, r.uid); /* and from the server's memory */
         if (sc != AMP_OK) {
             store_row_release(&r);
             e->code = AMP_EINTERNAL;

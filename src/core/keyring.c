@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,136 @@ struct keyring {
     unsigned char *index_key;
     pthread_mutex_t check_mu;
     struct timespec last_check;
+    struct dek_cache *cache; /* data keys unwrapped lately; NULL when it could not be made */
 };
 
 static const char AD_PREFIX[] = "amparo-dek";
+
+/* ==== the cache of unwrapped data keys (keyring.h) ============================== */
+
+#define DEK_CACHE_SLOTS 4096
+#define DEK_CACHE_TTL_MS 60000
+#define DEK_UID_MAX 48
+
+typedef struct {
+    int gen;          /* 0: empty */
+    int64_t until_ms; /* CLOCK_MONOTONIC ms after which the slot is not used */
+    unsigned char wrapped[KEYRING_WRAPPED_BYTES];
+    char uid[DEK_UID_MAX];
+    unsigned char dek[KEYRING_KEY_BYTES];
+} dek_slot;
+
+/* One sodium_malloc'd block (guarded, mlock'd, wiped by sodium_free); the
+ * slot of a wrapped key is chosen by its random nonce. */
+struct dek_cache {
+    pthread_mutex_t mu;
+    keyring_cache_stats stats;
+    dek_slot slot[DEK_CACHE_SLOTS];
+};
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static struct dek_cache *cache_new(void)
+{
+    struct dek_cache *c = sodium_malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    sodium_memzero(c, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+static void cache_free(struct dek_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    sodium_free(c); /* wipes every slot */
+}
+
+static dek_slot *slot_of(struct dek_cache *c, const unsigned char *wrapped)
+{
+    uint64_t h;
+    memcpy(&h, wrapped, sizeof h); /* the first bytes of the random nonce */
+    return &c->slot[h % DEK_CACHE_SLOTS];
+}
+
+/* True, with dek filled, when the very same wrapped key of the same case under
+ * the same generation was unwrapped less than DEK_CACHE_TTL_MS ago. */
+static bool cache_get(struct dek_cache *c, int gen, const char *case_uid,
+                      const unsigned char *wrapped, unsigned char *dek)
+{
+    if (!c)
+        return false;
+    int64_t now = monotonic_ms();
+    pthread_mutex_lock(&c->mu);
+    dek_slot *sl = slot_of(c, wrapped);
+    bool hit = sl->gen == gen && now < sl->until_ms &&
+               memcmp(sl->wrapped, wrapped, KEYRING_WRAPPED_BYTES) == 0 &&
+               strcmp(sl->uid, case_uid) == 0;
+    if (hit)
+        memcpy(dek, sl->dek, KEYRING_KEY_BYTES);
+    else if (sl->gen && now >= sl->until_ms)
+        sodium_memzero(sl, sizeof *sl); /* expired: gone from memory now */
+    hit ? c->stats.hits++ : c->stats.misses++;
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+static void cache_put(struct dek_cache *c, int gen, const char *case_uid,
+                      const unsigned char *wrapped, const unsigned char *dek)
+{
+    size_t ul = strlen(case_uid);
+    if (!c || ul >= DEK_UID_MAX)
+        return;
+    pthread_mutex_lock(&c->mu);
+    dek_slot *sl = slot_of(c, wrapped);
+    sl->gen = gen;
+    sl->until_ms = monotonic_ms() + DEK_CACHE_TTL_MS;
+    memcpy(sl->wrapped, wrapped, KEYRING_WRAPPED_BYTES);
+    memcpy(sl->uid, case_uid, ul + 1);
+    memcpy(sl->dek, dek, KEYRING_KEY_BYTES);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Wipes the slots of one case (case_uid) or of every case (NULL). */
+static void cache_wipe(struct dek_cache *c, const char *case_uid)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < DEK_CACHE_SLOTS; i++) {
+        dek_slot *sl = &c->slot[i];
+        if (sl->gen && (!case_uid || strcmp(sl->uid, case_uid) == 0))
+            sodium_memzero(sl, sizeof *sl);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+void keyring_forget(keyring *kr, const char *case_uid)
+{
+    if (kr && case_uid)
+        cache_wipe(kr->cache, case_uid);
+}
+
+void keyring_cache_stats_get(keyring *kr, keyring_cache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!kr->cache)
+        return;
+    pthread_mutex_lock(&kr->cache->mu);
+    *out = kr->cache->stats;
+    size_t used = 0;
+    for (size_t i = 0; i < DEK_CACHE_SLOTS; i++)
+        used += kr->cache->slot[i].gen != 0;
+    out->held = (long long)used;
+    pthread_mutex_unlock(&kr->cache->mu);
+}
 
 /* ==== loading ============================================================== */
 
@@ -372,6 +500,7 @@ keyring *keyring_open(const char *data_dir, amp_err *err)
         keyring_free(kr);
         return NULL;
     }
+    kr->cache = cache_new(); /* without it (no memory), every read unwraps */
     return kr;
 }
 
@@ -381,6 +510,7 @@ void keyring_free(keyring *kr)
         return;
     drop_keys(kr);
     sodium_free(kr->index_key);
+    cache_free(kr->cache);
     pthread_rwlock_destroy(&kr->lock);
     pthread_mutex_destroy(&kr->check_mu);
     sodium_memzero(kr, sizeof *kr);
@@ -418,6 +548,8 @@ int keyring_rescan(keyring *kr, amp_err *err)
         drop_keys(kr);
         memcpy(kr->keys, fresh->keys, sizeof kr->keys);
         kr->nkeys = fresh->nkeys;
+        /* a retired generation's data keys leave memory with it */
+        cache_wipe(kr->cache, NULL);
     } else {
         drop_keys(fresh);
     }
@@ -574,6 +706,9 @@ static int unwrap_once(keyring *kr, int gen, const char *case_uid, const unsigne
                         case_uid, gen);
             rc = -1;
         } else {
+            /* under the lock a rescan takes to wipe the cache: a generation
+             * retired meanwhile cannot leave a key behind */
+            cache_put(kr->cache, gen, case_uid, wrapped, dek);
             rc = 0;
         }
     }
@@ -595,6 +730,8 @@ int keyring_unwrap(keyring *kr, int gen, const char *case_uid, const unsigned ch
         return -1;
     }
     maybe_refresh(kr); /* a retired generation leaves memory within a second */
+    if (cache_get(kr->cache, gen, case_uid, wrapped, dek))
+        return 0;
     int rc = unwrap_once(kr, gen, case_uid, wrapped, dek, err);
     if (rc == 1) {
         amp_err e = {0};

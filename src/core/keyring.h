@@ -71,6 +71,19 @@ int keyring_wrap_gen(keyring *kr, int gen, const char *case_uid,
 int keyring_unwrap(keyring *kr, int gen, const char *case_uid, const unsigned char *wrapped,
                    size_t len, unsigned char dek[KEYRING_KEY_BYTES], amp_err *err);
 
+/** Data keys unwrapped lately are kept for up to 60 s (the same wrapped bytes,
+ *  case and generation give the key without another AEAD opening), in
+ *  sodium_malloc'd memory like the master keys that could unwrap them anyway.
+ *  A rescan that loads a changed set of key files (rotation, retirement) wipes
+ *  them all; keyring_forget wipes one case's (its erasure).  The counters: */
+typedef struct {
+    long long hits, misses, held;
+} keyring_cache_stats;
+void keyring_cache_stats_get(keyring *kr, keyring_cache_stats *out);
+
+/** Wipes the cached data key of case_uid (called once its key is destroyed). */
+void keyring_forget(keyring *kr, const char *case_uid);
+
 /** Rescans the key directory now: loads new generations and drops those whose
  *  file is gone (retired).  Keys from the environment stay.  0, or -1 with err. */
 int keyring_rescan(keyring *kr, amp_err *err);

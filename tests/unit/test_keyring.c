@@ -517,6 +517,72 @@ typedef struct {
     amp_err err;
 } shred_arg;
 
+/* The cache of unwrapped data keys: the same bytes give the same key without
+ * another opening; other bytes, another case, a retired generation or an
+ * erasure never get a cached key. */
+static void test_dek_cache(void **state)
+{
+    (void)state;
+    char dir[256];
+    tu_tmpdir(dir);
+    amp_err err = {0};
+    assert_int_equal(keyring_init_dir(dir, &err), 0);
+    keyring *kr = open_ok(dir);
+    unsigned char dek[32], back[32], w[KEYRING_WRAPPED_BYTES], zero[32] = {0};
+    randombytes_buf(dek, sizeof dek);
+    int gen = 0;
+    assert_int_equal(keyring_wrap(kr, CASE_A, dek, w, &gen, &err), 0);
+    keyring_cache_stats st;
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.hits, 0);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_A, w, sizeof w, back, &err), 0);
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_A, w, sizeof w, back, &err), 0);
+    assert_memory_equal(dek, back, 32);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.held, 1);
+    /* cached, yet another case's AD or a changed byte still fails */
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_B, w, sizeof w, back, &err), -1);
+    assert_memory_equal(back, zero, 32);
+    for (size_t i = 0; i < sizeof w; i += 5) {
+        unsigned char t[KEYRING_WRAPPED_BYTES];
+        memcpy(t, w, sizeof t);
+        t[i] ^= 0x20;
+        assert_int_equal(keyring_unwrap(kr, 1, CASE_A, t, sizeof t, back, &err), -1);
+        assert_memory_equal(back, zero, 32);
+    }
+    /* erasure: forgotten, the next read opens the wrapped key again */
+    keyring_forget(kr, CASE_B);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.held, 1);
+    keyring_forget(kr, CASE_A);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.held, 0);
+    long long misses = st.misses;
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_A, w, sizeof w, back, &err), 0);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.misses, misses + 1);
+
+    /* retirement: a key cached under generation 1 is refused once 1 is gone */
+    int g2 = 0;
+    assert_int_equal(keyring_add_generation(kr, &g2, &err), 0);
+    assert_int_equal(g2, 2);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.held, 0); /* a changed set of keys wipes the cache */
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_A, w, sizeof w, back, &err), 0);
+    keyring_cache_stats_get(kr, &st);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(keyring_remove_generation(kr, 1, &err), 0);
+    assert_int_equal(keyring_unwrap(kr, 1, CASE_A, w, sizeof w, back, &err), -1);
+    assert_non_null(strstr(err.message, "generation 1 is not available"));
+    assert_memory_equal(back, zero, 32);
+    keyring_free(kr);
+    amp_err_clear(&err);
+    tu_rmdir(dir);
+}
+
 static int shred_job(store_tx *tx, void *arg)
 {
     shred_arg *a = arg;
@@ -570,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_settle_pass),
         cmocka_unit_test(test_rotation_reports_corrupt_key),
         cmocka_unit_test(test_shred),
+        cmocka_unit_test(test_dek_cache),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
