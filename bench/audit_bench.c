@@ -12,8 +12,12 @@
  *      per round, audit_round_begin/end);
  *   3. the CPU cost of one entry without the commit: 20,000 audit_tx in one job;
  *   4. the head read each append makes, alone (20,000 in one job);
- *   5. verification speed: audit_verify over everything written.
- * Prints one JSON object per measurement on stdout. */
+ *   5. read entries as the read journal commits them: jobs of 256 prepared
+ *      case.read entries (audit_tx_append_fields), a random case id each, one
+ *      commit per job; wall and process CPU time per entry;
+ *   6. verification speed: audit_verify over everything written.
+ * Prints one JSON object per measurement on stdout.  AUDIT_BENCH_ONLY=journal
+ * runs step 5 alone (to profile it). */
 #include "core/audit.h"
 #include "util/clock.h"
 
@@ -114,10 +118,56 @@ static int many_job(store_tx *tx, void *arg)
     json_t *detail = json_pack("{s:[s,s,s]}", "fields", "prs_Gender", "cas_Status", "vic_Age");
     int rc = STORE_OK;
     for (int i = 0; i < IN_ONE_JOB && rc == STORE_OK; i++)
-        rc = audit_tx(tx, &p, "case.update", "case", "0193a000-0000-7000-8000-000000000001",
-                      detail);
+        rc =
+            audit_tx(tx, &p, "case.update", "case", "0193a000-0000-7000-8000-000000000001", detail);
     json_decref(detail);
     return rc;
+}
+
+#define JOURNAL_JOBS 200
+#define JOURNAL_LINES 256
+
+static int journal_job(store_tx *tx, void *arg)
+{
+    audit_fields *f = arg;
+    const audit_fields *list[JOURNAL_LINES];
+    for (int i = 0; i < JOURNAL_LINES; i++) {
+        unsigned char r[6];
+        randombytes_buf(r, sizeof r);
+        snprintf(f[i].object_id, sizeof f[i].object_id,
+                 "0193a000-0000-7000-8000-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+                 r[5]);
+        list[i] = &f[i];
+    }
+    return audit_tx_append_fields(tx, list, JOURNAL_LINES);
+}
+
+static void run_journal(store *s)
+{
+    audit_fields *f = calloc(JOURNAL_LINES, sizeof *f);
+    principal p = {.actor = "bench", .org = "org-a", .addr = "192.0.2.1"};
+    for (int i = 0; i < JOURNAL_LINES; i++) {
+        audit_fields_prepare(&f[i], &p, "case.read", "case", "", NULL);
+        free(f[i].detail);
+        f[i].detail = strdup("{\"identity\":true}");
+    }
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    int64_t t0 = clock_mono_us();
+    int rc = STORE_OK;
+    for (int j = 0; j < JOURNAL_JOBS && rc == STORE_OK; j++)
+        rc = store_run(s, journal_job, f);
+    double us = (double)(clock_mono_us() - t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) * 1e6 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e3;
+    int n = JOURNAL_JOBS * JOURNAL_LINES;
+    printf("{\"test\":\"journal_commits\",\"entries\":%d,\"per_commit\":%d,\"ok\":%s,"
+           "\"us_per_entry\":%.2f,\"cpu_us_per_entry\":%.2f}\n",
+           n, JOURNAL_LINES, rc == STORE_OK ? "true" : "false", us / n, cpu / n);
+    fflush(stdout);
+    for (int i = 0; i < JOURNAL_LINES; i++)
+        audit_fields_release(&f[i]);
+    free(f);
 }
 
 typedef struct {
@@ -210,6 +260,14 @@ int main(int argc, char **argv)
         return 1;
     }
     double seconds = atof(argv[2]);
+    const char *only = getenv("AUDIT_BENCH_ONLY"); /* "journal": step 5 alone (profiling) */
+    if (only && strcmp(only, "journal") == 0) {
+        run_journal(s);
+        core_free(co);
+        catalogue_free(cat);
+        store_close(s);
+        return 0;
+    }
     for (int i = 3; i < argc; i++)
         run_callers(co, atoi(argv[i]), seconds);
 
@@ -224,8 +282,10 @@ int main(int argc, char **argv)
     t0 = clock_mono_us();
     int hrc = store_run(s, heads_job, NULL);
     us = (double)(clock_mono_us() - t0);
-    printf("{\"test\":\"head_read\",\"reads\":%d,\"ok\":%s,\"us_per_read\":%.2f}\n",
-           IN_ONE_JOB, hrc == STORE_OK ? "true" : "false", us / IN_ONE_JOB);
+    printf("{\"test\":\"head_read\",\"reads\":%d,\"ok\":%s,\"us_per_read\":%.2f}\n", IN_ONE_JOB,
+           hrc == STORE_OK ? "true" : "false", us / IN_ONE_JOB);
+
+    run_journal(s);
 
     audit_verify_result r;
     t0 = clock_mono_us();

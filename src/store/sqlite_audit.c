@@ -29,10 +29,11 @@ static const char sql_scan[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 #define AUDIT_KEYS_BUCKET 2048
 #define STR_(x) #x
 #define STR(x) STR_(x)
-/* the keys of the entries where cond holds.  Not sorted: they all go to the
- * newest bucket, whose pages are at the end of the table and in the cache, and
- * sorting 4,096 keys cost more than the scattered inserts save (measured: 2.6
- * against 1.8 us an entry). */
+/* the keys of the entries where cond holds (when the writer's notes, below, do
+ * not cover them).  Not sorted: they all go to the newest bucket, whose pages
+ * are at the end of the table and in the cache, and sorting 4,096 keys in SQL
+ * cost more than the scattered inserts save (measured: 2.6 against 1.8 us an
+ * entry). */
 #define KEYS_OF(cond)                                                                              \
     "SELECT (seq - 1) / " STR(AUDIT_KEYS_BUCKET) ", k, seq FROM ("                                 \
                                                  "  SELECT 'a:' || actor AS k, seq FROM audit"     \
@@ -137,6 +138,150 @@ static void bind_str(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
+/* ---- the keys of the entries appended since the last catch-up ----
+ * The writer notes each entry's two keys as it appends it.  At the catch-up it
+ * sorts them and inserts them in the table's order: the newest bucket is at the
+ * end of audit_keys, so every insert is an append to its last page (SQLite then
+ * skips the search), instead of reading 2,048 entries back and inserting their
+ * keys at scattered places.  The notes are a run of consecutive seqs, used only
+ * when they cover exactly the entries after audit_keys_upto: another process's
+ * entries or a value too long break the run, and the catch-up reads the
+ * entries instead. */
+#define NOTE_KEY_MAX 160
+#define PUT_ROWS 64 /* rows per INSERT statement */
+
+struct sq_audit_note {
+    int64_t seq;
+    char k[NOTE_KEY_MAX]; /* 'a:' actor or 'o:' object id */
+};
+
+void sq_audit_notes_clear(sqlite_store *s)
+{
+    s->nnotes = 0;
+}
+
+void sq_audit_notes_free(sqlite_store *s)
+{
+    free(s->notes);
+    s->notes = NULL;
+    s->nnotes = s->capnotes = 0;
+}
+
+static bool note_one(sqlite_store *s, int64_t seq, const char *prefix, const char *v)
+{
+    if (s->nnotes == s->capnotes) {
+        size_t cap = s->capnotes ? s->capnotes * 2 : 512;
+        struct sq_audit_note *n =
+            cap <= 8 * AUDIT_KEYS_BUCKET ? realloc(s->notes, cap * sizeof *n) : NULL;
+        if (!n)
+            return false;
+        s->notes = n;
+        s->capnotes = cap;
+    }
+    struct sq_audit_note *n = &s->notes[s->nnotes];
+    size_t len = strlen(v);
+    if (len + 3 > sizeof n->k)
+        return false;
+    n->seq = seq;
+    memcpy(n->k, prefix, 2); /* "a:" or "o:" */
+    memcpy(n->k + 2, v, len + 1);
+    s->nnotes++;
+    return true;
+}
+
+static void note_entry(sqlite_store *s, const store_audit_entry *e)
+{
+    /* a run of consecutive seqs: the last note is the previous entry's */
+    if (s->nnotes && s->notes[s->nnotes - 1].seq != e->seq - 1)
+        s->nnotes = 0;
+    const char *oid = e->object_id ? e->object_id : "";
+    if (!note_one(s, e->seq, "a:", e->actor ? e->actor : "") ||
+        (*oid && !note_one(s, e->seq, "o:", oid)))
+        s->nnotes = 0; /* this catch-up reads the entries back */
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+    const struct sq_audit_note *x = a, *y = b;
+    int64_t bx = (x->seq - 1) / AUDIT_KEYS_BUCKET, by = (y->seq - 1) / AUDIT_KEYS_BUCKET;
+    if (bx != by)
+        return bx < by ? -1 : 1;
+    int c = strcmp(x->k, y->k);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static const char sql_keys_upto_get[] = "SELECT seq FROM audit_keys_upto";
+static const char sql_keys_upto_set[] = "UPDATE audit_keys_upto SET seq = ?1";
+#define KEY_ROW "(?, ?, ?)"
+#define KEY_ROWS8                                                                                  \
+    KEY_ROW "," KEY_ROW "," KEY_ROW "," KEY_ROW "," KEY_ROW "," KEY_ROW "," KEY_ROW "," KEY_ROW
+#define KEY_ROWS64                                                                                 \
+    KEY_ROWS8 "," KEY_ROWS8 "," KEY_ROWS8 "," KEY_ROWS8 "," KEY_ROWS8 "," KEY_ROWS8 "," KEY_ROWS8  \
+              "," KEY_ROWS8
+static const char sql_key_put1[] =
+    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) VALUES " KEY_ROW;
+static const char sql_key_put64[] =
+    "INSERT OR IGNORE INTO audit_keys(bucket, k, seq) VALUES " KEY_ROWS64;
+
+/* Inserts notes [from, to) with one statement of to - from rows (1 or PUT_ROWS). */
+static int put_keys(store_tx *tx, const struct sq_audit_note *n, size_t count)
+{
+    sqlite3_stmt *st = sq_stmt(tx->c, count == PUT_ROWS ? sql_key_put64 : sql_key_put1);
+    if (!st)
+        return STORE_ERROR;
+    for (size_t i = 0; i < count; i++) {
+        int p = (int)(3 * i);
+        sqlite3_bind_int64(st, p + 1, (n[i].seq - 1) / AUDIT_KEYS_BUCKET);
+        sqlite3_bind_text(st, p + 2, n[i].k, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, p + 3, n[i].seq);
+    }
+    int rc = step_done(st, tx->c->db);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The catch-up from the notes when they hold every entry after audit_keys_upto
+ * up to `last`: STORE_OK when done, STORE_NOTFOUND when they do not (the caller
+ * reads the entries back), STORE_ERROR. */
+static int catch_up_from_notes(store_tx *tx, int64_t last)
+{
+    sqlite_store *s = tx->s;
+    if (!s->nnotes || s->notes[s->nnotes - 1].seq != last)
+        return STORE_NOTFOUND;
+    sqlite3_stmt *st = sq_stmt(tx->c, sql_keys_upto_get);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    int64_t upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
+    if (upto >= last || s->notes[0].seq > upto + 1)
+        return STORE_NOTFOUND;
+    size_t from = 0;
+    while (from < s->nnotes && s->notes[from].seq <= upto)
+        from++;
+    struct sq_audit_note *n = s->notes + from;
+    size_t count = s->nnotes - from;
+    qsort(n, count, sizeof *n, note_cmp);
+    size_t i = 0;
+    for (; i + PUT_ROWS <= count; i += PUT_ROWS) {
+        if (put_keys(tx, n + i, PUT_ROWS) != STORE_OK)
+            return STORE_ERROR;
+    }
+    for (; i < count; i++) {
+        if (put_keys(tx, n + i, 1) != STORE_OK)
+            return STORE_ERROR;
+    }
+    st = sq_stmt(tx->c, sql_keys_upto_set);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, last);
+    rc = step_done(st, tx->c->db);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e)
 {
     sqlite3_stmt *st = sq_stmt(tx->c, sql_append);
@@ -155,8 +300,14 @@ int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e)
     bind_str(st, 11, e->hash);
     int rc = step_done(st, tx->c->db);
     sqlite3_reset(st);
-    if (rc == STORE_OK && e->seq % AUDIT_KEYS_BUCKET == 0)
-        rc = sq_tx_audit_keys_catch_up(tx);
+    if (rc == STORE_OK)
+        note_entry(tx->s, e);
+    if (rc == STORE_OK && e->seq % AUDIT_KEYS_BUCKET == 0) {
+        rc = catch_up_from_notes(tx, e->seq);
+        if (rc == STORE_NOTFOUND)
+            rc = sq_tx_audit_keys_catch_up(tx);
+        sq_audit_notes_clear(tx->s);
+    }
     return rc;
 }
 

@@ -132,7 +132,12 @@ struct sqlite_store {
     int64_t bulk_first_case; /* id of the first case a bulk load inserts */
     term_cache terms;        /* term ids seen in the database; used under wlock */
     sq_rowcache *rows;       /* recently read cases (NULL: none) */
-    bool touched;            /* the writer's transaction changed case data (under wlock) */
+    /* the lookup keys of the audit entries this writer appended since the last
+     * catch-up of audit_keys, a run of consecutive seqs (sqlite_audit.c); any
+     * rollback empties it (used under wlock) */
+    struct sq_audit_note *notes;
+    size_t nnotes, capnotes;
+    bool touched; /* the writer's transaction changed case data (under wlock) */
 
     /* completion: callbacks and frees run here, so the writer goes straight on
      * to the next batch */
@@ -206,6 +211,11 @@ int sq_key_get_on(conn *c, const char *case_uid, int *gen, unsigned char *wrappe
 /** Adds the entries after audit_keys_upto to the lookup table audit_keys
  *  (sq_tx_audit_append does it every few thousand entries). */
 int sq_tx_audit_keys_catch_up(store_tx *tx);
+/** Forgets the keys noted for the next catch-up (after a rollback: the entries
+ *  they describe are gone, and their seqs will be used again). */
+void sq_audit_notes_clear(sqlite_store *s);
+/** Releases the notes (at close). */
+void sq_audit_notes_free(sqlite_store *s);
 int sq_audit_head(store *base, store_audit_entry *out);
 int sq_audit_list(store *base, const store_audit_query *q, store_audit_entry **rows, int *nrows,
                   int64_t *total);

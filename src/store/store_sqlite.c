@@ -1425,13 +1425,16 @@ static void run_batch(sqlite_store *s, job *batch)
             continue;
         }
         j->rc = j->fn(&s->wtx, j->arg);
-        if (j->rc != STORE_OK)
+        if (j->rc != STORE_OK) {
             savepoint(&s->writer, S_ROLLBACK_TO);
+            sq_audit_notes_clear(s);
+        }
         savepoint(&s->writer, S_RELEASE);
     }
     if (ok && exec_sql(db, "COMMIT") != STORE_OK) {
         exec_sql(db, "ROLLBACK");
         term_cache_clear(&s->terms);
+        sq_audit_notes_clear(s);
         for (job *j = batch; j; j = j->next) {
             if (j->rc == STORE_OK)
                 j->rc = STORE_ERROR;
@@ -1609,8 +1612,10 @@ static int sq_bulk_end(store *base, bool commit)
     if (rc != STORE_OK && commit)
         exec_sql(s->writer.db, "ROLLBACK");
     sq_bulk_checkpoint_after(s, commit && rc == STORE_OK);
-    if (rc != STORE_OK || !commit)
+    if (rc != STORE_OK || !commit) {
         term_cache_clear(&s->terms);
+        sq_audit_notes_clear(s);
+    }
     sq_rowcache_write_ended(s->rows); /* after the commit: see sqlite_rowcache.c */
     exec_sql(s->writer.db, "PRAGMA foreign_keys = ON");
     exec_sql(s->writer.db, "PRAGMA cache_size = -8000");
@@ -1652,6 +1657,7 @@ static void sq_close(store *base)
         conn_close(&s->writer);
     }
     term_cache_clear(&s->terms);
+    sq_audit_notes_free(s);
     sq_rowcache_close(s->rows);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wlock);

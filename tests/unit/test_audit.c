@@ -1133,6 +1133,53 @@ static void test_index_intact(void **state)
     assert_int_equal(r.index_rows, 2 * 6144);
 }
 
+static int job_many_then_fail(store_tx *tx, void *arg)
+{
+    int rc = job_append_many(tx, arg);
+    return rc == STORE_OK ? 77 : rc;
+}
+
+/* The catch-up inserts the keys its writer noted as it appended, unless a
+ * rollback or another process's entries broke the run; either way the table
+ * ends up matching the trail. */
+static void test_index_catch_up_breaks(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    many_arg a = {0, 2000};
+    assert_int_equal(store_run(f->env->store, job_append_many, &a), STORE_OK);
+    /* seqs 2001..2020 appended with other objects, then rolled back; another
+     * process (as the CLI does) then appends its own 2001..2020 */
+    many_arg doomed = {2007, 20};
+    assert_int_equal(store_run(f->env->store, job_many_then_fail, &doomed), 77);
+    store *other = store_sqlite_open(f->db, err, sizeof err);
+    assert_non_null(other);
+    many_arg b = {2000, 20};
+    assert_int_equal(store_run(other, job_append_many, &b), STORE_OK);
+    store_close(other);
+    many_arg c = {2020, 100}; /* this writer goes on from 2,021, crossing 2,048 */
+    assert_int_equal(store_run(f->env->store, job_append_many, &c), STORE_OK);
+    audit_verify_result r;
+    if (verify(f, &r) != 0)
+        fail_msg("%s", r.message);
+    assert_int_equal(r.index_rows, 2 * 2048);
+    expect_lookup(f, NULL, "case-07", 37, 7, 2120);
+    /* the other process appends more; this writer's run jumps from 2,120 to 4,041 */
+    other = store_sqlite_open(f->db, err, sizeof err);
+    assert_non_null(other);
+    many_arg d = {2120, 1920};
+    assert_int_equal(store_run(other, job_append_many, &d), STORE_OK);
+    store_close(other);
+    many_arg e = {4040, 100};
+    assert_int_equal(store_run(f->env->store, job_append_many, &e), STORE_OK);
+    if (verify(f, &r) != 0)
+        fail_msg("%s", r.message);
+    assert_int_equal(r.index_rows, 2 * 4096);
+    expect_lookup(f, "user-2", NULL, 5, 2, 4140);
+    expect_lookup(f, NULL, "case-36", 37, 36, 4140);
+    expect_intact(f, 4140);
+}
+
 static void test_index_row_deleted(void **state)
 {
     fixture *f = *state;
@@ -1588,6 +1635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_query_filters_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookups_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_intact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_catch_up_breaks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_changed, setup, teardown),
