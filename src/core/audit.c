@@ -29,10 +29,25 @@ static const char zero_hash[65] =
  * verifiers.  The flag is atomic so a late reader sees a complete key. */
 static uint8_t process_key[AUDIT_KEY_BYTES];
 static atomic_bool key_loaded;
+/* the keyed BLAKE2b states after the key block and the tag, for entries and
+ * journal lines under process_key: each hash starts from a copy */
+static crypto_generichash_state entry_base, mac_base;
+static const char ENTRY_TAG[] = "amparo-audit-v1";
+static const char MAC_TAG[] = "amparo-journal-v1";
+#define MAC_BYTES 16
+
+static void keyed_start(crypto_generichash_state *h, const uint8_t *key, const char *tag,
+                        size_t digest_len)
+{
+    crypto_generichash_init(h, key, AUDIT_KEY_BYTES, digest_len);
+    crypto_generichash_update(h, (const unsigned char *)tag, strlen(tag));
+}
 
 void audit_set_key(const uint8_t key[AUDIT_KEY_BYTES])
 {
     memcpy(process_key, key, AUDIT_KEY_BYTES);
+    keyed_start(&entry_base, process_key, ENTRY_TAG, 32);
+    keyed_start(&mac_base, process_key, MAC_TAG, MAC_BYTES);
     atomic_store(&key_loaded, true);
 }
 
@@ -123,52 +138,75 @@ int audit_load_key(const char *data_dir, char *err, size_t errlen)
 
 /* ==== the chain ==================================================================== */
 
-static void put_u64(crypto_generichash_state *h, uint64_t v)
+/* The hashed form of an entry: seq as 8 bytes big-endian, then each field as
+ * its length (8 bytes big-endian) and its bytes, in a fixed order.  Built in
+ * one buffer and hashed at once; fields too long for it are streamed. */
+typedef struct {
+    crypto_generichash_state *h;
+    unsigned char buf[2048];
+    size_t n;
+} hash_input;
+
+static void hash_bytes(hash_input *in, const void *p, size_t n)
+{
+    if (in->n + n > sizeof in->buf) {
+        crypto_generichash_update(in->h, in->buf, in->n);
+        in->n = 0;
+        if (n > sizeof in->buf) {
+            crypto_generichash_update(in->h, p, n);
+            return;
+        }
+    }
+    memcpy(in->buf + in->n, p, n);
+    in->n += n;
+}
+
+static void put_u64(hash_input *in, uint64_t v)
 {
     uint8_t b[8];
     for (int i = 7; i >= 0; i--) {
         b[i] = (uint8_t)(v & 0xff);
         v >>= 8;
     }
-    crypto_generichash_update(h, b, sizeof b);
+    hash_bytes(in, b, sizeof b);
 }
 
-static void put_field(crypto_generichash_state *h, const char *s)
+static void put_field(hash_input *in, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    put_u64(h, n);
+    put_u64(in, n);
     if (n)
-        crypto_generichash_update(h, (const unsigned char *)s, n);
+        hash_bytes(in, s, n);
 }
 
 void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entry *e, char out[65])
 {
-    static const char tag[] = "amparo-audit-v1";
     crypto_generichash_state h;
     uint8_t digest[32];
-    crypto_generichash_init(&h, key, AUDIT_KEY_BYTES, sizeof digest);
-    crypto_generichash_update(&h, (const unsigned char *)tag, sizeof tag - 1);
-    put_u64(&h, (uint64_t)e->seq);
-    put_field(&h, e->at);
-    put_field(&h, e->actor);
-    put_field(&h, e->org);
-    put_field(&h, e->addr);
-    put_field(&h, e->action);
-    put_field(&h, e->object_type);
-    put_field(&h, e->object_id);
-    put_field(&h, e->detail);
-    put_field(&h, e->prev);
+    if (key == process_key)
+        h = entry_base;
+    else
+        keyed_start(&h, key, ENTRY_TAG, sizeof digest);
+    hash_input in = {.h = &h, .n = 0};
+    put_u64(&in, (uint64_t)e->seq);
+    put_field(&in, e->at);
+    put_field(&in, e->actor);
+    put_field(&in, e->org);
+    put_field(&in, e->addr);
+    put_field(&in, e->action);
+    put_field(&in, e->object_type);
+    put_field(&in, e->object_id);
+    put_field(&in, e->detail);
+    put_field(&in, e->prev);
+    crypto_generichash_update(&h, in.buf, in.n);
     crypto_generichash_final(&h, digest, sizeof digest);
     sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
 void audit_text_mac(const char *text, size_t len, char out[33])
 {
-    static const char tag[] = "amparo-journal-v1";
-    crypto_generichash_state h;
-    unsigned char digest[16];
-    crypto_generichash_init(&h, process_key, sizeof process_key, sizeof digest);
-    crypto_generichash_update(&h, (const unsigned char *)tag, sizeof tag - 1);
+    crypto_generichash_state h = mac_base;
+    unsigned char digest[MAC_BYTES];
     crypto_generichash_update(&h, (const unsigned char *)text, len);
     crypto_generichash_final(&h, digest, sizeof digest);
     sodium_bin2hex(out, 33, digest, sizeof digest);
@@ -201,8 +239,9 @@ static char *detail_text(const json_t *detail)
     return text;
 }
 
-static int prepare(audit_fields *e, const principal *p, const char *action, const char *object_type,
-                   const char *object_id, const json_t *detail)
+/* Every field of e but the detail (left NULL). */
+static void prepare_fields(audit_fields *e, const principal *p, const char *action,
+                           const char *object_type, const char *object_id)
 {
     e->at[0] = '\0';
     audit_safe_text(p ? p->actor : "system", e->actor, sizeof e->actor);
@@ -213,6 +252,13 @@ static int prepare(audit_fields *e, const principal *p, const char *action, cons
     audit_safe_text(action && *action ? action : "unknown", e->action, sizeof e->action);
     audit_safe_text(object_type, e->object_type, sizeof e->object_type);
     audit_safe_text(object_id, e->object_id, sizeof e->object_id);
+    e->detail = NULL;
+}
+
+static int prepare(audit_fields *e, const principal *p, const char *action, const char *object_type,
+                   const char *object_id, const json_t *detail)
+{
+    prepare_fields(e, p, action, object_type, object_id);
     e->detail = detail_text(detail);
     return e->detail ? 0 : -1;
 }
@@ -327,14 +373,15 @@ static amp_code read_entry(core *c, const principal *p, const char *action, cons
         return code;
     }
     audit_fields f;
-    if (prepare(&f, p, action, object_type, object_id, detail_json ? NULL : detail) != 0)
+    if (detail_json) { /* borrowed for the append: not freed */
+        prepare_fields(&f, p, action, object_type, object_id);
+        f.detail = (char *)detail_json;
+    } else if (prepare(&f, p, action, object_type, object_id, detail) != 0) {
         return amp_err_set(err, AMP_EINTERNAL, "out of memory");
-    if (detail_json) {
-        free(f.detail);
-        f.detail = strdup(detail_json);
     }
-    int rc = f.detail ? read_journal_append(j, &f) : -1;
-    free(f.detail);
+    int rc = read_journal_append(j, &f);
+    if (!detail_json)
+        free(f.detail);
     if (rc != 0)
         return amp_err_set(err, AMP_EINTERNAL, "the audit trail could not be written");
     return AMP_OK;

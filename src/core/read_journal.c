@@ -105,9 +105,11 @@ static size_t format_line(char *out, int64_t id, const audit_fields *f)
     char *p = out;
     memcpy(p, "J1\t", 3);
     p += 3;
-    char num[24];
-    snprintf(num, sizeof num, "%" PRId64, id);
-    p = put(p, num);
+    char num[24], *d = num + sizeof num; /* id >= 1: its decimal digits */
+    *--d = '\0';
+    for (uint64_t v = (uint64_t)id; v; v /= 10)
+        *--d = (char)('0' + v % 10);
+    p = put(p, d);
     p = put(p, f->at);
     p = put(p, f->actor);
     p = put(p, f->org);
