@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,7 @@ struct keyring {
     master_key keys[KEYRING_MAX_GENS];
     int nkeys;
     unsigned char *index_key;
-    pthread_mutex_t check_mu;
-    struct timespec last_check;
+    _Atomic int64_t last_check_ms; /* CLOCK_MONOTONIC: the last look at the key files */
     struct dek_cache *cache; /* data keys unwrapped lately; NULL when it could not be made */
 };
 
@@ -473,8 +473,7 @@ keyring *keyring_open(const char *data_dir, amp_err *err)
     snprintf(kr->data_dir, sizeof kr->data_dir, "%s", data_dir);
     key_dir_of(data_dir, kr->dir, sizeof kr->dir);
     pthread_rwlock_init(&kr->lock, NULL);
-    pthread_mutex_init(&kr->check_mu, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &kr->last_check);
+    atomic_init(&kr->last_check_ms, monotonic_ms());
     struct stat st;
     if (stat(kr->dir, &st) == 0 && (st.st_mode & 022)) {
         amp_err_set(err, AMP_EINTERNAL,
@@ -512,7 +511,6 @@ void keyring_free(keyring *kr)
     sodium_free(kr->index_key);
     cache_free(kr->cache);
     pthread_rwlock_destroy(&kr->lock);
-    pthread_mutex_destroy(&kr->check_mu);
     sodium_memzero(kr, sizeof *kr);
     free(kr);
 }
@@ -587,15 +585,9 @@ static int current_locked(const keyring *kr)
 /* At most once a second: a change of the key files triggers a rescan. */
 static void maybe_refresh(keyring *kr)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    pthread_mutex_lock(&kr->check_mu);
-    long ms = (now.tv_sec - kr->last_check.tv_sec) * 1000L +
-              (now.tv_nsec - kr->last_check.tv_nsec) / 1000000L;
-    bool due = ms >= 1000;
-    if (due)
-        kr->last_check = now;
-    pthread_mutex_unlock(&kr->check_mu);
+    int64_t now = monotonic_ms(), last = atomic_load(&kr->last_check_ms);
+    /* one thread wins the check that is due; the others go on */
+    bool due = now - last >= 1000 && atomic_compare_exchange_strong(&kr->last_check_ms, &last, now);
     if (due && disk_differs(kr)) {
         amp_err e = {0};
         keyring_rescan(kr, &e); /* on failure the old keys stay in use */
