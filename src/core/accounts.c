@@ -755,6 +755,26 @@ static void touch_done(void *arg, int rc)
     free(arg);
 }
 
+/* Writes the session's last use back to the store, later (idle timers). */
+static void submit_touch(accounts *a, const char *hash, int64_t now)
+{
+    touch_job *t = malloc(sizeof *t);
+    if (!t)
+        return;
+    snprintf(t->hash, sizeof t->hash, "%s", hash);
+    t->seen = now;
+    if (store_submit(a->s, job_touch, touch_done, t) != STORE_OK)
+        free(t);
+}
+
+static void fill_auth(principal *p, auth_info *info, const cached_session *cs)
+{
+    fill_principal(p, cs);
+    snprintf(info->kind, sizeof info->kind, "%s", cs->sess.kind);
+    snprintf(info->csrf, sizeof info->csrf, "%s", cs->sess.csrf);
+    info->mfa_pending = cs->sess.mfa_pending;
+}
+
 amp_code accounts_authenticate(accounts *a, const char *token, principal *p, auth_info *info,
                                char hash[72], amp_err *err)
 {
@@ -769,6 +789,20 @@ amp_code accounts_authenticate(accounts *a, const char *token, principal *p, aut
     bool hit = false;
     pthread_mutex_lock(&a->mu);
     cached_session *c = &a->cache[slot];
+    if (c->used && strcmp(c->token_hash, hash) == 0 && now - c->fetched_ms < CACHE_REVALIDATE_MS &&
+        now < c->sess.expires_ms &&
+        !(c->sess.idle_ms && now - c->sess.last_seen_ms > c->sess.idle_ms)) {
+        /* the common case, in place: cached, checked lately, not expired */
+        c->sess.last_seen_ms = now;
+        bool persist = c->sess.idle_ms && now - c->persisted_seen_ms > TOUCH_PERSIST_MS;
+        if (persist)
+            c->persisted_seen_ms = now;
+        fill_auth(p, info, c);
+        pthread_mutex_unlock(&a->mu);
+        if (persist)
+            submit_touch(a, hash, now);
+        return AMP_OK;
+    }
     if (c->used && strcmp(c->token_hash, hash) == 0 && now - c->fetched_ms < CACHE_REVALIDATE_MS) {
         hit = true;
         if (c->sess.idle_ms && now - c->sess.last_seen_ms > c->sess.idle_ms)
@@ -818,19 +852,9 @@ amp_code accounts_authenticate(accounts *a, const char *token, principal *p, aut
     pthread_mutex_lock(&a->mu);
     a->cache[slot] = cs;
     pthread_mutex_unlock(&a->mu);
-    if (persist) {
-        touch_job *t = malloc(sizeof *t);
-        if (t) {
-            snprintf(t->hash, sizeof t->hash, "%s", hash);
-            t->seen = now;
-            if (store_submit(a->s, job_touch, touch_done, t) != STORE_OK)
-                free(t);
-        }
-    }
-    fill_principal(p, &cs);
-    snprintf(info->kind, sizeof info->kind, "%s", cs.sess.kind);
-    snprintf(info->csrf, sizeof info->csrf, "%s", cs.sess.csrf);
-    info->mfa_pending = cs.sess.mfa_pending;
+    if (persist)
+        submit_touch(a, hash, now);
+    fill_auth(p, info, &cs);
     return AMP_OK;
 }
 

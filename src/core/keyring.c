@@ -32,7 +32,7 @@ struct keyring {
     int nkeys;
     unsigned char *index_key;
     _Atomic int64_t last_check_ms; /* CLOCK_MONOTONIC: the last look at the key files */
-    struct dek_cache *cache; /* data keys unwrapped lately; NULL when it could not be made */
+    struct dek_cache *cache;       /* data keys unwrapped lately; NULL when it could not be made */
 };
 
 static const char AD_PREFIX[] = "amparo-dek";
