@@ -39,7 +39,7 @@ static const char AD_PREFIX[] = "amparo-dek";
 
 /* ==== the cache of unwrapped data keys (keyring.h) ============================== */
 
-#define DEK_CACHE_SLOTS 4096
+#define DEK_CACHE_SLOTS 8192
 #define DEK_CACHE_TTL_MS 60000
 #define DEK_UID_MAX 48
 
