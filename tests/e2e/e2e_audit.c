@@ -378,6 +378,82 @@ static void test_sigterm(void **state)
     }
 }
 
+/* The entries of case.read for uid committed in the database file right now,
+ * counted through a connection of its own (not through the server). */
+static long committed_reads(const char *uid)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/amparo.db", srv.data);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM audit WHERE action = 'case.read' "
+                                        "AND object_id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Appends a line to the data directory's amparo.conf. */
+static void conf_append(const char *line)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/amparo.conf", srv.data);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    assert_true(fputs(line, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* read_audit=durable: every read is answered only once the commit holding its
+ * entry is in the file, so a reader of the file sees it at once; a value other
+ * than journal or durable stops the server from starting. */
+static void test_durable_reads(void **state)
+{
+    (void)state;
+    conf_append("read_audit=sometimes\n");
+    char *argv[] = {(char *)srv.bin, "serve", "--data", srv.data, "--listen", "127.0.0.1:0", NULL};
+    int st = run_tool(argv);
+    assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    conf_append("read_audit=durable\n"); /* the last line wins */
+    if (server_launch() != 0)
+        fail_msg("amparo serve did not start with read_audit=durable");
+    e2e_as("cw-a");
+    resp r;
+    SEND(&r, "POST", "/api/v1/cases",
+         "{\"vic_TraffickingStatus\": \"PossibleVictimOfTrafficking\","
+         " \"prs_FirstName\": \"Durable\"}",
+         NULL);
+    EXPECT_STATUS(&r, 201);
+    char uid[64];
+    snprintf(uid, sizeof uid, "%s", jstr(r.json, "id"));
+    resp_free(&r);
+    for (long i = 1; i <= 10; i++) {
+        GET(&r, pf("/api/v1/cases/%s", uid));
+        EXPECT_STATUS(&r, 200);
+        assert_string_equal(jstr(r.json, "prs_FirstName"), "Durable");
+        resp_free(&r);
+        assert_int_equal(committed_reads(uid), i);
+    }
+    e2e_as("auditor");
+    GET(&r, pf("/api/v1/audit?object_id=%s&action=case.read&limit=1", uid));
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(jint(r.json, "total"), 10);
+    resp_free(&r);
+    int term = server_terminate();
+    if (term < 0 || !WIFEXITED(term) || WEXITSTATUS(term) != 0) {
+        dump_log("SIGTERM (durable)");
+        fail_msg("amparo serve did not exit cleanly on SIGTERM");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_reads_each_audited),
         cmocka_unit_test(test_tampering_is_detected),
         cmocka_unit_test(test_sigterm),
+        cmocka_unit_test(test_durable_reads),
     };
     return cmocka_run_group_tests_name("e2e_audit", tests, group_setup, group_teardown);
 }
