@@ -5,6 +5,8 @@
 #include "core/read_journal.h"
 #include "http/server.h"
 #include "util/clock.h"
+#include "util/conf.h"
+#include "util/log.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -38,7 +40,11 @@ static const char usage[] =
     "read-journal.* of the data directory): a read is answered once its entry\n"
     "is written there, and joins the chain within read_audit_window_ms\n"
     "(amparo.conf, default 10).  read_audit=durable in amparo.conf answers a read\n"
-    "only once its entry is fsynced instead (slower; docs/AUDIT.md).\n";
+    "only once its entry is fsynced instead (slower; docs/AUDIT.md).\n"
+    "\n"
+    "Settings come from DATA/amparo.conf, read at start-up; every key is in\n"
+    "docs/SETTINGS.md.  Lines that are not key=value and unknown keys are named\n"
+    "in the log and ignored.\n";
 
 /* The read journal commits what it holds before the store closes. */
 static void close_env(cli_env *env, read_journal *journal)
@@ -72,6 +78,15 @@ static char *read_pem(const char *path, bool secret)
         return NULL;
     }
     return buf;
+}
+
+/* A setting nobody reads is most likely a misspelt one: say so at start-up. */
+static void warn_unknown_setting(void *arg, int line, const char *key, const char *value)
+{
+    (void)arg, (void)value;
+    if (!conf_key_known(key))
+        log_error("amparo.conf line %d: unknown setting '%.64s', ignored (docs/SETTINGS.md)", line,
+                  key);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -125,6 +140,10 @@ int cmd_serve(int argc, char **argv)
     cli_env env;
     if (cli_env_open(&env, cli_data_dir(data)) < 0)
         return EXIT_FAIL;
+    int malformed = conf_each(env.dir, warn_unknown_setting, NULL);
+    if (malformed > 0)
+        log_error("amparo.conf: %d line%s not of the form key=value, ignored", malformed,
+                  malformed == 1 ? " is" : "s are");
     char err[512];
     read_journal *journal = NULL;
     char mode[32] = "journal", window[32] = "";

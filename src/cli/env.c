@@ -1,7 +1,8 @@
 /* env.c — opening a data directory for a subcommand. */
 #include "cli/cli.h"
-#include "core/keyring.h"
 #include "core/audit.h"
+#include "core/keyring.h"
+#include "util/conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,22 +24,7 @@ int cli_is_help(const char *arg)
 
 bool cli_conf_get(const char *dir, const char *key, char *out, size_t n)
 {
-    char path[4200], line[512];
-    snprintf(path, sizeof path, "%s/amparo.conf", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t kl = strlen(key);
-    bool found = false;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, kl) != 0 || line[kl] != '=')
-            continue;
-        const char *v = line + kl + 1;
-        snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
-        found = true;
-    }
-    fclose(f);
-    return found;
+    return conf_get(dir, key, out, n);
 }
 
 static void read_country(cli_env *env)

@@ -2,6 +2,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "util/clock.h"
+#include "util/conf.h"
 #include "util/log.h"
 
 #include <ctype.h>
@@ -113,53 +114,59 @@ int accounts_settings_load(accounts_settings *s, const char *data_dir, char *err
     return accounts_settings_load_key(s, data_dir, NULL, err, errlen);
 }
 
+typedef struct {
+    accounts_settings *s;
+    char *err;
+    size_t errlen;
+    bool failed;
+} settings_read;
+
+static void read_setting(void *arg, int line, const char *key, const char *v)
+{
+    settings_read *r = arg;
+    accounts_settings *s = r->s;
+    long n = strtol(v, NULL, 10);
+    if (strcmp(key, "session_idle_minutes") == 0 && n > 0)
+        s->session_idle_ms = n * 60000LL;
+    else if (strcmp(key, "session_max_hours") == 0 && n > 0)
+        s->session_max_ms = n * 3600000LL;
+    else if (strcmp(key, "session_idle_seconds") == 0 && n > 0)
+        s->session_idle_ms = n * 1000LL;
+    else if (strcmp(key, "session_max_seconds") == 0 && n > 0)
+        s->session_max_ms = n * 1000LL;
+    else if (strcmp(key, "login_max_failures") == 0 && n > 0)
+        s->max_failures_account = (int)n;
+    else if (strcmp(key, "login_max_failures_address") == 0 && n > 0)
+        s->max_failures_addr = (int)n;
+    else if (strcmp(key, "login_window_minutes") == 0 && n > 0)
+        s->window_ms = n * 60000LL;
+    else if (strcmp(key, "pwhash") == 0)
+        s->pwhash = strcmp(v, "min") == 0        ? PWHASH_MIN
+                    : strcmp(v, "moderate") == 0 ? PWHASH_MODERATE
+                                                 : PWHASH_INTERACTIVE;
+    else if (strcmp(key, "mfa_required_roles") == 0 && !r->failed) {
+        const char *bad = NULL;
+        uint32_t m = authz_roles_parse(v, &bad);
+        if (!m && *v) {
+            snprintf(r->err, r->errlen,
+                     "amparo.conf line %d: unknown role '%s' in mfa_required_roles", line,
+                     bad ? bad : v);
+            r->failed = true;
+            return;
+        }
+        s->mfa_required_roles = m;
+    }
+}
+
 int accounts_settings_load_key(accounts_settings *s, const char *data_dir,
                                const unsigned char *index_key, char *err, size_t errlen)
 {
     accounts_settings_default(s);
-    char path[4200], line[512];
-    snprintf(path, sizeof path, "%s/amparo.conf", data_dir);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char *eq = strchr(line, '=');
-        if (line[0] == '#' || !eq)
-            continue;
-        *eq = '\0';
-        char *v = eq + 1;
-        v[strcspn(v, "\r\n")] = '\0';
-        long n = strtol(v, NULL, 10);
-        if (strcmp(line, "session_idle_minutes") == 0 && n > 0)
-            s->session_idle_ms = n * 60000LL;
-        else if (strcmp(line, "session_max_hours") == 0 && n > 0)
-            s->session_max_ms = n * 3600000LL;
-        else if (strcmp(line, "session_idle_seconds") == 0 && n > 0)
-            s->session_idle_ms = n * 1000LL;
-        else if (strcmp(line, "session_max_seconds") == 0 && n > 0)
-            s->session_max_ms = n * 1000LL;
-        else if (strcmp(line, "login_max_failures") == 0 && n > 0)
-            s->max_failures_account = (int)n;
-        else if (strcmp(line, "login_max_failures_address") == 0 && n > 0)
-            s->max_failures_addr = (int)n;
-        else if (strcmp(line, "login_window_minutes") == 0 && n > 0)
-            s->window_ms = n * 60000LL;
-        else if (strcmp(line, "pwhash") == 0)
-            s->pwhash = strcmp(v, "min") == 0        ? PWHASH_MIN
-                        : strcmp(v, "moderate") == 0 ? PWHASH_MODERATE
-                                                     : PWHASH_INTERACTIVE;
-        else if (strcmp(line, "mfa_required_roles") == 0) {
-            const char *bad = NULL;
-            uint32_t m = authz_roles_parse(v, &bad);
-            if (!m && *v) {
-                snprintf(err, errlen, "amparo.conf: unknown role '%s' in mfa_required_roles",
-                         bad ? bad : v);
-                fclose(f);
-                return -1;
-            }
-            s->mfa_required_roles = m;
-        }
-    }
-    if (f)
-        fclose(f);
+    settings_read r = {.s = s, .err = err, .errlen = errlen};
+    conf_each(data_dir, read_setting, &r);
+    if (r.failed)
+        return -1;
+    char path[4200];
     if (index_key) {
         crypto_kdf_derive_from_key(s->secret_key, sizeof s->secret_key, 1, "amp-totp", index_key);
         return 0;

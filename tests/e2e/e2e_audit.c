@@ -422,9 +422,11 @@ static void test_durable_reads(void **state)
     char *argv[] = {(char *)srv.bin, "serve", "--data", srv.data, "--listen", "127.0.0.1:0", NULL};
     int st = run_tool(argv);
     assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
-    conf_append("read_audit=durable\n"); /* the last line wins */
+    /* the last line wins, spaces do not count; a misspelt key is named */
+    conf_append(" read_audit = durable \nread_audti=journal\n");
     if (server_launch() != 0)
         fail_msg("amparo serve did not start with read_audit=durable");
+    assert_true(log_has("unknown setting 'read_audti'"));
     e2e_as("cw-a");
     resp r;
     SEND(&r, "POST", "/api/v1/cases",

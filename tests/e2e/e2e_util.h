@@ -103,6 +103,20 @@ static void dump_log(const char *why)
     fprintf(stderr, "---- end of server log ----\n");
 }
 
+/** True when a line of the server's log contains text. */
+static bool log_has(const char *text)
+{
+    FILE *f = fopen(srv.logfile, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
 /** True when the server's log holds a sanitizer report (UBSan keeps running
  *  after one unless halt_on_error is set, so the exit status alone is not enough). */
 static bool log_has_sanitizer_report(void)
