@@ -154,8 +154,9 @@ int cmd_serve(int argc, char **argv)
         cli_env_close(&env);
         return EXIT_FAIL;
     }
-    long wms = window[0] ? strtol(window, NULL, 10) : 0;
-    if (wms < 0 || wms > 1000) {
+    char *wend = NULL;
+    long wms = window[0] ? strtol(window, &wend, 10) : 0;
+    if (window[0] && (*wend || wms < 1 || wms > 1000)) {
         fprintf(stderr, "amparo serve: amparo.conf: read_audit_window_ms must be 1 to 1000\n");
         cli_env_close(&env);
         return EXIT_FAIL;

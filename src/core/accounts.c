@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <qrencode.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,37 +122,79 @@ typedef struct {
     bool failed;
 } settings_read;
 
+/* The numeric settings: whole numbers from 1 to max, in units of `scale` ms
+ * (or plain counts when scale is 0). */
+typedef struct {
+    const char *key;
+    long long scale, max;
+    size_t offset; /* of the int64_t (scale > 0) or int (scale 0) it sets */
+} numeric_setting;
+
+#define AT(field) offsetof(accounts_settings, field)
+static const numeric_setting numeric_settings[] = {
+    {"session_idle_minutes", 60000, 525600, AT(session_idle_ms)},
+    {"session_max_hours", 3600000, 8760, AT(session_max_ms)},
+    {"session_idle_seconds", 1000, 31536000, AT(session_idle_ms)},
+    {"session_max_seconds", 1000, 31536000, AT(session_max_ms)},
+    {"login_max_failures", 0, 1000000, AT(max_failures_account)},
+    {"login_max_failures_address", 0, 1000000, AT(max_failures_addr)},
+    {"login_window_minutes", 60000, 525600, AT(window_ms)},
+};
+#undef AT
+
+static void setting_error(settings_read *r, int line, const char *what)
+{
+    if (!r->failed)
+        snprintf(r->err, r->errlen, "amparo.conf line %d: %s", line, what);
+    r->failed = true;
+}
+
 static void read_setting(void *arg, int line, const char *key, const char *v)
 {
     settings_read *r = arg;
     accounts_settings *s = r->s;
-    long n = strtol(v, NULL, 10);
-    if (strcmp(key, "session_idle_minutes") == 0 && n > 0)
-        s->session_idle_ms = n * 60000LL;
-    else if (strcmp(key, "session_max_hours") == 0 && n > 0)
-        s->session_max_ms = n * 3600000LL;
-    else if (strcmp(key, "session_idle_seconds") == 0 && n > 0)
-        s->session_idle_ms = n * 1000LL;
-    else if (strcmp(key, "session_max_seconds") == 0 && n > 0)
-        s->session_max_ms = n * 1000LL;
-    else if (strcmp(key, "login_max_failures") == 0 && n > 0)
-        s->max_failures_account = (int)n;
-    else if (strcmp(key, "login_max_failures_address") == 0 && n > 0)
-        s->max_failures_addr = (int)n;
-    else if (strcmp(key, "login_window_minutes") == 0 && n > 0)
-        s->window_ms = n * 60000LL;
-    else if (strcmp(key, "pwhash") == 0)
-        s->pwhash = strcmp(v, "min") == 0        ? PWHASH_MIN
-                    : strcmp(v, "moderate") == 0 ? PWHASH_MODERATE
-                                                 : PWHASH_INTERACTIVE;
-    else if (strcmp(key, "mfa_required_roles") == 0 && !r->failed) {
+    char msg[200];
+    for (size_t i = 0; i < sizeof numeric_settings / sizeof *numeric_settings; i++) {
+        const numeric_setting *ns = &numeric_settings[i];
+        if (strcmp(key, ns->key) != 0)
+            continue;
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end || n < 1 || n > ns->max) {
+            snprintf(msg, sizeof msg, "%s must be a whole number from 1 to %lld, not '%.40s'",
+                     ns->key, ns->max, v);
+            setting_error(r, line, msg);
+            return;
+        }
+        char *field = (char *)s + ns->offset;
+        if (ns->scale) {
+            int64_t ms = n * ns->scale;
+            memcpy(field, &ms, sizeof ms);
+        } else {
+            int count = (int)n;
+            memcpy(field, &count, sizeof count);
+        }
+        return;
+    }
+    if (strcmp(key, "pwhash") == 0) {
+        if (strcmp(v, "min") == 0)
+            s->pwhash = PWHASH_MIN;
+        else if (strcmp(v, "moderate") == 0)
+            s->pwhash = PWHASH_MODERATE;
+        else if (strcmp(v, "interactive") == 0)
+            s->pwhash = PWHASH_INTERACTIVE;
+        else {
+            snprintf(msg, sizeof msg, "pwhash must be interactive, moderate or min, not '%.40s'",
+                     v);
+            setting_error(r, line, msg);
+        }
+    } else if (strcmp(key, "mfa_required_roles") == 0) {
         const char *bad = NULL;
         uint32_t m = authz_roles_parse(v, &bad);
         if (!m && *v) {
-            snprintf(r->err, r->errlen,
-                     "amparo.conf line %d: unknown role '%s' in mfa_required_roles", line,
-                     bad ? bad : v);
-            r->failed = true;
+            snprintf(msg, sizeof msg, "unknown role '%s' in mfa_required_roles", bad ? bad : v);
+            setting_error(r, line, msg);
             return;
         }
         s->mfa_required_roles = m;

@@ -118,6 +118,29 @@ static void test_account_settings(void **state)
     assert_int_equal(accounts_settings_load(&as, dir, err, sizeof err), -1);
     assert_non_null(strstr(err, "line 1"));
     assert_non_null(strstr(err, "wizard"));
+    /* a value out of range or not a number stops, naming the line and the rule;
+     * the first bad line is the one named */
+    static const char *const bad[][2] = {
+        {"# c\nsession_idle_minutes = 0\n",
+         "line 2: session_idle_minutes must be a whole number from 1"},
+        {"session_max_hours=12h\n", "session_max_hours must be a whole number"},
+        {"login_max_failures=-3\n", "login_max_failures must be"},
+        {"login_window_minutes=99999999999999999999\n", "login_window_minutes must be"},
+        {"session_idle_seconds=\n", "session_idle_seconds must be"},
+        {"pwhash=fast\npwhash=worse\n",
+         "line 1: pwhash must be interactive, moderate or min, not 'fast'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_conf(dir, bad[i][0]);
+        err[0] = '\0';
+        assert_int_equal(accounts_settings_load(&as, dir, err, sizeof err), -1);
+        if (!strstr(err, bad[i][1]))
+            fail_msg("'%s' not in: %s", bad[i][1], err);
+    }
+    write_conf(dir, "pwhash=interactive\nlogin_max_failures_address=1000000\n");
+    assert_int_equal(accounts_settings_load(&as, dir, err, sizeof err), 0);
+    assert_int_equal(as.pwhash, PWHASH_INTERACTIVE);
+    assert_int_equal(as.max_failures_addr, 1000000);
     tu_rmdir(dir);
 }
 
