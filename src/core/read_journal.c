@@ -414,8 +414,13 @@ int read_journal_settle(read_journal *j)
     int64_t want = j->next_id - 1;
     int64_t deadline = now_us() + (int64_t)SETTLE_WAIT_MS * 1000;
     while (j->committed < want && !j->failed && now_us() < deadline) {
-        j->urgent = true;
-        pthread_cond_signal(&j->work);
+        /* hurry the thread only while some of them are still in the file being
+         * written: once it is swapped, a leftover flag would commit the next
+         * window's first lines at once */
+        if (j->last_id[1 - j->active] < want) {
+            j->urgent = true;
+            pthread_cond_signal(&j->work);
+        }
         wait_until(&j->done, &j->mu, deadline);
     }
     int rc = j->committed >= want ? 0 : -1;
