@@ -183,7 +183,7 @@ void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entr
 {
     crypto_generichash_state h;
     uint8_t digest[32];
-    if (key == process_key)
+    if (key == process_key && atomic_load(&key_loaded))
         h = entry_base;
     else
         keyed_start(&h, key, ENTRY_TAG, sizeof digest);
@@ -205,8 +205,12 @@ void audit_entry_hash(const uint8_t key[AUDIT_KEY_BYTES], const store_audit_entr
 
 void audit_text_mac(const char *text, size_t len, char out[33])
 {
-    crypto_generichash_state h = mac_base;
+    crypto_generichash_state h;
     unsigned char digest[MAC_BYTES];
+    if (atomic_load(&key_loaded))
+        h = mac_base;
+    else
+        keyed_start(&h, process_key, MAC_TAG, MAC_BYTES);
     crypto_generichash_update(&h, (const unsigned char *)text, len);
     crypto_generichash_final(&h, digest, sizeof digest);
     sodium_bin2hex(out, 33, digest, sizeof digest);
