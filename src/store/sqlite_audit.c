@@ -283,33 +283,93 @@ static int catch_up_from_notes(store_tx *tx, int64_t last)
     return rc;
 }
 
-int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e)
+#define APPEND_ROWS 16 /* entries per INSERT statement in a batch */
+#define ENTRY_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define ENTRY_ROWS4 ENTRY_ROW "," ENTRY_ROW "," ENTRY_ROW "," ENTRY_ROW
+static const char sql_append16[] =
+    "INSERT INTO audit(seq, at, actor, org, addr, action, object_type, object_id, detail, prev, "
+    "hash) VALUES " ENTRY_ROWS4 "," ENTRY_ROWS4 "," ENTRY_ROWS4 "," ENTRY_ROWS4;
+
+static void bind_entry(sqlite3_stmt *st, int first, const store_audit_entry *e)
 {
-    sqlite3_stmt *st = sq_stmt(tx->c, sql_append);
+    sqlite3_bind_int64(st, first, e->seq);
+    bind_str(st, first + 1, e->at);
+    bind_str(st, first + 2, e->actor);
+    bind_str(st, first + 3, e->org);
+    bind_str(st, first + 4, e->addr);
+    bind_str(st, first + 5, e->action);
+    bind_str(st, first + 6, e->object_type);
+    bind_str(st, first + 7, e->object_id);
+    bind_str(st, first + 8, e->detail && *e->detail ? e->detail : "{}");
+    bind_str(st, first + 9, e->prev);
+    bind_str(st, first + 10, e->hash);
+}
+
+/* Inserts e[0..n) (n is 1 or APPEND_ROWS) with one statement. */
+static int insert_entries(store_tx *tx, const store_audit_entry *e, size_t n)
+{
+    sqlite3_stmt *st = sq_stmt(tx->c, n == APPEND_ROWS ? sql_append16 : sql_append);
     if (!st)
         return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, e->seq);
-    bind_str(st, 2, e->at);
-    bind_str(st, 3, e->actor);
-    bind_str(st, 4, e->org);
-    bind_str(st, 5, e->addr);
-    bind_str(st, 6, e->action);
-    bind_str(st, 7, e->object_type);
-    bind_str(st, 8, e->object_id);
-    bind_str(st, 9, e->detail && *e->detail ? e->detail : "{}");
-    bind_str(st, 10, e->prev);
-    bind_str(st, 11, e->hash);
+    for (size_t i = 0; i < n; i++)
+        bind_entry(st, (int)(11 * i) + 1, &e[i]);
     int rc = step_done(st, tx->c->db);
     sqlite3_reset(st);
-    if (rc == STORE_OK)
-        note_entry(tx->s, e);
-    if (rc == STORE_OK && e->seq % AUDIT_KEYS_BUCKET == 0) {
-        rc = catch_up_from_notes(tx, e->seq);
-        if (rc == STORE_NOTFOUND)
-            rc = sq_tx_audit_keys_catch_up(tx);
-        sq_audit_notes_clear(tx->s);
-    }
     return rc;
+}
+
+/* After entries up to e (inserted): its keys noted, and the catch-up of
+ * audit_keys when e ends a bucket. */
+static int after_insert(store_tx *tx, const store_audit_entry *e)
+{
+    note_entry(tx->s, e);
+    if (e->seq % AUDIT_KEYS_BUCKET != 0)
+        return STORE_OK;
+    int rc = catch_up_from_notes(tx, e->seq);
+    if (rc == STORE_NOTFOUND)
+        rc = sq_tx_audit_keys_catch_up(tx);
+    sq_audit_notes_clear(tx->s);
+    return rc;
+}
+
+int sq_tx_audit_append_n(store_tx *tx, const store_audit_entry *e, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        /* a chunk of APPEND_ROWS entries in one statement, unless a bucket ends
+         * inside it: the catch-up must follow the entry that ends the bucket */
+        size_t k = n - i < APPEND_ROWS ? n - i : APPEND_ROWS;
+        for (size_t j = 0; j < k; j++) {
+            if (e[i + j].seq % AUDIT_KEYS_BUCKET == 0) {
+                k = j + 1;
+                break;
+            }
+        }
+        if (k == APPEND_ROWS) {
+            int rc = insert_entries(tx, e + i, k);
+            if (rc != STORE_OK)
+                return rc;
+            for (size_t j = 0; j < k; j++) {
+                if (after_insert(tx, &e[i + j]) != STORE_OK)
+                    return STORE_ERROR;
+            }
+        } else {
+            for (size_t j = 0; j < k; j++) {
+                int rc = insert_entries(tx, &e[i + j], 1);
+                if (rc != STORE_OK)
+                    return rc;
+                if (after_insert(tx, &e[i + j]) != STORE_OK)
+                    return STORE_ERROR;
+            }
+        }
+        i += k;
+    }
+    return STORE_OK;
+}
+
+int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e)
+{
+    return sq_tx_audit_append_n(tx, e, 1);
 }
 
 int sq_tx_audit_keys_catch_up(store_tx *tx)

@@ -205,6 +205,7 @@ int sq_tx_case_restrict(store_tx *tx, int64_t case_id, const char *users);
 /* sqlite_audit.c */
 int sq_tx_audit_head(store_tx *tx, store_audit_entry *out);
 int sq_tx_audit_append(store_tx *tx, const store_audit_entry *e);
+int sq_tx_audit_append_n(store_tx *tx, const store_audit_entry *e, size_t n);
 /** A case's wrapped data key on connection c: STORE_OK, STORE_NOTFOUND or
  *  STORE_ERROR; *len is the room in wrapped on entry, the key's length after. */
 int sq_key_get_on(conn *c, const char *case_uid, int *gen, unsigned char *wrapped, size_t *len);

@@ -306,6 +306,7 @@ typedef struct store_ops {
                               store_audit_keys_check *check);
     int (*tx_audit_keys_rebuild)(store_tx *tx, int64_t *removed, int64_t *added);
     int (*tx_field_list_add)(store_tx *tx, const char *fields_text, int64_t *id);
+    int (*tx_audit_append_n)(store_tx *tx, const store_audit_entry *e, size_t n);
 } store_ops;
 
 /** Every store starts with this header. */
@@ -592,6 +593,13 @@ static inline int store_tx_audit_head(store_tx *tx, store_audit_entry *out)
 static inline int store_tx_audit_append(store_tx *tx, const store_audit_entry *e)
 {
     return store_tx_ops(tx)->tx_audit_append(tx, e);
+}
+/** Appends n consecutive entries e[0..n) as given, in order: the same as n calls
+ *  of store_tx_audit_append, in fewer statements.  STORE_OK, or the first
+ *  failure (the job should then fail: some of the entries may be in). */
+static inline int store_tx_audit_append_n(store_tx *tx, const store_audit_entry *e, size_t n)
+{
+    return store_tx_ops(tx)->tx_audit_append_n(tx, e, n);
 }
 /** The newest committed entry: STORE_OK, STORE_NOTFOUND (empty) or STORE_ERROR. */
 static inline int store_audit_head(store *s, store_audit_entry *out)

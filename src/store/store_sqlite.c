@@ -1732,6 +1732,7 @@ static const store_ops sqlite_ops = {
     .audit_scan_checked = sq_audit_scan_checked,
     .tx_audit_keys_rebuild = sq_tx_audit_keys_rebuild,
     .tx_field_list_add = sq_tx_field_list_add,
+    .tx_audit_append_n = sq_tx_audit_append_n,
 };
 
 store *store_sqlite_open(const char *path, char *err, size_t errlen)

@@ -1133,6 +1133,75 @@ static void test_index_intact(void **state)
     assert_int_equal(r.index_rows, 2 * 6144);
 }
 
+/* Entries appended many at a time (as the read journal commits them), in jobs
+ * of sizes that end inside, at and across the store's 16-entry statements and
+ * the 2,048-entry buckets of audit_keys: the chain, the lookups and the lookup
+ * table are what single appends give (numbering of job_append_many). */
+typedef struct {
+    int from, n;
+} fields_arg;
+
+static int job_append_fields(store_tx *tx, void *arg)
+{
+    fields_arg *a = arg;
+    audit_fields *f = calloc((size_t)a->n, sizeof *f);
+    const audit_fields **list = calloc((size_t)a->n, sizeof *list);
+    int rc = f && list ? STORE_OK : STORE_ERROR;
+    for (int i = 0; rc == STORE_OK && i < a->n; i++) {
+        char actor[16], uid[40];
+        snprintf(actor, sizeof actor, "user-%d", (a->from + i) % 5);
+        snprintf(uid, sizeof uid, "case-%02d", (a->from + i) % 37);
+        principal p = user(actor, "org-a", ROLE_CASEWORKER);
+        if (audit_fields_prepare(&f[i], &p, "case.read", "case", uid, NULL) != 0)
+            rc = STORE_ERROR;
+        list[i] = &f[i];
+    }
+    if (rc == STORE_OK)
+        rc = audit_tx_append_fields(tx, list, (size_t)a->n);
+    for (int i = 0; f && i < a->n; i++)
+        audit_fields_release(&f[i]);
+    free(f);
+    free(list);
+    return rc;
+}
+
+static void test_appended_many_at_a_time(void **state)
+{
+    fixture *f = *state;
+    static const int sizes[] = {1, 15, 16, 17, 31, 2000, 100, 16, 2047, 1, 16, 4000, 33};
+    int from = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        fields_arg a = {from, sizes[i]};
+        assert_int_equal(store_run(f->env->store, job_append_fields, &a), STORE_OK);
+        from += sizes[i];
+    }
+    assert_int_equal(from, 8293);
+    audit_verify_result r;
+    if (verify(f, &r) != 0)
+        fail_msg("%s", r.message);
+    assert_int_equal(r.entries, 8293);
+    assert_int_equal(r.index_rows, 2 * 8192);
+    expect_lookup(f, "user-3", NULL, 5, 3, 8293);
+    expect_lookup(f, NULL, "case-11", 37, 11, 8293);
+    /* each entry's seq, chain link and fields, in order */
+    store_audit_query q = {.ascending = true, .limit = 10000};
+    store_audit_entry *rows = NULL;
+    int n = 0;
+    assert_int_equal(store_audit_list(f->env->store, &q, &rows, &n, NULL), STORE_OK);
+    assert_int_equal(n, 8293);
+    for (int i = 0; i < n; i++) {
+        char uid[40];
+        snprintf(uid, sizeof uid, "case-%02d", i % 37);
+        assert_int_equal(rows[i].seq, i + 1);
+        assert_string_equal(rows[i].object_id, uid);
+        if (i)
+            assert_string_equal(rows[i].prev, rows[i - 1].hash);
+    }
+    for (int i = 0; i < n; i++)
+        store_audit_entry_release(&rows[i]);
+    free(rows);
+}
+
 static int job_many_then_fail(store_tx *tx, void *arg)
 {
     int rc = job_append_many(tx, arg);
@@ -1636,6 +1705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lookups_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_intact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_catch_up_breaks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appended_many_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_row_changed, setup, teardown),
