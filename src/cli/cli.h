@@ -28,11 +28,6 @@ const char *cli_data_dir(const char *opt);
 int cli_env_open(cli_env *env, const char *dir);
 void cli_env_close(cli_env *env);
 
-/** The value of a setting in DIR/amparo.conf (util/conf.h: spaces around key and
- *  value do not count, the last line wins) into out, cut to fit: true when the
- *  key is there. */
-bool cli_conf_get(const char *dir, const char *key, char *out, size_t n);
-
 /** Prints a core error (message and each field) to stderr; returns the exit code. */
 int cli_report(const amp_err *err);
 

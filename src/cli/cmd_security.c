@@ -5,6 +5,7 @@
 #include "core/accounts.h"
 #include "core/keyring.h"
 #include "http/request.h"
+#include "util/conf.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -517,7 +518,7 @@ static const char retention_usage[] =
 static long conf_long(const char *dir, const char *key)
 {
     char v[64];
-    return cli_conf_get(dir, key, v, sizeof v) ? strtol(v, NULL, 10) : 0;
+    return conf_get(dir, key, v, sizeof v) ? strtol(v, NULL, 10) : 0;
 }
 
 static int cmd_retention(int argc, char **argv)

@@ -147,8 +147,8 @@ int cmd_serve(int argc, char **argv)
     char err[512];
     read_journal *journal = NULL;
     char mode[32] = "journal", window[32] = "";
-    cli_conf_get(env.dir, "read_audit", mode, sizeof mode);
-    cli_conf_get(env.dir, "read_audit_window_ms", window, sizeof window);
+    conf_get(env.dir, "read_audit", mode, sizeof mode);
+    conf_get(env.dir, "read_audit_window_ms", window, sizeof window);
     if (strcmp(mode, "journal") != 0 && strcmp(mode, "durable") != 0) {
         fprintf(stderr, "amparo serve: amparo.conf: read_audit must be journal or durable\n");
         cli_env_close(&env);

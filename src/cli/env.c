@@ -22,15 +22,10 @@ int cli_is_help(const char *arg)
     return arg && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0);
 }
 
-bool cli_conf_get(const char *dir, const char *key, char *out, size_t n)
-{
-    return conf_get(dir, key, out, n);
-}
-
 static void read_country(cli_env *env)
 {
     char v[16];
-    if (cli_conf_get(env->dir, "country", v, sizeof v) && strlen(v) >= 2)
+    if (conf_get(env->dir, "country", v, sizeof v) && strlen(v) >= 2)
         snprintf(env->country, sizeof env->country, "%.2s", v);
 }
 

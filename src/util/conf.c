@@ -28,12 +28,15 @@ int conf_each(const char *dir, conf_fn fn, void *arg)
     while (fgets(line, sizeof line, f)) {
         no++;
         size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') { /* overlong: skip the rest */
-            int ch;
-            while ((ch = fgetc(f)) != EOF && ch != '\n') {
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            /* the buffer is full: a whole line only if the file or the line ends here */
+            int ch = fgetc(f);
+            if (ch != EOF && ch != '\n') {
+                while ((ch = fgetc(f)) != EOF && ch != '\n') {
+                }
+                bad++; /* overlong: skipped */
+                continue;
             }
-            bad++;
-            continue;
         }
         char *s = trim(line);
         if (!*s || *s == '#')

@@ -83,6 +83,24 @@ static void test_parse(void **state)
     char small[4];
     assert_true(conf_get(dir, "pwhash", small, sizeof small));
     assert_string_equal(small, "mod"); /* cut to fit */
+    /* lines that just fill the reader's buffer are whole lines, with or without
+     * their newline at the end of the file */
+    static char edge[3000], value[1100];
+    memset(value, 'v', 1021);
+    value[1021] = '\0'; /* "k=" + 1,021 characters: 1,023 */
+    snprintf(edge, sizeof edge, "k=%s\nlast=%s", value, value);
+    write_conf(dir, edge);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(conf_each(dir, collect, &s), 1); /* "last=" + 1,021 is too long */
+    assert_int_equal(s.n, 1);
+    snprintf(edge, sizeof edge, "k=%s\nk=%s", value, value);
+    write_conf(dir, edge);
+    char got[1100];
+    memset(&s, 0, sizeof s);
+    assert_int_equal(conf_each(dir, collect, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_true(conf_get(dir, "k", got, sizeof got));
+    assert_int_equal(strlen(got), 1021);
     tu_rmdir(dir);
 }
 
