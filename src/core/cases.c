@@ -762,7 +762,6 @@ typedef struct {
     store_row *children; /* docs borrowed from the body's child arrays */
     size_t nchildren;
     json_t *fields, *terms, *names;
-    char *terms_text;
     char *text_head; /* the answer as JSON text up to "reference": ... */
     char *text_tail; /* ... and after it; joined around the reference at insert */
     char seqname[16];
@@ -776,7 +775,6 @@ static void new_case_release(new_case *nc)
         free((char *)nc->children[i].doc_text);
     free(nc->children);
     free((char *)nc->row.doc_text);
-    free(nc->terms_text);
     json_decref(nc->fields);
     json_decref(nc->terms);
     json_decref(nc->names);
@@ -899,8 +897,6 @@ static int new_case_build(core *c, const principal *p, json_t *fields, json_t *c
         json_decref(stored);
         return STORE_ERROR;
     }
-    nc->terms_text = json_text(nc->terms);
-    r->terms_text = nc->terms_text;
     /* the field names as JSON text straight away when the caller only needs the
      * text (bulk loads); as an array otherwise, or when a name needs escaping */
     if (names_text && (*names_text = field_names_text(fields)) != NULL)

@@ -49,7 +49,6 @@ typedef struct {
     char restricted_to[512]; /* cases: ",user1,user2," when restricted to named users, or "" */
     json_t *doc;             /* owned */
     const char *doc_text;    /* writes: doc already serialised (borrowed), or NULL */
-    const char *terms_text;  /* case inserts: the terms already serialised, or NULL */
     char *raw;               /* raw reads: the stored document text (owned), doc NULL */
 } store_row;
 

@@ -37,11 +37,16 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
         "WHERE id = ?7 AND version = ?8",
     [S_TERM_INSERT] = "INSERT OR IGNORE INTO case_terms(term_id, case_id) VALUES (?1, ?2)",
     /* the case's current terms are kept in cases.terms, so they are deleted by
-     * primary key: case_terms needs no index on case_id */
+     * primary key: case_terms needs no index on case_id.  cases.terms holds the
+     * ids of the case's term_ids rows as a JSON array ([12,57,301]); rows
+     * written before 3 Dec 2026 hold the terms themselves ({field: [values]}) */
     [S_TERM_DELETE] = "DELETE FROM case_terms WHERE case_id = ?1 AND term_id IN "
-                      "(SELECT ti.id FROM cases c, json_each(c.terms) AS t, "
+                      "(SELECT v.value FROM cases c, json_each(c.terms) AS v "
+                      "WHERE c.id = ?1 AND json_type(c.terms) = 'array' "
+                      "UNION ALL SELECT ti.id FROM cases c, json_each(c.terms) AS t, "
                       "json_each(t.value) AS v, term_ids ti "
-                      "WHERE c.id = ?1 AND ti.field = t.key AND ti.value = v.value)",
+                      "WHERE c.id = ?1 AND json_type(c.terms) = 'object' "
+                      "AND ti.field = t.key AND ti.value = v.value)",
     [S_TERM_ID_GET] = "SELECT id FROM term_ids WHERE field = ?1 AND value = ?2",
     [S_TERM_ID_NEW] = "INSERT INTO term_ids(field, value) VALUES (?1, ?2)",
     [S_CHILDREN] =
@@ -1148,31 +1153,24 @@ static int flush_pending_terms(store_tx *tx)
     return rc;
 }
 
-/* Indexes a case's terms ({field: [values]}). */
-static int write_terms(store_tx *tx, int64_t case_id, const json_t *terms)
+/* A case's term ids, in the order of its terms object. */
+typedef struct {
+    int64_t *ids;
+    size_t n, cap;
+    int64_t small[32];
+} term_list;
+
+static void term_list_free(term_list *l)
 {
-    pthread_once(&terms_sql_once, terms_sql_init);
-    if (tx->s->bulk && tx == &tx->s->wtx) {
-        const char *f;
-        json_t *vals;
-        json_object_foreach ((json_t *)terms, f, vals) {
-            size_t i;
-            json_t *v;
-            json_array_foreach (vals, i, v) {
-                int64_t id;
-                if (!json_is_string(v))
-                    continue;
-                int rc = term_id(tx, f, json_string_value(v), &id);
-                if (rc == STORE_OK)
-                    rc = pend_term(tx->s, id, case_id);
-                if (rc != STORE_OK)
-                    return rc;
-            }
-        }
-        return STORE_OK;
-    }
-    int64_t ids[TERMS_PER_STMT];
-    int n = 0;
+    if (l->ids != l->small)
+        free(l->ids);
+}
+
+/* The ids of the terms {field: [values]} (string values only), created if new. */
+static int collect_terms(store_tx *tx, const json_t *terms, term_list *out)
+{
+    *out = (term_list){.cap = sizeof out->small / sizeof *out->small};
+    out->ids = out->small;
     const char *field;
     json_t *values;
     json_object_foreach ((json_t *)terms, field, values) {
@@ -1181,24 +1179,86 @@ static int write_terms(store_tx *tx, int64_t case_id, const json_t *terms)
         json_array_foreach (values, i, v) {
             if (!json_is_string(v))
                 continue;
-            int rc = term_id(tx, field, json_string_value(v), &ids[n]);
+            if (out->n == out->cap) {
+                size_t cap = out->cap * 2;
+                int64_t *g = malloc(cap * sizeof *g);
+                if (!g)
+                    return STORE_ERROR;
+                memcpy(g, out->ids, out->n * sizeof *g);
+                term_list_free(out);
+                out->ids = g;
+                out->cap = cap;
+            }
+            int rc = term_id(tx, field, json_string_value(v), &out->ids[out->n]);
             if (rc != STORE_OK)
                 return rc;
-            if (++n == TERMS_PER_STMT) {
-                if ((rc = insert_term_ids(tx, case_id, ids, n)) != STORE_OK)
-                    return rc;
-                n = 0;
-            }
+            out->n++;
         }
     }
-    return insert_term_ids(tx, case_id, ids, n);
+    return STORE_OK;
+}
+
+/* cases.terms for term ids l: "[id,id,…]", into out (at least 24 bytes a term
+ * plus 3); returns out. */
+static char *term_list_text(const term_list *l, char *out)
+{
+    char *p = out;
+    *p++ = '[';
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            *p++ = ',';
+        p += sprintf(p, "%lld", (long long)l->ids[i]);
+    }
+    *p++ = ']';
+    *p = 0;
+    return out;
+}
+
+/* Indexes case_id under the term ids l: kept for flush_pending_terms during a
+ * bulk load, else inserted TERMS_PER_STMT rows a statement. */
+static int index_terms(store_tx *tx, int64_t case_id, const term_list *l)
+{
+    pthread_once(&terms_sql_once, terms_sql_init);
+    if (tx->s->bulk && tx == &tx->s->wtx) {
+        for (size_t i = 0; i < l->n; i++) {
+            int rc = pend_term(tx->s, l->ids[i], case_id);
+            if (rc != STORE_OK)
+                return rc;
+        }
+        return STORE_OK;
+    }
+    for (size_t i = 0; i < l->n; i += TERMS_PER_STMT) {
+        size_t n = l->n - i < TERMS_PER_STMT ? l->n - i : TERMS_PER_STMT;
+        int rc = insert_term_ids(tx, case_id, l->ids + i, (int)n);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+/* The text of term ids l for cases.terms: in buf when it fits, else allocated
+ * into *own (NULL when out of memory). */
+static const char *terms_column(const term_list *l, char *buf, size_t buflen, char **own)
+{
+    *own = NULL;
+    size_t need = l->n * 24 + 3;
+    if (need <= buflen)
+        return term_list_text(l, buf);
+    *own = malloc(need);
+    return *own ? term_list_text(l, *own) : NULL;
 }
 
 static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
 {
-    sqlite3_stmt *st = conn_stmt(tx->c, S_CASE_INSERT);
-    if (!st)
+    term_list l;
+    int rc = collect_terms(tx, terms, &l);
+    char buf[1024], *own = NULL;
+    const char *terms_text = rc == STORE_OK ? terms_column(&l, buf, sizeof buf, &own) : NULL;
+    sqlite3_stmt *st = terms_text ? conn_stmt(tx->c, S_CASE_INSERT) : NULL;
+    if (!st) {
+        term_list_free(&l);
         return STORE_ERROR;
+    }
     sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->reference, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, r->version);
@@ -1210,63 +1270,66 @@ static int tx_case_insert(store_tx *tx, store_row *r, const json_t *terms)
     sqlite3_bind_text(st, 9, r->updated_by, -1, SQLITE_STATIC);
     bool ok;
     char *text = bind_row_doc(st, 10, r, &ok);
-    char *terms_own = r->terms_text || !terms ? NULL : json_dumps(terms, JSON_COMPACT);
-    const char *terms_text = r->terms_text ? r->terms_text : terms_own ? terms_own : "{}";
     sqlite3_bind_text(st, 11, terms_text, -1, SQLITE_STATIC);
-    int rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
+    rc = ok ? step_done(st, tx->c->db) : STORE_ERROR;
     free(text);
     if (rc == STORE_OK) {
         r->id = sqlite3_last_insert_rowid(tx->c->db);
-        if (terms)
-            rc = write_terms(tx, r->id, terms);
+        rc = index_terms(tx, r->id, &l);
     }
-    free(terms_own);
+    free(own);
+    term_list_free(&l);
     return rc;
 }
 
 static int tx_case_update(store_tx *tx, store_row *r, int64_t expected, const json_t *terms)
 {
-    char *terms_text = NULL;
+    term_list l = {.ids = NULL};
+    char buf[1024], *own = NULL;
+    const char *terms_text = NULL;
     int rc = STORE_OK;
     if (tx->s->bulk && tx->s->npending && (rc = flush_pending_terms(tx)) != STORE_OK)
         return rc; /* the old terms must be in the table to be deleted */
     if (terms) {
         /* drop the old terms first, found through the row's copy of them; a
          * version conflict below rolls this back with the job */
-        terms_text = json_dumps(terms, JSON_COMPACT);
         sqlite3_stmt *del = conn_stmt(tx->c, S_TERM_DELETE);
-        if (!terms_text || !del) {
-            free(terms_text);
+        if (!del)
             return STORE_ERROR;
-        }
         sqlite3_bind_int64(del, 1, r->id);
-        if ((rc = step_done(del, tx->c->db)) != STORE_OK) {
-            free(terms_text);
+        if ((rc = step_done(del, tx->c->db)) != STORE_OK)
             return rc;
+        rc = collect_terms(tx, terms, &l);
+        terms_text = rc == STORE_OK ? terms_column(&l, buf, sizeof buf, &own) : NULL;
+        if (!terms_text) {
+            term_list_free(&l);
+            return STORE_ERROR;
         }
     }
     sqlite3_stmt *st = conn_stmt(tx->c, S_CASE_UPDATE);
-    if (!st) {
-        free(terms_text);
-        return STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, r->version);
+        sqlite3_bind_text(st, 2, r->registered_on, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r->owner_org, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->updated_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->updated_by, -1, SQLITE_STATIC);
+        char *text = bind_doc(st, 6, r->doc);
+        sqlite3_bind_int64(st, 7, r->id);
+        sqlite3_bind_int64(st, 8, expected);
+        if (terms_text)
+            sqlite3_bind_text(st, 9, terms_text, -1, SQLITE_STATIC);
+        rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
+        free(text);
+    } else {
+        rc = STORE_ERROR;
     }
-    sqlite3_bind_int64(st, 1, r->version);
-    sqlite3_bind_text(st, 2, r->registered_on, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->owner_org, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->updated_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->updated_by, -1, SQLITE_STATIC);
-    char *text = bind_doc(st, 6, r->doc);
-    sqlite3_bind_int64(st, 7, r->id);
-    sqlite3_bind_int64(st, 8, expected);
-    if (terms_text)
-        sqlite3_bind_text(st, 9, terms_text, -1, SQLITE_STATIC);
-    rc = text ? step_done(st, tx->c->db) : STORE_ERROR;
-    free(text);
     if (rc == STORE_OK && sqlite3_changes(tx->c->db) == 0)
         rc = STORE_CONFLICT;
     if (rc == STORE_OK && terms)
-        rc = write_terms(tx, r->id, terms);
-    free(terms_text);
+        rc = index_terms(tx, r->id, &l);
+    free(own);
+    if (terms)
+        term_list_free(&l);
     return rc;
 }
 

@@ -400,6 +400,69 @@ static void test_update_versions(void **state)
     json_decref(terms);
 }
 
+/* cases.terms holds the ids of the case's term rows ([12,57,…]); an update
+ * deletes exactly those, and also the terms of a row written in the older form
+ * ({field: [values]}).  60 terms: past the store's inline list and buffer. */
+static void test_terms_column(void **state)
+{
+    fixture *f = *state;
+    char got[4096], refs[256];
+    json_t *terms = json_object(), *many = json_array();
+    for (int i = 0; i < 60; i++)
+        json_array_append_new(many, json_sprintf("v%02d", i));
+    json_object_set_new(terms, "many", many);
+    json_object_set_new(terms, "status", json_pack("[s]", "Active"));
+    assert_int_equal(insert_case(f->s, 1, "EC-2026-000001", "2026-06-15", NULL,
+                                 tu_json("{\"cas_Status\":\"Active\"}"), terms, NULL),
+                     STORE_OK);
+    sqlite3 *db = raw_open(f->path);
+    raw_text(db,
+             "SELECT json_type(terms) || ' ' || json_array_length(terms) || ' ' || "
+             "(SELECT count(*) FROM case_terms WHERE case_id = 1) || ' ' || "
+             "(SELECT count(*) FROM json_each(c.terms) j JOIN case_terms ct "
+             "ON ct.term_id = j.value AND ct.case_id = 1) FROM cases c WHERE id = 1",
+             got, sizeof got);
+    assert_string_equal(got, "array 61 61 61");
+    store_query q = query_all();
+    add_term(&q, "many", "v59", NULL);
+    assert_int_equal(list_refs(f->s, &q, refs, sizeof refs), 1);
+
+    /* an update replaces all 61 */
+    json_t *doc = tu_json("{\"cas_Status\":\"Closed\"}");
+    json_t *closed = tu_json("{\"status\":[\"Closed\"]}");
+    update_arg a = {.key = "EC-2026-000001", .expected = 1, .doc = doc, .terms = closed};
+    assert_int_equal(store_run(f->s, job_update, &a), STORE_OK);
+    raw_text(db,
+             "SELECT group_concat(t.field || '=' || t.value) FROM case_terms ct "
+             "JOIN term_ids t ON t.id = ct.term_id WHERE ct.case_id = 1",
+             got, sizeof got);
+    assert_string_equal(got, "status=Closed");
+    assert_int_equal(list_refs(f->s, &q, refs, sizeof refs), 0);
+
+    /* a row of the older form: its terms are found by field and value */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE cases SET terms = '{\"status\":[\"Closed\"],"
+                                  "\"x\":[\"gone\"]}' WHERE id = 1;"
+                                  "INSERT INTO term_ids(field, value) VALUES ('x', 'gone');"
+                                  "INSERT INTO case_terms SELECT id, 1 FROM term_ids "
+                                  "WHERE field = 'x'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    json_t *active = tu_json("{\"status\":[\"Active\"]}");
+    a = (update_arg){.key = "EC-2026-000001", .expected = 2, .doc = doc, .terms = active};
+    assert_int_equal(store_run(f->s, job_update, &a), STORE_OK);
+    raw_text(db,
+             "SELECT group_concat(t.field || '=' || t.value) || ' ' || "
+             "(SELECT json_type(terms) FROM cases WHERE id = 1) FROM case_terms ct "
+             "JOIN term_ids t ON t.id = ct.term_id WHERE ct.case_id = 1",
+             got, sizeof got);
+    assert_string_equal(got, "status=Active array");
+    sqlite3_close(db);
+    json_decref(doc);
+    json_decref(closed);
+    json_decref(active);
+}
+
 /* ---- group commit: a failing job rolls back alone ----------------------------------------- */
 
 #define BATCH_JOBS 60
@@ -1601,6 +1664,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terms_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_term_of_rolled_back_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_job_rolls_back_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_see_committed_state, setup, teardown),
