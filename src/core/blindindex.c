@@ -266,14 +266,20 @@ static int normalise_ascii(const char *in, size_t inlen, char *out, size_t outle
     return (int)o;
 }
 
-int blind_normalise(const char *in, char *out, size_t outlen)
+/* blind_normalise; *exact says whether out holds nothing past the result and
+ * its NUL (the ASCII path and the memo write just that; ICU may use more), so a
+ * caller wiping out knows how much to wipe. */
+static int normalise_tracked(const char *in, char *out, size_t outlen, bool *exact)
 {
+    *exact = false;
     size_t inlen = strlen(in);
     if (inlen > BLIND_MAX_INPUT || outlen == 0)
         return -1;
     int fast = normalise_ascii(in, inlen, out, outlen);
-    if (fast != -2)
+    if (fast != -2) {
+        *exact = fast >= 0;
         return fast;
+    }
     blind_thread *b = tl;
     if (b) {
         const memo_entry *m = memo_get(b, in);
@@ -281,6 +287,7 @@ int blind_normalise(const char *in, char *out, size_t outlen)
             if ((size_t)m->len >= outlen)
                 return -1;
             memcpy(out, m->out, (size_t)m->len + 1);
+            *exact = true;
             return m->len;
         }
         int n = normalise_icu(b->trans, in, inlen, out, outlen);
@@ -292,6 +299,12 @@ int blind_normalise(const char *in, char *out, size_t outlen)
     if (!trans)
         return -1;
     return normalise_icu(NULL, in, inlen, out, outlen);
+}
+
+int blind_normalise(const char *in, char *out, size_t outlen)
+{
+    bool exact;
+    return normalise_tracked(in, out, outlen, &exact);
 }
 
 static void hash_value(const unsigned char *key, const char *group, const char *norm, size_t n,
@@ -313,15 +326,21 @@ static bool is_id_separator(char c)
     return c == ' ' || c == '-' || c == '.' || c == '/';
 }
 
-/* 0 ok, 1 empty, -1 invalid: the normalised form of value for group. */
-static int group_normalise(const char *group, const char *value, char *norm, size_t cap, int *len)
+/* 0 ok, 1 empty, -1 invalid: the normalised form of value for group.  *dirty:
+ * how many bytes of norm may hold something of value (to be wiped). */
+static int group_normalise(const char *group, const char *value, char *norm, size_t cap, int *len,
+                           size_t *dirty)
 {
+    *dirty = cap;
     bool id = strcmp(group, BLIND_GROUP_IDNUMBER) == 0;
     if (!id && strcmp(group, BLIND_GROUP_NAME) != 0)
         return -1;
-    int n = blind_normalise(value, norm, cap);
+    bool exact;
+    int n = normalise_tracked(value, norm, cap, &exact);
     if (n < 0)
         return -1;
+    if (exact)
+        *dirty = (size_t)n + 1; /* compaction below only shortens it */
     if (id) {
         int o = 0;
         for (int i = 0; i < n; i++) {
@@ -340,10 +359,11 @@ int blind_index(const unsigned char key[BLIND_KEY_BYTES], const char *group, con
 {
     char norm[BLIND_MAX_INPUT * 4 + 64];
     int n = 0;
-    int rc = group_normalise(group, value, norm, sizeof norm, &n);
+    size_t dirty;
+    int rc = group_normalise(group, value, norm, sizeof norm, &n, &dirty);
     if (rc == 0)
         hash_value(key, group, norm, (size_t)n, out_hex);
-    sodium_memzero(norm, sizeof norm);
+    sodium_memzero(norm, dirty);
     return rc;
 }
 
@@ -355,9 +375,10 @@ static int each_value(const unsigned char *key, const char *group, const char *i
 {
     char norm[BLIND_MAX_INPUT * 4 + 64], hex[BLIND_HEX_LEN + 1];
     int n = 0;
-    int rc = group_normalise(group, input, norm, sizeof norm, &n);
+    size_t dirty;
+    int rc = group_normalise(group, input, norm, sizeof norm, &n, &dirty);
     if (rc != 0) {
-        sodium_memzero(norm, sizeof norm);
+        sodium_memzero(norm, dirty);
         return rc < 0 ? -1 : 0;
     }
     int count = 0;
@@ -378,7 +399,7 @@ static int each_value(const unsigned char *key, const char *group, const char *i
             }
         }
     }
-    sodium_memzero(norm, sizeof norm);
+    sodium_memzero(norm, dirty);
     return count;
 }
 

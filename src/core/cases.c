@@ -406,8 +406,29 @@ static json_t *full_terms(core *c, const json_t *clear_fields, const json_t *sto
     return terms;
 }
 
-static void split_case_body(const json_t *body, json_t **fields, json_t **children, amp_err *err)
+/* Whether the body's members can all be the case's fields as they are: no
+ * collection of children, no member set by the server. */
+static bool fields_only(const json_t *body)
 {
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)body, key, v) {
+        if (core_child_kind(key) || is_meta_key(key))
+            return false;
+    }
+    return true;
+}
+
+/* The body's fields and children (new references).  take: the body may be used
+ * up — when it holds fields only, it becomes the fields instead of a copy. */
+static void split_case_body(const json_t *body, bool take, json_t **fields, json_t **children,
+                            amp_err *err)
+{
+    if (take && fields_only(body)) {
+        *fields = json_incref((json_t *)body);
+        *children = json_object();
+        return;
+    }
     *fields = json_object();
     *children = json_object();
     const char *key;
@@ -442,8 +463,10 @@ static void apply_case_defaults(const core *c, json_t *fields, const char *today
     size_t n;
     const cat_field *const *fs = catalogue_fields(c->cat, "case", &n);
     for (size_t i = 0; i < n; i++) {
+        if (!fs[i]->default_value)
+            continue;
         const json_t *cur = json_object_get(fields, fs[i]->name);
-        if (fs[i]->default_value && (!cur || json_is_null(cur)))
+        if (!cur || json_is_null(cur))
             json_object_set_new(fields, fs[i]->name, json_deep_copy(fs[i]->default_value));
     }
     const json_t *d = json_object_get(fields, "amp_RegistrationDate");
@@ -997,16 +1020,17 @@ static int job_case_create(store_tx *tx, void *arg)
 }
 
 /* Checks and prepares new case fields; on success the fields and the children
- * are new references. */
-static amp_code prepare_case(core *c, const principal *p, const json_t *body, const char *today,
-                             cases_bulk *bulk, json_t **fields, json_t **children, amp_err *err)
+ * are new references.  take: see split_case_body. */
+static amp_code prepare_case_body(core *c, const principal *p, const json_t *body, bool take,
+                                  const char *today, cases_bulk *bulk, json_t **fields,
+                                  json_t **children, amp_err *err)
 {
     *fields = *children = NULL;
     if (!json_is_object(body)) {
         amp_err_field(err, "", "object", "the body must be a JSON object");
         return amp_err_set(err, AMP_EBADREQ, "the body must be a JSON object");
     }
-    split_case_body(body, fields, children, err);
+    split_case_body(body, take, fields, children, err);
     drop_nulls(*fields);
     apply_case_defaults(c, *fields, today);
     validate_case(c, p, *fields, *children, today, bulk, err);
@@ -1017,6 +1041,13 @@ static amp_code prepare_case(core *c, const principal *p, const json_t *body, co
         return invalid(err, p);
     }
     return AMP_OK;
+}
+
+/* prepare_case_body of a body that stays the caller's, unchanged. */
+static amp_code prepare_case(core *c, const principal *p, const json_t *body, const char *today,
+                             cases_bulk *bulk, json_t **fields, json_t **children, amp_err *err)
+{
+    return prepare_case_body(c, p, body, false, today, bulk, fields, children, err);
 }
 
 static amp_code submit(write_op *op, store_job_fn job, amp_err *err)
@@ -1244,7 +1275,7 @@ void cases_bulk_case_free(cases_bulk_case *bc)
     free(bc);
 }
 
-amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case **out, amp_err *err)
+amp_code cases_bulk_prepare(cases_bulk *b, json_t *body, cases_bulk_case **out, amp_err *err)
 {
     *out = NULL;
     core *c = b->c;
@@ -1253,7 +1284,7 @@ amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case *
     if (code != AMP_OK)
         return code;
     json_t *fields, *children;
-    code = prepare_case(c, p, body, b->today, b, &fields, &children, err);
+    code = prepare_case_body(c, p, body, true, b->today, b, &fields, &children, err);
     if (code != AMP_OK)
         return code;
     default_owner(p, fields);

@@ -232,11 +232,13 @@ typedef struct cases_bulk_case cases_bulk_case;
 /** A new bulk load for principal p (copied).  NULL when out of memory. */
 cases_bulk *cases_bulk_open(core *c, const principal *p);
 
-/** Checks and prepares one case body (borrowed) as cases_create would.
- *  Thread-safe: any number of threads may prepare at once.  AMP_OK with *out a
- *  new prepared case (for cases_bulk_add or cases_bulk_case_free), or the
- *  error (fields named in err) and *out NULL. */
-amp_code cases_bulk_prepare(cases_bulk *b, const json_t *body, cases_bulk_case **out, amp_err *err);
+/** Checks and prepares one case body as cases_create would.  The body is the
+ *  caller's reference, but it is used up: its members may be moved into the
+ *  case and changed, so only json_decref it afterwards.  Thread-safe: any number
+ *  of threads may prepare at once.  AMP_OK with *out a new prepared case (for
+ *  cases_bulk_add or cases_bulk_case_free), or the error (fields named in err)
+ *  and *out NULL. */
+amp_code cases_bulk_prepare(cases_bulk *b, json_t *body, cases_bulk_case **out, amp_err *err);
 
 /** Numbers and inserts a prepared case (borrowed: free it afterwards with
  *  cases_bulk_case_free, on any thread) into the bulk transaction.  One thread

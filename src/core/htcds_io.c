@@ -121,8 +121,8 @@ static char *trim(char *s)
 }
 
 /* The JSON value of a cell for field f (NULL for an empty cell), trimming and
- * splitting the text in place.  A value that cannot be converted is kept as a
- * string, so the core names the rule. */
+ * splitting the text (valid UTF-8) in place.  A value that cannot be converted
+ * is kept as a string, so the core names the rule. */
 static json_t *cell_value_at(const cat_field *f, char *text, char sep)
 {
     char *s = trim(text);
@@ -138,7 +138,7 @@ static json_t *cell_value_at(const cat_field *f, char *text, char sep)
         for (char *t = strtok_r(s, seps, &save); t; t = strtok_r(NULL, seps, &save)) {
             t = trim(t);
             if (*t)
-                json_array_append_new(v, json_string(t));
+                json_array_append_new(v, json_stringn_nocheck(t, strlen(t)));
         }
     } else if (f->type == FT_NUMBER) {
         char *end;
@@ -153,14 +153,18 @@ static json_t *cell_value_at(const cat_field *f, char *text, char sep)
         bool b;
         v = parse_bool(s, &b) ? json_boolean(b) : json_string(s);
     } else {
-        v = json_string(s);
+        v = json_stringn_nocheck(s, strlen(s));
     }
     return v;
 }
 
-/* cell_value_at on a copy of text. */
+static bool utf8_ok(const char *s);
+
+/* cell_value_at on a copy of text; NULL for text that is not UTF-8. */
 static json_t *cell_value(const cat_field *f, const char *text, char sep)
 {
+    if (!utf8_ok(text))
+        return NULL; /* as json_string would have it */
     char *copy = strdup(text);
     json_t *v = copy ? cell_value_at(f, copy, sep) : NULL;
     free(copy);

@@ -477,6 +477,9 @@ int validate_record(const catalogue *cat, const char *entity, const json_t *doc,
     const cat_field *const *fields = catalogue_fields(cat, entity, &n);
     for (size_t i = 0; i < n; i++) {
         const cat_field *f = fields[i];
+        if (!(f->required && !f->default_value) && f->cond != COND_REQUIRED_IF &&
+            f->cond != COND_APPLIES_IF)
+            continue; /* nothing to check about its presence */
         bool present = is_present(json_object_get(doc, f->name));
         char cond[160];
         if (f->required && !present && !f->default_value)

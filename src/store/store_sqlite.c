@@ -1207,7 +1207,18 @@ static char *term_list_text(const term_list *l, char *out)
     for (size_t i = 0; i < l->n; i++) {
         if (i)
             *p++ = ',';
-        p += sprintf(p, "%lld", (long long)l->ids[i]);
+        /* term ids are positive rowids: digits written backwards, then turned */
+        unsigned long long v = l->ids[i] > 0 ? (unsigned long long)l->ids[i] : 0;
+        char *first = p;
+        do {
+            *p++ = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        for (char *a = first, *b = p - 1; a < b; a++, b--) {
+            char t = *a;
+            *a = *b;
+            *b = t;
+        }
     }
     *p++ = ']';
     *p = 0;
