@@ -122,7 +122,7 @@ FLOOR_RATE=$(awk -v n="$ROWS" -v s="$FLOOR_S" 'BEGIN {printf "%d", n / s}')
 row() {
     local name=$1 f=$2 real_s
     real_s=$(col "$f" 3)
-    printf '| %s | %s | %s | %s s | %s ms | %.2f |\n' "$name" "$(col "$f" 1)" "$(col "$f" 2)" \
+    printf '| %s | %.0f | %.0f | %s s | %.0f ms | %.2f |\n' "$name" "$(col "$f" 1)" "$(col "$f" 2)" \
         "$real_s" "$(col "$f" 4)" "$(awk -v a="$real_s" -v b="$FLOOR_S" 'BEGIN {print a / b}')"
 }
 {
