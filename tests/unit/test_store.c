@@ -1545,6 +1545,47 @@ static void test_bulk(void **state)
     free(rows);
 }
 
+/* A load's (term, case) rows are sorted before they are written: enough of them
+ * for the radix sort (4,096 or more) over a span of term ids that takes it two
+ * passes, every case with its own term and a shared one. */
+static void test_bulk_terms_sorted(void **state)
+{
+    fixture *f = *state;
+    enum { N = 3000 };
+    insert_arg a;
+    assert_int_equal(store_bulk_begin(f->s), STORE_OK);
+    for (unsigned i = 0; i < N; i++) {
+        char ref[32], own[16];
+        snprintf(ref, sizeof ref, "SORT-%u", i);
+        snprintf(own, sizeof own, "v%u", (i * 7919u) % N); /* ids not in case order */
+        make_case(&a.row, 100 + i, ref, "2026-06-15", NULL);
+        json_t *terms = json_pack("{s:[s], s:[s]}", "own", own, "shared", i % 3 ? "b" : "a");
+        assert_int_equal(store_tx_case_insert(store_bulk_tx(f->s), &a.row, terms), STORE_OK);
+        json_decref(terms);
+        store_row_release(&a.row);
+    }
+    assert_int_equal(store_bulk_end(f->s, true), STORE_OK);
+    sqlite3 *db = raw_open(f->path);
+    char got[256];
+    raw_text(db,
+             "SELECT count(*) || ' ' || count(DISTINCT case_id) || ' ' || "
+             "(SELECT max(id) - min(id) > 2048 FROM term_ids) FROM case_terms",
+             got, sizeof got);
+    assert_string_equal(got, "6000 3000 1");
+    /* each case holds exactly its own value */
+    raw_text(db,
+             "SELECT count(*) FROM cases c JOIN case_terms ct ON ct.case_id = c.id "
+             "JOIN term_ids t ON t.id = ct.term_id AND t.field = 'own' "
+             "WHERE t.value = 'v' || ((CAST(substr(c.reference, 6) AS INTEGER) * 7919) % 3000)",
+             got, sizeof got);
+    assert_string_equal(got, "3000");
+    sqlite3_close(db);
+    store_query q = query_all();
+    add_term(&q, "shared", "a", NULL);
+    char refs[2048]; /* a page of 100 references */
+    assert_int_equal(list_refs(f->s, &q, refs, sizeof refs), N / 3);
+}
+
 /* ---- many concurrent submitters
  * -------------------------------------------------------------------- */
 
@@ -1677,6 +1718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jobs_queued_at_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_terms_sorted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_submitters, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
