@@ -1153,8 +1153,8 @@ static void sort_term_pairs(struct term_pair *p, size_t n)
         hi = p[i].term > hi ? p[i].term : hi;
     }
     uint64_t span = (uint64_t)hi - (uint64_t)lo;
-    struct term_pair *tmp = n >= 4096 && span < (UINT64_C(1) << 44) ? malloc(n * sizeof *tmp)
-                                                                        : NULL;
+    struct term_pair *tmp =
+        n >= 4096 && span < (UINT64_C(1) << 44) ? malloc(n * sizeof *tmp) : NULL;
     if (tmp) {
         struct term_pair *from = p, *to = tmp;
         for (unsigned shift = 0; shift == 0 || (span >> shift) != 0; shift += BITS) {
