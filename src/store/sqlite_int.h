@@ -42,6 +42,12 @@ enum {
 
 #define SQ_MAX_EXTRA 96
 
+/* sqlite_walbuf.c: the name of the VFS the writer opens its database with
+ * (its WAL's appended frames gathered into large writes), or NULL where it
+ * could not be registered; and, for tests, the WAL writes asked for and made. */
+const char *sq_walbuf_vfs(void);
+void sq_walbuf_counts(unsigned long long *asked, unsigned long long *done);
+
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT_STMTS];

@@ -217,7 +217,7 @@ static int conn_open(conn *c, const char *path, bool writer, char *err, size_t e
     memset(c, 0, sizeof *c);
     int flags = SQLITE_OPEN_NOMUTEX |
                 (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &c->db, flags, writer ? sq_walbuf_vfs() : NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database '%s': %s", path,
                  c->db ? sqlite3_errmsg(c->db) : "out of memory");
         sqlite3_close(c->db);
