@@ -29,8 +29,10 @@ static const char report_usage[] =
     "            GET /api/v1/reports/crosstab, e.g.\n"
     "              amparo report crosstab dims=year,gender exploitation=ForcedLabour\n"
     "              amparo report crosstab entity=stays dims=year measure=mean:length_of_stay_days\n"
-    "            From the CLI no disclosure control applies unless publish=true\n"
-    "            (then threshold, rounding, epsilon, mechanism, dataset, budget).\n"
+    "            Files (--format csv or xlsx) are publications: disclosure control\n"
+    "            applies unless publish=false.  JSON from the CLI covers every\n"
+    "            organisation without control unless publish=true (then threshold,\n"
+    "            rounding, epsilon, mechanism, dataset, budget).\n"
     "standard    lists the standard packs, or runs one (action-plan, donor-results,\n"
     "            nrm-quarterly) for a year; packs are always disclosure-controlled.\n"
     "ledger      prints the privacy budget spent on a dataset.\n"
@@ -162,29 +164,39 @@ static report_render_opts render_opts(const cli_opts *o, bool xlsx)
 static int report_crosstab_cmd(cli_env *env, cli_opts *o)
 {
     principal p = cli_principal(o->lang);
+    const char *fmt = o->format ? o->format : "json";
+    /* a file is a publication: disclosure control unless publish=false says otherwise */
+    list_param ps[65];
+    size_t n = o->nparams;
+    bool publish_given = false;
+    for (size_t i = 0; i < n; i++) {
+        ps[i] = o->params[i];
+        publish_given |= strcmp(ps[i].name, "publish") == 0;
+    }
+    if (strcmp(fmt, "json") != 0 && !publish_given)
+        ps[n++] = (list_param){.name = "publish", .value = "true"};
     amp_err err = {0};
     json_t *out = NULL;
-    amp_code code = report_crosstab(env->core, &p, o->params, o->nparams, &out, &err);
+    amp_code code = report_crosstab(env->core, &p, ps, n, &out, &err);
     if (code != AMP_OK) {
         int rc = cli_report(&err);
         amp_err_clear(&err);
         return rc;
     }
     int rc = EXIT_OK;
-    const char *fmt = o->format ? o->format : "json";
     if (strcmp(fmt, "csv") == 0) {
-        size_t n = 0;
+        size_t len = 0;
         report_render_opts ro = render_opts(o, false);
-        char *csv = report_render_csv(out, &ro, &n);
-        rc = csv ? write_out(o->out, csv, n) : EXIT_FAIL;
+        char *csv = report_render_csv(out, &ro, &len);
+        rc = csv ? write_out(o->out, csv, len) : EXIT_FAIL;
         free(csv);
     } else if (strcmp(fmt, "xlsx") == 0) {
         json_t *arr = json_pack("[O]", out);
-        size_t n = 0;
+        size_t len = 0;
         report_render_opts ro = render_opts(o, true);
-        unsigned char *x = report_render_xlsx(arr, &ro, &n);
+        unsigned char *x = report_render_xlsx(arr, &ro, &len);
         json_decref(arr);
-        rc = x ? write_out(o->out, x, n) : EXIT_FAIL;
+        rc = x ? write_out(o->out, x, len) : EXIT_FAIL;
         free(x);
     } else {
         rc = print_json_out(o->out, out);

@@ -623,6 +623,9 @@ typedef struct {
     int nfilters;
     const char *from, *to;
     bool mentions;
+    const char *scope; /* the scope= parameter, or NULL */
+    bool scoped;       /* figures of the caller's organisation only */
+    bool internal;     /* asked by the CLI (every organisation) */
     enum { MS_COUNT, MS_SUM, MS_MEAN } measure_kind;
     const char *measure;
     char measure_buf[64];
@@ -720,6 +723,10 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
             if (!is_date(v))
                 return bad(err, k, "date", "%s must be a date YYYY-MM-DD", k);
             *(k[0] == 'f' ? &q->from : &q->to) = v;
+        } else if (strcmp(k, "scope") == 0) {
+            if (strcmp(v, "organisation") != 0 && strcmp(v, "all") != 0)
+                return bad(err, "scope", "enum", "scope must be organisation or all%s", NULL);
+            q->scope = v;
         } else if (strcmp(k, "count") == 0) {
             if (strcmp(v, "mentions") == 0)
                 q->mentions = true;
@@ -813,6 +820,21 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
     if (controlled && !p->internal && q->dc.threshold < floor_t)
         return bad(err, "threshold", "min", "the threshold cannot be below the configured %s",
                    floor_t == 10 ? "10" : "minimum");
+    /* Whose figures: uncontrolled answers are the caller's organisation's; a
+     * controlled one covers every organisation unless scope=organisation keeps
+     * it to the caller's (so that a file is the table on screen). */
+    if (q->scope && strcmp(q->scope, "organisation") == 0) {
+        if (p->internal || !p->org[0])
+            return bad(err, "scope", "requires_organisation",
+                       "scope=organisation needs a user of an organisation%s", NULL);
+        q->scoped = true;
+    } else if (q->scope && !controlled && !p->internal) {
+        return bad(err, "scope", "requires_publish",
+                   "scope=all needs disclosure control: add publish=true%s", NULL);
+    } else {
+        q->scoped = !p->internal && !controlled;
+    }
+    q->internal = p->internal;
     if (q->dc.mechanism != DP_NONE && !(q->dc.epsilon > 0))
         return bad(err, "epsilon", "required", "a noise mechanism needs epsilon%s", NULL);
     if (q->dc.epsilon > 0 && q->measure_kind != MS_COUNT)
@@ -1037,13 +1059,16 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
                             : "multi-valued dimensions: a case with several values counts once in "
                               "each, but once only in totals, so cells may add up to more than "
                               "the total"));
-    json_object_set_new(out, "disclosure",
-                        controlled || q->dc.threshold > 1 || q->dc.rounding > 1 ||
-                                q->dc.mechanism != DP_NONE
-                            ? disclosure_describe(&cb->t, &q->dc)
-                            : json_pack("{s:b, s:s}", "applied", 0, "reason",
-                                        "figures of the caller's own organisation, for internal "
-                                        "use: publish=true applies disclosure control"));
+    json_object_set_new(
+        out, "disclosure",
+        controlled || q->dc.threshold > 1 || q->dc.rounding > 1 || q->dc.mechanism != DP_NONE
+            ? disclosure_describe(&cb->t, &q->dc)
+            : json_pack("{s:b, s:s}", "applied", 0, "reason",
+                        q->internal ? "figures of every organisation, for internal use "
+                                      "only: publish=true applies disclosure control"
+                                    : "figures of the caller's own organisation, for "
+                                      "internal use: publish=true applies disclosure "
+                                      "control"));
     json_object_set_new(out, "population", population);
     return out;
 }
@@ -1382,7 +1407,7 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
     if (code != AMP_OK)
         goto out;
     uint16_t scope_org = 0;
-    bool scoped = !p->internal && !controlled;
+    bool scoped = q->scoped;
     if (scoped) {
         scope_org = p->org[0] ? colcache_dict_code(cc, CC_ORG, p->org) : 0;
         if (!scope_org)
@@ -1594,7 +1619,7 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
     int nrows = 0;
     if (store_record_list(core_store(c), &sq, &rows, &nrows, NULL) != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "the records could not be read");
-    bool scoped = !p->internal && !controlled;
+    bool scoped = q->scoped;
     qdim qd[MAX_DIMS];
     size_t caps[MAX_DIMS] = {0};
     memset(qd, 0, sizeof qd);

@@ -172,10 +172,22 @@ static void h_crosstab(request *r)
     }
     list_param ps[MAX_PARAMS];
     size_t n = 0;
-    for (size_t i = 0; i < q.n && n + 1 < MAX_PARAMS; i++)
-        if (strcmp(q.items[i].name, "labels") != 0) /* the file's, not the query's */
-            ps[n++] = q.items[i];
-    if (fmt != 0) { /* a file is a publication */
+    bool published = false, scope_given = false;
+    for (size_t i = 0; i < q.n && n + 2 < MAX_PARAMS; i++) {
+        if (strcmp(q.items[i].name, "labels") == 0) /* the file's, not the query's */
+            continue;
+        if (strcmp(q.items[i].name, "publish") == 0)
+            published = q.items[i].value && strcmp(q.items[i].value, "true") == 0;
+        scope_given |= strcmp(q.items[i].name, "scope") == 0;
+        ps[n++] = q.items[i];
+    }
+    if (fmt != 0) {
+        /* a file is a publication, of the figures on screen: those of the
+         * caller's organisation when the same query as JSON would be */
+        if (!scope_given && r->who.org[0] && !report_is_controlled(&r->who, published)) {
+            ps[n].name = "scope";
+            ps[n++].value = "organisation";
+        }
         ps[n].name = "publish";
         ps[n++].value = "true";
     }

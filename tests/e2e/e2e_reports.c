@@ -287,6 +287,28 @@ static void test_roles(void **state)
         assert_int_equal(count_of(r.json, "cells", "EC", NULL), -1);
         assert_int_equal(count_of(r.json, "cells", "VE", NULL), 11);
         resp_free(&r);
+        /* the same query as a file: the same organisation's figures, controlled
+         * (the JSON above is internal); scope=all publishes every organisation's */
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship&format=csv");
+        EXPECT_STATUS(&r, 200);
+        assert_non_null(strstr(r.body, "VE,11,"));
+        assert_null(strstr(r.body, "EC,"));
+        resp_free(&r);
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship&format=csv&scope=all");
+        EXPECT_STATUS(&r, 200);
+        assert_non_null(strstr(r.body, "EC,17,"));
+        resp_free(&r);
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship&scope=all");
+        expect_field_error(&r, "scope", "requires_publish");
+        resp_free(&r);
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship&scope=all&publish=true");
+        EXPECT_STATUS(&r, 200);
+        assert_int_equal(count_of(r.json, "cells", "EC", NULL), 17);
+        assert_string_equal(jstr(json_object_get(r.json, "population"), "scope"), "all");
+        resp_free(&r);
+        GET(&r, "/api/v1/reports/crosstab?dims=citizenship&scope=everyone");
+        expect_field_error(&r, "scope", "enum");
+        resp_free(&r);
         /* caseworkers may not export the CTDC dataset; auditors see no figures */
         GET(&r, "/api/v1/exports/ctdc");
         expect_error(&r, 403, "forbidden");
@@ -380,10 +402,19 @@ static void test_cli_exchange(void **state)
         0);
     text = read_text(xt);
     assert_non_null(text);
+    /* a file is a publication: the one woman is withheld, not shown */
+    assert_non_null(strstr(text, "Feminine,,suppressed"));
+    free(text);
+    /* … unless the administrator asks for an internal file */
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "publish=false",
+                          "--format", "csv", "--out", xt),
+                     0);
+    text = read_text(xt);
+    assert_non_null(text);
     assert_non_null(strstr(text, "Feminine,1,"));
     free(text);
     assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--format", "csv",
-                          "--lang", "es", "--labels=both", "--out", xt),
+                          "--lang", "es", "--labels=both", "publish=false", "--out", xt),
                      0);
     text = read_text(xt);
     assert_non_null(text);
