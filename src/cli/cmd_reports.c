@@ -163,6 +163,12 @@ static report_render_opts render_opts(const cli_opts *o, bool xlsx)
 
 static int report_crosstab_cmd(cli_env *env, cli_opts *o)
 {
+    if (o->npositional) {
+        fprintf(stderr,
+                "amparo report crosstab: unexpected argument '%s' (parameters are NAME=VALUE)\n",
+                o->positional[0]);
+        return EXIT_USAGE;
+    }
     principal p = cli_principal(o->lang);
     const char *fmt = o->format ? o->format : "json";
     /* a file is a publication: disclosure control unless publish=false says otherwise */
@@ -264,11 +270,19 @@ static int cmd_report(int argc, char **argv)
         fputs(report_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    const char *sub = argv[1];
+    /* options may come before the subcommand too: it is the first positional word */
     cli_opts o;
-    int rc = parse_opts(argc, argv, 2, &o, report_usage, "report");
+    int rc = parse_opts(argc, argv, 1, &o, report_usage, "report");
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
+    if (o.npositional == 0) {
+        fprintf(stderr, "amparo report: give a subcommand\n%s", report_usage);
+        return EXIT_USAGE;
+    }
+    const char *sub = o.positional[0];
+    for (int i = 1; i < o.npositional; i++)
+        o.positional[i - 1] = o.positional[i];
+    o.npositional--;
     if (o.format && strcmp(o.format, "json") != 0 && strcmp(o.format, "csv") != 0 &&
         strcmp(o.format, "xlsx") != 0) {
         fprintf(stderr, "amparo report: --format must be json, csv or xlsx\n");

@@ -789,6 +789,13 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
                 return bad(err, k, "required", "filter '%s' needs at least one value", k);
             if (q->nfilters == MAX_FILTERS)
                 return bad(err, k, "max_items", "too many filters (at most 16)%s", NULL);
+            for (int j = 0; j < q->nfilters; j++) {
+                if (strcmp(q->filters[j].name, k) == 0)
+                    return bad(err, k, "unique",
+                               "filter '%s' given twice: give its values as one comma-separated "
+                               "list",
+                               k);
+            }
             q->filters[q->nfilters].name = k;
             q->filters[q->nfilters++].values = strdup(v);
         } else {
@@ -796,6 +803,8 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
                        "unknown parameter '%s' (not a dimension of this entity)", k);
         }
     }
+    if (q->from && q->to && strcmp(q->from, q->to) > 0)
+        return bad(err, "to", "range", "to (%s) is before from", q->to);
     if (!dims || !*dims)
         return bad(err, "dims", "required", "dims: give 1 to 4 dimension names%s", NULL);
     snprintf(q->dims_buf, sizeof q->dims_buf, "%s", dims);

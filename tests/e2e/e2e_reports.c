@@ -177,6 +177,13 @@ static void test_crosstab_errors(void **state)
     GET(&r, "/api/v1/reports/crosstab?dims=year&epsilon=abc");
     expect_field_error(&r, "epsilon", "range");
     resp_free(&r);
+    /* a filter given twice would match nothing: one list of values instead */
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&year=2025&year=2026");
+    expect_field_error(&r, "year", "unique");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=gender&from=2026-01-01&to=2025-12-31");
+    expect_field_error(&r, "to", "range");
+    resp_free(&r);
 }
 
 static void test_standard_reports(void **state)
@@ -424,6 +431,9 @@ static void test_cli_exchange(void **state)
     assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--lang", "de"), 2);
     assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=gender", "--labels", "x"), 2);
     assert_int_equal(tool("report", "crosstab", "--data", dir, "dims=nothing"), 4);
+    assert_int_equal(tool("report", "crosstab", "--data", dir, "dims"), 2); /* not NAME=VALUE */
+    assert_int_equal(tool("report", "--data", dir, "crosstab", "dims=gender"), 0);
+    assert_int_equal(tool("report", "--data", dir), 2);
     assert_int_equal(tool("report"), 2);
     assert_int_equal(tool("report", "--help"), 0);
     assert_int_equal(tool("export", "--help"), 0);
