@@ -267,6 +267,7 @@ typedef struct {
     uint8_t indig_pct; /* share of indigenous surnames (Spanish list) */
     uint8_t indig;     /* IND_* */
     uint8_t idfmt;
+    const char *const *provinces; /* of each city, in the order of cities; or NULL */
 } country;
 
 static const country countries[C_COUNT] = {
@@ -274,11 +275,18 @@ static const country countries[C_COUNT] = {
               LIST("Quito", "Guayaquil", "Cuenca", "Santo Domingo", "Machala", "Esmeraldas",
                    "Lago Agrio", "Ibarra", "Tulcán", "Huaquillas", "Manta", "Ambato", "Otavalo",
                    "Riobamba"),
-              DEMO_NAMES_ES, 18, IND_KICHWA, ID_EC},
+              DEMO_NAMES_ES, 18, IND_KICHWA, ID_EC,
+              (const char *const[]){"Pichincha", "Guayas", "Azuay",
+                                    "Santo Domingo de los Tsáchilas", "El Oro", "Esmeraldas",
+                                    "Sucumbíos", "Imbabura", "Carchi", "El Oro", "Manabí",
+                                    "Tungurahua", "Imbabura", "Chimborazo"}},
     [C_PE] = {"PE", "51", LIST("9"), 8,
               LIST("Lima", "Puerto Maldonado", "Cusco", "Juliaca", "Arequipa", "Tacna", "Tumbes",
                    "Iquitos", "Pucallpa", "Trujillo", "Piura", "Huancayo", "Chiclayo"),
-              DEMO_NAMES_ES, 30, IND_QUECHUA, ID_PE},
+              DEMO_NAMES_ES, 30, IND_QUECHUA, ID_PE,
+              (const char *const[]){"Lima", "Madre de Dios", "Cusco", "Puno", "Arequipa", "Tacna",
+                                    "Tumbes", "Loreto", "Ucayali", "La Libertad", "Piura", "Junín",
+                                    "Lambayeque"}},
     [C_CO] = {"CO", "57",
               LIST("300", "301", "304", "310", "311", "312", "313", "314", "315", "316", "317",
                    "318", "320", "321", "350"),
@@ -286,30 +294,50 @@ static const country countries[C_COUNT] = {
               LIST("Bogotá", "Medellín", "Cali", "Cartagena", "Cúcuta", "Barranquilla", "Pasto",
                    "Ipiales", "Pereira", "Bucaramanga", "Santa Marta", "Villavicencio",
                    "Buenaventura", "Tumaco"),
-              DEMO_NAMES_ES, 0, 0, ID_CO},
+              DEMO_NAMES_ES, 0, 0, ID_CO,
+              (const char *const[]){"Bogotá D.C.", "Antioquia", "Valle del Cauca", "Bolívar",
+                                    "Norte de Santander", "Atlántico", "Nariño", "Nariño",
+                                    "Risaralda", "Santander", "Magdalena", "Meta",
+                                    "Valle del Cauca", "Nariño"}},
     [C_GT] = {"GT", "502", LIST("3", "4", "5"), 7,
               LIST("Ciudad de Guatemala", "Quetzaltenango", "Tecún Umán", "Huehuetenango", "Cobán",
                    "Escuintla", "Puerto Barrios", "Mazatenango", "Chimaltenango", "Retalhuleu",
                    "Flores", "Mixco"),
-              DEMO_NAMES_ES, 35, IND_MAYA, ID_GT},
+              DEMO_NAMES_ES, 35, IND_MAYA, ID_GT,
+              (const char *const[]){"Guatemala", "Quetzaltenango", "San Marcos", "Huehuetenango",
+                                    "Alta Verapaz", "Escuintla", "Izabal", "Suchitepéquez",
+                                    "Chimaltenango", "Retalhuleu", "Petén", "Guatemala"}},
     [C_UA] = {"UA", "380",
               LIST("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"), 7,
               LIST("Kyiv", "Kharkiv", "Odesa", "Dnipro", "Lviv", "Zaporizhzhia", "Vinnytsia",
                    "Chernivtsi", "Uzhhorod", "Mykolaiv", "Khmelnytskyi", "Ternopil", "Rivne",
                    "Poltava"),
-              DEMO_NAMES_UA, 0, 0, ID_UA},
+              DEMO_NAMES_UA, 0, 0, ID_UA,
+              (const char *const[]){"Kyiv City", "Kharkiv Oblast", "Odesa Oblast",
+                                    "Dnipropetrovsk Oblast", "Lviv Oblast", "Zaporizhzhia Oblast",
+                                    "Vinnytsia Oblast", "Chernivtsi Oblast", "Zakarpattia Oblast",
+                                    "Mykolaiv Oblast", "Khmelnytskyi Oblast", "Ternopil Oblast",
+                                    "Rivne Oblast", "Poltava Oblast"}},
     [C_BY] = {"BY", "375", LIST("25", "29", "33", "44"), 7,
               LIST("Minsk", "Homiel", "Mahiliou", "Vitsebsk", "Hrodna", "Brest", "Babruisk",
                    "Baranavichy", "Pinsk", "Maladziechna"),
-              DEMO_NAMES_BY, 0, 0, ID_BY},
+              DEMO_NAMES_BY, 0, 0, ID_BY,
+              (const char *const[]){"Minsk City", "Homiel Region", "Mahilioŭ Region",
+                                    "Vitsebsk Region", "Hrodna Region", "Brest Region",
+                                    "Mahilioŭ Region", "Brest Region", "Brest Region",
+                                    "Minsk Region"}},
     [C_MD] = {"MD", "373", LIST("60", "62", "68", "69", "76", "78", "79"), 6,
               LIST("Chișinău", "Bălți", "Cahul", "Ungheni", "Soroca", "Orhei", "Comrat", "Edineț",
                    "Hîncești", "Căușeni"),
-              DEMO_NAMES_RO, 0, 0, ID_MD},
+              DEMO_NAMES_RO, 0, 0, ID_MD,
+              (const char *const[]){"Chișinău", "Bălți", "Cahul", "Ungheni", "Soroca", "Orhei",
+                                    "Gagauzia", "Edineț", "Hîncești", "Căușeni"}},
     [C_VE] = {"VE", "58", LIST("412", "414", "416", "424", "426"), 7,
               LIST("Caracas", "Maracaibo", "Valencia", "San Cristóbal", "Barquisimeto", "Maturín",
                    "Ciudad Guayana", "Barcelona"),
-              DEMO_NAMES_ES, 0, 0, ID_VE},
+              DEMO_NAMES_ES, 0, 0, ID_VE,
+              (const char *const[]){"Distrito Capital", "Zulia", "Carabobo", "Táchira", "Lara",
+                                    "Monagas", "Bolívar", "Anzoátegui"}},
     [C_MX] = {"MX", "52", LIST("55", "33", "81", "96", "66", "99"), 8,
               LIST("Tapachula", "Ciudad de México", "Tijuana", "Ciudad Juárez", "Monterrey",
                    "Cancún", "Guadalajara", "Reynosa"),
@@ -1386,8 +1414,16 @@ static void add_event(demo_gen *g, json_t *events, int seq, const char *type, in
     json_t *e = json_object();
     put_str(g, e, "hte_Type", type);
     put_str(g, e, "hte_Country", countries[c].iso);
-    if (city)
+    if (city) {
         put_str(g, e, "hte_City", city);
+        /* the city's province (no random draw: the rest of the data stays as it was) */
+        for (unsigned i = 0; countries[c].provinces && i < countries[c].n_cities; i++) {
+            if (strcmp(countries[c].cities[i], city) == 0) {
+                put_str(g, e, "hte_State", countries[c].provinces[i]);
+                break;
+            }
+        }
+    }
     put_date(g, e, "hte_Date", date);
     if (desc)
         put_str(g, e, "hte_Description", desc);

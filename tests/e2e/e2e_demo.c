@@ -3,7 +3,8 @@
  * organisations then find through the API: a referral inbox, a case shared by
  * an accepted referral (and one still awaiting an answer kept out of reach),
  * the directory, occupied shelters, trainings whose counts add up, hotline
- * contacts turned into cases, identification decisions; and a second
+ * contacts turned into cases, identification decisions, provinces of the places
+ * of exploitation; and a second
  * `--activity` run refused without adding anything. */
 #include "e2e_util.h"
 
@@ -238,6 +239,30 @@ static void test_second_run_adds_nothing(void **state)
     assert_int_equal(total_of("/api/v1/shelters"), 2);
 }
 
+/* Places of exploitation carry their province, so the province dimension (the
+ * NRM pack's "by quarter and province") has figures, not only "_none". */
+static void test_provinces(void **state)
+{
+    (void)state;
+    e2e_as("demo-coord");
+    resp r;
+    GET(&r, "/api/v1/reports/crosstab?dims=province");
+    EXPECT_STATUS(&r, 200);
+    json_int_t named = 0, total = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach (json_object_get(r.json, "cells"), i, c) {
+        const json_t *key = json_array_get(json_object_get(c, "keys"), 0);
+        json_int_t n = json_integer_value(json_object_get(c, "count"));
+        total += n;
+        if (json_is_string(key) && strcmp(json_string_value(key), "_none") != 0)
+            named += n;
+    }
+    resp_free(&r);
+    assert_true(total > 0);
+    assert_true(named * 2 > total); /* most cases name a city of a known country */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_referral_states),
         cmocka_unit_test(test_shelters_occupied),
         cmocka_unit_test(test_trainings_add_up),
+        cmocka_unit_test(test_provinces),
         cmocka_unit_test(test_hotline_and_decisions),
         cmocka_unit_test(test_second_run_adds_nothing),
         cmocka_unit_test(test_sigterm_exits_cleanly),
