@@ -1195,6 +1195,7 @@ struct cases_bulk {
      * slots, allocated at the first list (inserting thread only) */
     struct bulk_list {
         char *text;
+        uint64_t hash;
         int64_t id;
     } * lists;
     size_t nlists;
@@ -1205,9 +1206,19 @@ struct cases_bulk_case {
     json_t *children;
     int gen; /* master key generation wrapping the data key */
     unsigned char wrapped[KEYRING_WRAPPED_BYTES];
-    char *detail_head; /* audit detail up to its reference: {"fields":[…] */
-    char *names_text;  /* the history row's field names as JSON text */
+    char *detail_head;   /* audit detail up to its reference: {"fields":[…] */
+    char *names_text;    /* the history row's field names as JSON text */
+    uint64_t names_hash; /* of names_text, hashed by the preparing thread */
 };
+
+/* For the load's table of field lists. */
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
 
 /* The field names as an array (parsed back from their text when the case
  * was prepared with the text only); borrowed from the case. */
@@ -1306,6 +1317,7 @@ amp_code cases_bulk_prepare(cases_bulk *b, json_t *body, cases_bulk_case **out, 
         !(bc->names_text = json_dumps(bc->nc.names, JSON_COMPACT)))
         rc = STORE_ERROR;
     if (rc == STORE_OK) {
+        bc->names_hash = text_hash(bc->names_text); /* here, off the inserting thread */
         /* the audit detail {"fields":[…],"reference":…} less its reference: the
          * names array as is when its text needs no escaping in ASCII (field
          * names are catalogue identifiers), else through the audit's own
@@ -1414,26 +1426,18 @@ static int bulk_audit(cases_bulk *b, store_tx *tx, cases_bulk_case *bc)
     return rc;
 }
 
-static uint64_t text_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 /* What the history row of a case with field names `text` stores: the id of the
  * load's list with that text (written at its first use) in ref[24], or the text
  * itself when the load holds too many lists. */
-static int bulk_history_fields(cases_bulk *b, store_tx *tx, const char *text, char ref[24],
-                               const char **out)
+static int bulk_history_fields(cases_bulk *b, store_tx *tx, const char *text, uint64_t hash,
+                               char ref[24], const char **out)
 {
     enum { SLOTS = 2 * BULK_MAX_LISTS };
     *out = text;
     if (!b->lists && !(b->lists = calloc(SLOTS, sizeof *b->lists)))
         return STORE_ERROR;
-    size_t i = text_hash(text) & (SLOTS - 1);
-    while (b->lists[i].text && strcmp(b->lists[i].text, text) != 0)
+    size_t i = hash & (SLOTS - 1);
+    while (b->lists[i].text && (b->lists[i].hash != hash || strcmp(b->lists[i].text, text) != 0))
         i = (i + 1) & (SLOTS - 1);
     if (!b->lists[i].text) {
         if (b->nlists == BULK_MAX_LISTS)
@@ -1446,6 +1450,7 @@ static int bulk_history_fields(cases_bulk *b, store_tx *tx, const char *text, ch
             return rc;
         }
         b->lists[i].text = copy;
+        b->lists[i].hash = hash;
         b->lists[i].id = id;
         b->nlists++;
     }
@@ -1474,7 +1479,7 @@ amp_code cases_bulk_add(cases_bulk *b, cases_bulk_case *bc, amp_err *err)
     char ref[24];
     const char *fields = NULL;
     if (rc == STORE_OK)
-        rc = bulk_history_fields(b, tx, bc->names_text, ref, &fields);
+        rc = bulk_history_fields(b, tx, bc->names_text, bc->names_hash, ref, &fields);
     if (rc == STORE_OK)
         rc = store_tx_history_add_text(tx, r->id, 1, r->created_at, b->p.actor, "create", NULL,
                                        fields);
