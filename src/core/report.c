@@ -1126,6 +1126,25 @@ static long case_row_of_uid(core *c, const colcache *cc, json_t *memo, const cha
     return row;
 }
 
+bool report_record_allows_statistics(core *c, const char *case_uid)
+{
+    if (!case_uid || !*case_uid)
+        return true; /* a record of no case (a training, a hotline contact…) */
+    colcache *cc = reports_cache(c);
+    amp_err e = {0};
+    if (!cc || colcache_sync(cc, &e) != AMP_OK) {
+        amp_err_clear(&e);
+        return false;
+    }
+    json_t *memo = json_object();
+    colcache_lock_read(cc);
+    long row = case_row_of_uid(c, cc, memo, case_uid);
+    bool ok = row >= 0 && (colcache_flags(cc, (size_t)row) & CCF_STATS_CONSENT);
+    colcache_unlock(cc);
+    json_decref(memo);
+    return ok;
+}
+
 /* ==== cases ================================================================================ */
 
 typedef struct {

@@ -54,6 +54,11 @@ json_t *reports_dimensions(core *c);
 amp_code report_crosstab(core *c, const principal *p, const list_param *params, size_t nparams,
                          json_t **out, amp_err *err);
 
+/** Whether a record of the case case_uid may be counted in published figures:
+ *  true for a record of no case, else whether the case exists and its consent
+ *  allows statistics (the rule the case counts follow). */
+bool report_record_allows_statistics(core *c, const char *case_uid);
+
 /** True when a principal's aggregates go through disclosure control. */
 bool report_is_controlled(const principal *p, bool publish);
 
