@@ -222,8 +222,9 @@ static int report_standard_cmd(cli_env *env, cli_opts *o)
     size_t i;
     json_t *t;
     json_array_foreach (json_object_get(out, "tables"), i, t) {
-        if (json_object_get(t, "cells"))
-            json_array_append(tables, t);
+        if (json_object_get(t, "cells") || json_object_get(t, "items") ||
+            json_object_get(t, "error"))
+            json_array_append(tables, t); /* list tables (indicators) too; errors as notes */
     }
     int rc;
     const char *fmt = o->format ? o->format : "json";

@@ -515,6 +515,10 @@ amp_code standard_report_run(core *c, const principal *p, const char *name, cons
     }
     if (strcmp(pk->name, "donor-results") == 0)
         json_array_insert_new(tables, 0, indicators_table(c, p, y));
+    /* files carry the pack's definition of its population with the first table */
+    if (json_array_size(tables))
+        json_object_set_new(json_array_get(tables, 0), "pack_population",
+                            json_string(pk->population));
     char now[32];
     clock_now(now);
     *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}", "name", pk->name, "title",
