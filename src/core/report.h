@@ -77,13 +77,17 @@ bool report_naming_parse(const char *s, report_naming *out);
 
 /** Renders a crosstab answer as CSV (RFC 4180, UTF-8, a header line, one line
  *  per cell and per margin, "Total" in margins; suppressed counts empty with
- *  flag "suppressed").  With REPORT_CODES the file is exactly what it was before
- *  labels existed (dimension names, codes, English words).  Returns malloc'd
- *  text (*len bytes). */
+ *  flag "suppressed"), then its notes as "# " lines: what the figures count
+ *  (cases, mentions, records), the population and consent exclusions, the
+ *  disclosure control.  With REPORT_CODES the lines of the table are what they
+ *  were before labels existed (dimension names, codes, English words).  A list
+ *  table ("columns", "items": the pack's indicators) is one line per item.
+ *  Returns malloc'd text (*len bytes). */
 char *report_render_csv(const json_t *table, const report_render_opts *o, size_t *len);
 
 /** Writes one or more tables as an XLSX workbook: one sheet per table (named by
- *  "title" or the dimensions), a "Notes" sheet with the disclosure summary.
+ *  "title" or the dimensions; list tables too) with its notes under it, and a
+ *  "Notes" sheet with every table's notes in words.
  *  tables: a JSON array.  Returns malloc'd bytes (*len) or NULL. */
 unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts *o, size_t *len);
 

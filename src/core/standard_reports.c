@@ -566,6 +566,9 @@ static json_t *occupancy(core *c, const principal *p, bool controlled)
             if (!controlled && !p->internal && strcmp(r->org, p->org) != 0 &&
                 strcmp(r->org2, p->org) != 0)
                 continue;
+            /* controlled figures leave out stays of cases without statistics consent */
+            if (controlled && !report_record_allows_statistics(c, r->case_uid))
+                continue;
             const char *in = json_string_value(json_object_get(r->doc, "admitted_on"));
             const char *out = json_string_value(json_object_get(r->doc, "discharged_on"));
             if (!in)
@@ -581,8 +584,9 @@ static json_t *occupancy(core *c, const principal *p, bool controlled)
                 }
             }
             t.count[12] += any;
-            store_record_release(r);
         }
+        for (int i = 0; i < n; i++) /* every row, the skipped ones too */
+            store_record_release(&rows[i]);
         free(rows);
     }
     disclosure_opts o = {.threshold = controlled ? DC_DEFAULT_THRESHOLD : 0};
