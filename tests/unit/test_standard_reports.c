@@ -274,6 +274,12 @@ static void test_cost_per_currency(void **state)
     assert_int_equal(report_crosstab(env->core, &in, four, 3, &t, &err), AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "dims", "currency_required"));
     amp_err_clear(&err);
+    /* assisted_from/assisted_to select cases: refused on a record entity */
+    list_param wrong[] = {
+        {"entity", "assistance"}, {"dims", "type"}, {"assisted_from", "2026-01-01"}};
+    assert_int_equal(report_crosstab(env->core, &in, wrong, 3, &t, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "assisted_from", "cases_only"));
+    amp_err_clear(&err);
     /* the donor pack's table is by type and currency */
     json_t *p = pack("donor-results");
     const json_t *at = table(p, "assistance_by_type");
