@@ -29,12 +29,19 @@ static const char report_usage[] =
     "            GET /api/v1/reports/crosstab, e.g.\n"
     "              amparo report crosstab dims=year,gender exploitation=ForcedLabour\n"
     "              amparo report crosstab entity=stays dims=year measure=mean:length_of_stay_days\n"
+    "              amparo report crosstab dims=gender assisted_from=2026-01-01 "
+    "assisted_to=2026-12-31\n"
+    "            Assistance cost is summed per currency (the currency dimension is\n"
+    "            added unless given or filtered to one).  Files end with notes:\n"
+    "            cases, mentions or records; population; disclosure control.\n"
     "            Files (--format csv or xlsx) are publications: disclosure control\n"
     "            applies unless publish=false.  JSON from the CLI covers every\n"
     "            organisation without control unless publish=true (then threshold,\n"
     "            rounding, epsilon, mechanism, dataset, budget).\n"
     "standard    lists the standard packs, or runs one (action-plan, donor-results,\n"
-    "            nrm-quarterly) for a year; packs are always disclosure-controlled.\n"
+    "            nrm-quarterly) for a year; packs are always disclosure-controlled,\n"
+    "            state who they count (population), and donor-results starts with\n"
+    "            the indicators against their targets (as 'indicator report').\n"
     "ledger      prints the privacy budget spent on a dataset.\n"
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
@@ -240,8 +247,9 @@ static int report_standard_cmd(cli_env *env, cli_opts *o)
     size_t i;
     json_t *t;
     json_array_foreach (json_object_get(out, "tables"), i, t) {
-        if (json_object_get(t, "cells"))
-            json_array_append(tables, t);
+        if (json_object_get(t, "cells") || json_object_get(t, "items") ||
+            json_object_get(t, "error"))
+            json_array_append(tables, t); /* list tables (indicators) too; errors as notes */
     }
     int rc;
     const char *fmt = o->format ? o->format : "json";

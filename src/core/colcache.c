@@ -1226,6 +1226,12 @@ uint8_t colcache_flags(const colcache *cc, size_t row)
 {
     return cc->flags[row];
 }
+long colcache_row_of_case(const colcache *cc, int64_t case_id)
+{
+    if (case_id < 0 || (size_t)case_id >= cc->nids || !cc->row_of_id[case_id])
+        return -1;
+    return (long)cc->row_of_id[case_id] - 1;
+}
 int32_t colcache_regdate(const colcache *cc, size_t row)
 {
     return cc->regdate[row];

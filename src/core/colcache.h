@@ -80,6 +80,9 @@ void colcache_unlock(colcache *cc);
 /** Number of rows (some may not be CCF_LIVE). */
 size_t colcache_rows(const colcache *cc);
 uint8_t colcache_flags(const colcache *cc, size_t row);
+/** The row of the case with store id case_id (store_row.id), or -1 when the
+ *  cache holds no such case (record scans use it to find a record's case). */
+long colcache_row_of_case(const colcache *cc, int64_t case_id);
 /** The registration date as YYYYMMDD, 0 when unknown. */
 int32_t colcache_regdate(const colcache *cc, size_t row);
 /** Age in whole years at registration / when trafficked, or CC_AGE_UNKNOWN. */

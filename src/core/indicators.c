@@ -212,9 +212,10 @@ static const char *assistance_date(const store_record *r)
     return r->created_at;
 }
 
-static amp_code cases_assisted(core *c, const char *org, const char *from, const char *to,
-                               double *value, amp_err *err)
+amp_code indicators_cases_assisted(core *c, const char *org, const char *from, const char *to,
+                                   json_t **cases, amp_err *err)
 {
+    *cases = NULL;
     json_t *seen = json_object();
     store_record *rows;
     int n;
@@ -248,9 +249,19 @@ static amp_code cases_assisted(core *c, const char *org, const char *from, const
         }
         care_rows_free(rows, n);
     }
-    *value = (double)json_object_size(seen);
-    json_decref(seen);
+    *cases = seen;
     return AMP_OK;
+}
+
+static amp_code cases_assisted(core *c, const char *org, const char *from, const char *to,
+                               double *value, amp_err *err)
+{
+    json_t *seen = NULL;
+    amp_code code = indicators_cases_assisted(c, org, from, to, &seen, err);
+    if (code == AMP_OK)
+        *value = (double)json_object_size(seen);
+    json_decref(seen);
+    return code;
 }
 
 static bool has_str(const json_t *arr, const char *v)

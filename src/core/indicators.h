@@ -50,4 +50,12 @@ amp_code indicators_report(core *c, const principal *p, const list_param *params
 amp_code indicators_measure(core *c, const char *measure, const json_t *doc, const char *from,
                             const char *to, double *value, amp_err *err);
 
+/** The cases that received help in [from, to] (the measure cases_assisted):
+ *  an assistance record starting then, a shelter stay with nights in the
+ *  period or admitted then, a return not cancelled departing or reunited then,
+ *  or a monitoring visit then.  org: only records of that organisation, or
+ *  NULL.  *cases: a new object whose keys are the case uids. */
+amp_code indicators_cases_assisted(core *c, const char *org, const char *from, const char *to,
+                                   json_t **cases, amp_err *err);
+
 #endif

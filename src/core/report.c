@@ -7,6 +7,7 @@
 #include "core/audit.h"
 #include "core/care_common.h"
 #include "core/disclosure.h"
+#include "core/indicators.h"
 #include "core/refcommon.h"
 
 #include <math.h>
@@ -152,6 +153,9 @@ typedef struct {
     rec_measure_kind kind;
     const char *a, *b; /* RM_FIELD: a; RM_DAYS/RM_HOURS: from a to b ("created_at": the record's) */
     const char *label[4];
+    /* amounts of money: the dimension naming their currency, so that sums and
+     * means never add up different currencies (see split_by_unit) */
+    const char *unit_dim;
 } rec_measure;
 
 #define MAX_REC_DIMS 12
@@ -214,9 +218,10 @@ static const rec_entity rec_entities[] = {
        LBL("Provider", "Proveedor", "Prestataire", "Надавач")},
       {"outcome", RS_DOC, "outcome", DP_VALUE,
        LBL("Outcome", "Resultado", "Résultat", "Результат")},
+      {"currency", RS_DOC, "currency", DP_VALUE, LBL("Currency", "Moneda", "Devise", "Валюта")},
       D_ORG,
       D_STATUS},
-     {{"cost", RM_FIELD, "cost", NULL, LBL("Cost", "Costo", "Coût", "Вартість")},
+     {{"cost", RM_FIELD, "cost", NULL, LBL("Cost", "Costo", "Coût", "Вартість"), "currency"},
       {"duration_days", RM_DAYS, "start_date", "end_date",
        LBL("Duration (days)", "Duración (días)", "Durée (jours)", "Тривалість (днів)")}}},
     {"referrals",
@@ -423,11 +428,12 @@ typedef struct {
     size_t ncat;
     char **codes; /* ncat codes (borrowed or owned, see owned) */
     bool owned;
-    uint64_t *allow;  /* filter bitmap over categories, or NULL */
-    bool closed;      /* the categories are every valid code (picklists): others are errors */
-    bool country;     /* codes are ISO 3166-1 alpha-2 countries */
-    const char *list; /* record entities: the picklist of the codes (labels), or NULL */
-    bool org;         /* codes are organisation ids (labels: their names) */
+    uint64_t *allow;      /* filter bitmap over categories, or NULL */
+    bool closed;          /* the categories are every valid code (picklists): others are errors */
+    bool country;         /* codes are ISO 3166-1 alpha-2 countries */
+    const char *list;     /* record entities: the picklist of the codes (labels), or NULL */
+    bool org;             /* codes are organisation ids (labels: their names) */
+    const char *rec_kind; /* codes are ids of records of this kind (labels: their "name") */
     const char *const *label; /* the dimension's label in the four languages */
 } qdim;
 
@@ -565,6 +571,16 @@ static json_t *category_label(core *c, const qdim *d, const char *code)
             return o;
         }
     }
+    if (d->rec_kind) { /* a shelter's id: its name */
+        store_record r;
+        if (store_record_get(core_store(c), d->rec_kind, code, &r) == STORE_OK) {
+            const char *name = json_string_value(json_object_get(r.doc, "name"));
+            json_t *o = name && *name ? same_in_every_language(name) : NULL;
+            store_record_release(&r);
+            if (o)
+                return o;
+        }
+    }
     return same_in_every_language(code);
 }
 
@@ -622,6 +638,7 @@ typedef struct {
     filter_spec filters[MAX_FILTERS];
     int nfilters;
     const char *from, *to;
+    const char *assisted_from, *assisted_to; /* cases: only those helped in this range */
     bool mentions;
     const char *scope; /* the scope= parameter, or NULL */
     bool scoped;       /* figures of the caller's organisation only */
@@ -727,6 +744,12 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
             if (strcmp(v, "organisation") != 0 && strcmp(v, "all") != 0)
                 return bad(err, "scope", "enum", "scope must be organisation or all%s", NULL);
             q->scope = v;
+        } else if (strcmp(k, "assisted_from") == 0 || strcmp(k, "assisted_to") == 0) {
+            if (strcmp(q->entity, "cases") != 0)
+                return bad(err, k, "cases_only", "%s applies to the cases entity only", k);
+            if (!is_date(v))
+                return bad(err, k, "date", "%s must be a date YYYY-MM-DD", k);
+            *(k[9] == 'f' ? &q->assisted_from : &q->assisted_to) = v;
         } else if (strcmp(k, "count") == 0) {
             if (strcmp(v, "mentions") == 0)
                 q->mentions = true;
@@ -1112,6 +1135,50 @@ static amp_code cube_init(cube *cb, const qdim *qd, int nd, bool measured, amp_e
     return AMP_OK;
 }
 
+/* ==== the case of a record ================================================================= */
+
+/* The column-cache row of the case whose uid is case_uid, or -1 when there is
+ * none (a record of no case, or of a case erased or not in the cache).  memo
+ * maps uids to rows already looked up, so each case is read once per query.
+ * Call under the cache's read lock. */
+static long case_row_of_uid(core *c, const colcache *cc, json_t *memo, const char *case_uid)
+{
+    if (!case_uid || !*case_uid)
+        return -1;
+    const json_t *known = json_object_get(memo, case_uid);
+    if (known)
+        return (long)json_integer_value(known);
+    long row = -1;
+    store_row r;
+    if (store_case_get(core_store(c), case_uid, &r, NULL) == STORE_OK) {
+        row = colcache_row_of_case(cc, r.id);
+        if (row >= 0 && !(colcache_flags(cc, (size_t)row) & CCF_LIVE))
+            row = -1;
+        store_row_release(&r);
+    }
+    json_object_set_new(memo, case_uid, json_integer(row));
+    return row;
+}
+
+bool report_record_allows_statistics(core *c, const char *case_uid)
+{
+    if (!case_uid || !*case_uid)
+        return true; /* a record of no case (a training, a hotline contact…) */
+    colcache *cc = reports_cache(c);
+    amp_err e = {0};
+    if (!cc || colcache_sync(cc, &e) != AMP_OK) {
+        amp_err_clear(&e);
+        return false;
+    }
+    json_t *memo = json_object();
+    colcache_lock_read(cc);
+    long row = case_row_of_uid(c, cc, memo, case_uid);
+    bool ok = row >= 0 && (colcache_flags(cc, (size_t)row) & CCF_STATS_CONSENT);
+    colcache_unlock(cc);
+    json_decref(memo);
+    return ok;
+}
+
 /* ==== cases ================================================================================ */
 
 typedef struct {
@@ -1329,6 +1396,7 @@ typedef struct {
     const case_qdim *dims, *filters;
     int nd, nf;
     bool scoped, controlled, mentions, age_measure, measured;
+    const bool *only; /* rows allowed (assisted_from/assisted_to), or NULL: every row */
     uint16_t scope_org;
     int32_t from, to;
     size_t first, last; /* rows [first, last) */
@@ -1347,6 +1415,8 @@ static void *case_scan_run(void *arg)
         if (!(fl & CCF_LIVE))
             continue;
         if (s->scoped && v->single[CC_ORG][row] != s->scope_org)
+            continue;
+        if (s->only && !s->only[row])
             continue;
         int32_t rd = v->regdate[row];
         if (rd < s->from || rd > s->to)
@@ -1425,6 +1495,29 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
     pthread_once(&age_bins_once, age_bins_init);
     colcache_view view;
     colcache_get_view(cc, &view);
+    bool *only = NULL; /* assisted_from/assisted_to: the rows of the cases helped then */
+    if (q->assisted_from || q->assisted_to) {
+        json_t *helped = NULL, *memo = json_object();
+        only = calloc(view.rows + 1, sizeof *only);
+        code = only && memo ? AMP_OK : amp_err_set(err, AMP_EINTERNAL, "out of memory");
+        if (code == AMP_OK)
+            code = indicators_cases_assisted(
+                c, NULL, q->assisted_from ? q->assisted_from : "0000-01-01",
+                q->assisted_to ? q->assisted_to : "9999-12-31", &helped, err);
+        const char *uid;
+        json_t *v;
+        json_object_foreach (helped, uid, v) {
+            long row = case_row_of_uid(c, cc, memo, uid);
+            if (row >= 0 && (size_t)row < view.rows)
+                only[row] = true;
+        }
+        json_decref(helped);
+        json_decref(memo);
+        if (code != AMP_OK) {
+            free(only);
+            goto out;
+        }
+    }
     case_scan shares[2];
     size_t nrows = view.rows;
     int nshares = nrows >= 200000 ? 2 : 1;
@@ -1441,6 +1534,7 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
         sh->mentions = q->mentions;
         sh->age_measure = q->measure && strcmp(q->measure, "age_exploitation") == 0;
         sh->measured = cb.sum != NULL;
+        sh->only = only;
         sh->scope_org = scope_org;
         sh->from = q->from ? date_num(q->from) : 0;
         sh->to = q->to ? date_num(q->to) : 99999999;
@@ -1472,6 +1566,7 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
     }
     if (nshares == 2)
         cube_release(&shares[1].cb);
+    free(only);
     cb = shares[0].cb;
     size_t considered = shares[0].considered, no_consent = shares[0].no_consent;
     colcache_unlock(cc);
@@ -1480,6 +1575,11 @@ static amp_code crosstab_cases(core *c, const principal *p, query *q, json_t **o
     if (controlled)
         json_object_set_new(population, "excluded_without_statistics_consent",
                             json_integer((json_int_t)no_consent));
+    if (q->assisted_from || q->assisted_to)
+        json_object_set_new(population, "assisted",
+                            json_pack("{s:s, s:s}", "from",
+                                      q->assisted_from ? q->assisted_from : "", "to",
+                                      q->assisted_to ? q->assisted_to : ""));
     *out = answer(c, q, &cb, qd, controlled, population);
     cube_release(&cb);
     for (int d = 0; d < nd; d++) {
@@ -1616,18 +1716,94 @@ static int qdim_intern(qdim *d, size_t *cap, const char *v)
     return d->codes[d->ncat] ? (int)d->ncat++ : -1;
 }
 
+/* Amounts of money are never added up across currencies.  Unless the query
+ * already splits by the measure's currency dimension or keeps one currency by a
+ * filter, that dimension is added as the last one (a donor wants the amount
+ * per currency, not a refusal); with four dimensions already, 422.  *dim: its
+ * index; *added: whether it was added here. */
+static amp_code split_by_unit(query *q, const rec_measure *m, int *dim, bool *added, amp_err *err)
+{
+    *dim = -1;
+    *added = false;
+    for (int d = 0; d < q->ndims; d++)
+        if (strcmp(q->dims[d], m->unit_dim) == 0)
+            *dim = d;
+    if (*dim >= 0)
+        return AMP_OK;
+    for (int f = 0; f < q->nfilters; f++)
+        if (strcmp(q->filters[f].name, m->unit_dim) == 0 && !strchr(q->filters[f].values, ','))
+            return AMP_OK; /* one currency */
+    if (q->ndims == MAX_DIMS)
+        return bad(err, "dims", "currency_required",
+                   "sums and means of amounts are given per currency: put 'currency' among the "
+                   "dims (at most 4) or filter one currency%s",
+                   NULL);
+    q->dims[q->ndims] = m->unit_dim;
+    *dim = q->ndims++;
+    *added = true;
+    return AMP_OK;
+}
+
+/* In margins over every currency the sum and mean would add up different
+ * currencies: they are left out there (the counts stay), and the answer says so. */
+static void drop_mixed_unit_margins(json_t *out, int dim, bool added)
+{
+    const char *key =
+        json_object_get(out, "cells") && json_string_value(json_object_get(out, "measure")) &&
+                strncmp(json_string_value(json_object_get(out, "measure")), "sum:", 4) == 0
+            ? "sum"
+            : "mean";
+    static const char *const parts[] = {"cells", "totals"};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *cell;
+        json_array_foreach (json_object_get(out, parts[k]), i, cell) {
+            if (json_is_null(json_array_get(json_object_get(cell, "keys"), (size_t)dim)))
+                json_object_set_new(cell, key, json_null());
+        }
+    }
+    json_object_set_new(
+        out, "measure_note",
+        json_string(added ? "amounts are given per currency (the currency dimension was added): "
+                            "totals over several currencies show the count only"
+                          : "amounts are given per currency: totals over several currencies show "
+                            "the count only"));
+}
+
 static amp_code crosstab_records(core *c, const principal *p, query *q, json_t **out, amp_err *err)
 {
     const rec_entity *e = rec_entity_find(q->entity);
     const rec_measure *meas = NULL;
     if (q->measure_kind != MS_COUNT && !(meas = rec_measure_find(e, q->measure)))
         return bad(err, "measure", "enum", "'%s' is not a measure of this entity", q->measure);
+    int unit_dim = -1; /* the dimension of the measure's currency, when it has one */
+    bool unit_added = false;
+    if (meas && meas->unit_dim) {
+        amp_code uc = split_by_unit(q, meas, &unit_dim, &unit_added, err);
+        if (uc != AMP_OK)
+            return uc;
+    }
     bool controlled = report_is_controlled(p, q->publish);
+    /* published figures leave out the records of cases whose consent does not
+     * allow statistics, as the case counts do; the column cache knows it */
+    colcache *cc = NULL;
+    if (controlled) {
+        amp_code cc_code = AMP_OK;
+        cc = reports_cache(c);
+        if (!cc)
+            return amp_err_set(err, AMP_EINTERNAL, "out of memory");
+        if ((cc_code = colcache_sync(cc, err)) != AMP_OK)
+            return cc_code;
+    }
     store_record_query sq = {.kind = e->kind};
     store_record *rows = NULL;
     int nrows = 0;
     if (store_record_list(core_store(c), &sq, &rows, &nrows, NULL) != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "the records could not be read");
+    json_t *case_rows = json_object();
+    size_t no_consent = 0;
+    if (cc)
+        colcache_lock_read(cc);
     bool scoped = q->scoped;
     qdim qd[MAX_DIMS];
     size_t caps[MAX_DIMS] = {0};
@@ -1643,6 +1819,8 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         qd[d].label = defs[d]->label;
         qd[d].org = defs[d]->src == RS_ORG || defs[d]->src == RS_ORG2 ||
                     (defs[d]->src == RS_DOC && strcmp(defs[d]->field, "provider_org") == 0);
+        if (defs[d]->src == RS_DOC && strcmp(defs[d]->field, "shelter") == 0)
+            qd[d].rec_kind = "shelter";
     }
     for (int f = 0; f < q->nfilters; f++)
         fdefs[f] = rec_dim_find(e, q->filters[f].name);
@@ -1679,6 +1857,13 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         }
         if (!pass)
             continue;
+        if (cc && r->case_uid[0]) {
+            long row = case_row_of_uid(c, cc, case_rows, r->case_uid);
+            if (row < 0 || !(colcache_flags(cc, (size_t)row) & CCF_STATS_CONSENT)) {
+                no_consent++;
+                continue;
+            }
+        }
         keep[i] = true;
         considered++;
         for (int d = 0; d < q->ndims; d++) {
@@ -1731,10 +1916,18 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         bool has = meas && rec_measure_value(meas, &rows[i], &v);
         cube_add(&cb, &rc, q->mentions, has, v);
     }
+    if (cc)
+        colcache_unlock(cc);
+    json_decref(case_rows);
     if (code == AMP_OK) {
         json_t *population = json_pack("{s:I, s:s}", "records", (json_int_t)considered, "scope",
                                        scoped ? "organisation" : "all");
+        if (controlled)
+            json_object_set_new(population, "excluded_without_statistics_consent",
+                                json_integer((json_int_t)no_consent));
         *out = answer(c, q, &cb, qd, controlled, population);
+        if (unit_dim >= 0)
+            drop_mixed_unit_margins(*out, unit_dim, unit_added);
     }
     cube_release(&cb);
     for (int d = 0; d < q->ndims; d++)

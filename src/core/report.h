@@ -54,6 +54,11 @@ json_t *reports_dimensions(core *c);
 amp_code report_crosstab(core *c, const principal *p, const list_param *params, size_t nparams,
                          json_t **out, amp_err *err);
 
+/** Whether a record of the case case_uid may be counted in published figures:
+ *  true for a record of no case, else whether the case exists and its consent
+ *  allows statistics (the rule the case counts follow). */
+bool report_record_allows_statistics(core *c, const char *case_uid);
+
 /** True when a principal's aggregates go through disclosure control. */
 bool report_is_controlled(const principal *p, bool publish);
 
@@ -72,13 +77,17 @@ bool report_naming_parse(const char *s, report_naming *out);
 
 /** Renders a crosstab answer as CSV (RFC 4180, UTF-8, a header line, one line
  *  per cell and per margin, "Total" in margins; suppressed counts empty with
- *  flag "suppressed").  With REPORT_CODES the file is exactly what it was before
- *  labels existed (dimension names, codes, English words).  Returns malloc'd
- *  text (*len bytes). */
+ *  flag "suppressed"), then its notes as "# " lines: what the figures count
+ *  (cases, mentions, records), the population and consent exclusions, the
+ *  disclosure control.  With REPORT_CODES the lines of the table are what they
+ *  were before labels existed (dimension names, codes, English words).  A list
+ *  table ("columns", "items": the pack's indicators) is one line per item.
+ *  Returns malloc'd text (*len bytes). */
 char *report_render_csv(const json_t *table, const report_render_opts *o, size_t *len);
 
 /** Writes one or more tables as an XLSX workbook: one sheet per table (named by
- *  "title" or the dimensions), a "Notes" sheet with the disclosure summary.
+ *  "title" or the dimensions; list tables too) with its notes under it, and a
+ *  "Notes" sheet with every table's notes in words.
  *  tables: a JSON array.  Returns malloc'd bytes (*len) or NULL. */
 unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts *o, size_t *len);
 

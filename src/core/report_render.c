@@ -185,6 +185,155 @@ static int measure_word(const char *mk)
     return strcmp(mk, "sum") == 0 ? W_SUM : W_MEAN;
 }
 
+/* ---- notes: what a table counts, over whom, under what control ---------------- */
+
+/* The plain-text notes of a table, one sentence a line, into b (each line ends
+ * with '\n'): what the figures count (cases, mentions, records…), the
+ * population and who was left out, the disclosure control applied, and the
+ * table's own notes.  Files carry them because a file travels without the JSON
+ * beside it. */
+static void table_notes(buf *b, const json_t *t)
+{
+    char line[600];
+    const char *what = json_string_value(json_object_get(t, "counts_what"));
+    const char *entity = json_string_value(json_object_get(t, "entity"));
+    const char *note = json_string_value(json_object_get(t, "counts_note"));
+    const json_t *pop = json_object_get(t, "population");
+    if (entity && strcmp(entity, "cases") != 0)
+        snprintf(line, sizeof line,
+                 "Figures count records of %s (one per record, not per person)%s%s.", entity,
+                 what && strcmp(what, "mentions") == 0 ? "; multi-valued fields count each value"
+                                                       : "",
+                 "");
+    else if (what && strcmp(what, "mentions") == 0)
+        snprintf(line, sizeof line,
+                 "Figures count mentions: a case with several values counts once in each, and "
+                 "totals add up those mentions (a total is not a number of people).");
+    else if (what && strcmp(what, "cases") == 0)
+        snprintf(line, sizeof line, "Figures count cases (people)%s%s", note ? ": " : ".",
+                 note ? "a case with several values counts once in each, but once only in "
+                        "totals, so cells may add up to more than the total."
+                      : "");
+    else if (what)
+        snprintf(line, sizeof line, "Figures count %s.", what);
+    else
+        line[0] = 0;
+    if (line[0]) {
+        buf_adds(b, line);
+        buf_addc(b, '\n');
+    }
+    if (json_is_object(pop)) {
+        const json_t *nc = json_object_get(pop, "cases"), *nr = json_object_get(pop, "records");
+        const json_t *ex = json_object_get(pop, "excluded_without_statistics_consent");
+        const char *scope = json_string_value(json_object_get(pop, "scope"));
+        const json_t *as = json_object_get(pop, "assisted");
+        int o = 0;
+        if (json_is_integer(nc) || json_is_integer(nr))
+            o = snprintf(line, sizeof line, "Population: %lld %s",
+                         (long long)json_integer_value(json_is_integer(nc) ? nc : nr),
+                         json_is_integer(nc) ? "cases" : "records");
+        else
+            o = snprintf(line, sizeof line, "Population:");
+        if (json_is_object(as) && o < (int)sizeof line)
+            o += snprintf(line + o, sizeof line - (size_t)o, " helped between %s and %s",
+                          json_string_value(json_object_get(as, "from")),
+                          json_string_value(json_object_get(as, "to")));
+        if (scope && o < (int)sizeof line)
+            o += snprintf(line + o, sizeof line - (size_t)o, ", %s",
+                          strcmp(scope, "organisation") == 0 ? "of the caller's organisation only"
+                                                             : "of every organisation");
+        if (json_is_integer(ex) && o < (int)sizeof line)
+            o += snprintf(line + o, sizeof line - (size_t)o,
+                          "; %lld left out because their consent does not allow statistics",
+                          (long long)json_integer_value(ex));
+        if (o < (int)sizeof line)
+            snprintf(line + o, sizeof line - (size_t)o, ".");
+        buf_adds(b, line);
+        buf_addc(b, '\n');
+    }
+    const json_t *dc = json_object_get(t, "disclosure");
+    if (json_is_object(dc)) {
+        if (json_is_true(json_object_get(dc, "applied"))) {
+            int o = snprintf(
+                line, sizeof line,
+                "Disclosure control: counts below %lld withheld (%lld cells), %lld "
+                "more withheld so that they cannot be worked out from totals",
+                (long long)json_integer_value(json_object_get(dc, "threshold")),
+                (long long)json_integer_value(json_object_get(dc, "suppressed_primary")),
+                (long long)json_integer_value(json_object_get(dc, "suppressed_secondary")));
+            const json_t *r = json_object_get(dc, "rounding"), *dp = json_object_get(dc, "dp");
+            if (json_is_integer(r) && o < (int)sizeof line)
+                o += snprintf(line + o, sizeof line - (size_t)o, "; counts rounded to %lld",
+                              (long long)json_integer_value(r));
+            if (json_is_object(dp) && o < (int)sizeof line)
+                o += snprintf(line + o, sizeof line - (size_t)o,
+                              "; %s noise with epsilon %g on every count",
+                              json_string_value(json_object_get(dp, "mechanism")),
+                              json_number_value(json_object_get(dp, "epsilon")));
+            if (o < (int)sizeof line)
+                snprintf(line + o, sizeof line - (size_t)o, ".");
+        } else {
+            const char *reason = json_string_value(json_object_get(dc, "reason"));
+            snprintf(line, sizeof line, "No disclosure control: %s.",
+                     reason ? reason : "internal figures");
+        }
+        buf_adds(b, line);
+        buf_addc(b, '\n');
+    }
+    static const char *const more[] = {"measure_note", "note", "pack_population", "error"};
+    for (size_t k = 0; k < sizeof more / sizeof *more; k++) {
+        const char *m = json_string_value(json_object_get(t, more[k]));
+        if (!m)
+            continue;
+        if (strcmp(more[k], "pack_population") == 0)
+            buf_adds(b, "Who the report counts: ");
+        else if (strcmp(more[k], "error") == 0)
+            buf_adds(b, "This table could not be computed: ");
+        buf_adds(b, m);
+        buf_addc(b, '\n');
+    }
+}
+
+/* A list table ("columns": [{key, label}], "items": [{...}]), such as the
+ * indicators against targets: one line per item. */
+static bool is_list_table(const json_t *t)
+{
+    return json_is_array(json_object_get(t, "columns")) &&
+           json_is_array(json_object_get(t, "items"));
+}
+
+/* The text of an item's value: numbers as numbers, booleans yes/no, null empty. */
+static void item_text(const json_t *v, char *out, size_t n)
+{
+    if (json_is_string(v))
+        snprintf(out, n, "%s", json_string_value(v));
+    else if (json_is_boolean(v))
+        snprintf(out, n, "%s", json_is_true(v) ? "yes" : "no");
+    else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v))
+        snprintf(out, n, "%lld", (long long)json_real_value(v));
+    else
+        number_text(v, out, n);
+}
+
+/* Writes every line of text (lines ending with '\n') as "# line" CSV comments. */
+static void csv_notes(buf *b, const json_t *t)
+{
+    buf notes;
+    buf_init(&notes);
+    table_notes(&notes, t);
+    size_t len = 0;
+    char *text = buf_detach(&notes, &len);
+    if (!text)
+        return;
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        buf_adds(b, "# ");
+        buf_adds(b, l);
+        buf_adds(b, "\r\n");
+    }
+    free(text);
+}
+
 /* ---- CSV ---------------------------------------------------------------------- */
 
 static void csv_rows(buf *b, const naming *n, const json_t *t, const json_t *cells)
@@ -222,8 +371,42 @@ static void csv_rows(buf *b, const naming *n, const json_t *t, const json_t *cel
     }
 }
 
+static void csv_list(buf *b, const json_t *t, const report_render_opts *o)
+{
+    bool codes = !o || o->naming == REPORT_CODES;
+    size_t i, k;
+    const json_t *c, *item;
+    const json_t *cols = json_object_get(t, "columns");
+    json_array_foreach (cols, k, c) {
+        if (k)
+            buf_addc(b, ',');
+        csv_field(b, json_string_value(json_object_get(c, codes ? "key" : "label")));
+    }
+    buf_adds(b, codes ? ",flag\r\n" : ",Note\r\n");
+    json_array_foreach (json_object_get(t, "items"), i, item) {
+        json_array_foreach (cols, k, c) {
+            char text[256];
+            item_text(json_object_get(item, json_string_value(json_object_get(c, "key"))), text,
+                      sizeof text);
+            if (k)
+                buf_addc(b, ',');
+            csv_field(b, text);
+        }
+        buf_addc(b, ',');
+        if (json_is_true(json_object_get(item, "suppressed")))
+            buf_adds(b, "suppressed");
+        buf_adds(b, "\r\n");
+    }
+}
+
 static void csv_table(buf *b, const json_t *t, const report_render_opts *o)
 {
+    if (is_list_table(t) || !json_object_get(t, "cells")) { /* a list, or a table in error */
+        if (is_list_table(t))
+            csv_list(b, t, o);
+        csv_notes(b, t);
+        return;
+    }
     naming n;
     naming_init(&n, t, o);
     size_t nd = json_array_size(json_object_get(t, "dims"));
@@ -250,6 +433,7 @@ static void csv_table(buf *b, const json_t *t, const report_render_opts *o)
     buf_adds(b, "\r\n");
     csv_rows(b, &n, t, json_object_get(t, "cells"));
     csv_rows(b, &n, t, json_object_get(t, "totals"));
+    csv_notes(b, t);
     naming_release(&n);
 }
 
@@ -337,6 +521,54 @@ static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const naming *n, const 
     }
 }
 
+/* Writes the notes of a table from row *row of column col, one line a row. */
+static void xlsx_notes(lxw_worksheet *ws, lxw_row_t *row, lxw_col_t col, const json_t *t)
+{
+    buf notes;
+    buf_init(&notes);
+    table_notes(&notes, t);
+    size_t len = 0;
+    char *text = buf_detach(&notes, &len);
+    if (!text)
+        return;
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        worksheet_write_string(ws, (*row)++, col, l, NULL);
+    free(text);
+}
+
+static void xlsx_list(lxw_worksheet *ws, lxw_row_t *row, const json_t *t,
+                      const report_render_opts *o, lxw_format *bold, lxw_format *sup)
+{
+    bool codes = !o || o->naming == REPORT_CODES;
+    size_t i, k;
+    const json_t *c, *item;
+    const json_t *cols = json_object_get(t, "columns");
+    json_array_foreach (cols, k, c)
+        worksheet_write_string(ws, *row, (lxw_col_t)k,
+                               json_string_value(json_object_get(c, codes ? "key" : "label")),
+                               bold);
+    (*row)++;
+    json_array_foreach (json_object_get(t, "items"), i, item) {
+        json_array_foreach (cols, k, c) {
+            const json_t *v = json_object_get(item, json_string_value(json_object_get(c, "key")));
+            char text[256];
+            if (json_is_number(v)) {
+                worksheet_write_number(ws, *row, (lxw_col_t)k, json_number_value(v), NULL);
+            } else if (json_is_null(v) && json_is_true(json_object_get(item, "suppressed"))) {
+                worksheet_write_string(ws, *row, (lxw_col_t)k, "suppressed", sup);
+            } else {
+                item_text(v, text, sizeof text);
+                if (text[0])
+                    worksheet_write_string(ws, *row, (lxw_col_t)k, text, NULL);
+            }
+        }
+        (*row)++;
+    }
+    worksheet_set_column(ws, 0, (lxw_col_t)(json_array_size(cols) ? json_array_size(cols) - 1 : 0),
+                         18, NULL);
+}
+
 unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts *o, size_t *len)
 {
     char path[] = "/tmp/amparo-xlsx-XXXXXX";
@@ -369,6 +601,13 @@ unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts
         const char *title = json_string_value(json_object_get(t, "title"));
         if (title)
             worksheet_write_string(ws, row++, 0, title, bold);
+        if (is_list_table(t) || !json_object_get(t, "cells")) {
+            if (is_list_table(t))
+                xlsx_list(ws, &row, t, o, bold, sup);
+            row++;
+            xlsx_notes(ws, &row, 0, t);
+            continue;
+        }
         naming n;
         naming_init(&n, t, o);
         lxw_col_t col = 0;
@@ -387,6 +626,8 @@ unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts
         xlsx_rows(ws, &row, &n, t, json_object_get(t, "cells"), sup);
         xlsx_rows(ws, &row, &n, t, json_object_get(t, "totals"), sup);
         worksheet_set_column(ws, 0, (lxw_col_t)(col ? col - 1 : 0), 18, NULL);
+        row++;
+        xlsx_notes(ws, &row, 0, t);
         naming_release(&n);
     }
     naming words_of = {.o = o}; /* the file's language, for the notes */
@@ -397,15 +638,15 @@ unsigned char *report_render_xlsx(const json_t *tables, const report_render_opts
         worksheet_write_string(notes_ws, row++, 0, word(&words_of, W_DC_TITLE), bold);
         worksheet_write_string(notes_ws, row++, 0, word(&words_of, W_DC_TEXT), NULL);
         json_array_foreach (tables, i, t) {
-            char *desc = json_dumps(json_object_get(t, "disclosure"), JSON_COMPACT);
             char name[32];
             sheet_name(t, i, name);
-            worksheet_write_string(notes_ws, row, 0, name, NULL);
-            worksheet_write_string(notes_ws, row++, 1, desc ? desc : "", NULL);
-            free(desc);
-            const char *note = json_string_value(json_object_get(t, "counts_note"));
-            if (note)
-                worksheet_write_string(notes_ws, row++, 1, note, NULL);
+            row++;
+            worksheet_write_string(notes_ws, row, 0, name, bold);
+            const char *title = json_string_value(json_object_get(t, "title"));
+            if (title)
+                worksheet_write_string(notes_ws, row, 1, title, bold);
+            row++;
+            xlsx_notes(notes_ws, &row, 1, t);
         }
         worksheet_set_column(notes_ws, 0, 0, 24, NULL);
     }

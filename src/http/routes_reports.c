@@ -249,12 +249,14 @@ static void h_standard_run(request *r)
         return;
     }
     json_t *tables = json_incref(json_object_get(out, "tables"));
-    /* only tables (not the indicators list) go into files */
+    /* crosstabs and list tables (indicators, shelter occupancy) go into files;
+     * a table in error goes as its note */
     json_t *files = json_array();
     size_t i;
     json_t *t;
     json_array_foreach (tables, i, t) {
-        if (json_object_get(t, "cells"))
+        if (json_object_get(t, "cells") || json_object_get(t, "items") ||
+            json_object_get(t, "error"))
             json_array_append(files, t);
     }
     json_decref(tables);

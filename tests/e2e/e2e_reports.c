@@ -102,6 +102,7 @@ static void test_crosstab_files_are_controlled(void **state)
     EXPECT_STATUS(&r, 200);
     assert_true(starts_with(r.ctype, "text/csv"));
     assert_true(starts_with(r.body, "gender,count,flag\r\n"));
+    assert_non_null(strstr(r.body, "\r\n# Figures count cases (people)"));
     /* a file is a publication: the 3 men of org-a are withheld, not 0 */
     assert_null(strstr(r.body, "Masculine,3,"));
     assert_null(strstr(r.body, "Masculine,0,"));
@@ -208,7 +209,27 @@ static void test_standard_reports(void **state)
     resp_free(&r);
     GET(&r, "/api/v1/reports/standard/donor-results?year=2025&format=csv");
     EXPECT_STATUS(&r, 200);
-    assert_true(starts_with(r.body, "# "));
+    /* the indicators table comes first, as a list; every table says what it counts */
+    assert_true(starts_with(r.body,
+                            "# Indicators against targets\r\n"
+                            "code,name,measure,target,actual,achieved_percent,met,flag\r\n"));
+    assert_non_null(strstr(r.body, "# Figures count cases (people)"));
+    assert_non_null(strstr(r.body, "\r\ntype,currency,count,sum,flag\r\n"));
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/standard/action-plan?year=2025");
+    EXPECT_STATUS(&r, 200);
+    assert_non_null(jstr(r.json, "population"));
+    bool occupancy = false;
+    size_t i;
+    const json_t *t;
+    json_array_foreach (json_object_get(r.json, "tables"), i, t)
+        occupancy = occupancy || strcmp(jstr(t, "name"), "shelter_occupancy") == 0;
+    assert_true(occupancy);
+    resp_free(&r);
+    /* amounts are never added up across currencies */
+    GET(&r, "/api/v1/reports/crosstab?entity=assistance&dims=year,quarter,month,type"
+            "&measure=sum:cost");
+    expect_field_error(&r, "dims", "currency_required");
     resp_free(&r);
     GET(&r, "/api/v1/reports/standard/nope");
     expect_error(&r, 404, "not_found");
