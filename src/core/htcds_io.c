@@ -406,8 +406,10 @@ struct import_ctx {
     cases_bulk *bulk;
     pipeline pipe;
     const htcds_import_options *opt;
-    size_t total;           /* bytes of input */
-    bool identity_withheld; /* the option, or as the file says */
+    size_t total;                 /* bytes of input */
+    bool identity_withheld;       /* the option, or as the file says */
+    const cat_field *withheld[8]; /* case fields fill_withheld_record may fill */
+    size_t nwithheld;
 };
 
 /* Notes an error found while reading a record, reported with it in order. */
@@ -470,13 +472,18 @@ static bool required_in(const cat_field *f, const json_t *doc)
  * comment): they are recorded as withheld, which is what happened, rather than
  * left empty (the rule would then fail on every later edit) or the record
  * refused (the export could never be read again). */
+static bool withheld_candidate(const cat_field *f)
+{
+    return f->identity && (f->required || f->cond == COND_REQUIRED_IF);
+}
+
 static void fill_withheld(const catalogue *cat, const char *entity, json_t *doc)
 {
     size_t n;
     const cat_field *const *fs = catalogue_fields(cat, entity, &n);
     for (size_t i = 0; i < n; i++) {
         const cat_field *f = fs[i];
-        if (!f->identity || (!f->required && f->cond != COND_REQUIRED_IF))
+        if (!withheld_candidate(f))
             continue;
         const json_t *v = json_object_get(doc, f->name);
         if ((!v || json_is_null(v)) && required_in(f, doc))
@@ -487,7 +494,14 @@ static void fill_withheld(const catalogue *cat, const char *entity, json_t *doc)
 static void fill_withheld_record(import_ctx *x, json_t *doc)
 {
     const catalogue *cat = core_catalogue(x->c);
-    fill_withheld(cat, "case", doc);
+    /* the case fields concerned, found once per import (a wide catalogue,
+     * a hundred thousand rows) */
+    for (size_t i = 0; i < x->nwithheld; i++) {
+        const cat_field *f = x->withheld[i];
+        const json_t *v = json_object_get(doc, f->name);
+        if ((!v || json_is_null(v)) && required_in(f, doc))
+            json_object_set_new(doc, f->name, json_string(HTCDS_WITHHELD));
+    }
     if (x->format != HTCDS_JSON)
         return; /* only JSON records carry child records */
     const char *k;
@@ -1460,6 +1474,11 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     x.errors.max = opt->max_errors ? opt->max_errors : DEFAULT_MAX_ERRORS;
     x.errors.on_error = opt->on_error;
     x.errors.on_error_arg = opt->on_error_arg;
+    size_t nf;
+    const cat_field *const *fs = catalogue_fields(core_catalogue(c), "case", &nf);
+    for (size_t i = 0; i < nf && x.nwithheld < sizeof x.withheld / sizeof *x.withheld; i++)
+        if (withheld_candidate(fs[i]))
+            x.withheld[x.nwithheld++] = fs[i];
     store *s = core_store(c);
     if (store_bulk_begin(s) != STORE_OK) {
         json_decref(x.errors.errors);
