@@ -326,7 +326,10 @@ static const char export_usage[] =
     "       Only cases whose consent allows statistics are exported.  A summary of\n"
     "       what was generalised or suppressed goes to standard error (or --summary).\n"
     "htcds  writes every case as HTCDS CSV (standard column names) or JSON.\n"
-    "       Identity fields are left out unless --with-identity is given.\n"
+    "       Identity fields are left out unless --with-identity is given; the\n"
+    "       JSON file is then {\"identity\": false, \"items\": [...]} (with them, an\n"
+    "       array).  Both import again: the closure reason and comment texts they\n"
+    "       cannot hold are recorded as withheld.\n"
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
     "  --out FILE   write to FILE instead of standard output\n";
