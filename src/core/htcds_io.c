@@ -1504,6 +1504,9 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     case HTCDS_XFORM_XML: code = import_xml(&x, data, len, opt, err); break;
     }
     pipe_stop(&x);
+    if (code == AMP_OK && x.rows == 0 && x.errors.count == 0)
+        error_add(&x.errors, 0, 0, NULL, "", "no_records",
+                  "the file holds no case records (a header or an empty list only)");
     bool commit = code == AMP_OK && x.errors.count == 0 && !opt->dry_run;
     amp_err berr = {0};
     if (cases_bulk_close(x.bulk, commit, &berr) != AMP_OK && commit) {

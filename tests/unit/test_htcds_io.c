@@ -452,6 +452,13 @@ static void test_file_level_errors(void **state)
     json_t *rep = import(e, HTCDS_CSV, true, "", AMP_EBADREQ);
     assert_true(has_error(rep, 1, NULL, "", "header_required"));
     json_decref(rep);
+    /* a header alone, or an empty list, is not a successful import of nothing */
+    rep = import(e, HTCDS_CSV, false, "prs_Gender,vic_TraffickingStatus\n", AMP_EINVALID);
+    assert_true(has_error(rep, 0, NULL, "", "no_records"));
+    json_decref(rep);
+    rep = import(e, HTCDS_JSON, true, "[]", AMP_EINVALID);
+    assert_true(has_error(rep, 0, NULL, "", "no_records"));
+    json_decref(rep);
     rep = import(e, HTCDS_CSV, true, "prs_Gender,prs_Gender\nFeminine,Feminine\n", AMP_EINVALID);
     assert_true(has_error(rep, 1, "prs_Gender", "prs_Gender", "duplicate_column"));
     json_decref(rep);
