@@ -360,7 +360,10 @@ static const char export_usage[] =
     "       Only cases whose consent allows statistics are exported.  A summary of\n"
     "       what was generalised or suppressed goes to standard error (or --summary).\n"
     "htcds  writes every case as HTCDS CSV (standard column names) or JSON.\n"
-    "       Identity fields are left out unless --with-identity is given.\n"
+    "       Identity fields are left out unless --with-identity is given; the\n"
+    "       JSON file is then {\"identity\": false, \"items\": [...]} (with them, an\n"
+    "       array).  Both import again: the closure reason and comment texts they\n"
+    "       cannot hold are recorded as withheld.\n"
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
     "  --out FILE   write to FILE instead of standard output\n";
@@ -526,21 +529,68 @@ static int cmd_export(int argc, char **argv)
 
 static const char import_usage[] =
     "usage: amparo import htcds [--data DIR] [--dry-run] [--format csv|json|xform-csv|xform-xml]\n"
-    "                           [--errors FILE] [--threads N] FILE\n"
+    "                           [--errors FILE] [--max-errors N|all] [--org ORG]\n"
+    "                           [--without-identity] [--threads N] FILE\n"
     "\n"
     "Imports case records.  Every row is validated first; a real import is all or\n"
-    "nothing.  --dry-run lists every error (line, column, field, rule) and changes\n"
-    "nothing.  Formats: csv (HTCDS column names, multi-values joined with ';'),\n"
-    "json (an array of case records, as amparo export htcds --format json writes),\n"
-    "xform-csv and xform-xml (submissions of the HTCDS XLSForm/XForm as KoboToolbox\n"
-    "or ODK export them).  The default format follows the file name (.json, .xml).\n"
-    "On a terminal a progress bar is shown.  Exit codes: 0 imported (or a clean dry\n"
-    "run), 4 errors found (nothing imported), 1 failure, 2 usage.\n"
+    "nothing.  --dry-run checks every row, finds every error (line, record, column,\n"
+    "field, rule) and changes nothing.  Formats: csv (HTCDS column names, multi-values\n"
+    "joined with ';'), json (an array of case records, as amparo export htcds --format\n"
+    "json writes), xform-csv and xform-xml (submissions of the HTCDS XLSForm/XForm as\n"
+    "KoboToolbox or ODK export them; registered on the day of the submission).  The\n"
+    "default format follows the file name (.json, .xml).  On a terminal a progress\n"
+    "bar is shown.  Exit codes: 0 imported (or a clean dry run), 4 errors found\n"
+    "(nothing imported) or an unknown --org, 1 failure, 2 usage.\n"
     "\n"
-    "  --errors FILE  write the full report (JSON) to FILE\n"
-    "  --threads N    CSV: threads checking and preparing rows besides the one\n"
-    "                 inserting them (default: one per CPU; 1: none, all in one)\n"
-    "  --data DIR     data directory (default: $AMPARO_DATA or ./data)\n";
+    "  --errors FILE       write the whole report (JSON) with every error to FILE\n"
+    "  --max-errors N|all  errors printed here (default 20; the total is always\n"
+    "                      printed, and --errors FILE holds all of them)\n"
+    "  --org ORG           owner organisation of the records that name none\n"
+    "                      (required for xform-csv and xform-xml: the form has no\n"
+    "                      such field; without it HTCDS records with no\n"
+    "                      amp_OwnerOrganisation get no owner)\n"
+    "  --without-identity  the file was exported without identity fields: identity\n"
+    "                      fields a rule requires (the reason a case was closed, the\n"
+    "                      text of a comment) are recorded as withheld.  Files of\n"
+    "                      amparo export htcds say so themselves (a CSV header with no\n"
+    "                      identity column, a JSON object with \"identity\": false)\n"
+    "  --threads N         CSV: threads checking and preparing rows besides the one\n"
+    "                      inserting them (default: one per CPU; 1: none, all in one)\n"
+    "  --data DIR          data directory (default: $AMPARO_DATA or ./data)\n";
+
+#define IMPORT_ERRORS_SHOWN 20
+
+/* Where the errors of an import go, as they are found: the first `shown` to
+ * standard error, every one to the --errors file (streamed, so memory does not
+ * grow with the number of errors). */
+typedef struct {
+    const char *path;
+    bool records; /* JSON/XML: the record's index says more than its line */
+    size_t shown, seen;
+    FILE *file;
+} import_errors;
+
+static void import_error(void *arg, const json_t *e)
+{
+    import_errors *ie = arg;
+    if (ie->seen++ < ie->shown) {
+        const json_t *line = json_object_get(e, "line");
+        const json_t *rec = json_object_get(e, "record");
+        const char *col = json_string_value(json_object_get(e, "column"));
+        char where[48] = "";
+        if (ie->records && rec)
+            snprintf(where, sizeof where, " record %lld:", (long long)json_integer_value(rec));
+        fprintf(stderr, "%s:%lld:%s column %s: field %s: %s: %s\n", ie->path,
+                (long long)json_integer_value(line), where, col ? col : "-",
+                json_string_value(json_object_get(e, "field")),
+                json_string_value(json_object_get(e, "rule")),
+                json_string_value(json_object_get(e, "message")));
+    }
+    if (ie->file) {
+        fputs(ie->seen > 1 ? ",\n  " : "\n  ", ie->file);
+        json_dumpf(e, ie->file, JSON_COMPACT);
+    }
+}
 
 static void progress_bar(void *arg, size_t rows, size_t done, size_t total)
 {
@@ -564,9 +614,10 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "amparo import: unknown format '%s'\n%s", argv[1], import_usage);
         return EXIT_USAGE;
     }
-    const char *data = NULL, *fmt = NULL, *path = NULL, *errors_path = NULL;
-    bool dry = false;
+    const char *data = NULL, *fmt = NULL, *path = NULL, *errors_path = NULL, *org = NULL;
+    bool dry = false, without_identity = false;
     int threads = 0;
+    size_t shown = IMPORT_ERRORS_SHOWN;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -587,6 +638,22 @@ static int cmd_import(int argc, char **argv)
                 return EXIT_USAGE;
             }
             threads = (int)n;
+        } else if (strcmp(a, "--max-errors") == 0 && has) {
+            const char *v = argv[++i];
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (strcmp(v, "all") == 0) {
+                shown = SIZE_MAX;
+            } else if (*end || end == v || n < 0) {
+                fprintf(stderr, "amparo import htcds: --max-errors takes a number or 'all'\n");
+                return EXIT_USAGE;
+            } else {
+                shown = (size_t)n;
+            }
+        } else if (strcmp(a, "--org") == 0 && has) {
+            org = argv[++i];
+        } else if (strcmp(a, "--without-identity") == 0) {
+            without_identity = true;
         } else if (strcmp(a, "--dry-run") == 0) {
             dry = true;
         } else if (a[0] != '-' && !path) {
@@ -611,6 +678,11 @@ static int cmd_import(int argc, char **argv)
                 "amparo import htcds: --format must be csv, json, xform-csv or xform-xml\n");
         return EXIT_USAGE;
     }
+    if (!org && (format == HTCDS_XFORM_CSV || format == HTCDS_XFORM_XML)) {
+        fprintf(stderr, "amparo import htcds: XForm submissions name no owner organisation: "
+                        "give --org ORG\n");
+        return EXIT_USAGE;
+    }
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -633,7 +705,28 @@ static int cmd_import(int argc, char **argv)
         return EXIT_FAIL;
     }
     principal p = cli_principal(NULL);
-    htcds_import_options opt = {.format = format, .dry_run = dry, .threads = threads};
+    import_errors ie = {
+        .path = path, .records = format == HTCDS_JSON || format == HTCDS_XFORM_XML, .shown = shown};
+    if (errors_path) {
+        ie.file = fopen(errors_path, "w");
+        if (!ie.file) {
+            fprintf(stderr, "amparo import htcds: cannot write '%s'\n", errors_path);
+            cli_env_close(&env);
+            if (len)
+                munmap(text, len);
+            return EXIT_FAIL;
+        }
+        fputs("{\"errors\": [", ie.file);
+    }
+    /* every error goes through import_error; the report keeps only a few */
+    htcds_import_options opt = {.format = format,
+                                .dry_run = dry,
+                                .threads = threads,
+                                .max_errors = 1,
+                                .on_error = import_error,
+                                .on_error_arg = &ie,
+                                .owner_org = org,
+                                .identity_withheld = without_identity};
     if (isatty(STDERR_FILENO))
         opt.progress = progress_bar;
     amp_err err = {0};
@@ -644,25 +737,28 @@ static int cmd_import(int argc, char **argv)
     if (opt.progress)
         fputc('\n', stderr);
     int rc = EXIT_OK;
+    if (ie.file) { /* the rest of the report after the errors */
+        fputs(ie.seen ? "\n]" : "]", ie.file);
+        const char *key;
+        json_t *v;
+        json_object_foreach (report, key, v) {
+            if (strcmp(key, "errors") == 0)
+                continue;
+            fprintf(ie.file, ",\n\"%s\": ", key);
+            json_dumpf(strcmp(key, "truncated") == 0 ? json_false() : v, ie.file,
+                       JSON_COMPACT | JSON_ENCODE_ANY);
+        }
+        if (!report)
+            fprintf(ie.file, ",\n\"error\": \"%s\"", amp_code_name(err.code));
+        fputs("}\n", ie.file);
+        if (fclose(ie.file) != 0)
+            fprintf(stderr, "amparo import htcds: cannot write '%s'\n", errors_path);
+    }
+    if (ie.seen > ie.shown)
+        fprintf(stderr, "(%zu of %zu errors shown%s)\n", ie.shown, ie.seen,
+                errors_path ? "; all of them are in the --errors file"
+                            : "; --errors FILE writes all of them, --max-errors all shows them");
     if (report) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach (json_object_get(report, "errors"), i, e) {
-            const json_t *line = json_object_get(e, "line");
-            const char *col = json_string_value(json_object_get(e, "column"));
-            fprintf(stderr, "%s:%lld: column %s: field %s: %s: %s\n", path,
-                    (long long)json_integer_value(line), col ? col : "-",
-                    json_string_value(json_object_get(e, "field")),
-                    json_string_value(json_object_get(e, "rule")),
-                    json_string_value(json_object_get(e, "message")));
-        }
-        if (json_is_true(json_object_get(report, "truncated")))
-            fprintf(stderr, "(only the first %zu errors are listed)\n",
-                    json_array_size(json_object_get(report, "errors")));
-        if (errors_path) {
-            if (json_dump_file(report, errors_path, JSON_INDENT(2)) != 0)
-                fprintf(stderr, "amparo import htcds: cannot write '%s'\n", errors_path);
-        }
         long long rows = (long long)json_integer_value(json_object_get(report, "rows"));
         printf("%s: %lld rows, %lld errors, %lld imported%s in %.2f s (%.0f rows/s)\n", path, rows,
                (long long)json_integer_value(json_object_get(report, "error_count")),
@@ -670,7 +766,9 @@ static int cmd_import(int argc, char **argv)
                dry ? " (dry run)" : "", secs, secs > 0 ? (double)rows / secs : 0.0);
         json_decref(report);
     }
-    if (code == AMP_EINVALID || code == AMP_EBADREQ)
+    if (!report && code != AMP_OK)
+        rc = cli_report(&err); /* nothing was read: an unknown --org, no rights… */
+    else if (code == AMP_EINVALID || code == AMP_EBADREQ)
         rc = EXIT_INVALID;
     else if (code != AMP_OK)
         rc = cli_report(&err);

@@ -6,6 +6,7 @@
 #include "core/htcds_io.h"
 #include "core/audit.h"
 #include "core/blindindex.h"
+#include "core/validate.h"
 #include "store/store_reports.h"
 
 #include <csv.h>
@@ -18,6 +19,9 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_ERRORS 1000
+/* The text recorded for an identity field that a rule requires but the file,
+ * exported without identity, cannot hold. */
+#define HTCDS_WITHHELD "[withheld: exported without identity fields]"
 #define SMALL_FILE (64 * 1024) /* bytes: below, CSV rows are prepared without workers */
 
 bool htcds_format_parse(const char *name, htcds_format *out)
@@ -63,6 +67,51 @@ static bool is_meta_column(const char *name)
     return false;
 }
 
+/* Metadata of a submission that dates it, best first: `today` (the form's date
+ * of the interview), `start` and `end` (the device's local time when the form
+ * was opened and closed), `_submission_time` (when the server received it, in
+ * UTC: it can fall on the next day, and a form sent late is received late). */
+#define SUBMISSION_SOURCES 4
+
+static int submission_source(const char *name)
+{
+    static const char *const sources[SUBMISSION_SOURCES] = {"today", "start", "end",
+                                                            "_submission_time"};
+    for (int i = 0; i < SUBMISSION_SOURCES; i++)
+        if (strcmp(name, sources[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* The date "YYYY-MM-DD" at the start of a date or dateTime text into out[11],
+ * or "" when there is none. */
+static void submission_date(const char *text, char out[11])
+{
+    while (*text == ' ')
+        text++;
+    out[0] = 0;
+    if (strlen(text) < 10 || (text[10] && text[10] != 'T' && text[10] != ' '))
+        return;
+    memcpy(out, text, 10);
+    out[10] = 0;
+    if (!validate_date(out))
+        out[0] = 0;
+}
+
+/* A submission is registered on the day it was made, not on the day of the
+ * import: the core derives the age at registration from this date. */
+static void set_registration_date(json_t *doc, char submitted[SUBMISSION_SOURCES][11])
+{
+    if (json_object_get(doc, "amp_RegistrationDate"))
+        return;
+    for (int i = 0; i < SUBMISSION_SOURCES; i++) {
+        if (submitted[i][0]) {
+            json_object_set_new(doc, "amp_RegistrationDate", json_string(submitted[i]));
+            return;
+        }
+    }
+}
+
 /* "prs_First_Name" -> "prsfirstname" (letters and digits, lower case). */
 static void normalise(const char *s, char *out, size_t n)
 {
@@ -73,6 +122,20 @@ static void normalise(const char *s, char *out, size_t n)
     out[k] = 0;
 }
 
+/* Column names of the official templates that differ from the field names:
+ * the HTCDS Excel spreadsheet v2.0 (Toolkit/Excel) misspells one header. */
+static const char *column_alias(const char *name)
+{
+    static const struct {
+        const char *column, *field;
+    } aliases[] = {
+        {"vic_TraffickinStatusDecisionMakingOrg", "vic_TraffickingStatusDecisionMakingOrg"}};
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(name, aliases[i].column) == 0)
+            return aliases[i].field;
+    return name;
+}
+
 const char *htcds_xform_field(const catalogue *cat, const char *column)
 {
     if (strncmp(column, "meta/", 5) == 0 || strncmp(column, "formhub/", 8) == 0)
@@ -81,6 +144,7 @@ const char *htcds_xform_field(const catalogue *cat, const char *column)
     base = base ? base + 1 : column;
     if (is_meta_column(base))
         return NULL;
+    base = column_alias(base);
     const cat_field *f = catalogue_field(cat, "case", base);
     if (f)
         return f->name;
@@ -171,11 +235,41 @@ static json_t *cell_value(const cat_field *f, const char *text, char sep)
     return v;
 }
 
+/* An XForm answer of several options for a field the catalogue holds one value
+ * of.  The official XLSForm declares vic_ForcedLabourIndustry select_multiple,
+ * but the HTCDS 2.0 field standard, and so the catalogue, the statistics and the
+ * CTDC export, hold one industry per case: keeping the first option would lose
+ * the others unseen, so the row is reported for someone to choose.  Notes the
+ * error in *read and returns true; false for any other answer. */
+static void read_error(json_t **list, long line, const char *col, const char *field,
+                       const char *rule, const char *message);
+
+static bool several_answers(const cat_field *f, const char *text, json_t **read, long line,
+                            const char *column)
+{
+    if (f->type != FT_PICKLIST)
+        return false;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    const char *sp = strpbrk(text, " \t");
+    if (!sp || !sp[strspn(sp, " \t\r")])
+        return false; /* one answer (perhaps with trailing spaces) */
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "%s holds one value (a picklist in HTCDS 2.0), but the submission gives several "
+             "('%.200s'): keep one",
+             f->name, text);
+    read_error(read, line, column, f->name, "single_value", msg);
+    return true;
+}
+
 /* ==== collecting errors ==================================================== */
 
 typedef struct {
-    json_t *errors; /* listed */
+    json_t *errors; /* listed: the first `max` */
     size_t count, max;
+    htcds_error_fn on_error; /* every error, in order (optional) */
+    void *on_error_arg;
 } error_list;
 
 /* A JSON string of client bytes: invalid UTF-8 becomes '?', so an error about a
@@ -204,28 +298,41 @@ static bool utf8_ok(const char *s)
     return ok;
 }
 
-static void error_add(error_list *e, long line, const char *column, const char *field,
-                      const char *rule, const char *message)
+/* Counts an error; keeps it in the report while fewer than max are kept, and
+ * hands it to on_error.  Memory stays bounded however many rows are wrong: past
+ * max, an error is only counted (and built, if on_error wants it, then freed).
+ * record: the record's 1-based index, 0 for an error of the file itself. */
+static void error_add(error_list *e, long line, size_t record, const char *column,
+                      const char *field, const char *rule, const char *message)
 {
     e->count++;
-    if (json_array_size(e->errors) >= e->max)
+    bool keep = json_array_size(e->errors) < e->max;
+    if (!keep && !e->on_error)
         return;
     json_t *o = json_object();
     json_object_set_new(o, "line", line > 0 ? json_integer(line) : json_null());
+    if (record)
+        json_object_set_new(o, "record", json_integer((json_int_t)record));
     json_object_set_new(o, "column", column ? clean_string(column) : json_null());
     json_object_set_new(o, "field", clean_string(field ? field : ""));
     json_object_set_new(o, "rule", clean_string(rule ? rule : "invalid"));
     json_object_set_new(o, "message", clean_string(message ? message : ""));
-    json_array_append_new(e->errors, o);
+    if (e->on_error)
+        e->on_error(e->on_error_arg, o);
+    if (keep)
+        json_array_append_new(e->errors, o);
+    else
+        json_decref(o);
 }
 
 /* ==== one record through the core =============================================== */
 
 /* Column descriptors of a CSV header. */
-typedef enum { COL_FIELD, COL_OPTION, COL_IGNORE, COL_UNKNOWN } col_kind;
+typedef enum { COL_FIELD, COL_OPTION, COL_SUBMITTED, COL_IGNORE, COL_UNKNOWN } col_kind;
 
 typedef struct {
     col_kind kind;
+    int source; /* COL_SUBMITTED: which date of the submission (submission_source) */
     const cat_field *f;
     char *name;   /* as in the header */
     char *option; /* COL_OPTION: the picklist value */
@@ -299,7 +406,10 @@ struct import_ctx {
     cases_bulk *bulk;
     pipeline pipe;
     const htcds_import_options *opt;
-    size_t total; /* bytes of input */
+    size_t total;                 /* bytes of input */
+    bool identity_withheld;       /* the option, or as the file says */
+    const cat_field *withheld[8]; /* case fields fill_withheld_record may fill */
+    size_t nwithheld;
 };
 
 /* Notes an error found while reading a record, reported with it in order. */
@@ -336,48 +446,161 @@ static void prepare_record(import_ctx *x, record *r)
     json_decref(r->doc); /* freed here, on the worker, not by the inserter */
     r->doc = NULL;
 }
+/* True when field f, absent from doc, is required there (required, or
+ * required_if its condition holds). */
+static bool required_in(const cat_field *f, const json_t *doc)
+{
+    if (f->required)
+        return true;
+    if (f->cond != COND_REQUIRED_IF || !f->cond_field)
+        return false;
+    const json_t *v = json_object_get(doc, f->cond_field);
+    for (size_t k = 0; k < f->ncond_values; k++) {
+        if (json_is_string(v) && strcmp(json_string_value(v), f->cond_values[k]) == 0)
+            return true;
+        size_t i;
+        const json_t *e;
+        json_array_foreach (v, i, e)
+            if (json_is_string(e) && strcmp(json_string_value(e), f->cond_values[k]) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* A file exported without identity cannot hold the identity fields a rule
+ * requires (cas_ReasonForCaseClosure of a closed case, cco_CaseComment of a
+ * comment): they are recorded as withheld, which is what happened, rather than
+ * left empty (the rule would then fail on every later edit) or the record
+ * refused (the export could never be read again). */
+static bool withheld_candidate(const cat_field *f)
+{
+    return f->identity && (f->required || f->cond == COND_REQUIRED_IF);
+}
+
+static void fill_withheld(const catalogue *cat, const char *entity, json_t *doc)
+{
+    size_t n;
+    const cat_field *const *fs = catalogue_fields(cat, entity, &n);
+    for (size_t i = 0; i < n; i++) {
+        const cat_field *f = fs[i];
+        if (!withheld_candidate(f))
+            continue;
+        const json_t *v = json_object_get(doc, f->name);
+        if ((!v || json_is_null(v)) && required_in(f, doc))
+            json_object_set_new(doc, f->name, json_string(HTCDS_WITHHELD));
+    }
+}
+
+static void fill_withheld_record(import_ctx *x, json_t *doc)
+{
+    const catalogue *cat = core_catalogue(x->c);
+    /* the case fields concerned, found once per import (a wide catalogue,
+     * a hundred thousand rows) */
+    for (size_t i = 0; i < x->nwithheld; i++) {
+        const cat_field *f = x->withheld[i];
+        const json_t *v = json_object_get(doc, f->name);
+        if ((!v || json_is_null(v)) && required_in(f, doc))
+            json_object_set_new(doc, f->name, json_string(HTCDS_WITHHELD));
+    }
+    if (x->format != HTCDS_JSON)
+        return; /* only JSON records carry child records */
+    const char *k;
+    json_t *v;
+    json_object_foreach (doc, k, v) {
+        const child_kind *ck = json_is_array(v) ? core_child_kind(k) : NULL;
+        size_t i;
+        json_t *ch;
+        if (ck)
+            json_array_foreach (v, i, ch)
+                if (json_is_object(ch))
+                    fill_withheld(cat, ck->entity, ch);
+    }
+}
+
 static void prepare_doc(import_ctx *x, record *r)
 {
+    const char *owner = json_string_value(json_object_get(r->doc, "amp_OwnerOrganisation"));
     if (!x->p->internal) {
-        const char *owner = json_string_value(json_object_get(r->doc, "amp_OwnerOrganisation"));
         if (!owner) {
             json_object_set_new(r->doc, "amp_OwnerOrganisation", json_string(x->p->org));
         } else if (strcmp(owner, x->p->org) != 0) {
             r->owner_refused = true;
             return;
         }
+    } else if (!owner && x->opt->owner_org) {
+        json_object_set_new(r->doc, "amp_OwnerOrganisation", json_string(x->opt->owner_org));
     }
+    if (x->identity_withheld)
+        fill_withheld_record(x, r->doc);
     r->code = cases_bulk_prepare(x->bulk, r->doc, &r->bc, &r->err);
 }
 
-/* The inserter's part of a record, in file order: its errors, or its insert. */
+/* A picklist error with the allowed values appended when they are few enough
+ * to read (an error path only). */
+#define LISTED_VALUES_MAX 12
+
+static const char *picklist_message(import_ctx *x, const char *field, const char *message,
+                                    char *buf, size_t n)
+{
+    if (!field || !message)
+        return message;
+    const catalogue *cat = core_catalogue(x->c);
+    const char *entity = "case", *name = field;
+    const char *dot = strrchr(field, '.');
+    char coll[64];
+    if (dot) { /* "comments[0].cco_Type" */
+        size_t len = strcspn(field, "[.");
+        snprintf(coll, sizeof coll, "%.*s", (int)(len < 63 ? len : 63), field);
+        const child_kind *ck = core_child_kind(coll);
+        if (!ck)
+            return message;
+        entity = ck->entity;
+        name = dot + 1;
+    }
+    const cat_field *f = catalogue_field(cat, entity, name);
+    if (!f || !f->nvalues || f->nvalues > LISTED_VALUES_MAX)
+        return message;
+    size_t k = (size_t)snprintf(buf, n, "%s (allowed: ", message);
+    for (size_t i = 0; i < f->nvalues && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", f->values[i]);
+    if (k < n)
+        snprintf(buf + k, n - k, ")");
+    return buf;
+}
+
+/* The inserter's part of a record, in file order: its errors, or its insert.
+ * A record is valid only when neither reading it nor the core found an error;
+ * both kinds are reported, so one run lists every error of the record. */
 static void finish_record(import_ctx *x, record *r)
 {
-    x->rows++;
+    size_t rec = ++x->rows;
     size_t i;
     const json_t *fe;
+    bool read_failed = json_array_size(r->read) > 0;
     json_array_foreach (r->read, i, fe) {
-        error_add(&x->errors, (long)json_integer_value(json_object_get(fe, "line")),
+        error_add(&x->errors, (long)json_integer_value(json_object_get(fe, "line")), rec,
                   json_string_value(json_object_get(fe, "column")),
                   json_string_value(json_object_get(fe, "field")),
                   json_string_value(json_object_get(fe, "rule")),
                   json_string_value(json_object_get(fe, "message")));
     }
     if (r->owner_refused) {
-        error_add(&x->errors, r->line,
+        error_add(&x->errors, r->line, rec,
                   r->column_of ? r->column_of(r->arg, "amp_OwnerOrganisation") : NULL,
                   "amp_OwnerOrganisation", "owner_org",
                   "cases can be imported only into your own organisation");
     } else if (!r->rejected && r->code == AMP_OK && r->bc) {
         cases_bulk_case *bc = r->bc;
         r->bc = NULL;
-        /* after an error nothing will be committed: the rest is only checked */
-        if (x->errors.count == 0 || x->opt->dry_run) {
+        if (read_failed) {
+            /* not valid: checked only */
+        } else if (x->errors.count == 0 || x->opt->dry_run) {
             if (cases_bulk_add(x->bulk, bc, &r->err) == AMP_OK)
                 x->imported++;
             else
                 r->code = r->err.code ? r->err.code : AMP_EINTERNAL;
         } else {
+            /* after an error nothing will be committed: the rest is only checked */
             x->imported++;
         }
         if (x->pipe.nworkers)
@@ -387,14 +610,19 @@ static void finish_record(import_ctx *x, record *r)
     }
     if (!r->rejected && r->code != AMP_OK) {
         if (!json_array_size(r->err.fields)) {
-            error_add(&x->errors, r->line, NULL, "", amp_code_name(r->err.code), r->err.message);
+            error_add(&x->errors, r->line, rec, NULL, "", amp_code_name(r->err.code),
+                      r->err.message);
         } else {
             json_array_foreach (r->err.fields, i, fe) {
                 const char *field = json_string_value(json_object_get(fe, "field"));
-                error_add(&x->errors, r->line,
-                          r->column_of && field ? r->column_of(r->arg, field) : field, field,
-                          json_string_value(json_object_get(fe, "rule")),
-                          json_string_value(json_object_get(fe, "message")));
+                const char *rule = json_string_value(json_object_get(fe, "rule"));
+                const char *message = json_string_value(json_object_get(fe, "message"));
+                char buf[1024];
+                if (rule && strcmp(rule, "picklist") == 0)
+                    message = picklist_message(x, field, message, buf, sizeof buf);
+                error_add(&x->errors, r->line, rec,
+                          r->column_of && field ? r->column_of(r->arg, field) : field, field, rule,
+                          message);
             }
         }
     }
@@ -713,8 +941,11 @@ static void header_column(csv_ctx *cx, const char *raw)
         return;
     }
     if (cx->x->format == HTCDS_CSV) {
-        col.f = catalogue_field(cat, "case", col.name);
+        col.f = catalogue_field(cat, "case", column_alias(col.name));
         col.kind = col.f ? COL_FIELD : COL_UNKNOWN;
+    } else if (submission_source(col.name) >= 0) {
+        col.kind = COL_SUBMITTED;
+        col.source = submission_source(col.name);
     } else {
         const char *slash = strrchr(col.name, '/');
         const char *fname = htcds_xform_field(cat, col.name);
@@ -727,7 +958,7 @@ static void header_column(csv_ctx *cx, const char *raw)
             snprintf(prefix, sizeof prefix, "%.*s", (int)(slash - col.name), col.name);
             const char *pf = htcds_xform_field(cat, prefix);
             const cat_field *f = pf ? catalogue_field(cat, "case", pf) : NULL;
-            if (f && f->type == FT_MULTISELECT && utf8_ok(slash + 1)) {
+            if (f && (f->type == FT_MULTISELECT || f->type == FT_PICKLIST) && utf8_ok(slash + 1)) {
                 col.kind = COL_OPTION;
                 col.f = f;
                 col.option = strdup(slash + 1);
@@ -760,10 +991,14 @@ static void csv_record_doc(void *arg, record *r)
 {
     const csv_ctx *cx = arg;
     json_t *doc = json_object(), *read = NULL;
-    bool bad_cell = false;
+    bool bad_cell = false, dated = false;
+    char submitted[SUBMISSION_SOURCES][11] = {{0}};
     for (size_t i = 0; i < r->ncells; i++) {
         const column *col = &cx->cols[i];
-        if (col->kind == COL_FIELD) {
+        if (col->kind == COL_SUBMITTED) {
+            submission_date(r->cells[i], submitted[col->source]);
+            dated = dated || submitted[col->source][0];
+        } else if (col->kind == COL_FIELD) {
             if (!r->cells[i][0])
                 continue; /* an empty cell sets nothing (most cells of a wide file) */
             if (!utf8_ok(r->cells[i])) {
@@ -772,6 +1007,8 @@ static void csv_record_doc(void *arg, record *r)
                 bad_cell = true;
                 continue;
             }
+            if (cx->sep == ' ' && several_answers(col->f, r->cells[i], &read, r->line, col->name))
+                continue;
             json_t *v = cell_value_at(col->f, r->cells[i], cx->sep); /* the record's copy */
             if (v)
                 json_object_set_new(doc, col->f->name, v);
@@ -783,6 +1020,20 @@ static void csv_record_doc(void *arg, record *r)
             if (!parse_bool(t, &on)) {
                 read_error(&read, r->line, col->name, col->f->name, "boolean",
                            "an option column holds 1/0 or true/false");
+                continue;
+            }
+            if (col->f->type == FT_PICKLIST) { /* one option of a single value */
+                json_t *have = json_object_get(doc, col->f->name);
+                if (!on || (have && strcmp(json_string_value(have), col->option) == 0))
+                    continue;
+                if (have) {
+                    char both[300];
+                    snprintf(both, sizeof both, "%.140s %.140s", json_string_value(have),
+                             col->option);
+                    several_answers(col->f, both, &read, r->line, col->name);
+                    continue;
+                }
+                json_object_set_new(doc, col->f->name, json_string(col->option));
                 continue;
             }
             json_t *arr = json_object_get(doc, col->f->name);
@@ -799,6 +1050,8 @@ static void csv_record_doc(void *arg, record *r)
                 json_array_append_new(arr, json_string(col->option));
         }
     }
+    if (dated)
+        set_registration_date(doc, submitted);
     r->read = read;
     if (bad_cell) {
         json_decref(doc);
@@ -815,18 +1068,34 @@ static void csv_row_done(csv_ctx *cx)
         cx->header_done = true;
         for (size_t i = 0; i < cx->ncells; i++)
             header_column(cx, cx->text + cx->offs[i]);
+        /* a header without any identity column is a de-identified file (as
+         * `export htcds` writes without --with-identity): it cannot hold the
+         * identity fields that rules require */
+        bool any_identity = false;
+        for (size_t i = 0; i < cx->ncols; i++) {
+            any_identity = any_identity || (cx->cols[i].f && cx->cols[i].f->identity);
+            /* a single-value field with its answer column and option columns
+             * (KoboToolbox writes both): the answer column says it all */
+            for (size_t j = 0; cx->cols[i].kind == COL_OPTION &&
+                               cx->cols[i].f->type == FT_PICKLIST && j < cx->ncols;
+                 j++)
+                if (cx->cols[j].kind == COL_FIELD && cx->cols[j].f == cx->cols[i].f)
+                    cx->cols[i].kind = COL_IGNORE;
+        }
+        if (!any_identity && cx->ncols)
+            x->identity_withheld = true;
         for (size_t i = 0; i < cx->ncols; i++) {
             if (cx->cols[i].kind == COL_UNKNOWN) {
                 char msg[200];
                 snprintf(msg, sizeof msg, "column '%.100s' is not an HTCDS case field",
                          cx->cols[i].name);
-                error_add(&x->errors, cx->row_start, cx->cols[i].name, cx->cols[i].name,
+                error_add(&x->errors, cx->row_start, 0, cx->cols[i].name, cx->cols[i].name,
                           "unknown_field", msg);
             }
             for (size_t j = 0; j < i; j++) {
                 if (cx->cols[i].kind == COL_FIELD && cx->cols[j].kind == COL_FIELD &&
                     cx->cols[i].f == cx->cols[j].f) {
-                    error_add(&x->errors, cx->row_start, cx->cols[i].name, cx->cols[i].f->name,
+                    error_add(&x->errors, cx->row_start, 0, cx->cols[i].name, cx->cols[i].f->name,
                               "duplicate_column", "this field has two columns");
                     break;
                 }
@@ -913,7 +1182,7 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
         size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
         if (csv_parse(&parser, data + off, n, csv_field_cb, csv_row_cb, &cx) != n) {
             pipe_flush(x);
-            error_add(&x->errors, cx.line, NULL, "", "csv_syntax",
+            error_add(&x->errors, cx.line, 0, NULL, "", "csv_syntax",
                       csv_strerror(csv_error(&parser)));
             code = AMP_EBADREQ;
             break;
@@ -926,7 +1195,7 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
         cx.line--; /* the last row ends on the last line */
         if (csv_fini(&parser, csv_field_cb, csv_row_cb, &cx) != 0) {
             pipe_flush(x);
-            error_add(&x->errors, cx.row_start, NULL, "", "csv_syntax",
+            error_add(&x->errors, cx.row_start, 0, NULL, "", "csv_syntax",
                       "the file ends inside a quoted cell");
             code = AMP_EBADREQ;
         }
@@ -935,7 +1204,7 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
     if (cx.oom)
         code = amp_err_set(err, AMP_ETOOBIG, "the file has too many columns or is too large");
     if (!cx.header_done && code == AMP_OK) {
-        error_add(&x->errors, 1, NULL, "", "header_required", "the file has no header line");
+        error_add(&x->errors, 1, 0, NULL, "", "header_required", "the file has no header line");
         code = AMP_EBADREQ;
     }
     csv_free(&parser);
@@ -951,8 +1220,10 @@ static amp_code import_csv(import_ctx *x, const char *data, size_t len,
 
 /* ==== JSON ========================================================================= */
 
-/* Lines where each element of the top-level array starts (a light scan). */
-static long *element_lines(const char *data, size_t len, size_t *n)
+/* Lines where each element of the records array starts (a light scan): the
+ * top-level array (depth 1), or the first array inside the top-level object
+ * (depth 2: {"identity": false, "items": [...]}). */
+static long *element_lines(const char *data, size_t len, int target, size_t *n)
 {
     size_t cap = 64;
     long *lines = malloc(cap * sizeof *lines);
@@ -961,7 +1232,7 @@ static long *element_lines(const char *data, size_t len, size_t *n)
         return NULL;
     long line = 1;
     int depth = 0;
-    bool in_str = false, esc = false, want = false;
+    bool in_str = false, esc = false, want = false, inside = false, seen = false;
     for (size_t i = 0; i < len; i++) {
         char ch = data[i];
         if (ch == '\n')
@@ -977,7 +1248,7 @@ static long *element_lines(const char *data, size_t len, size_t *n)
         }
         if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
             continue;
-        if (want && depth == 1) {
+        if (want && depth == target && inside) {
             if (*n == cap) {
                 long *g = realloc(lines, (cap *= 2) * sizeof *g);
                 if (!g)
@@ -991,11 +1262,13 @@ static long *element_lines(const char *data, size_t len, size_t *n)
             in_str = true;
         else if (ch == '[' || ch == '{') {
             depth++;
-            if (depth == 1 && ch == '[')
-                want = true;
-        } else if (ch == ']' || ch == '}')
+            if (depth == target && ch == '[' && !seen)
+                want = inside = seen = true;
+        } else if (ch == ']' || ch == '}') {
+            if (depth == target)
+                inside = false;
             depth--;
-        else if (ch == ',' && depth == 1)
+        } else if (ch == ',' && depth == target && inside)
             want = true;
     }
     return lines;
@@ -1030,25 +1303,28 @@ static amp_code import_json(import_ctx *x, const char *data, size_t len,
     if (!root) {
         char msg[200];
         snprintf(msg, sizeof msg, "not valid JSON: %s", je.text);
-        error_add(&x->errors, je.line, NULL, "", "json_syntax", msg);
+        error_add(&x->errors, je.line, 0, NULL, "", "json_syntax", msg);
         return AMP_EBADREQ;
     }
     json_t *items = json_is_array(root) ? root : json_object_get(root, "items");
     if (!json_is_array(items)) {
-        error_add(&x->errors, 1, NULL, "", "array_required",
+        error_add(&x->errors, 1, 0, NULL, "", "array_required",
                   "the file must hold an array of case records (or {\"items\": [...]})");
         json_decref(root);
         return AMP_EBADREQ;
     }
+    if (json_is_false(json_object_get(root, "identity")))
+        x->identity_withheld = true; /* as `export htcds --format json` marks it */
     size_t nlines = 0;
-    long *lines = json_is_array(root) ? element_lines(data, len, &nlines) : NULL;
+    long *lines = element_lines(data, len, json_is_array(root) ? 1 : 2, &nlines);
     size_t i;
     json_t *rec;
     json_array_foreach (items, i, rec) {
         long line = i < nlines ? lines[i] : 0;
         if (!json_is_object(rec)) {
             x->rows++;
-            error_add(&x->errors, line, NULL, "", "object", "each record must be a JSON object");
+            error_add(&x->errors, line, x->rows, NULL, "", "object",
+                      "each record must be a JSON object");
             continue;
         }
         json_t *doc = json_deep_copy(rec);
@@ -1068,7 +1344,9 @@ static amp_code import_json(import_ctx *x, const char *data, size_t len,
 typedef struct {
     import_ctx *x;
     json_t *doc;
+    json_t *read; /* errors found reading the record (unknown elements) */
     long line;
+    char submitted[SUBMISSION_SOURCES][11]; /* the dates of the submission found */
 } xml_rec;
 
 static bool element_has_children(xmlNode *n)
@@ -1093,18 +1371,31 @@ static void xml_fields(xml_rec *r, xmlNode *parent, int depth)
                 xml_fields(r, n, depth + 1); /* a group */
             continue;
         }
+        int src = submission_source(name);
+        if (src >= 0) {
+            xmlChar *text = xmlNodeGetContent(n);
+            submission_date(text ? (const char *)text : "", r->submitted[src]);
+            xmlFree(text);
+            continue;
+        }
         if (is_meta_column(name))
             continue;
         const char *fname = htcds_xform_field(cat, name);
         long line = xmlGetLineNo(n);
         if (!fname) {
-            char msg[200];
-            snprintf(msg, sizeof msg, "element '%.100s' is not an HTCDS case field", name);
-            error_add(&r->x->errors, line, name, name, "unknown_field", msg);
+            /* noted with the record, so its other errors are reported too */
+            char msg[200], clean[128];
+            utf8_sanitize(name, clean, sizeof clean);
+            snprintf(msg, sizeof msg, "element '%.100s' is not an HTCDS case field", clean);
+            read_error(&r->read, line, clean, clean, "unknown_field", msg);
             continue;
         }
         xmlChar *text = xmlNodeGetContent(n);
-        json_t *v = cell_value(catalogue_field(cat, "case", fname), text ? (char *)text : "", ' ');
+        const cat_field *f = catalogue_field(cat, "case", fname);
+        const char *t = text ? (const char *)text : "";
+        json_t *v = utf8_ok(t) && several_answers(f, t, &r->read, line, name)
+                        ? NULL
+                        : cell_value(f, t, ' ');
         xmlFree(text);
         if (v)
             json_object_set_new(r->doc, fname, v);
@@ -1125,7 +1416,7 @@ static amp_code import_xml(import_ctx *x, const char *data, size_t len,
         size_t n = strlen(msg);
         while (n && (msg[n - 1] == '\n'))
             msg[--n] = 0;
-        error_add(&x->errors, e ? e->line : 0, NULL, "", "xml_syntax", msg);
+        error_add(&x->errors, e ? e->line : 0, 0, NULL, "", "xml_syntax", msg);
         return AMP_EBADREQ;
     }
     xmlNode *root = xmlDocGetRootElement(d);
@@ -1141,14 +1432,9 @@ static amp_code import_xml(import_ctx *x, const char *data, size_t len,
         if (n->type != XML_ELEMENT_NODE)
             continue;
         xml_rec r = {.x = x, .doc = json_object(), .line = xmlGetLineNo(n)};
-        size_t before = x->errors.count;
         xml_fields(&r, n, 0);
-        if (x->errors.count == before) {
-            insert_record(x, r.doc, NULL, r.line, 0, NULL, NULL);
-        } else {
-            x->rows++;
-            json_decref(r.doc);
-        }
+        set_registration_date(r.doc, r.submitted);
+        insert_record(x, r.doc, r.read, r.line, 0, NULL, NULL);
         count++;
         if (opt->progress && count % 1000 == 0)
             opt->progress(opt->progress_arg, x->rows, len, len);
@@ -1166,9 +1452,33 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     amp_code code = authz_require(p, ACT_CREATE, RES_CASE, err);
     if (code != AMP_OK)
         return code;
-    import_ctx x = {.c = c, .p = p, .format = opt->format, .opt = opt, .total = len};
+    if (opt->owner_org) {
+        store_row row;
+        int rc = store_org_get(core_store(c), opt->owner_org, &row);
+        if (rc == STORE_OK)
+            store_row_release(&row);
+        else {
+            amp_err_set(err, AMP_EINVALID, "no organisation has the identifier '%.100s'",
+                        opt->owner_org);
+            amp_err_field(err, "org", "lookup", "no organisation has this identifier");
+            return AMP_EINVALID;
+        }
+    }
+    import_ctx x = {.c = c,
+                    .p = p,
+                    .format = opt->format,
+                    .opt = opt,
+                    .total = len,
+                    .identity_withheld = opt->identity_withheld};
     x.errors.errors = json_array();
     x.errors.max = opt->max_errors ? opt->max_errors : DEFAULT_MAX_ERRORS;
+    x.errors.on_error = opt->on_error;
+    x.errors.on_error_arg = opt->on_error_arg;
+    size_t nf;
+    const cat_field *const *fs = catalogue_fields(core_catalogue(c), "case", &nf);
+    for (size_t i = 0; i < nf && x.nwithheld < sizeof x.withheld / sizeof *x.withheld; i++)
+        if (withheld_candidate(fs[i]))
+            x.withheld[x.nwithheld++] = fs[i];
     store *s = core_store(c);
     if (store_bulk_begin(s) != STORE_OK) {
         json_decref(x.errors.errors);
@@ -1194,6 +1504,9 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     case HTCDS_XFORM_XML: code = import_xml(&x, data, len, opt, err); break;
     }
     pipe_stop(&x);
+    if (code == AMP_OK && x.rows == 0 && x.errors.count == 0)
+        error_add(&x.errors, 0, 0, NULL, "", "no_records",
+                  "the file holds no case records (a header or an empty list only)");
     bool commit = code == AMP_OK && x.errors.count == 0 && !opt->dry_run;
     amp_err berr = {0};
     if (cases_bulk_close(x.bulk, commit, &berr) != AMP_OK && commit) {
@@ -1207,11 +1520,12 @@ amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
     if (opt->progress)
         opt->progress(opt->progress_arg, x.rows, len, len);
     size_t imported = commit && code == AMP_OK ? x.imported : 0;
-    *report = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o, s:b}", "format",
+    *report = json_pack("{s:s, s:I, s:I, s:I, s:b, s:b, s:I, s:o, s:b}", "format",
                         format_name(opt->format), "rows", (json_int_t)x.rows, "valid",
                         (json_int_t)x.imported, "imported", (json_int_t)imported, "dry_run",
-                        opt->dry_run, "error_count", (json_int_t)x.errors.count, "errors",
-                        x.errors.errors, "truncated", x.errors.count > x.errors.max);
+                        opt->dry_run, "identity_withheld", x.identity_withheld, "error_count",
+                        (json_int_t)x.errors.count, "errors", x.errors.errors, "truncated",
+                        x.errors.count > x.errors.max);
     if (code == AMP_OK && x.errors.count) {
         amp_err_set(err, AMP_EINVALID, "%zu error(s) in %zu row(s): nothing was imported",
                     x.errors.count, x.rows);
@@ -1362,8 +1676,12 @@ amp_code htcds_export(core *c, const principal *p, htcds_format format, bool wit
             first = false;
         }
         fputs("\r\n", out);
-    } else {
+    } else if (identity) {
         fputs("[\n", out);
+    } else {
+        /* says so, for an import to know that the identity fields the rules
+         * require were withheld, not forgotten */
+        fputs("{\"format\": \"htcds-json\", \"identity\": false, \"items\": [\n", out);
     }
     /* every case id in one read snapshot, then each case through the core */
     uid_list ids = {0};
@@ -1404,7 +1722,7 @@ amp_code htcds_export(core *c, const principal *p, htcds_format format, bool wit
     }
     free(ids.uids);
     if (format == HTCDS_JSON)
-        fputs("\n]\n", out);
+        fputs(identity ? "\n]\n" : "\n]}\n", out);
     if (fflush(out) != 0 || ferror(out))
         return amp_err_set(err, AMP_EINTERNAL, "the file could not be written");
     *summary = json_pack("{s:s, s:I, s:b}", "format", format_name(format), "cases",

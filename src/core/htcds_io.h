@@ -35,10 +35,28 @@ bool htcds_format_parse(const char *name, htcds_format *out);
 /** Progress of an import: rows read so far, bytes consumed of total. */
 typedef void (*htcds_progress_fn)(void *arg, size_t rows, size_t done, size_t total);
 
+/** Called with every error of an import, in file order, on the calling
+ *  thread: {"line", "record", "column", "field", "rule", "message"} (borrowed;
+ *  "record" is the 1-based index of the record, absent for errors of the file
+ *  itself).  Lets a caller write out every error while the report keeps only
+ *  the first max_errors in memory. */
+typedef void (*htcds_error_fn)(void *arg, const json_t *error);
+
 typedef struct {
     htcds_format format;
     bool dry_run;
-    size_t max_errors; /* errors listed at most (0: 1000); all are counted */
+    size_t max_errors; /* errors kept in the report at most (0: 1000); all are
+                        * counted, and all go to on_error */
+    htcds_error_fn on_error;
+    void *on_error_arg;
+    /* Owner organisation for records that name none (internal principals; others
+     * always import into their own).  Checked against the organisations. */
+    const char *owner_org;
+    /* The file was exported without identity fields (`export htcds` without
+     * --with-identity): an identity field that a rule requires is recorded as
+     * withheld instead of failing.  Also set by the file itself: a CSV header
+     * with no identity column, a JSON export object with "identity": false. */
+    bool identity_withheld;
     htcds_progress_fn progress;
     void *progress_arg;
     int threads; /* CSV: threads preparing records (0: one per CPU, or none for a file
@@ -46,12 +64,16 @@ typedef struct {
 } htcds_import_options;
 
 /** Imports the case records in data[len].  *report: {"format", "rows",
- *  "imported", "dry_run", "error_count", "errors": [{"line", "column",
- *  "field", "rule", "message"}], "truncated"} (new reference, also on
- *  AMP_EINVALID).  Returns AMP_OK (imported, or a clean dry run), AMP_EINVALID
- *  when any row has an error (nothing imported), AMP_EBADREQ when the file
- *  cannot be read as the format at all, AMP_EFORBIDDEN, AMP_EINTERNAL.
- *  Needs ACT_CREATE on RES_CASE; audited as "import.htcds". */
+ *  "valid", "imported", "dry_run", "identity_withheld", "error_count",
+ *  "errors": [{"line", "record", "column", "field", "rule", "message"}],
+ *  "truncated"} (new reference, also on AMP_EINVALID).  XForm submissions
+ *  without amp_RegistrationDate are registered on the day of the submission
+ *  (its `today`, else `start`, `end`, `_submission_time`).  Returns AMP_OK
+ *  (imported, or a clean dry run), AMP_EINVALID when any row has an error
+ *  (nothing imported) or opt->owner_org is no organisation (no report),
+ *  AMP_EBADREQ when the file cannot be read as the format at all,
+ *  AMP_EFORBIDDEN, AMP_EINTERNAL.  Needs ACT_CREATE on RES_CASE; audited as
+ *  "import.htcds". */
 amp_code htcds_import(core *c, const principal *p, const char *data, size_t len,
                       const htcds_import_options *opt, json_t **report, amp_err *err);
 

@@ -461,6 +461,59 @@ static void test_cli_exchange(void **state)
     assert_int_equal(tool("import", "--help"), 0);
 }
 
+static void test_cli_import_errors_and_round_trip(void **state)
+{
+    (void)state;
+    char dir[400], bad[420], errs[420], csv[420], js[420], kobo[420];
+    snprintf(dir, sizeof dir, "%s/cli-rt", srv.root);
+    snprintf(bad, sizeof bad, "%s/bad30.csv", srv.root);
+    snprintf(errs, sizeof errs, "%s/errors.json", srv.root);
+    snprintf(csv, sizeof csv, "%s/rt.csv", srv.root);
+    snprintf(js, sizeof js, "%s/rt.json", srv.root);
+    snprintf(kobo, sizeof kobo, "%s/kobo.csv", srv.root);
+    assert_int_equal(tool("init", "--data", dir, "--country", "EC"), 0);
+    assert_int_equal(tool("demo", "--data", dir, "--cases", "300", "--seed", "5"), 0);
+    /* the default export (no identity) imports again, closed cases included */
+    assert_int_equal(tool("export", "htcds", "--data", dir, "--out", csv), 0);
+    assert_int_equal(tool("export", "htcds", "--data", dir, "--format", "json", "--out", js), 0);
+    char *text = read_text(csv);
+    assert_non_null(strstr(text, ",Closed,"));
+    free(text);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--dry-run", csv), 0);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--dry-run", js), 0);
+    /* every error in the --errors file, however few are printed */
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("prs_Gender,vic_TraffickingStatus\n", f);
+    for (int i = 0; i < 1500; i++)
+        fputs("Green,ActualVictimOfTrafficking\n", f);
+    fclose(f);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--dry-run", "--errors", errs,
+                          "--max-errors", "3", bad),
+                     4);
+    json_error_t je;
+    json_t *rep = json_load_file(errs, 0, &je);
+    assert_non_null(rep);
+    assert_int_equal(json_integer_value(json_object_get(rep, "error_count")), 1500);
+    assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1500);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(rep, "errors"), 1499), "line")),
+                     1501);
+    assert_false(json_is_true(json_object_get(rep, "truncated")));
+    json_decref(rep);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--max-errors", "x", bad), 2);
+    /* XForm submissions need an owner organisation, and an existing one */
+    write_text(kobo, "start;prs_Gender;vic_TraffickingStatus\n"
+                     "2025-03-01T10:00:00.000-05:00;Feminine;ActualVictimOfTrafficking\n");
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--format", "xform-csv", kobo), 2);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--format", "xform-csv", "--org",
+                          "no-such-org", kobo),
+                     4);
+    assert_int_equal(tool("import", "htcds", "--data", dir, "--format", "xform-csv", "--org",
+                          "ec-fundacion-alas", kobo),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_ctdc_export),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_cli_exchange),
+        cmocka_unit_test(test_cli_import_errors_and_round_trip),
     };
     return cmocka_run_group_tests_name("e2e_reports", tests, group_setup, group_teardown);
 }

@@ -181,6 +181,201 @@ static void test_json_round_trip(void **state)
     tu_env_free(b);
 }
 
+/* The one case of e (a new reference). */
+static json_t *only_case(tu_env *e)
+{
+    store_query q = {.limit = 10};
+    store_row *rows = NULL;
+    int n = 0;
+    int64_t total = 0;
+    assert_int_equal(store_case_list(e->store, &q, &rows, &n, &total), STORE_OK);
+    assert_int_equal(n, 1);
+    json_t *rec = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_get(e->core, &admin, rows[0].uid, &rec, &err), AMP_OK);
+    for (int i = 0; i < n; i++)
+        store_row_release(&rows[i]);
+    free(rows);
+    return rec;
+}
+
+/* A case whose identity fields the rules require: closed (a closure reason)
+ * with a comment (its text). */
+static const char closed_case[] =
+    "{\"prs_FirstName\":\"Ana\",\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":"
+    "\"ActualVictimOfTrafficking\",\"amp_RegistrationDate\":\"2025-01-02\","
+    "\"amp_OwnerOrganisation\":\"org-a\",\"cas_Status\":\"Closed\","
+    "\"cas_ReasonForCaseClosure\":\"Went home to her family in Quito\","
+    "\"comments\":[{\"cco_CaseComment\":\"Called her sister on 3 May\"}]}";
+
+static void test_round_trip_without_identity(void **state)
+{
+    (void)state;
+    tu_env *a = fresh();
+    json_t *b0 = tu_json(closed_case), *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(cases_create_sync(a->core, &admin, b0, &out, &err), AMP_OK);
+    json_decref(out);
+    json_decref(b0);
+    for (int format = 0; format < 2; format++) {
+        htcds_format f = format ? HTCDS_JSON : HTCDS_CSV;
+        char *first = export_text(a, f, false);
+        assert_null(strstr(first, "Quito"));
+        assert_null(strstr(first, "sister"));
+        tu_env *b = fresh();
+        /* the file says it holds no identity, and imports as it is */
+        json_t *rep = import(b, f, false, first, AMP_OK);
+        assert_true(json_is_true(json_object_get(rep, "identity_withheld")));
+        assert_int_equal(json_integer_value(json_object_get(rep, "imported")), 1);
+        json_decref(rep);
+        json_t *rec = only_case(b);
+        assert_string_equal(json_string_value(json_object_get(rec, "cas_Status")), "Closed");
+        assert_string_equal(json_string_value(json_object_get(rec, "cas_ReasonForCaseClosure")),
+                            "[withheld: exported without identity fields]");
+        if (f == HTCDS_JSON) {
+            json_t *cm = json_array_get(json_object_get(rec, "comments"), 0);
+            assert_string_equal(json_string_value(json_object_get(cm, "cco_CaseComment")),
+                                "[withheld: exported without identity fields]");
+        }
+        json_decref(rec);
+        /* and exported again without identity it is the same file */
+        char *second = export_text(b, f, false);
+        if (f == HTCDS_CSV) {
+            assert_string_equal(first, second);
+        } else {
+            json_t *x = tu_json(first), *y = tu_json(second);
+            char *xt = json_dumps(json_object_get(x, "items"), 0);
+            char *yt = json_dumps(json_object_get(y, "items"), 0);
+            json_t *xi = without_meta(xt), *yi = without_meta(yt);
+            free(xt);
+            free(yt);
+            assert_true(json_is_false(json_object_get(y, "identity")));
+            assert_true(json_equal(xi, yi));
+            json_decref(x);
+            json_decref(y);
+            json_decref(xi);
+            json_decref(yi);
+        }
+        free(first);
+        free(second);
+        tu_env_free(b);
+    }
+    /* a file that holds identity fields is not excused: the rule still applies */
+    tu_env *c = fresh();
+    const char *named = "prs_FirstName,prs_Gender,vic_TraffickingStatus,cas_Status\n"
+                        "Eva,Feminine,ActualVictimOfTrafficking,Closed\n";
+    json_t *rep = import(c, HTCDS_CSV, true, named, AMP_EINVALID);
+    assert_true(has_error(rep, 2, NULL, "cas_ReasonForCaseClosure", "required_if"));
+    json_decref(rep);
+    /* unless the caller says the file was exported without identity */
+    htcds_import_options o = {.format = HTCDS_CSV, .dry_run = true, .identity_withheld = true};
+    rep = NULL;
+    assert_int_equal(htcds_import(c->core, &admin, named, strlen(named), &o, &rep, &err), AMP_OK);
+    json_decref(rep);
+    amp_err_clear(&err);
+    tu_env_free(c);
+    tu_env_free(a);
+}
+
+/* on_error: every error, in order, however few the report keeps. */
+typedef struct {
+    size_t n;
+    long last_line;
+    bool ordered;
+} error_tally;
+
+static void tally_error(void *arg, const json_t *e)
+{
+    error_tally *t = arg;
+    long line = (long)json_integer_value(json_object_get(e, "line"));
+    t->ordered = t->ordered && line >= t->last_line;
+    t->last_line = line;
+    t->n++;
+}
+
+static void test_every_error_is_reported(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    /* 3000 rows, each with two errors */
+    size_t cap = 64 * 3100, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "prs_Gender,vic_TraffickingStatus\n");
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "Purple,Nonsense%d\n", i);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        error_tally t = {.ordered = true};
+        htcds_import_options o = {.format = HTCDS_CSV,
+                                  .dry_run = true,
+                                  .max_errors = 5,
+                                  .threads = threads,
+                                  .on_error = tally_error,
+                                  .on_error_arg = &t};
+        json_t *rep = NULL;
+        amp_err err = {0};
+        assert_int_equal(htcds_import(e->core, &admin, csv, len, &o, &rep, &err), AMP_EINVALID);
+        assert_int_equal(t.n, 6000);
+        assert_true(t.ordered);
+        assert_int_equal(t.last_line, 3001);
+        assert_int_equal(json_integer_value(json_object_get(rep, "error_count")), 6000);
+        assert_int_equal(json_array_size(json_object_get(rep, "errors")), 5); /* bounded */
+        assert_true(json_is_true(json_object_get(rep, "truncated")));
+        json_decref(rep);
+        amp_err_clear(&err);
+    }
+    free(csv);
+    tu_env_free(e);
+}
+
+/* The error of record `record` with field/rule, or NULL. */
+static const json_t *record_error(const json_t *rep, long record, const char *field,
+                                  const char *rule)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach (json_object_get(rep, "errors"), i, e) {
+        if (json_integer_value(json_object_get(e, "record")) == record &&
+            strcmp(json_string_value(json_object_get(e, "field")), field) == 0 &&
+            strcmp(json_string_value(json_object_get(e, "rule")), rule) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void test_one_line_json_names_the_record(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const char *one = "[{\"prs_Gender\":\"Mujer\",\"vic_TraffickingStatus\":"
+                      "\"ActualVictimOfTrafficking\",\"bogus\":1},{\"prs_Gender\":5}, 7, "
+                      "{\"vic_AgeWhenTrafficked\":\"12\"}]";
+    json_t *rep = import(e, HTCDS_JSON, true, one, AMP_EINVALID);
+    const json_t *g = record_error(rep, 1, "prs_Gender", "picklist");
+    assert_non_null(g);
+    /* a short picklist lists its values */
+    assert_non_null(strstr(json_string_value(json_object_get(g, "message")),
+                           "allowed: Feminine, Masculine, TransgenderFeminine"));
+    assert_non_null(record_error(rep, 1, "bogus", "unknown_field"));
+    assert_non_null(record_error(rep, 2, "prs_Gender", "type"));
+    assert_non_null(record_error(rep, 3, "", "object"));
+    assert_non_null(record_error(rep, 4, "vic_AgeWhenTrafficked", "type"));
+    json_decref(rep);
+    /* a long one (countries) does not */
+    rep = import(e, HTCDS_JSON, true,
+                 "[{\"prs_Gender\":\"Feminine\",\"vic_TraffickingStatus\":\"Nope\","
+                 "\"vic_ForcedLabourIndustry\":\"Z_Nothing\","
+                 "\"vic_TypeOfExploitation\":[\"ForcedLabour\"]}]",
+                 AMP_EINVALID);
+    g = record_error(rep, 1, "vic_TraffickingStatus", "picklist");
+    assert_non_null(g);
+    assert_non_null(strstr(json_string_value(json_object_get(g, "message")), "allowed:"));
+    g = record_error(rep, 1, "vic_ForcedLabourIndustry", "picklist");
+    assert_non_null(g);
+    assert_null(strstr(json_string_value(json_object_get(g, "message")), "allowed:"));
+    json_decref(rep);
+    tu_env_free(e);
+}
+
 static void test_csv_errors_by_line_column_field_rule(void **state)
 {
     (void)state;
@@ -256,6 +451,13 @@ static void test_file_level_errors(void **state)
     tu_env *e = fresh();
     json_t *rep = import(e, HTCDS_CSV, true, "", AMP_EBADREQ);
     assert_true(has_error(rep, 1, NULL, "", "header_required"));
+    json_decref(rep);
+    /* a header alone, or an empty list, is not a successful import of nothing */
+    rep = import(e, HTCDS_CSV, false, "prs_Gender,vic_TraffickingStatus\n", AMP_EINVALID);
+    assert_true(has_error(rep, 0, NULL, "", "no_records"));
+    json_decref(rep);
+    rep = import(e, HTCDS_JSON, true, "[]", AMP_EINVALID);
+    assert_true(has_error(rep, 0, NULL, "", "no_records"));
     json_decref(rep);
     rep = import(e, HTCDS_CSV, true, "prs_Gender,prs_Gender\nFeminine,Feminine\n", AMP_EINVALID);
     assert_true(has_error(rep, 1, "prs_Gender", "prs_Gender", "duplicate_column"));
@@ -356,6 +558,161 @@ static void test_xform_csv_kobo_export(void **state)
     assert_true(has_error(rep, 1, "prs_Nickname", "prs_Nickname", "unknown_field"));
     assert_true(has_error(rep, 2, "vic_TypeOfExploitation/ForcedLabour", "vic_TypeOfExploitation",
                           "boolean"));
+    json_decref(rep);
+    tu_env_free(e);
+}
+
+static json_t *import_org(tu_env *e, htcds_format f, bool dry, const char *text, const char *org,
+                          amp_code want)
+{
+    htcds_import_options o = {.format = f, .dry_run = dry, .owner_org = org};
+    json_t *rep = NULL;
+    amp_err err = {0};
+    amp_code code = htcds_import(e->core, &admin, text, strlen(text), &o, &rep, &err);
+    if (code != want)
+        fail_msg("import: %d (%s) wanted %d", code, err.message, want);
+    amp_err_clear(&err);
+    return rep;
+}
+
+static void test_xform_submission_date_and_owner(void **state)
+{
+    (void)state;
+    /* today before start before end before _submission_time; the age at
+     * registration is the age on that day (born 2010-03-05: 14 on 2025-03-01,
+     * 15 from 2025-03-05) */
+    static const struct {
+        const char *header, *row, *date;
+        int age;
+    } cases[] = {
+        {"today;start;end;_submission_time",
+         "2025-03-01;2025-03-06T10:00:00.000-05:00;"
+         "2025-03-07T10:00:00.000-05:00;2025-03-08T15:21:00",
+         "2025-03-01", 14},
+        {"_submission_time;start", "2025-03-08T15:21:00;2025-03-06T23:50:00.000-05:00",
+         "2025-03-06", 15},
+        {"_submission_time;end", "2025-03-04T15:21:00;garbage", "2025-03-04", 14},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_env *e = fresh();
+        char csv[600];
+        snprintf(csv, sizeof csv,
+                 "%s;prs_Birthdate;prs_Gender;vic_TraffickingStatus\n%s;2010-03-05;Feminine;"
+                 "ActualVictimOfTrafficking\n",
+                 cases[i].header, cases[i].row);
+        json_t *rep = import_org(e, HTCDS_XFORM_CSV, false, csv, "org-b", AMP_OK);
+        json_decref(rep);
+        json_t *rec = only_case(e);
+        assert_string_equal(json_string_value(json_object_get(rec, "amp_RegistrationDate")),
+                            cases[i].date);
+        assert_int_equal(json_integer_value(json_object_get(rec, "amp_AgeAtRegistration")),
+                         cases[i].age);
+        assert_string_equal(json_string_value(json_object_get(rec, "amp_OwnerOrganisation")),
+                            "org-b");
+        json_decref(rec);
+        tu_env_free(e);
+    }
+    /* XML: the same, and a file's own owner wins over --org */
+    tu_env *e = fresh();
+    const char *xml = "<data id=\"htcds_xlsform\"><start>2024-12-31T22:00:00.000-05:00</start>"
+                      "<prs_Gender>Feminine</prs_Gender><vic_TraffickingStatus>"
+                      "ActualVictimOfTrafficking</vic_TraffickingStatus></data>";
+    json_t *rep = import_org(e, HTCDS_XFORM_XML, false, xml, "org-a", AMP_OK);
+    json_decref(rep);
+    json_t *rec = only_case(e);
+    assert_string_equal(json_string_value(json_object_get(rec, "amp_RegistrationDate")),
+                        "2024-12-31");
+    assert_string_equal(json_string_value(json_object_get(rec, "amp_OwnerOrganisation")), "org-a");
+    json_decref(rec);
+    const char *own = "prs_Gender,vic_TraffickingStatus,amp_OwnerOrganisation\n"
+                      "Feminine,ActualVictimOfTrafficking,org-b\n";
+    rep = import_org(e, HTCDS_CSV, true, own, "org-a", AMP_OK);
+    json_decref(rep);
+    /* an organisation that does not exist is refused before anything is read */
+    rep = import_org(e, HTCDS_XFORM_XML, true, xml, "org-zz", AMP_EINVALID);
+    assert_null(rep);
+    assert_int_equal(ncases(e), 1);
+    tu_env_free(e);
+}
+
+static void test_xform_select_multiple_and_template_names(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    /* the XLSForm lets several industries be ticked; the catalogue holds one */
+    const char *one = "prs_Gender;vic_TraffickingStatus;vic_TypeOfExploitation;"
+                      "vic_ForcedLabourIndustry\n"
+                      "Feminine;ActualVictimOfTrafficking;ForcedLabour ChildLabour;"
+                      "C_Manufacturing \n";
+    json_t *rep = import_org(e, HTCDS_XFORM_CSV, false, one, "org-a", AMP_OK);
+    json_decref(rep);
+    json_t *rec = only_case(e);
+    assert_string_equal(json_string_value(json_object_get(rec, "vic_ForcedLabourIndustry")),
+                        "C_Manufacturing");
+    json_decref(rec);
+    const char *two = "prs_Gender;vic_TraffickingStatus;vic_TypeOfExploitation;"
+                      "vic_ForcedLabourIndustry;prs_Nickname\n"
+                      "Purple;ActualVictimOfTrafficking;ForcedLabour;"
+                      "C_Manufacturing F_Construction;x\n";
+    rep = import_org(e, HTCDS_XFORM_CSV, true, two, "org-a", AMP_EINVALID);
+    assert_true(
+        has_error(rep, 2, "vic_ForcedLabourIndustry", "vic_ForcedLabourIndustry", "single_value"));
+    assert_true(has_error(rep, 2, "prs_Gender", "prs_Gender", "picklist")); /* still checked */
+    assert_int_equal(json_integer_value(json_object_get(rep, "valid")), 0);
+    json_decref(rep);
+    /* KoboToolbox's one column per option, for a single-value field too */
+    const char *split = "prs_Gender;vic_TraffickingStatus;vic_TypeOfExploitation;"
+                        "vic_ForcedLabourIndustry/C_Manufacturing;"
+                        "vic_ForcedLabourIndustry/F_Construction\n"
+                        "Feminine;ActualVictimOfTrafficking;ForcedLabour;0;1\n"
+                        "Feminine;ActualVictimOfTrafficking;ForcedLabour;1;1\n";
+    rep = import_org(e, HTCDS_XFORM_CSV, true, split, "org-a", AMP_EINVALID);
+    assert_int_equal(json_integer_value(json_object_get(rep, "error_count")), 1);
+    assert_true(has_error(rep, 3, "vic_ForcedLabourIndustry/F_Construction",
+                          "vic_ForcedLabourIndustry", "single_value"));
+    assert_int_equal(json_integer_value(json_object_get(rep, "valid")), 1);
+    json_decref(rep);
+    /* XML likewise */
+    const char *xml = "<data id=\"f\"><prs_Gender>Feminine</prs_Gender><vic_TraffickingStatus>"
+                      "ActualVictimOfTrafficking</vic_TraffickingStatus><vic_TypeOfExploitation>"
+                      "ForcedLabour</vic_TypeOfExploitation><vic_ForcedLabourIndustry>"
+                      "C_Manufacturing F_Construction</vic_ForcedLabourIndustry></data>";
+    rep = import_org(e, HTCDS_XFORM_XML, true, xml, "org-a", AMP_EINVALID);
+    assert_true(
+        has_error(rep, 1, "vic_ForcedLabourIndustry", "vic_ForcedLabourIndustry", "single_value"));
+    json_decref(rep);
+    /* the official Excel template misspells one header */
+    const char *excel = "prs_Gender,vic_TraffickingStatus,vic_TraffickinStatusDecisionMakingOrg\n"
+                        "Masculine,ActualVictimOfTrafficking,Police\n";
+    rep = import(e, HTCDS_CSV, false, excel, AMP_OK);
+    json_decref(rep);
+    assert_int_equal(ncases(e), 2);
+    const catalogue *cat = core_catalogue(e->core);
+    assert_string_equal(htcds_xform_field(cat, "vic_TraffickinStatusDecisionMakingOrg"),
+                        "vic_TraffickingStatusDecisionMakingOrg");
+    const char *bad = "prs_Gender,vic_TraffickingStatus,vic_TraffickinStatusDecisionMakingOrg\n"
+                      "Masculine,ActualVictimOfTrafficking,Sheriff\n";
+    rep = import(e, HTCDS_CSV, true, bad, AMP_EINVALID);
+    assert_true(has_error(rep, 2, "vic_TraffickinStatusDecisionMakingOrg",
+                          "vic_TraffickingStatusDecisionMakingOrg", "picklist"));
+    json_decref(rep);
+    tu_env_free(e);
+}
+
+static void test_xml_reports_every_error_of_a_record(void **state)
+{
+    (void)state;
+    tu_env *e = fresh();
+    const char *xml =
+        "<data id=\"f\">\n<prs_Gender>Mujer</prs_Gender>\n<vic_Unknown>x</vic_Unknown>\n"
+        "<vic_AgeWhenTrafficked>abc</vic_AgeWhenTrafficked>\n</data>";
+    json_t *rep = import_org(e, HTCDS_XFORM_XML, true, xml, "org-a", AMP_EINVALID);
+    assert_true(has_error(rep, 3, "vic_Unknown", "vic_Unknown", "unknown_field"));
+    assert_true(has_error(rep, 1, "prs_Gender", "prs_Gender", "picklist"));
+    assert_true(has_error(rep, 1, "vic_AgeWhenTrafficked", "vic_AgeWhenTrafficked", "type"));
+    assert_true(has_error(rep, 1, "vic_TraffickingStatus", "vic_TraffickingStatus", "required"));
+    assert_int_equal(json_integer_value(json_object_get(rep, "error_count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(rep, "valid")), 0);
     json_decref(rep);
     tu_env_free(e);
 }
@@ -777,11 +1134,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_round_trip),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_round_trip_without_identity),
+        cmocka_unit_test(test_every_error_is_reported),
+        cmocka_unit_test(test_one_line_json_names_the_record),
         cmocka_unit_test(test_csv_errors_by_line_column_field_rule),
         cmocka_unit_test(test_all_or_nothing_and_dry_run),
         cmocka_unit_test(test_file_level_errors),
         cmocka_unit_test(test_xform_names),
         cmocka_unit_test(test_xform_csv_kobo_export),
+        cmocka_unit_test(test_xform_submission_date_and_owner),
+        cmocka_unit_test(test_xform_select_multiple_and_template_names),
+        cmocka_unit_test(test_xml_reports_every_error_of_a_record),
         cmocka_unit_test(test_xform_xml_odk_instances),
         cmocka_unit_test(test_import_needs_create_rights),
         cmocka_unit_test(test_threads_give_the_api_s_cases),
