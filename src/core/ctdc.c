@@ -872,6 +872,129 @@ static bool local_suppression(const search_ctx *x, tuple_set *ts)
     return ok;
 }
 
+/* Gives values back after local suppression: in a class of k rows or more
+ * where a quasi-identifier is blank, the rows that share one value of it
+ * (before suppression) get it back when they are k or more and the rows left
+ * in the class are none or k or more, so no class falls below k.  A twin
+ * comes back with its pair; ageBroad only where majorityStatus is given.
+ * Repeated while it gives anything back (at most a few passes).  Returns
+ * false when out of memory. */
+static bool restore_values(const search_ctx *x, plan *pl)
+{
+    int nq = x->nq;
+    size_t nb = x->base->n;
+    tuple_set *ts = &pl->ts;
+    uint32_t *order = malloc((nb + 1) * sizeof *order), *start = NULL, *fin = NULL;
+    typedef struct {
+        uint32_t value, rows;
+    } group;
+    group *groups = malloc((nb + 1) * sizeof *groups);
+    bool ok = order && groups;
+    uint16_t f_vals[CTDC_MAX_QI];
+    for (int pass = 0; ok && pass < 4; pass++) {
+        size_t restored = 0;
+        free(start);
+        free(fin);
+        start = calloc(ts->n + 2, sizeof *start);
+        fin = malloc((nb + 1) * sizeof *fin);
+        if (!start || !fin) {
+            ok = false;
+            break;
+        }
+        /* the base tuples of each final class, by counting sort */
+        for (size_t b = 0; b < nb; b++) {
+            fin[b] = ts_resolve(ts, pl->of_base[b]);
+            start[fin[b] + 1]++;
+        }
+        size_t nclasses = ts->n;
+        for (size_t f = 0; f < nclasses; f++)
+            start[f + 1] += start[f];
+        uint32_t *fill = malloc((nclasses + 1) * sizeof *fill);
+        if (!fill) {
+            ok = false;
+            break;
+        }
+        memcpy(fill, start, (nclasses + 1) * sizeof *fill);
+        for (size_t b = 0; b < nb; b++)
+            order[fill[fin[b]]++] = (uint32_t)b;
+        free(fill);
+        for (size_t f = 0; ok && f < nclasses; f++) {
+            if (ts->to[f] != f || ts->count[f] < (uint32_t)x->k)
+                continue;
+            for (int q = 0; ok && q < nq; q++) {
+                const qi_col *c = &x->qs[q];
+                memcpy(f_vals, ts->vals + f * (size_t)nq, (size_t)nq * sizeof *f_vals);
+                if (f_vals[q] || (c->twin >= 0 && c->twin < q))
+                    continue;
+                bool coarser_blank = false;
+                for (int q2 = 0; q2 < nq; q2++)
+                    coarser_blank = coarser_blank || (x->qs[q2].finer == q && !f_vals[q2]);
+                if (coarser_blank)
+                    continue;
+                /* the rows still in f, grouped by their value of q (and its twin) */
+                size_t ng = 0;
+                for (uint32_t a = start[f]; a < start[f + 1]; a++) {
+                    uint32_t b = order[a];
+                    if (fin[b] != f)
+                        continue;
+                    const uint16_t *bt = x->base->vals + (size_t)b * nq;
+                    uint32_t v = qi_general(c, bt[q], x->k);
+                    if (c->twin >= 0)
+                        v |= (uint32_t)qi_general(&x->qs[c->twin], bt[c->twin], x->k) << 16;
+                    if (!v)
+                        continue;
+                    size_t g = 0;
+                    while (g < ng && groups[g].value != v)
+                        g++;
+                    if (g == ng)
+                        groups[ng++] = (group){v, 0};
+                    groups[g].rows += x->base->count[b];
+                }
+                for (size_t g = 0; g < ng; g++) {
+                    uint32_t rest = ts->count[f] - groups[g].rows;
+                    if (groups[g].rows < (uint32_t)x->k || (rest && rest < (uint32_t)x->k))
+                        continue;
+                    uint16_t target[CTDC_MAX_QI];
+                    memcpy(target, f_vals, sizeof target);
+                    target[q] = (uint16_t)(groups[g].value & 0xffff);
+                    if (c->twin >= 0)
+                        target[c->twin] = (uint16_t)(groups[g].value >> 16);
+                    int64_t j = ts_find(ts, target);
+                    if (j >= 0 && ts->to[j] != (uint32_t)j)
+                        continue; /* its rows went elsewhere: leave it */
+                    if (j < 0 && (j = ts_intern(ts, target)) < 0) {
+                        ok = false;
+                        break;
+                    }
+                    for (uint32_t a = start[f]; a < start[f + 1]; a++) {
+                        uint32_t b = order[a];
+                        if (fin[b] != f)
+                            continue;
+                        const uint16_t *bt = x->base->vals + (size_t)b * nq;
+                        uint32_t v = qi_general(c, bt[q], x->k);
+                        if (c->twin >= 0)
+                            v |= (uint32_t)qi_general(&x->qs[c->twin], bt[c->twin], x->k) << 16;
+                        if (v != groups[g].value)
+                            continue;
+                        pl->of_base[b] = (uint32_t)j;
+                        fin[b] = (uint32_t)j;
+                        ts->count[f] -= x->base->count[b];
+                        ts->count[j] += x->base->count[b];
+                    }
+                    restored++;
+                }
+            }
+        }
+        if (!restored)
+            break;
+    }
+    free(order);
+    free(groups);
+    free(start);
+    free(fin);
+    return ok;
+}
+
 /* Builds and scores the candidate for the current global levels of x->qs. */
 static bool plan_build(const search_ctx *x, plan *pl)
 {
@@ -892,7 +1015,7 @@ static bool plan_build(const search_ctx *x, plan *pl)
         pl->ts.count[j] += x->base->count[b];
         pl->of_base[b] = (uint32_t)j;
     }
-    if (!local_suppression(x, &pl->ts))
+    if (!local_suppression(x, &pl->ts) || !restore_values(x, pl))
         return false;
     memset(t, 0, sizeof t);
     pl->blank_tuple = ts_find(&pl->ts, t);

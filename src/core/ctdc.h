@@ -13,18 +13,20 @@
  * k-anonymity: every combination of quasi-identifier values in the file
  * (blank counting as a value of its own) is shared by at least k rows (default
  * ctdc_min_k()).  The CTDC codings have no coarser year or country, so it is
- * reached mostly by local suppression: a class smaller than k has one
- * quasi-identifier blanked in its rows only, the one that makes it reach k at
- * the least loss of information (a value weighs the entropy of its variable),
- * repeated in rounds from the most detailed classes; ageBroad is blanked
- * before majorityStatus (which then still says Minor/Adult), majorityEntry
- * with majorityStatusAtExploit (it repeats it).  Rows whose every
- * quasi-identifier ends blank stay in the file as one class if it holds k
- * rows, else they are left out.  A search over global generalisations per
- * variable (none, blank values held by fewer than k rows, blank the variable)
- * starts from none and takes a step only while it keeps more information or
- * the rows left out exceed `max_suppress` of the file.  The search works
- * on distinct tuples, so the cost is linear in the rows.
+ * reached mostly by local suppression: a class smaller than k has some of
+ * its quasi-identifiers blanked in its rows only, the set that loses the least
+ * information (a value weighs the entropy of its variable) among those under
+ * which the small classes agreeing on the rest reach k, repeated in rounds;
+ * ageBroad is blanked before majorityStatus (which then still says
+ * Minor/Adult), majorityEntry with majorityStatusAtExploit (it repeats it).
+ * Then values are given back where the rows sharing one form a class of k
+ * without leaving fewer than k behind.  Rows whose every quasi-identifier ends
+ * blank stay in the file as one class if it holds k rows, else they are left
+ * out.  A search over global generalisations per variable (none, blank values
+ * held by fewer than k rows, blank the variable) starts from none and takes a
+ * step only while it keeps more information or the rows left out exceed
+ * `max_suppress` of the file.  The search works on distinct tuples, so the
+ * cost is linear in the rows.
  *
  * A role without case access (report_is_controlled) cannot weaken this: k must
  * be at least ctdc_min_k() and the quasi-identifiers must include the default
