@@ -10,15 +10,28 @@
  * Only cases whose consent allows statistical use are exported
  * (consent_allows(doc, CONSENT_STATISTICS, today), through the column cache).
  *
- * k-anonymity: every combination of quasi-identifier values in the file is
- * shared by at least k rows (default 11).  It is reached by global
- * generalisation, one quasi-identifier and one level at a time (level 1 blanks
- * the values held by fewer than k cases in the whole file, level 2 blanks the
- * variable), always the one with the most distinct values, until at most
- * `max_suppress` of the rows sit in classes smaller than k; those rows then
- * have their quasi-identifiers blanked (local suppression), and if the rows
- * so blanked are fewer than k they are left out of the file.  The summary says
- * which variables were generalised, how many values and rows were suppressed. */
+ * k-anonymity: every combination of quasi-identifier values in the file
+ * (blank counting as a value of its own) is shared by at least k rows (default
+ * ctdc_min_k()).  The CTDC codings have no coarser year or country, so it is
+ * reached mostly by local suppression: a class smaller than k has some of
+ * its quasi-identifiers blanked in its rows only, the set that loses the least
+ * information (a value weighs the entropy of its variable) among those under
+ * which the small classes agreeing on the rest reach k, repeated in rounds;
+ * ageBroad is blanked before majorityStatus (which then still says
+ * Minor/Adult), majorityEntry with majorityStatusAtExploit (it repeats it).
+ * Then values are given back where the rows sharing one form a class of k
+ * without leaving fewer than k behind.  Rows whose every quasi-identifier ends
+ * blank stay in the file as one class if it holds k rows, else they are left
+ * out.  A search over global generalisations per variable (none, blank values
+ * held by fewer than k rows, blank the variable) starts from none and takes a
+ * step only while it keeps more information or the rows left out exceed
+ * `max_suppress` of the file.  The search works on distinct tuples, so the
+ * cost is linear in the rows.
+ *
+ * A role without case access (report_is_controlled) cannot weaken this: k must
+ * be at least ctdc_min_k() and the quasi-identifiers must include the default
+ * ones (more may be added).  Roles with case access and the command line may
+ * choose any k >= 2 and any set; the summary says which rule applied. */
 #ifndef AMPARO_CTDC_H
 #define AMPARO_CTDC_H
 
@@ -37,20 +50,30 @@ extern const char *const ctdc_variables[CTDC_NVARS];
 extern const char *const ctdc_default_qi[];
 
 typedef struct {
-    int k;               /* >= 2; 0 means CTDC_DEFAULT_K */
-    const char *qi;      /* comma-separated variable names, or NULL for the default */
-    double max_suppress; /* fraction of rows locally suppressed at most (default 0.02) */
-    char delimiter;      /* ';' (as the layout file) or ','; 0 means ';' */
+    int k;                           /* >= 2; 0 means ctdc_min_k() */
+    const char *qi;                  /* comma-separated variable names, or NULL for the default */
+    double max_suppress;             /* fraction of rows that may be left out (default 0.02) */
+    char delimiter;                  /* ';' (as the layout file) or ','; 0 means ';' */
     const char *year_from, *year_to; /* registration years to include ("2020"), or NULL */
+    bool summary_only; /* compute and audit everything, write no line (the summary is the answer) */
 } ctdc_options;
+
+/** The minimum k for a role without case access, and the default k:
+ *  AMPARO_CTDC_MIN_K (2 to 1000) or CTDC_DEFAULT_K. */
+int ctdc_min_k(void);
 
 /** Writes the dataset to out (header line, then one line per exported case).
  *  Needs ACT_EXPORT on RES_REPORT; audited as "export.ctdc".  *summary: {"k",
- *  "quasi_identifiers", "rows", "rows_excluded_without_consent",
- *  "generalised": {variable: level}, "values_blanked": {variable: n},
- *  "rows_locally_suppressed", "rows_dropped", "smallest_class"} (new
- *  reference).  Errors: AMP_EINVALID for an unknown quasi-identifier or a bad
- *  k (naming the option), AMP_EINTERNAL on a write failure. */
+ *  "k_minimum", "policy", "quasi_identifiers", "rows",
+ *  "rows_excluded_without_consent", "generalised": {variable: global level},
+ *  "values_blanked": {variable: values blanked in the file},
+ *  "values_kept": {variable: rows of the file with a value},
+ *  "rows_with_values_blanked", "rows_locally_suppressed" (every
+ *  quasi-identifier blanked), "rows_dropped", "smallest_class", "max_suppress"}
+ *  (new reference).  Errors: AMP_EINVALID for an unknown quasi-identifier or a
+ *  bad k (field "k" rule "range"), and for a role without case access a k
+ *  below the minimum (field "k" rule "min") or a default quasi-identifier left
+ *  out (field "qi" rule "required"); AMP_EINTERNAL on a write failure. */
 amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE *out,
                      json_t **summary, amp_err *err);
 

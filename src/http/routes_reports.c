@@ -288,44 +288,72 @@ static void h_ledger(request *r)
     req_reply(r, MHD_HTTP_OK, out);
 }
 
+static void ctdc_bad(amp_err *e, const char *field, const char *rule, const char *msg)
+{
+    amp_err_field(e, field, rule, msg);
+    amp_err_set(e, AMP_EINVALID, "%s", msg);
+}
+
+/* GET /api/v1/exports/ctdc: the CTDC file, or with summary=true the JSON summary
+ * of what its anonymisation did instead (the same computation: the export is
+ * deterministic, so it describes the file the same request returns while the
+ * data stay as they are).  Bad parameters are 422 naming the field and rule. */
 static void h_ctdc(request *r)
 {
     query_params q;
     if (!query_of(r, &q))
         return;
     ctdc_options opt = {0};
-    char bad[80] = "";
-    for (size_t i = 0; i < q.n && !bad[0]; i++) {
-        const char *k = q.items[i].name, *v = q.items[i].value;
-        char *end;
+    amp_err err = {0};
+    bool bad = false;
+    for (size_t i = 0; i < q.n && !bad; i++) {
+        const char *k = q.items[i].name, *v = q.items[i].value ? q.items[i].value : "";
+        char *end, msg[160];
+        bad = true;
         if (strcmp(k, "k") == 0) {
             long kk = strtol(v, &end, 10);
-            if (*end || kk < 2 || kk > 1000)
-                snprintf(bad, sizeof bad, "k");
+            if (!*v || *end || kk < 2 || kk > 1000)
+                ctdc_bad(&err, "k", "range", "k must be a whole number from 2 to 1000");
+            else
+                bad = false;
             opt.k = (int)kk;
         } else if (strcmp(k, "qi") == 0) {
             opt.qi = v;
-        } else if (strcmp(k, "delimiter") == 0 && (strcmp(v, ";") == 0 || strcmp(v, ",") == 0)) {
-            opt.delimiter = v[0];
-        } else if (strcmp(k, "from_year") == 0 && strlen(v) == 4) {
-            opt.year_from = v;
-        } else if (strcmp(k, "to_year") == 0 && strlen(v) == 4) {
-            opt.year_to = v;
+            bad = false;
+        } else if (strcmp(k, "delimiter") == 0) {
+            if (strcmp(v, ";") == 0 || strcmp(v, ",") == 0) {
+                opt.delimiter = v[0];
+                bad = false;
+            } else {
+                ctdc_bad(&err, "delimiter", "enum", "delimiter must be ; or ,");
+            }
+        } else if (strcmp(k, "from_year") == 0 || strcmp(k, "to_year") == 0) {
+            bool year = strlen(v) == 4 && strspn(v, "0123456789") == 4;
+            if (year) {
+                *(k[0] == 'f' ? &opt.year_from : &opt.year_to) = v;
+                bad = false;
+            } else {
+                snprintf(msg, sizeof msg, "%s must be a year written YYYY", k);
+                ctdc_bad(&err, k, "year", msg);
+            }
+        } else if (strcmp(k, "summary") == 0) {
+            if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+                opt.summary_only = v[0] == 't';
+                bad = false;
+            } else {
+                ctdc_bad(&err, "summary", "boolean", "summary must be true or false");
+            }
         } else {
-            snprintf(bad, sizeof bad, "%.60s", k);
+            snprintf(msg, sizeof msg,
+                     "unknown parameter '%.60s' (k, qi, delimiter, from_year, to_year, summary)",
+                     k);
+            ctdc_bad(&err, k, "unknown_parameter", msg);
         }
     }
-    if (bad[0]) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "bad or unknown parameter '%s' (k 2-1000, qi, delimiter ; or ,, "
-                 "from_year, to_year)",
-                 bad);
-        json_t *fields =
-            json_pack("[{s:s, s:s, s:s}]", "field", bad, "rule", "invalid", "message", msg);
-        req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
-        json_decref(fields);
+    if (bad) {
         query_params_release(&q);
+        req_fail(r, &err);
+        amp_err_clear(&err);
         return;
     }
     char *data = NULL;
@@ -336,7 +364,6 @@ static void h_ctdc(request *r)
         req_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
         return;
     }
-    amp_err err = {0};
     json_t *summary = NULL;
     amp_code code = ctdc_export(r->core, &r->who, &opt, f, &summary, &err);
     fclose(f);
@@ -345,6 +372,11 @@ static void h_ctdc(request *r)
         free(data);
         req_fail(r, &err);
         amp_err_clear(&err);
+        return;
+    }
+    if (opt.summary_only) {
+        free(data);
+        req_reply(r, MHD_HTTP_OK, summary);
         return;
     }
     json_decref(summary);

@@ -271,7 +271,7 @@ static void test_ctdc_export(void **state)
     (void)state;
     e2e_as("analyst");
     resp r;
-    GET(&r, "/api/v1/exports/ctdc?k=5");
+    GET(&r, "/api/v1/exports/ctdc");
     EXPECT_STATUS(&r, 200);
     assert_true(starts_with(r.ctype, "text/csv"));
     assert_true(starts_with(r.body, "yearOfRegistration;Datasource;gender;ageBroad;"));
@@ -281,11 +281,45 @@ static void test_ctdc_export(void **state)
         lines += r.body[i] == '\n';
     assert_true(lines <= 1 + 28);
     resp_free(&r);
+    /* the summary of the same export, instead of the file */
+    GET(&r, "/api/v1/exports/ctdc?summary=true");
+    EXPECT_STATUS(&r, 200);
+    assert_true(starts_with(r.ctype, "application/json"));
+    assert_int_equal(json_integer_value(json_object_get(r.json, "k")), 11);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "rows")), (json_int_t)lines - 1);
+    assert_non_null(json_object_get(r.json, "values_blanked"));
+    assert_true(
+        starts_with(json_string_value(json_object_get(r.json, "policy")), "minimum enforced"));
+    resp_free(&r);
+    /* a role without case access cannot weaken the anonymisation */
+    GET(&r, "/api/v1/exports/ctdc?k=2");
+    expect_error(&r, 422, "validation_failed");
+    expect_field_error(&r, "k", "min");
+    resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?qi=gender");
+    expect_error(&r, 422, "validation_failed");
+    expect_field_error(&r, "qi", "required");
+    resp_free(&r);
     GET(&r, "/api/v1/exports/ctdc?k=1");
-    expect_field_error(&r, "k", "invalid");
+    expect_error(&r, 422, "validation_failed");
+    expect_field_error(&r, "k", "range");
+    resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?summary=yes");
+    expect_field_error(&r, "summary", "boolean");
+    resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?shoe=1");
+    expect_field_error(&r, "shoe", "unknown_parameter");
     resp_free(&r);
     GET(&r, "/api/v1/exports/ctdc?qi=gender,nothing");
     expect_field_error(&r, "qi", "enum");
+    resp_free(&r);
+    /* a coordinator (case access) may choose, and the summary says so */
+    e2e_as("coord-a");
+    GET(&r, "/api/v1/exports/ctdc?k=2&qi=gender&summary=true");
+    EXPECT_STATUS(&r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "k")), 2);
+    assert_true(
+        starts_with(json_string_value(json_object_get(r.json, "policy")), "caller's choice"));
     resp_free(&r);
 }
 
