@@ -1229,6 +1229,29 @@ static double qi_entropy(const qi_col *q)
     return h > 0.1 ? h : 0.1;
 }
 
+static bool is_year(const char *s)
+{
+    return strlen(s) == 4 && strspn(s, "0123456789") == 4;
+}
+
+/* The registration years asked for: written YYYY, the first not after the last. */
+static amp_code check_years(const ctdc_options *opt, amp_err *err)
+{
+    const char *bad = opt->year_from && !is_year(opt->year_from) ? "from_year"
+                      : opt->year_to && !is_year(opt->year_to)   ? "to_year"
+                                                                 : NULL;
+    if (bad) {
+        amp_err_field(err, bad, "year", "a year is written YYYY");
+        return amp_err_set(err, AMP_EINVALID, "%s must be a year written YYYY", bad);
+    }
+    if (opt->year_from && opt->year_to && strcmp(opt->year_from, opt->year_to) > 0) {
+        amp_err_field(err, "to_year", "range", "to_year is before from_year");
+        return amp_err_set(err, AMP_EINVALID, "to_year (%s) is before from_year (%s)", opt->year_to,
+                           opt->year_from);
+    }
+    return AMP_OK;
+}
+
 amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE *out,
                      json_t **summary, amp_err *err)
 {
@@ -1276,6 +1299,8 @@ amp_code ctdc_export(core *c, const principal *p, const ctdc_options *opt, FILE 
     }
     free(list);
     if ((code = check_policy(controlled, k, k_min, qs, nq, err)) != AMP_OK)
+        return code;
+    if ((code = check_years(opt, err)) != AMP_OK)
         return code;
     qi_link(qs, nq);
 

@@ -310,6 +310,10 @@ static void test_ctdc_export(void **state)
     GET(&r, "/api/v1/exports/ctdc?shoe=1");
     expect_field_error(&r, "shoe", "unknown_parameter");
     resp_free(&r);
+    GET(&r, "/api/v1/exports/ctdc?from_year=2026&to_year=2020");
+    expect_error(&r, 422, "validation_failed");
+    expect_field_error(&r, "to_year", "range");
+    resp_free(&r);
     GET(&r, "/api/v1/exports/ctdc?qi=gender,nothing");
     expect_field_error(&r, "qi", "enum");
     resp_free(&r);
@@ -459,6 +463,10 @@ static void test_cli_exchange(void **state)
     assert_true(starts_with(text, "yearOfRegistration;Datasource;"));
     free(text);
     assert_int_equal(tool("export", "ctdc", "--data", dir, "--k", "1"), 2);
+    /* years written YYYY, the first not after the last */
+    assert_int_equal(
+        tool("export", "ctdc", "--data", dir, "--from-year", "2026", "--to-year", "2020"), 4);
+    assert_int_equal(tool("export", "ctdc", "--data", dir, "--from-year", "20x6"), 4);
     assert_int_equal(
         tool("report", "crosstab", "--data", dir, "dims=gender", "--format", "csv", "--out", xt),
         0);
