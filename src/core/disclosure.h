@@ -7,11 +7,19 @@
  *      kept in a ledger (generic records of kind "dp_ledger");
  *   2. primary suppression: every cell (margins included) with 1 ≤ count <
  *      threshold is withheld (default threshold 10);
- *   3. secondary suppression: along every line of the table (all cells that
- *      differ in one dimension only, with their total), a line never holds
- *      exactly one withheld cell — so no withheld value can be worked out by
- *      subtracting the shown ones from a shown total; the complement chosen is
- *      the smallest non-zero shown cell of the line, or else the line's total;
+ *   3. secondary suppression by an exact audit: every additive relation that
+ *      holds in the table being published (along each dimension, at every
+ *      level of the margins, the categories of a line add up to its total) is
+ *      a linear equation in the withheld cells; a withheld cell is determined
+ *      when its unit vector lies in the row space of those equations (Gaussian
+ *      elimination to reduced row echelon form, modulo a 61-bit prime, per
+ *      connected component of withheld cells).  While a withheld cell is
+ *      determined, one more shown cell on one of its lines is withheld (an
+ *      inner cell before a margin, then the smallest count) and the table is
+ *      audited again.  A component of more than DC_AUDIT_MAX_UNKNOWNS withheld
+ *      cells is not eliminated: every shown non-zero cell on the lines it
+ *      reaches is withheld instead (then all its values can be scaled together,
+ *      so none is determined) — a table is never published unaudited;
  *   4. optionally, rounding of every shown count to a multiple of a base.
  * A withheld cell is reported as suppressed (null), never as 0.
  *
@@ -35,6 +43,8 @@ typedef struct core core;
 #define DC_DEFAULT_THRESHOLD 10
 #define DC_MAX_CELLS 4000000u
 #define DC_DEFAULT_BUDGET 10.0
+/* the largest set of linked withheld cells solved exactly (see 3. above) */
+#define DC_AUDIT_MAX_UNKNOWNS 1500
 
 typedef enum { DP_NONE, DP_LAPLACE, DP_GEOMETRIC } dp_mechanism;
 
