@@ -975,6 +975,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
     cb->truth = malloc(cb->t.ncells * sizeof *cb->truth);
     if (cb->truth)
         memcpy(cb->truth, cb->t.count, cb->t.ncells * sizeof *cb->truth);
+    disclosure_opts stated = q->dc;
     if (controlled || q->dc.mechanism != DP_NONE) {
         disclosure_opts o = q->dc;
         if (o.mechanism != DP_NONE) {
@@ -985,6 +986,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
             o.sensitivity = s;
         }
         disclosure_apply(&cb->t, &o);
+        stated = o; /* the answer states the sensitivity the noise used */
     } else if (q->dc.threshold > 1 || q->dc.rounding > 1) {
         disclosure_apply(&cb->t, &q->dc);
     }
@@ -1040,7 +1042,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
     json_object_set_new(out, "disclosure",
                         controlled || q->dc.threshold > 1 || q->dc.rounding > 1 ||
                                 q->dc.mechanism != DP_NONE
-                            ? disclosure_describe(&cb->t, &q->dc)
+                            ? disclosure_describe(&cb->t, &stated)
                             : json_pack("{s:b, s:s}", "applied", 0, "reason",
                                         "figures of the caller's own organisation, for internal "
                                         "use: publish=true applies disclosure control"));
