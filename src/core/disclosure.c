@@ -419,12 +419,27 @@ done:
     free(det);
 }
 
+/* How many lines that hold through a cell already hold a withheld cell. */
+static int withheld_lines(const dc_table *t, const size_t *stride, size_t cell)
+{
+    int n = 0;
+    for (int d = 0; d < t->ndims; d++) {
+        size_t s = line_start(t, cell, d, stride[d]);
+        bool any = false;
+        for (size_t k = 0; k <= t->size[d] && !any; k++)
+            any = s + k * stride[d] != cell && t->status[s + k * stride[d]] != DC_SHOWN;
+        n += any && line_holds(t, s, d, stride[d]);
+    }
+    return n;
+}
+
 /* The complement of a determined cell: a shown non-zero cell on a line that
  * holds, as close to the cell as possible (first its own lines, then the lines
  * of the withheld cells they link it to, and so on: a cell whose own lines are
- * all withheld is determined through farther ones); among the nearest, an
- * inner cell before a margin, then the smallest count.  SIZE_MAX when the cell
- * reaches none, or out of memory. */
+ * all withheld is determined through farther ones); among the nearest, one on
+ * the line with fewest withheld cells, then the one on most other lines that
+ * already hold withheld cells (it hides them together: the corner that closes
+ * a rectangle), then an inner cell before a margin, then the smallest count.  SIZE_MAX when the cell reaches none, or out of memory. */
 static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell)
 {
     size_t *queue = malloc(t->ncells * sizeof *queue), head = 0, tail = 0, best = SIZE_MAX;
@@ -436,7 +451,7 @@ static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell
     }
     queue[tail++] = cell;
     seen[cell] = true;
-    int best_level = 0;
+    int best_hidden = 0, best_level = 0, best_links = 0;
     while (head < tail && best == SIZE_MAX) {
         size_t layer_end = tail;
         for (; head < layer_end; head++) {
@@ -445,6 +460,9 @@ static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell
                 size_t s = line_start(t, x, d, stride[d]);
                 if (!line_holds(t, s, d, stride[d]))
                     continue;
+                int hidden = 0; /* a line with one withheld cell is the leak itself */
+                for (size_t k = 0; k <= t->size[d]; k++)
+                    hidden += t->status[s + k * stride[d]] != DC_SHOWN;
                 for (size_t k = 0; k <= t->size[d]; k++) {
                     size_t i = s + k * stride[d];
                     if (t->status[i] != DC_SHOWN) {
@@ -456,11 +474,17 @@ static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell
                     }
                     if (t->count[i] <= 0)
                         continue;
-                    int level = margin_level(t, i);
-                    if (best == SIZE_MAX || level < best_level ||
-                        (level == best_level && t->count[i] < t->count[best])) {
+                    int level = margin_level(t, i), links = withheld_lines(t, stride, i);
+                    if (best == SIZE_MAX || hidden < best_hidden ||
+                        (hidden == best_hidden &&
+                         (links > best_links ||
+                          (links == best_links &&
+                           (level < best_level ||
+                            (level == best_level && t->count[i] < t->count[best])))))) {
                         best = i;
+                        best_hidden = hidden;
                         best_level = level;
+                        best_links = links;
                     }
                 }
             }
@@ -632,11 +656,55 @@ static bool dataset_ok(const char *s)
     return true;
 }
 
+bool disclosure_is_admin(const principal *p)
+{
+    return p->internal || (p->roles & ROLE_SYSADMIN);
+}
+
+static amp_code bad_dataset(amp_err *err)
+{
+    amp_err_field(err, "dataset", "pattern", "1 to 32 of A-Z a-z 0-9 _ . -");
+    return amp_err_set(err, AMP_EINVALID, "invalid dataset name");
+}
+
+/* A ledger record that does not exist yet: nothing spent, the given budget. */
+static void ledger_new(store_record *r, const char *uid, const char *dataset, double budget)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->kind, sizeof r->kind, "%s", LEDGER_KIND);
+    snprintf(r->uid, sizeof r->uid, "%s", uid);
+    snprintf(r->status, sizeof r->status, "%s", dataset);
+    r->doc = json_pack("{s:s, s:f, s:f, s:[]}", "dataset", dataset, "spent", 0.0, "budget", budget,
+                       "releases");
+}
+
+/* The budget stored in a ledger record (records written before budgets were
+ * stored: the default). */
+static double ledger_budget(const json_t *doc)
+{
+    const json_t *b = json_object_get(doc, "budget");
+    return json_is_number(b) && json_number_value(b) > 0 ? json_number_value(b)
+                                                         : DC_DEFAULT_BUDGET;
+}
+
+static void ledger_stamp(store_record *r, int64_t expected, const principal *p, const char *now)
+{
+    snprintf(r->updated_at, sizeof r->updated_at, "%s", now);
+    snprintf(r->updated_by, sizeof r->updated_by, "%s", p->actor);
+    if (!expected) {
+        snprintf(r->created_at, sizeof r->created_at, "%s", now);
+        snprintf(r->created_by, sizeof r->created_by, "%s", p->actor);
+    }
+}
+
 typedef struct {
     const principal *p;
     const char *dataset, *release;
+    bool may_create;
     double epsilon, budget, spent;
 } spend_job;
+
+enum { JOB_OVER_BUDGET = 100, JOB_UNDEFINED = 101 };
 
 static int job_spend(store_tx *tx, void *arg)
 {
@@ -648,21 +716,21 @@ static int job_spend(store_tx *tx, void *arg)
     int rc = store_tx_record_get(tx, LEDGER_KIND, uid, &r);
     int64_t expected = 0;
     if (rc == STORE_NOTFOUND) {
-        memset(&r, 0, sizeof r);
-        snprintf(r.kind, sizeof r.kind, "%s", LEDGER_KIND);
-        snprintf(r.uid, sizeof r.uid, "%s", uid);
-        snprintf(r.status, sizeof r.status, "%s", j->dataset);
-        r.doc = json_pack("{s:s, s:f, s:[]}", "dataset", j->dataset, "spent", 0.0, "releases");
+        if (!j->may_create)
+            return JOB_UNDEFINED;
+        ledger_new(&r, uid, j->dataset, DC_DEFAULT_BUDGET);
     } else if (rc != STORE_OK) {
         return rc;
     } else {
         expected = r.version;
     }
+    /* the budget is the stored one: a spend never changes it */
+    j->budget = ledger_budget(r.doc);
     double spent = json_number_value(json_object_get(r.doc, "spent"));
     if (spent + j->epsilon > j->budget + 1e-12) {
         j->spent = spent;
         store_record_release(&r);
-        return 100; /* over budget */
+        return JOB_OVER_BUDGET;
     }
     char now[32];
     clock_now(now);
@@ -678,12 +746,7 @@ static int job_spend(store_tx *tx, void *arg)
     j->spent = spent + j->epsilon;
     json_object_set_new(r.doc, "spent", json_real(j->spent));
     json_object_set_new(r.doc, "budget", json_real(j->budget));
-    snprintf(r.updated_at, sizeof r.updated_at, "%s", now);
-    snprintf(r.updated_by, sizeof r.updated_by, "%s", j->p->actor);
-    if (!expected) {
-        snprintf(r.created_at, sizeof r.created_at, "%s", now);
-        snprintf(r.created_by, sizeof r.created_by, "%s", j->p->actor);
-    }
+    ledger_stamp(&r, expected, j->p, now);
     rc = store_tx_record_put(tx, &r, expected);
     if (rc == STORE_OK) {
         json_t *detail = json_pack("{s:s, s:f, s:f}", "dataset", j->dataset, "epsilon", j->epsilon,
@@ -695,13 +758,12 @@ static int job_spend(store_tx *tx, void *arg)
     return rc;
 }
 
-amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, double epsilon,
-                                 double budget, const char *release, double *spent, amp_err *err)
+amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset,
+                                 bool is_default, double epsilon, const char *release,
+                                 double *spent, amp_err *err)
 {
-    if (!dataset_ok(dataset)) {
-        amp_err_field(err, "dataset", "pattern", "1 to 32 of A-Z a-z 0-9 _ . -");
-        return amp_err_set(err, AMP_EINVALID, "invalid dataset name");
-    }
+    if (!dataset_ok(dataset))
+        return bad_dataset(err);
     if (!(epsilon > 0) || epsilon > 100) {
         amp_err_field(err, "epsilon", "range", "epsilon must be greater than 0 and at most 100");
         return amp_err_set(err, AMP_EINVALID, "invalid epsilon");
@@ -709,17 +771,82 @@ amp_code disclosure_ledger_spend(core *c, const principal *p, const char *datase
     spend_job j = {.p = p,
                    .dataset = dataset,
                    .release = release ? release : "",
-                   .epsilon = epsilon,
-                   .budget = budget > 0 ? budget : DC_DEFAULT_BUDGET};
+                   .may_create = is_default || disclosure_is_admin(p),
+                   .epsilon = epsilon};
     int rc = store_run(core_store(c), job_spend, &j);
     if (spent)
         *spent = j.spent;
-    if (rc == 100)
+    if (rc == JOB_UNDEFINED) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "dataset '%s' is not defined: an administrator defines datasets and their "
+                 "budgets (amparo report ledger DATASET budget=B)",
+                 dataset);
+        amp_err_field(err, "dataset", "defined", msg);
+        return amp_err_set(err, AMP_EINVALID, "%s", msg);
+    }
+    if (rc == JOB_OVER_BUDGET)
         return amp_err_set(err, AMP_ESTATE,
                            "the privacy budget of '%s' would be exceeded: %.3g of %.3g spent, "
                            "%.3g asked",
                            dataset, j.spent, j.budget, epsilon);
     if (rc != STORE_OK)
+        return amp_err_set(err, AMP_EINTERNAL, "the privacy ledger could not be written");
+    return AMP_OK;
+}
+
+typedef struct {
+    const principal *p;
+    const char *dataset;
+    double budget, spent;
+} define_job;
+
+static int job_define(store_tx *tx, void *arg)
+{
+    define_job *j = arg;
+    store_record r;
+    memset(&r, 0, sizeof r);
+    char uid[40];
+    snprintf(uid, sizeof uid, "dp:%s", j->dataset);
+    int rc = store_tx_record_get(tx, LEDGER_KIND, uid, &r);
+    int64_t expected = 0;
+    if (rc == STORE_NOTFOUND)
+        ledger_new(&r, uid, j->dataset, j->budget);
+    else if (rc != STORE_OK)
+        return rc;
+    else
+        expected = r.version;
+    double before = expected ? ledger_budget(r.doc) : 0;
+    j->spent = json_number_value(json_object_get(r.doc, "spent"));
+    json_object_set_new(r.doc, "budget", json_real(j->budget));
+    char now[32];
+    clock_now(now);
+    ledger_stamp(&r, expected, j->p, now);
+    rc = store_tx_record_put(tx, &r, expected);
+    if (rc == STORE_OK) {
+        json_t *detail = json_pack("{s:s, s:f, s:f, s:f}", "dataset", j->dataset, "budget",
+                                   j->budget, "budget_before", before, "spent", j->spent);
+        audit_tx(tx, j->p, "report.dp_budget", "dp_ledger", uid, detail);
+        json_decref(detail);
+    }
+    store_record_release(&r);
+    return rc;
+}
+
+amp_code disclosure_ledger_define(core *c, const principal *p, const char *dataset, double budget,
+                                  amp_err *err)
+{
+    if (!disclosure_is_admin(p))
+        return amp_err_set(err, AMP_EFORBIDDEN,
+                           "only an administrator defines a dataset or sets its privacy budget");
+    if (!dataset_ok(dataset))
+        return bad_dataset(err);
+    if (!(budget > 0) || budget > 1000) {
+        amp_err_field(err, "budget", "range", "budget must be a number in (0, 1000]");
+        return amp_err_set(err, AMP_EINVALID, "invalid budget");
+    }
+    define_job j = {.p = p, .dataset = dataset, .budget = budget};
+    if (store_run(core_store(c), job_define, &j) != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "the privacy ledger could not be written");
     return AMP_OK;
 }
@@ -731,22 +858,23 @@ amp_code disclosure_ledger_get(core *c, const principal *p, const char *dataset,
     amp_code code = authz_require(p, ACT_READ, RES_REPORT, err);
     if (code != AMP_OK)
         return code;
-    if (!dataset_ok(dataset)) {
-        amp_err_field(err, "dataset", "pattern", "1 to 32 of A-Z a-z 0-9 _ . -");
-        return amp_err_set(err, AMP_EINVALID, "invalid dataset name");
-    }
+    if (!dataset_ok(dataset))
+        return bad_dataset(err);
     char uid[40];
     snprintf(uid, sizeof uid, "dp:%s", dataset);
     store_record r;
     memset(&r, 0, sizeof r);
     int rc = store_record_get(core_store(c), LEDGER_KIND, uid, &r);
     if (rc == STORE_NOTFOUND) {
-        *out = json_pack("{s:s, s:f, s:[]}", "dataset", dataset, "spent", 0.0, "releases");
+        *out = json_pack("{s:s, s:b, s:f, s:[]}", "dataset", dataset, "defined", 0, "spent", 0.0,
+                         "releases");
         return AMP_OK;
     }
     if (rc != STORE_OK)
         return amp_err_set(err, AMP_EINTERNAL, "the privacy ledger could not be read");
     *out = json_incref(r.doc);
+    json_object_set_new(*out, "budget", json_real(ledger_budget(r.doc)));
+    json_object_set_new(*out, "defined", json_true());
     store_record_release(&r);
     return AMP_OK;
 }

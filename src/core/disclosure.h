@@ -91,17 +91,33 @@ json_t *disclosure_describe(const dc_table *t, const disclosure_opts *opts);
 double disclosure_laplace(double b);
 int64_t disclosure_geometric(double alpha);
 
-/** Spends epsilon from the dataset's privacy budget (default DC_DEFAULT_BUDGET
- *  when budget <= 0) in the ledger, atomically with the check: AMP_OK and
+/** True for an administrator of the privacy ledger: the CLI (internal) or a
+ *  system administrator. */
+bool disclosure_is_admin(const principal *p);
+
+/** Defines a dataset of the privacy ledger with the given budget, or changes
+ *  the budget of an existing one (what was spent stays).  An administrator
+ *  only (AMP_EFORBIDDEN otherwise); AMP_EINVALID for a bad name ("dataset",
+ *  "pattern") or budget outside (0, 1000] ("budget", "range").  Audited. */
+amp_code disclosure_ledger_define(core *c, const principal *p, const char *dataset, double budget,
+                                  amp_err *err);
+
+/** Spends epsilon from the budget stored for the dataset, atomically with the
+ *  check; a spend never changes the budget.  A dataset not defined yet is
+ *  created with DC_DEFAULT_BUDGET only when it is the default one of the
+ *  release (is_default: the entity's own dataset) or the caller is an
+ *  administrator; otherwise AMP_EINVALID ("dataset", "defined").  AMP_OK and
  *  *spent the dataset's total after the spend; AMP_ESTATE when the budget would
  *  be exceeded (nothing spent); AMP_EINVALID for a bad dataset name (1–32 of
  *  [A-Za-z0-9_.-]) or epsilon.  `release` describes the release (no identity
  *  values). */
-amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, double epsilon,
-                                 double budget, const char *release, double *spent, amp_err *err);
+amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset,
+                                 bool is_default, double epsilon, const char *release,
+                                 double *spent, amp_err *err);
 
-/** The ledger of a dataset: {"dataset","spent","releases":[{at, actor, epsilon,
- *  release}]} (new reference; spent 0 and no releases when none). */
+/** The ledger of a dataset: {"dataset","defined","budget","spent","releases":
+ *  [{at, actor, epsilon, release}]} (new reference; defined false, spent 0 and no
+ *  releases when the dataset does not exist). */
 amp_code disclosure_ledger_get(core *c, const principal *p, const char *dataset, json_t **out,
                                amp_err *err);
 
