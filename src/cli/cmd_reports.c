@@ -320,8 +320,8 @@ static int cmd_report(int argc, char **argv)
             }
         }
         if (rc != EXIT_OK) {
-        } else if (o.nparams &&
-                   disclosure_ledger_define(env.core, &p, o.positional[0], budget, &err) != AMP_OK) {
+        } else if (o.nparams && disclosure_ledger_define(env.core, &p, o.positional[0], budget,
+                                                         &err) != AMP_OK) {
             rc = cli_report(&err);
         } else if (disclosure_ledger_get(env.core, &p, o.positional[0], &l, &err) != AMP_OK) {
             rc = cli_report(&err);

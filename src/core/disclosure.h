@@ -111,9 +111,8 @@ amp_code disclosure_ledger_define(core *c, const principal *p, const char *datas
  *  be exceeded (nothing spent); AMP_EINVALID for a bad dataset name (1–32 of
  *  [A-Za-z0-9_.-]) or epsilon.  `release` describes the release (no identity
  *  values). */
-amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset,
-                                 bool is_default, double epsilon, const char *release,
-                                 double *spent, amp_err *err);
+amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, bool is_default,
+                                 double epsilon, const char *release, double *spent, amp_err *err);
 
 /** The ledger of a dataset: {"dataset","defined","budget","spent","releases":
  *  [{at, actor, epsilon, release}]} (new reference; defined false, spent 0 and no

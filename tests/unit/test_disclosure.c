@@ -186,7 +186,6 @@ static void test_random_tables_never_derivable(void **state)
     }
 }
 
-
 /* ---- an independent exact attacker ----------------------------------------
  * It knows every shown cell and that every line of the table adds up to its
  * total (true of single-valued dimensions and of counts of mentions), and
@@ -314,9 +313,9 @@ static void test_bridge_table_audited(void **state)
     int64_t m[25];
     for (int i = 0; i < 25; i++)
         m[i] = 50;
-    m[0] = 3, m[1] = 4, m[5] = 2, m[6] = 5;       /* block A: r0,r1 x c0,c1 */
-    m[12] = 6, m[13] = 1, m[17] = 2, m[18] = 7;   /* block B: r2,r3 x c2,c3 */
-    m[7] = 4;                                     /* the bridge (r1, c2) */
+    m[0] = 3, m[1] = 4, m[5] = 2, m[6] = 5;     /* block A: r0,r1 x c0,c1 */
+    m[12] = 6, m[13] = 1, m[17] = 2, m[18] = 7; /* block B: r2,r3 x c2,c3 */
+    m[7] = 4;                                   /* the bridge (r1, c2) */
     dc_table t;
     table2(&t, 5, 5, m);
     int64_t truth[36];
@@ -573,14 +572,13 @@ static void test_ledger(void **state)
     assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", true, 4, "first", &spent, &err),
                      AMP_OK);
     assert_true(fabs(spent - 4) < 1e-9);
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", true, 5.5, "second", &spent,
-                                             &err),
-                     AMP_OK);
+    assert_int_equal(
+        disclosure_ledger_spend(e->core, &p, "cases", true, 5.5, "second", &spent, &err), AMP_OK);
     assert_true(fabs(spent - 9.5) < 1e-9);
     /* over budget: refused, nothing spent */
-    assert_int_equal(disclosure_ledger_spend(e->core, &p, "cases", true, 0.6, "third", &spent,
-                                             &err),
-                     AMP_ESTATE);
+    assert_int_equal(
+        disclosure_ledger_spend(e->core, &p, "cases", true, 0.6, "third", &spent, &err),
+        AMP_ESTATE);
     amp_err_clear(&err);
     json_t *l = NULL;
     assert_int_equal(disclosure_ledger_get(e->core, &p, "cases", &l, &err), AMP_OK);
@@ -664,8 +662,8 @@ static void test_ledger_datasets_are_defined_by_administrators(void **state)
         AMP_ESTATE);
     amp_err_clear(&err);
     /* an administrator's spend on an unknown dataset creates it, default budget */
-    assert_int_equal(
-        disclosure_ledger_spend(e->core, &admin, "fresh", false, 1, "f", &spent, &err), AMP_OK);
+    assert_int_equal(disclosure_ledger_spend(e->core, &admin, "fresh", false, 1, "f", &spent, &err),
+                     AMP_OK);
     assert_int_equal(disclosure_ledger_get(e->core, &admin, "fresh", &l, &err), AMP_OK);
     assert_true(json_number_value(json_object_get(l, "budget")) == DC_DEFAULT_BUDGET);
     json_decref(l);
@@ -673,8 +671,7 @@ static void test_ledger_datasets_are_defined_by_administrators(void **state)
     assert_int_equal(disclosure_ledger_define(e->core, &admin, "strict", 0, &err), AMP_EINVALID);
     assert_true(tu_has_field_error(&err, "budget", "range"));
     amp_err_clear(&err);
-    assert_int_equal(disclosure_ledger_define(e->core, &admin, "strict", 1001, &err),
-                     AMP_EINVALID);
+    assert_int_equal(disclosure_ledger_define(e->core, &admin, "strict", 1001, &err), AMP_EINVALID);
     amp_err_clear(&err);
     tu_env_free(e);
 }
