@@ -441,15 +441,10 @@ static int withheld_lines(const dc_table *t, const size_t *stride, size_t cell)
  * already hold withheld cells (it hides them together: the corner that closes
  * a rectangle), then an inner cell before a margin, then the smallest count.  SIZE_MAX when the
  * cell reaches none, or out of memory. */
-static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell)
+static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell, size_t *queue,
+                            bool *seen)
 {
-    size_t *queue = malloc(t->ncells * sizeof *queue), head = 0, tail = 0, best = SIZE_MAX;
-    bool *seen = calloc(t->ncells, 1);
-    if (!queue || !seen) {
-        free(queue);
-        free(seen);
-        return SIZE_MAX;
-    }
+    size_t head = 0, tail = 0, best = SIZE_MAX;
     queue[tail++] = cell;
     seen[cell] = true;
     int best_hidden = 0, best_level = 0, best_links = 0;
@@ -491,8 +486,8 @@ static size_t complement_of(const dc_table *t, const size_t *stride, size_t cell
             }
         }
     }
-    free(queue);
-    free(seen);
+    for (size_t k = 0; k < tail; k++) /* leave the scratch clean for the next call */
+        seen[queue[k]] = false;
     return best;
 }
 
@@ -512,13 +507,15 @@ size_t disclosure_suppress(dc_table *t, int threshold)
     size_t stride[DC_MAX_DIMS];
     for (int d = 0; d < t->ndims; d++)
         stride[d] = stride_of(t, d);
-    bool *touched = calloc(t->ncells, 1);
+    bool *touched = calloc(t->ncells, 1), *seen = calloc(t->ncells, 1);
+    size_t *queue = malloc(t->ncells * sizeof *queue); /* scratch of complement_of */
     /* audit, withhold a complement for each determined cell, audit again */
     for (;;) {
         audit_result r;
         audit(t, &r);
         size_t added = r.closed;
-        if (r.failed || !touched) { /* cannot audit: publish nothing that is not zero */
+        if (r.failed || !touched || !seen ||
+            !queue) { /* cannot audit: publish nothing that is not zero */
             for (size_t i = 0; i < t->ncells; i++)
                 if (t->status[i] == DC_SHOWN && t->count[i] > 0) {
                     t->status[i] = DC_SECONDARY;
@@ -533,7 +530,7 @@ size_t disclosure_suppress(dc_table *t, int threshold)
             size_t cell = r.det[k];
             if (touched[cell])
                 continue; /* a complement was just added on one of its lines */
-            size_t c = complement_of(t, stride, cell);
+            size_t c = complement_of(t, stride, cell, queue, seen);
             if (c == SIZE_MAX) {
                 /* no shown cell is linked to it (or no memory): close its
                  * component */
@@ -559,6 +556,8 @@ size_t disclosure_suppress(dc_table *t, int threshold)
             break;
     }
     free(touched);
+    free(seen);
+    free(queue);
     return n;
 }
 
