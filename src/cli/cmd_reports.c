@@ -22,7 +22,7 @@ static const char report_usage[] =
     "                              [--lang L] [--labels codes|labels|both] NAME=VALUE...\n"
     "       amparo report standard [--data DIR] [NAME [year=YYYY]] [--format json|csv|xlsx]\n"
     "                              [--out FILE] [--lang L] [--labels codes|labels|both]\n"
-    "       amparo report ledger [--data DIR] DATASET\n"
+    "       amparo report ledger [--data DIR] DATASET [budget=B]\n"
     "\n"
     "dimensions  lists the entities, their dimensions and measures (JSON).\n"
     "crosstab    counts an entity by 1-4 dimensions.  Parameters are those of\n"
@@ -37,12 +37,18 @@ static const char report_usage[] =
     "            Files (--format csv or xlsx) are publications: disclosure control\n"
     "            applies unless publish=false.  JSON from the CLI covers every\n"
     "            organisation without control unless publish=true (then threshold,\n"
-    "            rounding, epsilon, mechanism, dataset, budget).\n"
+    "            rounding, epsilon, mechanism, dataset, budget; budget=B first\n"
+    "            defines the dataset or sets its budget, as below).\n"
     "standard    lists the standard packs, or runs one (action-plan, donor-results,\n"
     "            nrm-quarterly) for a year; packs are always disclosure-controlled,\n"
     "            state who they count (population), and donor-results starts with\n"
     "            the indicators against their targets (as 'indicator report').\n"
-    "ledger      prints the privacy budget spent on a dataset.\n"
+    "ledger      prints a dataset's privacy budget and what was spent from it.\n"
+    "            budget=B (0 < B <= 1000) defines the dataset with that budget, or\n"
+    "            changes its budget (what was spent stays).  Only an administrator\n"
+    "            defines datasets: a release names one of them (dataset=NAME), or\n"
+    "            by default spends from the dataset named after its entity\n"
+    "            (e.g. cases), created with a budget of 10 on first use.\n"
     "\n"
     "  --data DIR   data directory (default: $AMPARO_DATA or ./data)\n"
     "  --format F   json (default), csv or xlsx (xlsx needs --out)\n"
@@ -334,7 +340,24 @@ static int cmd_report(int argc, char **argv)
         principal p = cli_principal(NULL);
         amp_err err = {0};
         json_t *l = NULL;
-        if (disclosure_ledger_get(env.core, &p, o.positional[0], &l, &err) != AMP_OK) {
+        double budget = 0;
+        rc = EXIT_OK;
+        for (size_t i = 0; i < o.nparams && rc == EXIT_OK; i++) {
+            char *end;
+            if (strcmp(o.params[i].name, "budget") != 0) {
+                fprintf(stderr, "amparo report ledger: unknown parameter '%s' (only budget=B)\n",
+                        o.params[i].name);
+                rc = EXIT_USAGE;
+            } else if (budget = strtod(o.params[i].value, &end), !*o.params[i].value || *end) {
+                fprintf(stderr, "amparo report ledger: budget must be a number in (0, 1000]\n");
+                rc = EXIT_INVALID;
+            }
+        }
+        if (rc != EXIT_OK) {
+        } else if (o.nparams && disclosure_ledger_define(env.core, &p, o.positional[0], budget,
+                                                         &err) != AMP_OK) {
+            rc = cli_report(&err);
+        } else if (disclosure_ledger_get(env.core, &p, o.positional[0], &l, &err) != AMP_OK) {
             rc = cli_report(&err);
         } else {
             rc = print_json_out(o.out, l);

@@ -7,11 +7,19 @@
  *      kept in a ledger (generic records of kind "dp_ledger");
  *   2. primary suppression: every cell (margins included) with 1 ≤ count <
  *      threshold is withheld (default threshold 10);
- *   3. secondary suppression: along every line of the table (all cells that
- *      differ in one dimension only, with their total), a line never holds
- *      exactly one withheld cell — so no withheld value can be worked out by
- *      subtracting the shown ones from a shown total; the complement chosen is
- *      the smallest non-zero shown cell of the line, or else the line's total;
+ *   3. secondary suppression by an exact audit: every additive relation that
+ *      holds in the table being published (along each dimension, at every
+ *      level of the margins, the categories of a line add up to its total) is
+ *      a linear equation in the withheld cells; a withheld cell is determined
+ *      when its unit vector lies in the row space of those equations (Gaussian
+ *      elimination to reduced row echelon form, modulo a 61-bit prime, per
+ *      connected component of withheld cells).  While a withheld cell is
+ *      determined, one more shown cell on one of its lines is withheld (an
+ *      inner cell before a margin, then the smallest count) and the table is
+ *      audited again.  A component of more than DC_AUDIT_MAX_UNKNOWNS withheld
+ *      cells is not eliminated: every shown non-zero cell on the lines it
+ *      reaches is withheld instead (then all its values can be scaled together,
+ *      so none is determined) — a table is never published unaudited;
  *   4. optionally, rounding of every shown count to a multiple of a base.
  * A withheld cell is reported as suppressed (null), never as 0.
  *
@@ -35,6 +43,8 @@ typedef struct core core;
 #define DC_DEFAULT_THRESHOLD 10
 #define DC_MAX_CELLS 4000000u
 #define DC_DEFAULT_BUDGET 10.0
+/* the largest set of linked withheld cells solved exactly (see 3. above) */
+#define DC_AUDIT_MAX_UNKNOWNS 1500
 
 typedef enum { DP_NONE, DP_LAPLACE, DP_GEOMETRIC } dp_mechanism;
 
@@ -81,17 +91,32 @@ json_t *disclosure_describe(const dc_table *t, const disclosure_opts *opts);
 double disclosure_laplace(double b);
 int64_t disclosure_geometric(double alpha);
 
-/** Spends epsilon from the dataset's privacy budget (default DC_DEFAULT_BUDGET
- *  when budget <= 0) in the ledger, atomically with the check: AMP_OK and
+/** True for an administrator of the privacy ledger: the CLI (internal) or a
+ *  system administrator. */
+bool disclosure_is_admin(const principal *p);
+
+/** Defines a dataset of the privacy ledger with the given budget, or changes
+ *  the budget of an existing one (what was spent stays).  An administrator
+ *  only (AMP_EFORBIDDEN otherwise); AMP_EINVALID for a bad name ("dataset",
+ *  "pattern") or budget outside (0, 1000] ("budget", "range").  Audited. */
+amp_code disclosure_ledger_define(core *c, const principal *p, const char *dataset, double budget,
+                                  amp_err *err);
+
+/** Spends epsilon from the budget stored for the dataset, atomically with the
+ *  check; a spend never changes the budget.  A dataset not defined yet is
+ *  created with DC_DEFAULT_BUDGET only when it is the default one of the
+ *  release (is_default: the entity's own dataset) or the caller is an
+ *  administrator; otherwise AMP_EINVALID ("dataset", "defined").  AMP_OK and
  *  *spent the dataset's total after the spend; AMP_ESTATE when the budget would
  *  be exceeded (nothing spent); AMP_EINVALID for a bad dataset name (1–32 of
  *  [A-Za-z0-9_.-]) or epsilon.  `release` describes the release (no identity
  *  values). */
-amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, double epsilon,
-                                 double budget, const char *release, double *spent, amp_err *err);
+amp_code disclosure_ledger_spend(core *c, const principal *p, const char *dataset, bool is_default,
+                                 double epsilon, const char *release, double *spent, amp_err *err);
 
-/** The ledger of a dataset: {"dataset","spent","releases":[{at, actor, epsilon,
- *  release}]} (new reference; spent 0 and no releases when none). */
+/** The ledger of a dataset: {"dataset","defined","budget","spent","releases":
+ *  [{at, actor, epsilon, release}]} (new reference; defined false, spent 0 and no
+ *  releases when the dataset does not exist). */
 amp_code disclosure_ledger_get(core *c, const principal *p, const char *dataset, json_t **out,
                                amp_err *err);
 

@@ -799,9 +799,9 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
             double b = strtod(v, &end);
             if (!*v || *end || !(b > 0) || b > 1000)
                 return bad(err, "budget", "range", "budget must be a number in (0, 1000]%s", NULL);
-            if (!p->internal)
+            if (!disclosure_is_admin(p))
                 return bad(err, "budget", "forbidden",
-                           "only an administrator (CLI) sets a privacy budget%s", NULL);
+                           "only an administrator sets a privacy budget%s", NULL);
             q->budget = b;
         } else if (strcmp(k, "publish") == 0) {
             if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
@@ -873,6 +873,12 @@ static amp_code parse_query_params(const principal *p, const list_param *ps, siz
         return bad(err, "epsilon", "counts_only", "noise applies to counts only%s", NULL);
     if (!q->dataset)
         q->dataset = q->entity;
+    /* the default dataset of another entity would be a second budget for the
+     * same figures */
+    if (!disclosure_is_admin(p) && strcmp(q->dataset, q->entity) != 0 &&
+        (strcmp(q->dataset, "cases") == 0 || rec_entity_find(q->dataset)))
+        return bad(err, "dataset", "entity",
+                   "dataset '%s' is the default dataset of another entity", q->dataset);
     return AMP_OK;
 }
 
@@ -1029,6 +1035,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
     cb->truth = malloc(cb->t.ncells * sizeof *cb->truth);
     if (cb->truth)
         memcpy(cb->truth, cb->t.count, cb->t.ncells * sizeof *cb->truth);
+    disclosure_opts stated = q->dc;
     if (controlled || q->dc.mechanism != DP_NONE) {
         disclosure_opts o = q->dc;
         if (o.mechanism != DP_NONE) {
@@ -1039,6 +1046,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
             o.sensitivity = s;
         }
         disclosure_apply(&cb->t, &o);
+        stated = o; /* the answer states the sensitivity the noise used */
     } else if (q->dc.threshold > 1 || q->dc.rounding > 1) {
         disclosure_apply(&cb->t, &q->dc);
     }
@@ -1094,7 +1102,7 @@ static json_t *answer(core *c, const query *q, cube *cb, qdim *qd, bool controll
     json_object_set_new(
         out, "disclosure",
         controlled || q->dc.threshold > 1 || q->dc.rounding > 1 || q->dc.mechanism != DP_NONE
-            ? disclosure_describe(&cb->t, &q->dc)
+            ? disclosure_describe(&cb->t, &stated)
             : json_pack("{s:b, s:s}", "applied", 0, "reason",
                         q->internal ? "figures of every organisation, for internal use "
                                       "only: publish=true applies disclosure control"
@@ -1950,16 +1958,18 @@ amp_code report_crosstab(core *c, const principal *p, const list_param *params, 
         return code;
     query q;
     code = parse_query_params(p, params, nparams, &q, err);
+    if (code == AMP_OK && q.budget > 0) /* an administrator's budget=: define the dataset */
+        code = disclosure_ledger_define(c, p, q.dataset, q.budget, err);
     if (code == AMP_OK && q.dc.mechanism != DP_NONE) {
-        { /* every noisy release spends from the dataset's budget */
+        { /* every noisy release spends from the dataset's (stored) budget */
             char release[200];
             snprintf(release, sizeof release, "crosstab %s by %s%s%s%s%s%s%s", q.entity, q.dims[0],
                      q.ndims > 1 ? "," : "", q.ndims > 1 ? q.dims[1] : "", q.ndims > 2 ? "," : "",
                      q.ndims > 2 ? q.dims[2] : "", q.ndims > 3 ? "," : "",
                      q.ndims > 3 ? q.dims[3] : "");
             double spent = 0;
-            code = disclosure_ledger_spend(c, p, q.dataset, q.dc.epsilon, q.budget, release, &spent,
-                                           err);
+            code = disclosure_ledger_spend(c, p, q.dataset, strcmp(q.dataset, q.entity) == 0,
+                                           q.dc.epsilon, release, &spent, err);
         }
     }
     if (code == AMP_OK)

@@ -46,7 +46,9 @@ json_t *reports_dimensions(core *c);
  *    measure    count (default) | sum:<m> | mean:<m> with a measure of the entity
  *    threshold  suppression threshold (default 10; 0 = none: internal only)
  *    rounding   base to round shown counts to (e.g. 5)
- *    epsilon, mechanism (laplace|geometric), dataset, budget: DP noise
+ *    epsilon, mechanism (laplace|geometric), dataset, budget: DP noise, spent
+ *               from the stored budget of the dataset (default: the entity's);
+ *               other datasets and budget= are an administrator's
  *    publish    true: apply disclosure control whoever asks
  *  *out: {"entity","dims","counts_what","measure","categories","cells",
  *  "totals","disclosure","population"} (see docs/REPORTS.md).  Errors name

@@ -288,6 +288,33 @@ static void h_ledger(request *r)
     req_reply(r, MHD_HTTP_OK, out);
 }
 
+/* PUT {"budget": B}: an administrator defines the dataset or sets its budget. */
+static void h_ledger_put(request *r)
+{
+    json_t *body = req_json_body(r);
+    if (!body)
+        return;
+    amp_err err = {0};
+    json_t *out = NULL;
+    const json_t *b = json_object_get(body, "budget");
+    amp_code code = AMP_OK;
+    if (!json_is_number(b) || json_object_size(body) != 1) {
+        amp_err_field(&err, "budget", "required", "give {\"budget\": B} with 0 < B <= 1000");
+        code = amp_err_set(&err, AMP_EINVALID, "the body must be {\"budget\": number}");
+    }
+    if (code == AMP_OK)
+        code = disclosure_ledger_define(r->core, &r->who, r->params[0], json_number_value(b), &err);
+    if (code == AMP_OK)
+        code = disclosure_ledger_get(r->core, &r->who, r->params[0], &out, &err);
+    json_decref(body);
+    if (code != AMP_OK) {
+        req_fail(r, &err);
+        amp_err_clear(&err);
+        return;
+    }
+    req_reply(r, MHD_HTTP_OK, out);
+}
+
 static void ctdc_bad(amp_err *e, const char *field, const char *rule, const char *msg)
 {
     amp_err_field(e, field, rule, msg);
@@ -390,6 +417,7 @@ const route routes_reports[] = {
     {"GET", "/api/v1/reports/standard/:name", h_standard_run, .slow = ROUTE_SLOW_LONG},
     {"GET", "/api/v1/reports/dashboard", h_dashboard},
     {"GET", "/api/v1/reports/ledger/:dataset", h_ledger},
+    {"PUT", "/api/v1/reports/ledger/:dataset", h_ledger_put},
     {"GET", "/api/v1/exports/ctdc", h_ctdc, .slow = ROUTE_SLOW_LONG},
     {NULL, NULL, NULL},
 };

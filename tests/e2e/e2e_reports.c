@@ -254,12 +254,51 @@ static void test_dashboard_and_ledger(void **state)
     assert_non_null(json_object_get(f, "routes"));
     assert_non_null(json_object_get(f, "shelter_occupancy"));
     resp_free(&r);
+    /* an analyst cannot invent a dataset to get a fresh budget */
+    GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1&dataset=e2e");
+    expect_error(&r, 422, NULL);
+    expect_field_error(&r, "dataset", "defined");
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1&dataset=e2e&budget=50");
+    expect_field_error(&r, "budget", "forbidden");
+    resp_free(&r);
+    SEND(&r, "PUT", "/api/v1/reports/ledger/e2e", "{\"budget\": 50}", NULL);
+    expect_error(&r, 403, "forbidden");
+    resp_free(&r);
+#ifdef E2E_HAVE_AUTH
+    /* an administrator defines it with a budget of 1.5 */
+    e2e_as("admin");
+    SEND(&r, "PUT", "/api/v1/reports/ledger/e2e", "{\"budget\": \"many\"}", NULL);
+    expect_field_error(&r, "budget", "required");
+    resp_free(&r);
+    SEND(&r, "PUT", "/api/v1/reports/ledger/e2e", "{\"budget\": 5000}", NULL);
+    expect_field_error(&r, "budget", "range");
+    resp_free(&r);
+    SEND(&r, "PUT", "/api/v1/reports/ledger/e2e", "{\"budget\": 1.5}", NULL);
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_number_value(json_object_get(r.json, "budget")) == 1.5);
+    resp_free(&r);
+    e2e_as("analyst");
     GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1&dataset=e2e");
     EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    /* the administrator's budget is the one enforced */
+    GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1&dataset=e2e");
+    expect_error(&r, 409, NULL);
     resp_free(&r);
     GET(&r, "/api/v1/reports/ledger/e2e");
     EXPECT_STATUS(&r, 200);
     assert_true(json_number_value(json_object_get(r.json, "spent")) == 1.0);
+    assert_true(json_number_value(json_object_get(r.json, "budget")) == 1.5);
+    resp_free(&r);
+#endif
+    /* without a dataset: the entity's default one */
+    GET(&r, "/api/v1/reports/crosstab?dims=citizenship&epsilon=1");
+    EXPECT_STATUS(&r, 200);
+    resp_free(&r);
+    GET(&r, "/api/v1/reports/ledger/cases");
+    EXPECT_STATUS(&r, 200);
+    assert_true(json_number_value(json_object_get(r.json, "budget")) == 10.0);
     resp_free(&r);
     GET(&r, "/api/v1/reports/ledger/bad%20name");
     expect_field_error(&r, "dataset", "pattern");

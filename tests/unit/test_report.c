@@ -2,8 +2,11 @@
  * multi-valued dimensions (cases or mentions), the column cache in step with
  * writes, scope and disclosure control by role, record entities with measures,
  * and parameter errors. */
+#include "core/disclosure.h"
 #include "core/report.h"
 #include "testutil.h"
+
+#include <math.h>
 
 static tu_env *env;
 static principal admin;
@@ -447,15 +450,81 @@ static void test_dp_release_spends_budget(void **state)
 {
     (void)state;
     principal an = {.actor = "analyst", .lang = "en", .org = "org-a", .roles = ROLE_ANALYST};
-    const char *kv[] = {"dims", "gender", "epsilon", "4", "dataset", "test-dp", NULL};
+    /* no dataset: the entity's default dataset, default budget 10 */
+    const char *kv[] = {"dims", "gender", "epsilon", "4", NULL};
     json_t *t = crosstab(&an, kv, AMP_OK);
-    const json_t *dp = json_object_get(json_object_get(t, "disclosure"), "dp");
-    assert_string_equal(json_string_value(json_object_get(dp, "mechanism")), "laplace");
+    const json_t *dc = json_object_get(t, "disclosure");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(dc, "dp"), "mechanism")),
+                        "laplace");
+    assert_string_equal(json_string_value(json_object_get(dc, "dataset")), "cases");
     json_decref(t);
     t = crosstab(&an, kv, AMP_OK);
     json_decref(t);
-    /* default budget 10: a third release of 4 would exceed it */
+    /* a third release of 4 would exceed it */
     assert_null(crosstab(&an, kv, AMP_ESTATE));
+    /* inventing a dataset does not give a fresh budget */
+    const char *mine[] = {"dims", "gender", "epsilon", "4", "dataset", "mine1", NULL};
+    list_param ps[4] = {{"dims", "gender"}, {"epsilon", "4"}, {"dataset", "mine1"}};
+    json_t *out = NULL;
+    amp_err err = {0};
+    assert_int_equal(report_crosstab(env->core, &an, ps, 3, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "dataset", "defined"));
+    amp_err_clear(&err);
+    /* nor does borrowing another entity's default dataset */
+    ps[2].value = "stays";
+    assert_int_equal(report_crosstab(env->core, &an, ps, 3, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "dataset", "entity"));
+    amp_err_clear(&err);
+    /* nor can an analyst set a budget */
+    ps[3] = (list_param){"budget", "100"};
+    assert_int_equal(report_crosstab(env->core, &an, ps, 4, &out, &err), AMP_EINVALID);
+    assert_true(tu_has_field_error(&err, "budget", "forbidden"));
+    amp_err_clear(&err);
+    /* the administrator defines "mine1" with a budget of 1 (and spends 0.5) */
+    const char *def[] = {"dims",  "gender", "epsilon", "0.5", "dataset",
+                         "mine1", "budget", "1",       NULL};
+    json_decref(crosstab(&admin, def, AMP_OK));
+    /* the stored budget holds for the analyst, and is not overwritten */
+    assert_null(crosstab(&an, mine, AMP_ESTATE));
+    json_t *l = NULL;
+    assert_int_equal(disclosure_ledger_get(env->core, &an, "mine1", &l, &err), AMP_OK);
+    assert_true(json_number_value(json_object_get(l, "budget")) == 1.0);
+    assert_true(json_number_value(json_object_get(l, "spent")) == 0.5);
+    json_decref(l);
+}
+
+/* The sensitivity an answer states is the one its noise used: the spread of
+ * the released total over many releases matches Laplace noise of scale
+ * sensitivity / epsilon. */
+static void test_dp_states_the_sensitivity_it_used(void **state)
+{
+    (void)state;
+    const char *def[] = {"dims", "gender", "epsilon", "1", "dataset",
+                         "sens", "budget", "1000",    NULL};
+    json_decref(crosstab(&admin, def, AMP_OK)); /* defines "sens" */
+    const char *kv[] = {"dims", "gender", "epsilon", "1", "dataset", "sens", NULL};
+    const char *plain[] = {"dims", "gender", NULL};
+    json_t *truth = crosstab(&admin, plain, AMP_OK);
+    long long total = cell(truth, NULL, NULL);
+    json_decref(truth);
+    assert_true(total > 30);
+    const int n = 600;
+    double sum = 0, sq = 0, stated = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *t = crosstab(&admin, kv, AMP_OK);
+        const json_t *dp = json_object_get(json_object_get(t, "disclosure"), "dp");
+        stated = json_number_value(json_object_get(dp, "sensitivity"));
+        double x = (double)(cell(t, NULL, NULL) - total);
+        sum += x;
+        sq += x * x;
+        json_decref(t);
+    }
+    /* gender is single-valued: a case reaches its cell and the total */
+    assert_true(stated == 2.0);
+    double mean = sum / n, var = sq / n - mean * mean, b = stated / 1.0;
+    double expect = 2 * b * b + 1.0 / 12; /* Laplace, then rounding to an integer */
+    print_message("stated sensitivity %.1f: variance %.2f, expected %.2f\n", stated, var, expect);
+    assert_true(fabs(var - expect) < 0.4 * expect); /* about 4 standard errors */
 }
 
 static void test_renderers(void **state)
@@ -593,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_record_entity_with_measure),
         cmocka_unit_test(test_parameter_errors),
         cmocka_unit_test(test_dp_release_spends_budget),
+        cmocka_unit_test(test_dp_states_the_sensitivity_it_used),
         cmocka_unit_test(test_renderers),
         cmocka_unit_test(test_labelled_files),
         cmocka_unit_test(test_record_categories_labelled),
