@@ -38,14 +38,16 @@ static const char *param(const query_params *q, const char *name)
     return NULL;
 }
 
+/* A parameter's value breaks a rule: 422, as every other report and export
+ * parameter error (crosstab, CTDC), naming the field and the rule. */
 static void bad_param(request *r, const char *field, const char *rule, const char *msg)
 {
     json_t *fields = json_pack("[{s:s, s:s, s:s}]", "field", field, "rule", rule, "message", msg);
-    req_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", msg, fields);
+    req_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "validation_failed", msg, fields);
     json_decref(fields);
 }
 
-/* The format parameter: 0 json, 1 csv, 2 xlsx; -1 after answering 400. */
+/* The format parameter: 0 json, 1 csv, 2 xlsx; -1 after answering 422. */
 static int format_of(request *r, const query_params *q)
 {
     const char *f = param(q, "format");
@@ -59,7 +61,7 @@ static int format_of(request *r, const query_params *q)
     return -1;
 }
 
-/* format, lang and labels: the format as format_of, -1 after answering 400.
+/* format, lang and labels: the format as format_of, -1 after answering 422.
  * lang (en, es, fr, uk) overrides Accept-Language for the request (titles, and
  * the labels of files); labels (codes, labels, both) says how a file names
  * dimensions and categories: codes in CSV and labels in XLSX unless asked. */

@@ -167,6 +167,7 @@ static void test_crosstab_errors(void **state)
     expect_field_error(&r, "colour", "unknown_parameter");
     resp_free(&r);
     GET(&r, "/api/v1/reports/crosstab?dims=year&format=pdf");
+    expect_error(&r, 422, "validation_failed"); /* as every report parameter error */
     expect_field_error(&r, "format", "enum");
     resp_free(&r);
     GET(&r, "/api/v1/reports/crosstab");
@@ -238,6 +239,7 @@ static void test_standard_reports(void **state)
     expect_field_error(&r, "year", "pattern");
     resp_free(&r);
     GET(&r, "/api/v1/reports/standard/action-plan?month=3");
+    expect_error(&r, 422, "validation_failed");
     expect_field_error(&r, "month", "unknown_parameter");
     resp_free(&r);
 }
