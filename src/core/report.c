@@ -360,6 +360,21 @@ static const rec_dim *rec_dim_find(const rec_entity *e, const char *name)
     return NULL;
 }
 
+/* A dimension of the case a record belongs to (gender, age group, citizenship,
+ * exploitation…), for a record entity that has no dimension of that name: the
+ * records by a characteristic of their case.  Dates and the organisation stay
+ * the record's own. */
+static const case_dim *record_case_dim(const rec_entity *e, const char *name)
+{
+    const case_dim *d = rec_dim_find(e, name) ? NULL : case_dim_find(name);
+    if (!d)
+        return NULL;
+    if (d->kind == DK_AGE || d->kind == DK_MAJORITY)
+        return d;
+    return d->kind == DK_COL && d->col != CC_YEAR && d->col != CC_MONTH && d->col != CC_ORG ? d
+                                                                                            : NULL;
+}
+
 static const rec_measure *rec_measure_find(const rec_entity *e, const char *name)
 {
     for (int i = 0; i < MAX_REC_MEASURES && e->measures[i].name; i++) {
@@ -611,6 +626,15 @@ json_t *reports_dimensions(core *c)
                                                : re->dims[i].src == RS_ORG    ? "org"
                                                : re->dims[i].src == RS_ORG2   ? "org2"
                                                                               : "created_at"));
+        /* and those of the record's case (of_case: the case's gender, age…) */
+        for (size_t i = 0; i < NCASE_DIMS; i++) {
+            if (!record_case_dim(re, case_dims[i].name))
+                continue;
+            json_array_append_new(
+                d, json_pack("{s:s, s:o, s:b, s:s, s:b}", "name", case_dims[i].name, "label",
+                             label_json(case_dims[i].label), "multi", case_dim_multi(&case_dims[i]),
+                             "field", colcache_field(case_dims[i].col), "of_case", 1));
+        }
         for (int i = 0; i < MAX_REC_MEASURES && re->measures[i].name; i++)
             json_array_append_new(m, json_pack("{s:s, s:o}", "name", re->measures[i].name, "label",
                                                label_json(re->measures[i].label)));
@@ -710,7 +734,7 @@ static bool known_dim(const char *entity_name, const char *name)
     if (strcmp(entity_name, "cases") == 0)
         return case_dim_find(name) != NULL;
     const rec_entity *e = rec_entity_find(entity_name);
-    return e && rec_dim_find(e, name);
+    return e && (rec_dim_find(e, name) || record_case_dim(e, name));
 }
 
 static amp_code parse_query_params(const principal *p, const list_param *ps, size_t n, query *q,
@@ -1778,6 +1802,62 @@ static void drop_mixed_unit_margins(json_t *out, int dim, bool added)
                             "the count only"));
 }
 
+/* The values of case dimension def for the case at column-cache row `row`
+ * (none for -1: a record of no case); borrowed from the cache.  Call under the
+ * cache's read lock. */
+static int case_dim_values(const case_dim *def, const colcache *cc, long row, const char **out,
+                           int max)
+{
+    int n = 0;
+    if (row < 0)
+        return 0;
+    size_t r = (size_t)row;
+    if (def->kind == DK_AGE || def->kind == DK_MAJORITY) {
+        int age =
+            def->age_src ? colcache_age_exploitation(cc, r) : colcache_age_registration(cc, r);
+        int b = age_bin(age);
+        if (b >= 0)
+            out[n++] = def->kind == DK_AGE ? age_bins[b].code : age < 18 ? "Minor" : "Adult";
+        return n;
+    }
+    if (colcache_kind(def->col) == CCK_SINGLE) {
+        uint16_t code = colcache_single(cc, def->col, r);
+        const char *v = code ? colcache_dict_value(cc, def->col, code) : NULL;
+        if (v)
+            out[n++] = v;
+    } else if (colcache_kind(def->col) == CCK_MASK) {
+        for (uint64_t m = colcache_mask(cc, def->col, r); m && n < max; m &= m - 1) {
+            const char *v = colcache_dict_value(cc, def->col, (uint16_t)(__builtin_ctzll(m) + 1));
+            if (v)
+                out[n++] = v;
+        }
+    } else {
+        const uint16_t *codes = colcache_multi(cc, def->col, r);
+        for (int i = 0; i < CC_MULTI_MAX && codes[i] && n < max; i++) {
+            const char *v = colcache_dict_value(cc, def->col, codes[i]);
+            if (v)
+                out[n++] = v;
+        }
+    }
+    return n;
+}
+
+/* Where a record dimension's values come from: the record (rd) or its case (cd). */
+typedef struct {
+    core *c;
+    colcache *cc; /* read-locked, when a dimension or the consent needs cases */
+    json_t *memo; /* case uid -> cache row (case_row_of_uid) */
+} rec_case_ctx;
+
+static int record_dim_values(rec_case_ctx *x, const rec_dim *rd, const case_dim *cd,
+                             const store_record *r, const char **out, char buf[][16], int max)
+{
+    if (rd)
+        return rec_values(rd, r, out, buf, max);
+    long row = x->cc && r->case_uid[0] ? case_row_of_uid(x->c, x->cc, x->memo, r->case_uid) : -1;
+    return case_dim_values(cd, x->cc, row, out, max);
+}
+
 static amp_code crosstab_records(core *c, const principal *p, query *q, json_t **out, amp_err *err)
 {
     const rec_entity *e = rec_entity_find(q->entity);
@@ -1792,10 +1872,18 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
             return uc;
     }
     bool controlled = report_is_controlled(p, q->publish);
+    /* dimensions and filters of the records' cases (gender, age group…) */
+    const case_dim *cdefs[MAX_DIMS] = {0}, *cfdefs[MAX_FILTERS] = {0};
+    bool by_case = false;
+    for (int d = 0; d < q->ndims; d++)
+        by_case |= (cdefs[d] = record_case_dim(e, q->dims[d])) != NULL;
+    for (int f = 0; f < q->nfilters; f++)
+        by_case |= (cfdefs[f] = record_case_dim(e, q->filters[f].name)) != NULL;
     /* published figures leave out the records of cases whose consent does not
-     * allow statistics, as the case counts do; the column cache knows it */
+     * allow statistics, as the case counts do; the column cache knows it, and
+     * the characteristics of the cases */
     colcache *cc = NULL;
-    if (controlled) {
+    if (controlled || by_case) {
         amp_code cc_code = AMP_OK;
         cc = reports_cache(c);
         if (!cc)
@@ -1812,6 +1900,8 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
     size_t no_consent = 0;
     if (cc)
         colcache_lock_read(cc);
+    rec_case_ctx rx = {.c = c, .cc = cc, .memo = case_rows};
+    bool fixed_order[MAX_DIMS] = {0};
     bool scoped = q->scoped;
     qdim qd[MAX_DIMS];
     size_t caps[MAX_DIMS] = {0};
@@ -1820,6 +1910,26 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
     const rec_dim *fdefs[MAX_FILTERS];
     for (int d = 0; d < q->ndims; d++) {
         defs[d] = rec_dim_find(e, q->dims[d]);
+        if (cdefs[d]) { /* a dimension of the record's case */
+            qd[d].name = cdefs[d]->name;
+            qd[d].owned = true;
+            qd[d].field = cdefs[d]->kind == DK_COL ? colcache_field(cdefs[d]->col) : "";
+            qd[d].label = cdefs[d]->label;
+            qd[d].country = cdefs[d]->kind == DK_COL && colcache_field(cdefs[d]->col)[0] &&
+                            (cdefs[d]->col == CC_CITIZENSHIP || cdefs[d]->col == CC_COUNTRY_EXPL ||
+                             cdefs[d]->col == CC_ORIGIN || cdefs[d]->col == CC_TRANSIT ||
+                             cdefs[d]->col == CC_REG_COUNTRY);
+            /* age groups and majority in their natural order, every one shown */
+            if (cdefs[d]->kind == DK_AGE || cdefs[d]->kind == DK_MAJORITY) {
+                fixed_order[d] = true;
+                for (int k = 0; k < (cdefs[d]->kind == DK_AGE ? NAGE_BINS : 2); k++)
+                    qdim_intern(&qd[d], &caps[d],
+                                cdefs[d]->kind == DK_AGE ? age_bins[k].code
+                                : k                      ? "Adult"
+                                                         : "Minor");
+            }
+            continue;
+        }
         qd[d].name = defs[d]->name;
         qd[d].owned = true;
         qd[d].field = "";
@@ -1853,7 +1963,7 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         for (int f = 0; f < q->nfilters && pass; f++) {
             const char *vals[MAX_CATS_PER_ROW];
             char buf[1][16];
-            int n = rec_values(fdefs[f], r, vals, buf, MAX_CATS_PER_ROW);
+            int n = record_dim_values(&rx, fdefs[f], cfdefs[f], r, vals, buf, MAX_CATS_PER_ROW);
             pass = false;
             for (int k = 0; k < n && !pass; k++) {
                 char *copy = strdup(q->filters[f].values), *save = NULL;
@@ -1865,7 +1975,7 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         }
         if (!pass)
             continue;
-        if (cc && r->case_uid[0]) {
+        if (controlled && r->case_uid[0]) {
             long row = case_row_of_uid(c, cc, case_rows, r->case_uid);
             if (row < 0 || !(colcache_flags(cc, (size_t)row) & CCF_STATS_CONSENT)) {
                 no_consent++;
@@ -1877,7 +1987,7 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         for (int d = 0; d < q->ndims; d++) {
             const char *vals[MAX_CATS_PER_ROW];
             char buf[1][16];
-            int n = rec_values(defs[d], r, vals, buf, MAX_CATS_PER_ROW);
+            int n = record_dim_values(&rx, defs[d], cdefs[d], r, vals, buf, MAX_CATS_PER_ROW);
             qd[d].multi = qd[d].multi || n > 1;
             for (int k = 0; k < n; k++)
                 qdim_intern(&qd[d], &caps[d], vals[k]);
@@ -1887,7 +1997,7 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         if (qdim_intern(&qd[d], &caps[d], NONE_CODE) < 0)
             code = amp_err_set(err, AMP_EINTERNAL, "out of memory");
         /* sort categories (but keep "_none" last) for a stable answer */
-        if (qd[d].ncat > 2)
+        if (qd[d].ncat > 2 && !fixed_order[d])
             for (size_t a = 0; a + 2 < qd[d].ncat + 0; a++)
                 for (size_t b = a + 1; b + 1 < qd[d].ncat; b++)
                     if (strcmp(qd[d].codes[a], qd[d].codes[b]) > 0) {
@@ -1907,7 +2017,8 @@ static amp_code crosstab_records(core *c, const principal *p, query *q, json_t *
         for (int d = 0; d < q->ndims; d++) {
             const char *vals[MAX_CATS_PER_ROW];
             char buf[1][16];
-            int n = rec_values(defs[d], &rows[i], vals, buf, MAX_CATS_PER_ROW);
+            int n =
+                record_dim_values(&rx, defs[d], cdefs[d], &rows[i], vals, buf, MAX_CATS_PER_ROW);
             rc.ncats[d] = 0;
             for (int k = 0; k < n; k++) {
                 for (size_t m = 0; m < qd[d].ncat; m++) {

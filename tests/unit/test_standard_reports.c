@@ -439,6 +439,68 @@ static void test_files_say_cases_or_mentions(void **state)
     json_decref(t);
 }
 
+/* Records by a characteristic of their case (the entity has no such dimension
+ * of its own): assistance by the person's gender and age group, and filtered
+ * by it; the dimensions list says which come from the case.  Last: it adds a
+ * case and a record to the world. */
+static void test_records_by_case_dimensions(void **state)
+{
+    (void)state;
+    char id[40];
+    ct_case(env, "org-a",
+            "\"prs_Gender\":\"Masculine\",\"prs_Birthdate\":\"2010-01-01\","
+            "\"amp_RegistrationDate\":\"2026-02-10\"",
+            id);
+    put_record("assistance", "0190a000-0000-7000-8000-000000000300", id, NULL,
+               "{\"type\":\"LegalAid\",\"start_date\":\"2026-03-01\"}");
+    principal in = ct_internal();
+    amp_err err = {0};
+    json_t *t = NULL;
+    list_param ps[] = {{"entity", "assistance"}, {"dims", "type,gender"}};
+    CT_OK(report_crosstab(env->core, &in, ps, 2, &t, &err), err);
+    assert_int_equal(
+        json_integer_value(json_object_get(find_cell(t, "Medical", "Feminine"), "count")), 15);
+    assert_int_equal(
+        json_integer_value(json_object_get(find_cell(t, "LegalAid", "Masculine"), "count")), 1);
+    assert_null(find_cell(t, "Medical", "Masculine"));
+    json_decref(t);
+    /* a filter on the case's gender */
+    list_param fs[] = {{"entity", "assistance"}, {"dims", "type"}, {"gender", "Masculine"}};
+    CT_OK(report_crosstab(env->core, &in, fs, 3, &t, &err), err);
+    assert_int_equal(grand_total(t), 1);
+    assert_non_null(find_cell(t, "LegalAid", NULL));
+    json_decref(t);
+    /* age groups in their natural order: the boy was 16, the others have no birth date */
+    list_param as[] = {{"entity", "assistance"}, {"dims", "age_group"}};
+    CT_OK(report_crosstab(env->core, &in, as, 2, &t, &err), err);
+    assert_int_equal(json_integer_value(json_object_get(find_cell(t, "9--17", NULL), "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(find_cell(t, "_none", NULL), "count")), 15);
+    const json_t *cats = json_array_get(json_object_get(t, "categories"), 0);
+    if (json_is_array(cats) && json_array_size(cats) > 2) {
+        assert_string_equal(json_string_value(json_array_get(cats, 0)), "0--8");
+        assert_string_equal(json_string_value(json_array_get(cats, 1)), "9--17");
+    }
+    json_decref(t);
+    /* a record entity's own dimension wins; an unknown name is still an error */
+    list_param bad[] = {{"entity", "assistance"}, {"dims", "shoe_size"}};
+    assert_int_equal(report_crosstab(env->core, &in, bad, 2, &t, &err), AMP_EINVALID);
+    amp_err_clear(&err);
+    json_t *d = reports_dimensions(env->core);
+    bool of_case = false;
+    size_t i, k;
+    json_t *ent, *dim;
+    json_array_foreach (json_object_get(d, "entities"), i, ent) {
+        if (strcmp(json_string_value(json_object_get(ent, "name")), "assistance") != 0)
+            continue;
+        json_array_foreach (json_object_get(ent, "dimensions"), k, dim) {
+            if (strcmp(json_string_value(json_object_get(dim, "name")), "gender") == 0)
+                of_case = json_is_true(json_object_get(dim, "of_case"));
+        }
+    }
+    json_decref(d);
+    assert_true(of_case);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_pack_populations_consistent),
         cmocka_unit_test(test_files_carry_indicators_and_notes),
         cmocka_unit_test(test_files_say_cases_or_mentions),
+        cmocka_unit_test(test_records_by_case_dimensions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
