@@ -40,7 +40,7 @@ static const char usage[] =
 
 static void print_json(json_t *o)
 {
-    char *text = json_dumps(o, JSON_INDENT(2));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     if (text) {
         puts(text);
         free(text);

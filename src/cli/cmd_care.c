@@ -137,7 +137,7 @@ static void verb_usage(FILE *f, const care_cmd *c)
 
 static void print_json(const json_t *o)
 {
-    char *text = json_dumps(o, JSON_INDENT(2));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     if (text) {
         puts(text);
         free(text);

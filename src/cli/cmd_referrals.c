@@ -261,7 +261,7 @@ static int run(const char *cmd, const sub *subs, int argc, char **argv)
     }
     int rc = EXIT_OK;
     if (code == AMP_OK) {
-        char *text = json_dumps(out, JSON_INDENT(2));
+        char *text = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         if (text)
             puts(text);
         free(text);

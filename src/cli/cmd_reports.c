@@ -86,7 +86,7 @@ static int write_out(const char *out, const void *data, size_t len)
 
 static int print_json_out(const char *out, const json_t *o)
 {
-    char *text = json_dumps(o, JSON_INDENT(2));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     if (!text)
         return EXIT_FAIL;
     size_t n = strlen(text);
@@ -465,7 +465,7 @@ static int export_ctdc(int argc, char **argv)
         if (ctdc_export(env.core, &p, &opt, f, &summary, &err) != AMP_OK) {
             rc = cli_report(&err);
         } else {
-            char *text = json_dumps(summary, JSON_INDENT(2));
+            char *text = json_dumps(summary, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
             FILE *sf = summary_path ? fopen(summary_path, "w") : stderr;
             if (sf && text) {
                 fprintf(sf, "%s\n", text);

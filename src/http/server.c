@@ -657,7 +657,8 @@ static enum MHD_Result send_answer(request *r)
         resp = MHD_create_response_from_buffer(r->raw_len, (void *)r->raw_reply,
                                                MHD_RESPMEM_PERSISTENT);
     } else {
-        char *text = r->reply ? json_dumps(r->reply, JSON_COMPACT) : NULL;
+        /* reals with 15 significant digits: 1.06, not 1.0600000000000001 */
+        char *text = r->reply ? json_dumps(r->reply, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         if (!text) {
             text = strdup("{\"error\":{\"status\":500,\"code\":\"internal_error\","
                           "\"message\":\"cannot encode the answer\"}}");
