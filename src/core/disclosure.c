@@ -705,24 +705,36 @@ typedef struct {
 
 enum { JOB_OVER_BUDGET = 100, JOB_UNDEFINED = 101 };
 
+/* The ledger record of dataset (uid "dp:NAME", in uid[40]) into r, and its
+ * version into *expected; when it is not stored yet, a new one with budget
+ * `create` (version 0), or STORE_NOTFOUND when create is 0. */
+static int ledger_load(store_tx *tx, const char *dataset, double create, char uid[40],
+                       store_record *r, int64_t *expected)
+{
+    memset(r, 0, sizeof *r);
+    *expected = 0;
+    snprintf(uid, 40, "dp:%s", dataset);
+    int rc = store_tx_record_get(tx, LEDGER_KIND, uid, r);
+    if (rc == STORE_OK)
+        *expected = r->version;
+    else if (rc == STORE_NOTFOUND && create > 0) {
+        ledger_new(r, uid, dataset, create);
+        rc = STORE_OK;
+    }
+    return rc;
+}
+
 static int job_spend(store_tx *tx, void *arg)
 {
     spend_job *j = arg;
     store_record r;
-    memset(&r, 0, sizeof r);
     char uid[40];
-    snprintf(uid, sizeof uid, "dp:%s", j->dataset);
-    int rc = store_tx_record_get(tx, LEDGER_KIND, uid, &r);
-    int64_t expected = 0;
-    if (rc == STORE_NOTFOUND) {
-        if (!j->may_create)
-            return JOB_UNDEFINED;
-        ledger_new(&r, uid, j->dataset, DC_DEFAULT_BUDGET);
-    } else if (rc != STORE_OK) {
+    int64_t expected;
+    int rc = ledger_load(tx, j->dataset, j->may_create ? DC_DEFAULT_BUDGET : 0, uid, &r, &expected);
+    if (rc == STORE_NOTFOUND)
+        return JOB_UNDEFINED;
+    if (rc != STORE_OK)
         return rc;
-    } else {
-        expected = r.version;
-    }
     /* the budget is the stored one: a spend never changes it */
     j->budget = ledger_budget(r.doc);
     double spent = json_number_value(json_object_get(r.doc, "spent"));
@@ -803,17 +815,11 @@ static int job_define(store_tx *tx, void *arg)
 {
     define_job *j = arg;
     store_record r;
-    memset(&r, 0, sizeof r);
     char uid[40];
-    snprintf(uid, sizeof uid, "dp:%s", j->dataset);
-    int rc = store_tx_record_get(tx, LEDGER_KIND, uid, &r);
-    int64_t expected = 0;
-    if (rc == STORE_NOTFOUND)
-        ledger_new(&r, uid, j->dataset, j->budget);
-    else if (rc != STORE_OK)
+    int64_t expected;
+    int rc = ledger_load(tx, j->dataset, j->budget, uid, &r, &expected);
+    if (rc != STORE_OK)
         return rc;
-    else
-        expected = r.version;
     double before = expected ? ledger_budget(r.doc) : 0;
     j->spent = json_number_value(json_object_get(r.doc, "spent"));
     json_object_set_new(r.doc, "budget", json_real(j->budget));

@@ -315,14 +315,20 @@ static void item_text(const json_t *v, char *out, size_t n)
         number_text(v, out, n);
 }
 
-/* Writes every line of text (lines ending with '\n') as "# line" CSV comments. */
-static void csv_notes(buf *b, const json_t *t)
+/* The notes of a table as text, one per line (to free), or NULL. */
+static char *notes_text(const json_t *t)
 {
     buf notes;
     buf_init(&notes);
     table_notes(&notes, t);
     size_t len = 0;
-    char *text = buf_detach(&notes, &len);
+    return buf_detach(&notes, &len);
+}
+
+/* Writes the notes of a table as "# line" CSV comments. */
+static void csv_notes(buf *b, const json_t *t)
+{
+    char *text = notes_text(t);
     if (!text)
         return;
     char *save = NULL;
@@ -524,11 +530,7 @@ static void xlsx_rows(lxw_worksheet *ws, lxw_row_t *row, const naming *n, const 
 /* Writes the notes of a table from row *row of column col, one line a row. */
 static void xlsx_notes(lxw_worksheet *ws, lxw_row_t *row, lxw_col_t col, const json_t *t)
 {
-    buf notes;
-    buf_init(&notes);
-    table_notes(&notes, t);
-    size_t len = 0;
-    char *text = buf_detach(&notes, &len);
+    char *text = notes_text(t);
     if (!text)
         return;
     char *save = NULL;
